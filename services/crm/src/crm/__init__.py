@@ -1,0 +1,1 @@
+"""CRM service: parties, and (later) leads, deals, agenda, tickets and campaigns."""

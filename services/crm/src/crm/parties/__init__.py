@@ -1,0 +1,1 @@
+"""Parties: the companies and people the business deals with (master data owned by the CRM)."""

@@ -1,0 +1,45 @@
+"""The parties table."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+
+KINDS = ("company", "person")
+ROLES = ("customer", "supplier", "prospect", "partner")
+
+
+class Party(Base):
+    __tablename__ = "parties"
+    __table_args__ = (
+        CheckConstraint("kind in ('company', 'person')", name="kind"),
+        CheckConstraint("status in ('active', 'archived')", name="status"),
+        Index("ix_parties_display_name_lower", text("lower(display_name)")),
+        Index("ix_parties_roles", "roles", postgresql_using="gin"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=lambda: str(uuid.uuid4()))
+    kind: Mapped[str] = mapped_column(String(10))
+    display_name: Mapped[str] = mapped_column(String(300))
+    legal_name: Mapped[str | None] = mapped_column(String(300))
+    first_name: Mapped[str | None] = mapped_column(String(150))
+    last_name: Mapped[str | None] = mapped_column(String(150))
+    company_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"), index=True)
+    job_title: Mapped[str | None] = mapped_column(String(150))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    tax_id: Mapped[str | None] = mapped_column(String(50), index=True)
+    emails: Mapped[list[dict]] = mapped_column(JSONB, default=list)
+    phones: Mapped[list[dict]] = mapped_column(JSONB, default=list)
+    website: Mapped[str | None] = mapped_column(String(300))
+    billing_address: Mapped[dict | None] = mapped_column(JSONB)
+    shipping_address: Mapped[dict | None] = mapped_column(JSONB)
+    owner_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

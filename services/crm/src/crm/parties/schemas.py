@@ -1,0 +1,95 @@
+"""What the parties API accepts (strict: unknown fields are refused) and returns."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from servicekit.pagination import PageArgs, page_schema
+
+from .models import KINDS, ROLES
+
+_text = dict(validate=validate.Length(min=1, max=300))
+
+
+class EmailSchema(Schema):
+    value = fields.Email(required=True)
+    label = fields.String(allow_none=True, validate=validate.Length(max=50))
+    primary = fields.Boolean(load_default=False)
+
+
+class PhoneSchema(Schema):
+    value = fields.String(required=True, validate=[
+        validate.Length(min=3, max=40),
+        validate.Regexp(r"^\+?[0-9 ().\-/]+$", error="use digits, spaces and + ( ) . - / only")])
+    label = fields.String(allow_none=True, validate=validate.Length(max=50))
+    primary = fields.Boolean(load_default=False)
+
+
+class AddressSchema(Schema):
+    line1 = fields.String(allow_none=True, validate=validate.Length(max=200))
+    line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(allow_none=True, validate=validate.Length(max=100))
+    postal_code = fields.String(allow_none=True, validate=validate.Length(max=20))
+    region = fields.String(allow_none=True, validate=validate.Length(max=100))
+    country = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code in capitals, e.g. FR"))
+
+
+class _PartyFields(Schema):
+    legal_name = fields.String(allow_none=True, **_text, metadata={"description": "A company's registered name."})
+    first_name = fields.String(allow_none=True, validate=validate.Length(max=150))
+    last_name = fields.String(allow_none=True, validate=validate.Length(max=150))
+    company_id = fields.UUID(allow_none=True, metadata={"description": "The company a person works for."})
+    job_title = fields.String(allow_none=True, validate=validate.Length(max=150))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(max=4))
+    tax_id = fields.String(allow_none=True, validate=validate.Length(max=50))
+    emails = fields.List(fields.Nested(EmailSchema), validate=validate.Length(max=20))
+    phones = fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=20))
+    website = fields.Url(allow_none=True)
+    billing_address = fields.Nested(AddressSchema, allow_none=True)
+    shipping_address = fields.Nested(AddressSchema, allow_none=True)
+    owner_id = fields.String(allow_none=True, validate=validate.Length(max=100))
+
+
+class PartyCreateSchema(_PartyFields):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+
+    @validates_schema
+    def names_fit_kind(self, data, **_):
+        if data["kind"] == "company":
+            if not data.get("legal_name"):
+                raise ValidationError("a company needs its legal name", "legal_name")
+            for f in ("first_name", "last_name", "company_id", "job_title"):
+                if data.get(f):
+                    raise ValidationError("only people have this field", f)
+        else:
+            if not data.get("last_name") and not data.get("first_name"):
+                raise ValidationError("a person needs a first or last name", "last_name")
+            if data.get("legal_name"):
+                raise ValidationError("only companies have a legal name", "legal_name")
+
+
+class PartyUpdateSchema(_PartyFields):
+    """Fields to change; absent fields stay as they are. `kind` cannot change."""
+
+
+class PartySchema(_PartyFields):
+    id = fields.UUID()
+    kind = fields.String()
+    display_name = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+class PartyListArgs(PageArgs):
+    q = fields.String(metadata={"description": "Search in name, email and tax id (case-insensitive)."})
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    status = fields.String(load_default="active", validate=validate.OneOf(["active", "archived", "all"]))
+    company_id = fields.UUID()
+    owner_id = fields.String()
+    tax_id = fields.String()
+    country = fields.String(metadata={"description": "Billing address country (ISO code)."})
+
+
+PartyPageSchema = page_schema(PartySchema, "PartyPage")

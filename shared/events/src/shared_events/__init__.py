@@ -1,0 +1,1 @@
+"""The project's event library: envelope, contracts, topic catalogue, outbox and inbox."""

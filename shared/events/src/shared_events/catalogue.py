@@ -1,0 +1,81 @@
+"""Every event type and topic the services publish: the one place producers and consumers agree on."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A Kafka topic and the settings it must be created with."""
+
+    name: str
+    partitions: int = 3
+    compacted: bool = False
+    description: str = ""
+    config: dict = field(default_factory=dict)
+
+    def topic_config(self) -> dict[str, str]:
+        cfg = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        if self.compacted:
+            # tombstones and superseded states stay long enough for slow subscribers to see them
+            cfg["delete.retention.ms"] = str(7 * 24 * 3600 * 1000)
+            cfg["min.compaction.lag.ms"] = str(3600 * 1000)
+        cfg.update(self.config)
+        return cfg
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One event type: the topic it travels on and the JSON Schema its data follows."""
+
+    type: str
+    topic: str
+    schema: str  # file name under shared_events/schemas/
+    description: str = ""
+
+    @property
+    def source(self) -> str:
+        return "/" + self.type.split(".", 1)[0]
+
+    @property
+    def dataschema(self) -> str:
+        return "urn:crm-erp:schema:" + self.schema.removesuffix(".json")
+
+
+TOPICS: dict[str, TopicSpec] = {
+    t.name: t
+    for t in [
+        TopicSpec(
+            "crm.party.v1",
+            compacted=True,
+            description="Full state of every CRM party (company or person); key = party id.",
+        ),
+    ]
+}
+
+EVENT_TYPES: dict[str, EventType] = {
+    e.type: e
+    for e in [
+        EventType("crm.party.created", "crm.party.v1", "crm.party.v1.json", "A party was created."),
+        EventType("crm.party.updated", "crm.party.v1", "crm.party.v1.json", "A party's master data changed."),
+        EventType("crm.party.archived", "crm.party.v1", "crm.party.v1.json", "A party was archived."),
+    ]
+}
+
+
+def dlq_topic(topic: str) -> str:
+    """The dead-letter topic of a topic."""
+    return f"{topic}.dlq"
+
+
+def all_topics() -> list[TopicSpec]:
+    """Every topic to create, dead-letter topics included."""
+    specs = list(TOPICS.values())
+    specs += [TopicSpec(dlq_topic(t.name), partitions=1, description=f"Dead letters of {t.name}") for t in TOPICS.values()]
+    return specs
+
+
+def event_type(name: str) -> EventType:
+    try:
+        return EVENT_TYPES[name]
+    except KeyError:
+        raise KeyError(f"unknown event type {name!r}: add it to shared_events.catalogue") from None

@@ -1,0 +1,158 @@
+"""Inbox consumer: applies each event once in effect, commits offsets after the database commit,
+and moves poison messages to `<topic>.dlq` after bounded retries."""
+
+import logging
+import threading
+from collections.abc import Callable
+
+from cloudevents.core.v1.event import CloudEvent
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from prometheus_client import Counter
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import envelope, kafka_clients
+from .catalogue import dlq_topic
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, CloudEvent], None]
+
+CONSUMED = Counter("inbox_events_total", "Events seen by a consumer, by outcome", ["consumer", "outcome"])
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """A lost database connection is an outage to wait out, not a poison message."""
+    import psycopg2
+
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(
+            exc.orig, (psycopg2.OperationalError, psycopg2.InterfaceError))
+    return False
+
+
+class InboxConsumer:
+    """Consume topics with one group; dispatch events to handlers by type, each in its own transaction."""
+
+    def __init__(self, name: str, bootstrap: str, topics: list[str], handlers: dict[str, Handler],
+                 session_factory: sessionmaker, processed: Table, max_attempts: int = 3,
+                 retry_backoff: float = 0.2, group_id: str | None = None, consumer_factory=None,
+                 producer_factory=None):
+        self.name = name
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.handlers = handlers
+        self.session_factory = session_factory
+        self.processed = processed
+        self.max_attempts = max_attempts
+        self.retry_backoff = retry_backoff
+        self.group_id = group_id or name
+        self._consumer_factory = consumer_factory or (
+            lambda: kafka_clients.consumer(bootstrap, self.group_id, topics))
+        self._producer_factory = producer_factory or (lambda: kafka_clients.producer(bootstrap))
+        self._consumer = None
+        self._producer = None
+        self.stopping = threading.Event()
+
+    # -- one message -------------------------------------------------------------------------
+
+    def apply(self, event: CloudEvent, topic: str, partition: int, offset: int) -> bool:
+        """Apply one event in one transaction; False when this consumer had already processed it."""
+        handler = self.handlers.get(event.get_type())
+        with self.session_factory.begin() as session:
+            inserted = session.execute(
+                insert(self.processed)
+                .values(consumer=self.name, event_id=event.get_id(), type=event.get_type(),
+                        topic=topic, partition=partition, offset=offset)
+                .on_conflict_do_nothing()
+                .returning(self.processed.c.event_id)
+            ).first()
+            if inserted is None:
+                return False
+            if handler is not None:
+                handler(session, event)
+        return True
+
+    def handle_message(self, msg) -> str:
+        """Process one Kafka record; return the outcome (applied, duplicate, ignored, dead-lettered)."""
+        try:
+            event = envelope.from_kafka(msg.key, msg.value, msg.headers)
+        except envelope.MalformedEvent as exc:
+            self.dead_letter(msg, exc, attempts=1)
+            return "dead_lettered"
+        attempts = 0
+        while True:
+            try:
+                if event.get_type() not in self.handlers:
+                    return "ignored"  # tolerant reader: types this consumer does not need
+                return "applied" if self.apply(event, msg.topic, msg.partition, msg.offset) else "duplicate"
+            except Exception as exc:  # noqa: BLE001 - any handler failure counts toward the DLQ
+                if _is_transient(exc):
+                    log.warning("%s: database unavailable (%s); waiting", self.name, exc)
+                    if self.stopping.wait(min(5.0, self.retry_backoff * 10)):
+                        raise
+                    continue
+                attempts += 1
+                if attempts >= self.max_attempts:
+                    self.dead_letter(msg, exc, attempts)
+                    return "dead_lettered"
+                log.warning("%s: event %s failed (attempt %d): %s", self.name, event.get_id(), attempts, exc)
+                self.stopping.wait(self.retry_backoff * 2 ** (attempts - 1))
+
+    def dead_letter(self, msg, exc: BaseException, attempts: int) -> None:
+        """Publish the original record to <topic>.dlq with the error in headers, and wait for the ack."""
+        headers = list(msg.headers or []) + [
+            ("dlq_error", f"{type(exc).__name__}: {exc}"[:4000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_original_topic", msg.topic.encode()),
+            ("dlq_original_partition", str(msg.partition).encode()),
+            ("dlq_original_offset", str(msg.offset).encode()),
+            ("dlq_attempts", str(attempts).encode()),
+        ]
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        self._producer.send(dlq_topic(msg.topic), key=msg.key, value=msg.value, headers=headers).get(timeout=30)
+        log.error("%s: %s[%d]@%d dead-lettered: %s", self.name, msg.topic, msg.partition, msg.offset, exc)
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        """Poll one batch, process it, commit offsets after the effects committed; return records seen."""
+        if self._consumer is None:
+            self._consumer = self._consumer_factory()
+        batch = self._consumer.poll(timeout_ms=timeout_ms)
+        seen = 0
+        for tp, records in batch.items():
+            for msg in records:
+                if self.stopping.is_set():
+                    return seen
+                outcome = self.handle_message(msg)
+                CONSUMED.labels(self.name, outcome).inc()
+                seen += 1
+                # committed per record: a crash replays at most one record, which the inbox dedups
+                self._consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(msg.offset + 1, "", -1)})
+        return seen
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.poll_once()
+            except Exception as exc:  # noqa: BLE001 - the loop must survive broker outages
+                log.warning("%s: %s; reconnecting", self.name, exc)
+                self.close()
+                self.stopping.wait(1.0)
+        self.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def close(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        self._consumer = self._producer = None

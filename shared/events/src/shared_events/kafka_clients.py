@@ -1,0 +1,44 @@
+"""Kafka client settings the project relies on, stated explicitly (kafka-python 3 changed defaults)."""
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+
+
+def producer(bootstrap: str, **overrides) -> KafkaProducer:
+    """An idempotent producer that waits for all in-sync replicas."""
+    cfg = dict(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        retries=5,
+        max_in_flight_requests_per_connection=5,
+        linger_ms=2,
+        max_block_ms=10_000,
+        request_timeout_ms=10_000,
+        delivery_timeout_ms=30_000,
+        bootstrap_timeout_ms=10_000,
+    )
+    cfg.update(overrides)
+    return KafkaProducer(**cfg)
+
+
+def consumer(bootstrap: str, group_id: str | None, topics: list[str], **overrides) -> KafkaConsumer:
+    """A consumer with manual commits that reads a new group's topics from the beginning."""
+    cfg = dict(
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+        max_poll_records=200,
+        bootstrap_timeout_ms=10_000,
+    )
+    cfg.update(overrides)
+    c = KafkaConsumer(**cfg)
+    if topics:
+        c.subscribe(topics)
+    return c
+
+
+def admin(bootstrap: str) -> KafkaAdminClient:
+    return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000, bootstrap_timeout_ms=10_000)

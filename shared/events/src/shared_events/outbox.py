@@ -1,0 +1,163 @@
+"""Transactional outbox: events are rows written with the change; a relay publishes them to Kafka."""
+
+import logging
+import threading
+
+from cloudevents.core.v1.event import CloudEvent
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from tenacity import RetryError, Retrying, retry_if_exception_type, wait_exponential
+
+from . import envelope, kafka_clients
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("outbox_published_total", "Outbox rows published to Kafka", ["service"])
+RELAY_ERRORS = Counter("outbox_relay_errors_total", "Failed publish attempts of the outbox relay", ["service"])
+
+
+def record_event(session: Session, outbox: Table, event: CloudEvent, aggregatetype: str) -> None:
+    """Add an event to the outbox inside the caller's transaction (it is published only if that commits)."""
+    topic, *_ = envelope.to_kafka(event)
+    session.execute(
+        outbox.insert().values(
+            event_id=event.get_id(),
+            aggregatetype=aggregatetype,
+            aggregateid=event.get_subject(),
+            type=event.get_type(),
+            topic=topic,
+            payload=envelope.to_record(event),
+        )
+    )
+
+
+def backlog(session: Session, outbox: Table) -> int:
+    """Rows not yet published."""
+    return session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+class OutboxRelay:
+    """Publishes unpublished rows in id order; a row is marked published only after the broker acknowledged it."""
+
+    def __init__(self, engine: Engine, outbox: Table, bootstrap: str, service: str,
+                 batch_size: int = 200, poll_interval: float = 0.2, producer_factory=None):
+        self.engine = engine
+        self.outbox = outbox
+        self.bootstrap = bootstrap
+        self.service = service
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self._producer_factory = producer_factory or (lambda: kafka_clients.producer(bootstrap))
+        self._producer = None
+        self.stopping = threading.Event()
+
+    def _get_producer(self):
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        return self._producer
+
+    def _drop_producer(self):
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=1)
+            except Exception:  # noqa: BLE001 - closing a broken producer must not mask the real error
+                pass
+            self._producer = None
+
+    def publish_batch(self) -> int:
+        """Claim up to batch_size rows (FOR UPDATE SKIP LOCKED), publish, mark published, commit."""
+        o = self.outbox
+        ids: list[int] = []
+        try:
+            with self.engine.begin() as conn:
+                rows = conn.execute(
+                    select(o.c.id, o.c.payload)
+                    .where(o.c.published_at.is_(None))
+                    .order_by(o.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                ).all()
+                if not rows:
+                    return 0
+                ids = [r.id for r in rows]
+                producer = self._get_producer()
+                futures = []
+                for row in rows:
+                    topic, key, value, headers = envelope.to_kafka(envelope.from_record(row.payload))
+                    futures.append(producer.send(topic, key=key, value=value, headers=headers))
+                producer.flush(timeout=30)
+                for f in futures:
+                    f.get(timeout=30)  # raises unless the broker acknowledged (acks=all)
+                conn.execute(update(o).where(o.c.id.in_(ids)).values(published_at=func.now()))
+        except Exception as exc:
+            # the rollback released the claim; the rows stay unpublished and are retried
+            if ids:
+                self._note_failure(ids, exc)
+            raise
+        PUBLISHED.labels(self.service).inc(len(ids))
+        return len(ids)
+
+    def _note_failure(self, ids: list[int], exc: Exception) -> None:
+        RELAY_ERRORS.labels(self.service).inc()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(self.outbox)
+                    .where(self.outbox.c.id.in_(ids), self.outbox.c.published_at.is_(None))
+                    .values(attempts=self.outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+                )
+        except DBAPIError:
+            pass  # the database is down too: the note is only diagnostics
+
+    def run(self) -> None:
+        """Publish until stopped, riding out broker and database outages with exponential backoff."""
+        retrying = Retrying(
+            sleep=self.stopping.wait,
+            stop=lambda _state: self.stopping.is_set(),
+            wait=wait_exponential(multiplier=0.2, max=10),
+            retry=retry_if_exception_type(Exception),
+            before_sleep=self._before_retry,
+            reraise=False,
+        )
+        while not self.stopping.is_set():
+            try:
+                published = retrying(self.publish_batch)
+            except RetryError:
+                break
+            if not published:
+                self.stopping.wait(self.poll_interval)
+        self._drop_producer()
+
+    def _before_retry(self, state) -> None:
+        log.warning("outbox relay (%s): %s; retrying in %.1fs", self.service,
+                    state.outcome.exception(), state.upcoming_sleep)
+        self._drop_producer()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+class BacklogCollector:
+    """Prometheus gauge `outbox_backlog`: unpublished rows, counted at scrape time."""
+
+    def __init__(self, engine: Engine, outbox: Table, service: str):
+        self.engine, self.outbox, self.service = engine, outbox, service
+
+    def collect(self):
+        g = GaugeMetricFamily("outbox_backlog", "Outbox rows not yet published", labels=["service"])
+        try:
+            with Session(self.engine) as session:
+                g.add_metric([self.service], backlog(session, self.outbox))
+        except DBAPIError:
+            return
+        yield g
+
+    @classmethod
+    def register(cls, engine: Engine, outbox: Table, service: str) -> "BacklogCollector":
+        collector = cls(engine, outbox, service)
+        REGISTRY.register(collector)
+        return collector

@@ -1,0 +1,28 @@
+"""The flask-smorest Api of a service: OpenAPI at /openapi.json, Swagger UI at /docs (assets served locally)."""
+
+from importlib import resources
+
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+from . import problems
+
+
+def create_api(app: Flask, title: str, description: str) -> Api:
+    app.config.setdefault("API_TITLE", title)
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "/docs")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/docs-assets/")
+    app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": description}})
+    api = Api(app)
+    assets = str(resources.files("flask_swagger_ui").joinpath("dist"))
+
+    @app.get("/docs-assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(assets, filename)
+
+    problems.register(app)
+    return api

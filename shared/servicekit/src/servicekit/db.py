@@ -1,0 +1,19 @@
+"""Engine and session factory for a service database (created on demand, never at import time)."""
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, future=True)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+def ping(engine: Engine) -> None:
+    """Raise unless the database answers a query."""
+    with engine.connect() as conn:
+        conn.execute(text("select 1"))

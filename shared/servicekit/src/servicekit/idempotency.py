@@ -1,0 +1,48 @@
+"""Idempotency-Key for creating POSTs: a retried request gets the first answer instead of a second record."""
+
+import hashlib
+import json
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import Session
+
+from .problems import Problem
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("scope", String(200), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status", Integer),
+        Column("body", JSONB),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def claim(session: Session, table: Table, scope: str, key: str, request_body) -> tuple[int, dict] | None:
+    """Reserve the key inside the caller's transaction; return the stored answer if it was used before.
+
+    A concurrent request with the same key waits on the unique index until the first one commits.
+    """
+    if len(key) > 200:
+        raise Problem(422, "Invalid request", "Idempotency-Key: at most 200 characters", "validation-error",
+                      errors=[{"field": "Idempotency-Key", "location": "headers", "message": "at most 200 characters"}])
+    digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
+    inserted = session.execute(
+        insert(table).values(scope=scope, key=key, request_hash=digest).on_conflict_do_nothing().returning(table.c.key)
+    ).first()
+    if inserted:
+        return None
+    row = session.execute(select(table).where(table.c.scope == scope, table.c.key == key)).one()
+    if row.request_hash != digest:
+        raise Problem(422, "Idempotency-Key reused", "This Idempotency-Key was already used with a different "
+                      "request body; use a new key for a new request.", "idempotency-key-reused")
+    return row.status, row.body
+
+
+def remember(session: Session, table: Table, scope: str, key: str, status: int, body: dict) -> None:
+    session.execute(table.update().where(table.c.scope == scope, table.c.key == key).values(status=status, body=body))

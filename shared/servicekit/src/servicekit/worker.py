@@ -1,0 +1,89 @@
+"""The worker process: runs loops (outbox relay, consumers) in threads, serves health, stops on SIGTERM."""
+
+import json
+import logging
+import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from shared_events import kafka_clients
+
+from .health import Check, run_checks
+
+log = logging.getLogger(__name__)
+
+
+def _health_handler(checks: dict[str, Check], threads: list[threading.Thread]):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            if self.path == "/healthz":
+                alive = all(t.is_alive() for t in threads)
+                self._send(200 if alive else 503, {"status": "ok" if alive else "a loop died"})
+            elif self.path == "/readyz":
+                results, ok = run_checks(checks)
+                self._send(200 if ok else 503, {"status": "ready" if ok else "not ready", "checks": results})
+            elif self.path == "/metrics":
+                body = generate_latest(REGISTRY)
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self._send(404, {"status": "not found"})
+
+        def _send(self, status, body):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+def run_worker(name: str, loops: list, checks: dict[str, Check], health_host: str, health_port: int) -> None:
+    """Run each loop's run() in a thread until SIGTERM/SIGINT, then stop them and return."""
+    threads = [threading.Thread(target=loop.run, name=f"{name}-{type(loop).__name__}-{i}", daemon=True)
+               for i, loop in enumerate(loops)]
+    server = ThreadingHTTPServer((health_host, health_port), _health_handler(checks, threads))
+    server_thread = threading.Thread(target=server.serve_forever, daemon=True)
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log.info("%s worker: signal %s, stopping", name, signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server_thread.start()
+    for t in threads:
+        t.start()
+    log.info("%s worker: %d loops running; health on http://%s:%d/readyz", name, len(threads), health_host,
+             health_port)
+    while not stop.wait(1.0):
+        if not all(t.is_alive() for t in threads):
+            log.error("%s worker: a loop died; exiting so the supervisor restarts the worker", name)
+            break
+    for loop in loops:
+        loop.stop()
+    for t in threads:
+        t.join(timeout=15)
+    server.shutdown()
+
+
+def broker_check(bootstrap: str) -> Check:
+    """Ready only when the broker answers a metadata request."""
+    def check():
+        admin = kafka_clients.admin(bootstrap)
+        try:
+            admin.list_topics()
+        finally:
+            admin.close()
+    return check
