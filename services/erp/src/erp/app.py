@@ -1,0 +1,32 @@
+"""create_app(): the ERP's Flask app with its API, error handlers and health endpoints."""
+
+from dataclasses import dataclass
+
+from flask import Flask
+from servicekit import health
+from servicekit.api import create_api
+from servicekit.db import make_engine, make_session_factory, ping
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from .config import Settings
+from .parties.api import blp as parties_blp
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("erp")
+    app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
+    engine = make_engine(settings.database_url)
+    app.extensions["erp.db"] = Database(engine, make_session_factory(engine))
+    api = create_api(app, "ERP API", "Customers and suppliers (master data from the CRM), and the ERP's own "
+                     "terms. Errors are RFC 9457 problem+json; updates need If-Match.")
+    api.register_blueprint(parties_blp)
+    app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
+    return app

@@ -1,0 +1,33 @@
+"""Operator commands: erp migrate | makemigration | web | worker | ensure-topics | replay-dlq TOPIC |
+rebuild-replica parties."""
+
+import sys
+from pathlib import Path
+
+from servicekit import cli
+
+from .config import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser, sub = cli.parser("erp", "127.0.0.1:8020")
+    rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topic")
+    rb.add_argument("replica", choices=["parties"])
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+
+    def worker():
+        from .worker import main as worker_main
+        worker_main(settings)
+
+    if args.cmd == "rebuild-replica":
+        from .replay import rebuild_party_replica
+        print(f"replica rebuilt from {rebuild_party_replica(settings)} events")
+        return
+    cli.run_common(args, "erp", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""ERP settings from the environment; the defaults match `make run`."""
+
+from dataclasses import dataclass
+
+from servicekit.config import env_int, env_str
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    kafka_bootstrap: str
+    crm_public_url: str
+    worker_health_host: str
+    worker_health_port: int
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            database_url=env_str("ERP_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:54329/erp"),
+            kafka_bootstrap=env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
+            crm_public_url=env_str("CRM_PUBLIC_URL", "http://127.0.0.1:8010").rstrip("/"),
+            worker_health_host=env_str("ERP_WORKER_HEALTH_HOST", "127.0.0.1"),
+            worker_health_port=env_int("ERP_WORKER_HEALTH_PORT", 8021),
+        )

@@ -1,0 +1,41 @@
+"""Applies crm.party.* events to the replica: newer sequences only, each change noted once."""
+
+from datetime import datetime
+
+from cloudevents.core.v1.event import CloudEvent
+from shared_events.envelope import sequence_of
+from shared_events.replica import upsert_if_newer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import MASTER_FIELDS, PartyReplica, PartyReplicaChange
+
+REPLICATED = [f for f in MASTER_FIELDS if f != "id"]
+
+
+def apply_party_state(session: Session, event: CloudEvent) -> bool:
+    """Upsert the replica from the event's full state; False (and nothing written) if it is not newer."""
+    state = event.get_data()
+    sequence = sequence_of(event)
+    before = session.execute(select(PartyReplica).where(PartyReplica.party_id == state["id"])).scalar_one_or_none()
+    previous = {f: getattr(before, f) for f in REPLICATED} if before else {}
+    values = {f: state.get(f) for f in REPLICATED}
+    values["roles"] = values["roles"] or []
+    values["emails"] = values["emails"] or []
+    values["phones"] = values["phones"] or []
+    values["crm_updated_at"] = datetime.fromisoformat(state["updated_at"])
+    values["replicated_at"] = datetime.now().astimezone()
+    applied = upsert_if_newer(session, PartyReplica.__table__, {"party_id": state["id"]}, sequence, values)
+    if applied:
+        changed = sorted(f for f in REPLICATED if previous.get(f) != values[f]) if before else sorted(REPLICATED)
+        session.add(PartyReplicaChange(
+            party_id=state["id"], event_id=event.get_id(), event_type=event.get_type(), sequence=sequence,
+            actor=event.get_extension("actor"), changed_fields=changed, occurred_at=event.get_time()))
+    return applied
+
+
+HANDLERS = {
+    "crm.party.created": apply_party_state,
+    "crm.party.updated": apply_party_state,
+    "crm.party.archived": apply_party_state,
+}

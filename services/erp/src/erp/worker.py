@@ -1,0 +1,36 @@
+"""The ERP worker: keeps the party replica from crm.party.v1 and publishes the ERP outbox."""
+
+import logging
+
+from servicekit.db import make_engine, make_session_factory, ping
+from servicekit.worker import broker_check, run_worker
+from shared_events.inbox import InboxConsumer
+from shared_events.outbox import BacklogCollector, OutboxRelay
+from shared_events.topics import ensure_topics
+
+from .config import Settings
+from .db import outbox, processed_events
+from .parties.handlers import HANDLERS as PARTY_HANDLERS
+
+PARTY_CONSUMER = "erp.parties"
+
+
+def party_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    return InboxConsumer(PARTY_CONSUMER, settings.kafka_bootstrap, ["crm.party.v1"], PARTY_HANDLERS,
+                         sessions, processed_events, **kwargs)
+
+
+def main(settings: Settings | None = None) -> None:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        ensure_topics(settings.kafka_bootstrap)
+    except Exception as exc:  # noqa: BLE001 - the loops wait for the broker anyway
+        logging.getLogger(__name__).warning("could not ensure topics yet: %s", exc)
+    BacklogCollector.register(engine, outbox, "erp")
+    loops = [OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="erp"),
+             party_consumer(settings, sessions)]
+    run_worker("erp", loops, {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
+               settings.worker_health_host, settings.worker_health_port)

@@ -1,0 +1,57 @@
+"""Operator commands every service has: migrate, makemigration, web, worker, ensure-topics, replay-dlq."""
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+
+def alembic_config(migrations: Path, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    p = argparse.ArgumentParser(prog=service, description=f"{service.upper()} operator commands")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate", help="upgrade the database to the latest schema")
+    mk = sub.add_parser("makemigration", help="autogenerate a migration (development)")
+    mk.add_argument("message")
+    web = sub.add_parser("web", help="serve the HTTP API with gunicorn")
+    web.add_argument("--bind", default=os.environ.get(f"{service.upper()}_BIND", default_bind))
+    web.add_argument("--workers", default=os.environ.get(f"{service.upper()}_WEB_WORKERS", "2"))
+    sub.add_parser("worker", help="run the outbox relay and the consumers")
+    sub.add_parser("ensure-topics", help="create the Kafka topics of the catalogue")
+    rp = sub.add_parser("replay-dlq", help="re-publish a topic's dead letters into the topic")
+    rp.add_argument("topic")
+    return p, sub
+
+
+def run_common(args, service: str, migrations: Path, database_url: str, kafka_bootstrap: str,
+               worker_main: Callable[[], None]) -> bool:
+    """Run a shared command; False if args.cmd is not one of them."""
+    if args.cmd == "migrate":
+        command.upgrade(alembic_config(migrations, database_url), "head")
+    elif args.cmd == "makemigration":
+        command.revision(alembic_config(migrations, database_url), message=args.message, autogenerate=True)
+    elif args.cmd == "web":
+        os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", args.bind, "--workers", str(args.workers),
+                               "--access-logfile", "-", "--graceful-timeout", "10", f"{service}.app:create_app()"])
+    elif args.cmd == "worker":
+        worker_main()
+    elif args.cmd == "ensure-topics":
+        from shared_events.topics import ensure_topics
+        created = ensure_topics(kafka_bootstrap)
+        print("created: " + (", ".join(created) or "nothing (all present)"))
+    elif args.cmd == "replay-dlq":
+        from shared_events.dlq import replay_dlq
+        print(f"replayed {replay_dlq(kafka_bootstrap, args.topic)} dead letters into {args.topic}")
+    else:
+        return False
+    return True
