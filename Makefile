@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+VENV := .local/venv
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-unit lint bench infra-up infra-down openapi clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml shared/events/pyproject.toml shared/servicekit/pyproject.toml \
+          services/crm/pyproject.toml services/erp/pyproject.toml deploy/local/bootstrap.sh
+	deploy/local/bootstrap.sh
+	touch $@
+
+run: install            ## PostgreSQL + Kafka on loopback, migrate, CRM and ERP web + workers
+	deploy/local/run.sh
+
+test: install           ## unit, database and integration tests against real PostgreSQL and Kafka
+	deploy/local/test.sh
+
+test-unit: install      ## only the tests that need no server
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -m "not db and not integration"
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install          ## throughput and propagation latency figures (starts its own servers)
+	deploy/local/bench.sh
+
+infra-up: install       ## only PostgreSQL and Kafka (same ports as `make run`)
+	deploy/local/infra.sh up
+
+infra-down:
+	deploy/local/infra.sh down
+
+clean:
+	deploy/local/infra.sh down || true
+	rm -rf .local/run .local/test .local/bench
