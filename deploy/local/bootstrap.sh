@@ -15,6 +15,8 @@ apt_install() {
 command -v java >/dev/null || apt_install openjdk-17-jre-headless
 command -v mvn >/dev/null || apt_install maven
 command -v psql >/dev/null || apt_install postgresql-client
+# a real compose implementation validates docker-compose.yml in the tests (no Docker engine needed)
+command -v docker-compose >/dev/null || apt_install docker-compose
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
   || { echo "bootstrap: Python 3.11+ needed" >&2; exit 1; }
 if [[ ! -x "$VENV/bin/python" ]]; then
