@@ -1,0 +1,120 @@
+"""The outbox on a real PostgreSQL: rows ride the domain transaction; the relay marks only acknowledged rows."""
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+from sqlalchemy import select, text
+
+from shared_events import envelope
+from shared_events.outbox import OutboxRelay, backlog, record_event
+
+from shared_events.testing import RecordingProducer, party_state as party
+
+pytestmark = pytest.mark.db
+
+
+def add_events(sessions, outbox, n):
+    ids = []
+    with sessions.begin() as s:
+        for _ in range(n):
+            data = party()
+            ev = envelope.new_event("crm.party.created", data["id"], data, sequence=1)
+            record_event(s, outbox, ev, "party")
+            ids.append(ev.get_id())
+    return ids
+
+
+def test_a_rolled_back_change_leaves_no_event(scratch):
+    engine, sessions, t = scratch
+    with pytest.raises(RuntimeError):
+        with sessions.begin() as s:
+            data = party()
+            record_event(s, t["outbox"], envelope.new_event("crm.party.created", data["id"], data, 1), "party")
+            raise RuntimeError("the domain change failed half-way")
+    with sessions() as s:
+        assert backlog(s, t["outbox"]) == 0
+
+
+def test_relay_publishes_in_order_and_marks_rows_published(scratch):
+    engine, sessions, t = scratch
+    ids = add_events(sessions, t["outbox"], 5)
+    producer = RecordingProducer()
+    relay = OutboxRelay(engine, t["outbox"], "unused:1", "test", producer_factory=lambda: producer)
+    assert relay.publish_batch() == 5
+    assert [dict(h)["ce_id"].decode() for _, _, _, h in producer.sent] == ids
+    assert all(topic == "crm.party.v1" for topic, *_ in producer.sent)
+    with sessions() as s:
+        assert backlog(s, t["outbox"]) == 0
+    assert relay.publish_batch() == 0
+
+
+def test_rows_stay_unpublished_when_the_broker_does_not_acknowledge(scratch):
+    engine, sessions, t = scratch
+    add_events(sessions, t["outbox"], 3)
+    failing = RecordingProducer(fail=KafkaTimeoutError("broker down"))
+    relay = OutboxRelay(engine, t["outbox"], "unused:1", "test", producer_factory=lambda: failing)
+    with pytest.raises(KafkaTimeoutError):
+        relay.publish_batch()
+    with sessions() as s:
+        assert backlog(s, t["outbox"]) == 3
+        rows = s.execute(select(t["outbox"].c.attempts, t["outbox"].c.last_error)).all()
+    assert all(r.attempts == 1 and "broker down" in r.last_error for r in rows)
+    ok = RecordingProducer()
+    relay2 = OutboxRelay(engine, t["outbox"], "unused:1", "test", producer_factory=lambda: ok)
+    assert relay2.publish_batch() == 3
+
+
+def test_two_relays_never_claim_the_same_rows(scratch):
+    engine, sessions, t = scratch
+    add_events(sessions, t["outbox"], 4)
+    o = t["outbox"]
+    with engine.connect() as other:
+        # another relay holds a claim on the two oldest rows
+        tx = other.begin()
+        held = other.execute(select(o.c.id).order_by(o.c.id).limit(2).with_for_update(skip_locked=True)).scalars().all()
+        producer = RecordingProducer()
+        relay = OutboxRelay(engine, o, "unused:1", "test", producer_factory=lambda: producer)
+        assert relay.publish_batch() == 2
+        with sessions() as s:
+            published = s.execute(select(o.c.id).where(o.c.published_at.is_not(None))).scalars().all()
+        assert set(published).isdisjoint(held)
+        tx.rollback()
+    assert relay.publish_batch() == 2
+
+
+def test_relay_run_loop_rides_out_an_outage(scratch):
+    """The loop retries with backoff until the broker answers, then drains the backlog."""
+    import threading
+
+    engine, sessions, t = scratch
+    add_events(sessions, t["outbox"], 2)
+    calls = {"n": 0}
+    good = RecordingProducer()
+
+    def factory():
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise KafkaTimeoutError("no broker yet")
+        return good
+
+    relay = OutboxRelay(engine, t["outbox"], "unused:1", "test", producer_factory=factory, poll_interval=0.05)
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        for _ in range(200):
+            with sessions() as s:
+                if backlog(s, t["outbox"]) == 0:
+                    break
+            relay.stopping.wait(0.05)
+    finally:
+        relay.stop()
+        thread.join(10)
+    assert len(good.sent) == 2 and calls["n"] == 3
+
+
+def test_outbox_rows_have_the_debezium_columns(scratch):
+    engine, _, _ = scratch
+    with engine.connect() as c:
+        cols = set(c.execute(text(
+            "select column_name from information_schema.columns where table_name='outbox' "
+            "and table_schema = current_schema()")).scalars())
+    assert {"id", "aggregatetype", "aggregateid", "type", "payload"} <= cols
