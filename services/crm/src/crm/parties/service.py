@@ -163,7 +163,7 @@ def list_parties(session: Session, args: dict) -> dict:
     if args.get("kind"):
         stmt = stmt.where(Party.kind == args["kind"])
     if args.get("role"):
-        stmt = stmt.where(Party.roles.any(args["role"]))
+        stmt = stmt.where(Party.roles.contains([args["role"]]))
     if args.get("company_id"):
         stmt = stmt.where(Party.company_id == str(args["company_id"]))
     if args.get("owner_id"):

@@ -28,7 +28,7 @@ def _view(replica: PartyReplica, account: PartyAccount | None, crm_url: str) -> 
 
 def list_parties(session: Session, role: str, args: dict, crm_url: str) -> dict:
     """Customers or suppliers from the replica, with their ERP terms."""
-    stmt = select(PartyReplica).where(PartyReplica.roles.any(role))
+    stmt = select(PartyReplica).where(PartyReplica.roles.contains([role]))
     if args.get("status", "active") != "all":
         stmt = stmt.where(PartyReplica.status == args.get("status", "active"))
     if args.get("kind"):
