@@ -1,0 +1,44 @@
+"""ERP service tests: the Flask app and the party handler on the real, migrated PostgreSQL (ERP_DATABASE_URL)."""
+
+import os
+
+import pytest
+
+from erp.app import create_app
+from erp.config import Settings
+from erp.db import processed_events
+from erp.parties.handlers import HANDLERS
+from shared_events import envelope
+from shared_events.inbox import InboxConsumer
+from shared_events.testing import Record, RecordingProducer
+
+
+@pytest.fixture(scope="session")
+def app():
+    if not os.environ.get("ERP_DATABASE_URL"):
+        pytest.fail("ERP_DATABASE_URL is not set: run the database tests through `make test`")
+    return create_app(Settings.from_env())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def deliver(app):
+    """Deliver a CRM party event to the ERP's inbox the way the worker does (minus the broker)."""
+    inbox = InboxConsumer("erp.parties", "unused:1", ["crm.party.v1"], HANDLERS, app.extensions["erp.db"].sessions,
+                          processed_events, producer_factory=RecordingProducer)
+    offsets = iter(range(10**6))
+
+    def redeliver(ev):
+        _, key, value, headers = envelope.to_kafka(ev)
+        return inbox.handle_message(Record("crm.party.v1", 0, next(offsets), key, value, headers))
+
+    def send(verb, state, sequence=None):
+        ev = envelope.new_event(f"crm.party.{verb}", state["id"], state, sequence or state["version"])
+        return redeliver(ev), ev
+
+    send.again = redeliver
+    return send
