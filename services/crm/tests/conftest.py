@@ -3,11 +3,10 @@
 import os
 
 import pytest
-from sqlalchemy import func, select
-
 from crm.app import create_app
 from crm.config import Settings
 from crm.db import outbox
+from sqlalchemy import func, select
 
 
 @pytest.fixture(scope="session")

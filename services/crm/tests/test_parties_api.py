@@ -3,10 +3,9 @@
 import uuid
 
 import pytest
-from sqlalchemy import func, select
-
 from crm.parties.models import Party
 from shared_events import contracts
+from sqlalchemy import func, select
 
 pytestmark = pytest.mark.db
 

@@ -3,7 +3,6 @@
 import os
 
 import pytest
-
 from erp.app import create_app
 from erp.config import Settings
 from erp.db import processed_events

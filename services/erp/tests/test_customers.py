@@ -3,7 +3,6 @@
 import uuid
 
 import pytest
-
 from shared_events.testing import party_state
 
 pytestmark = pytest.mark.db

@@ -2,11 +2,11 @@
 
 import os
 import uuid
+
 import pytest
+from shared_events.tables import outbox_table, processed_events_table
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.orm import sessionmaker
-
-from shared_events.tables import outbox_table, processed_events_table
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ import json
 import uuid
 
 import pytest
-
 from shared_events import contracts, envelope
 from shared_events.catalogue import EVENT_TYPES, TOPICS
 from shared_events.testing import party_state as party

@@ -3,11 +3,10 @@
 import uuid
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
-
 from shared_events import envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer, party_state
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
 
 pytestmark = pytest.mark.db
 

@@ -2,12 +2,11 @@
 
 import pytest
 from kafka.errors import KafkaTimeoutError
-from sqlalchemy import select, text
-
 from shared_events import envelope
 from shared_events.outbox import OutboxRelay, backlog, record_event
-
-from shared_events.testing import RecordingProducer, party_state as party
+from shared_events.testing import RecordingProducer
+from shared_events.testing import party_state as party
+from sqlalchemy import select, text
 
 pytestmark = pytest.mark.db
 

@@ -3,9 +3,8 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, select
-
 from shared_events.replica import upsert_if_newer
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, select
 
 pytestmark = pytest.mark.db
 

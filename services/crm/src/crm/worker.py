@@ -2,8 +2,7 @@
 
 import logging
 
-from servicekit.db import make_engine
-from servicekit.db import ping
+from servicekit.db import make_engine, ping
 from servicekit.worker import broker_check, run_worker
 from shared_events.outbox import BacklogCollector, OutboxRelay
 from shared_events.topics import ensure_topics

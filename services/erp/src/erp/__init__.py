@@ -1,1 +1,1 @@
-"""ERP service: customers and suppliers (replica of CRM parties plus ERP-owned terms), and later catalog, stock, invoicing, ledger."""
+"""ERP service: customers and suppliers (CRM replica plus ERP-owned terms); later catalog, stock, invoicing, ledger."""

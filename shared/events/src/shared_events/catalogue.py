@@ -70,7 +70,8 @@ def dlq_topic(topic: str) -> str:
 def all_topics() -> list[TopicSpec]:
     """Every topic to create, dead-letter topics included."""
     specs = list(TOPICS.values())
-    specs += [TopicSpec(dlq_topic(t.name), partitions=1, description=f"Dead letters of {t.name}") for t in TOPICS.values()]
+    specs += [TopicSpec(dlq_topic(t.name), partitions=1, description=f"Dead letters of {t.name}")
+              for t in TOPICS.values()]
     return specs
 
 

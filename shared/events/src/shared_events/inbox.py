@@ -132,7 +132,8 @@ class InboxConsumer:
                 CONSUMED.labels(self.name, outcome).inc()
                 seen += 1
                 # committed per record: a crash replays at most one record, which the inbox dedups
-                self._consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(msg.offset + 1, "", -1)})
+                position = OffsetAndMetadata(msg.offset + 1, "", -1)
+                self._consumer.commit({TopicPartition(tp.topic, tp.partition): position})
         return seen
 
     def run(self) -> None:

@@ -13,7 +13,8 @@ from .problems import field_error
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
-    sort = fields.String(load_default=None, metadata={"description": "Field to sort by; prefix with - for descending. Comma-separated for several."})
+    sort = fields.String(load_default=None, metadata={
+        "description": "Field to sort by; prefix with - for descending. Comma-separated for several."})
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:

@@ -1,11 +1,10 @@
 """Alembic environment of the CRM database."""
 
 from alembic import context
-from sqlalchemy import create_engine
-
 from crm import models  # noqa: F401 - registers every table on the metadata
 from crm.config import Settings
 from crm.db import Base
+from sqlalchemy import create_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url

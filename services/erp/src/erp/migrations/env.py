@@ -1,11 +1,10 @@
 """Alembic environment of the ERP database."""
 
 from alembic import context
-from sqlalchemy import create_engine
-
 from erp import models  # noqa: F401 - registers every table on the metadata
 from erp.config import Settings
 from erp.db import Base
+from sqlalchemy import create_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url

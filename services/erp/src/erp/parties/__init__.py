@@ -1,1 +1,1 @@
-"""Customers and suppliers: a read-only replica of CRM parties, plus the terms the ERP owns (payment terms, credit limit)."""
+"""Customers and suppliers: a read-only replica of CRM parties, plus the terms the ERP owns."""
