@@ -48,8 +48,9 @@ class Proc:
         self.popen = None
 
     def start(self):
-        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        with open(self.log, "ab") as log:  # the child keeps its own descriptor
+            self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
         return self
 
     def wait_ready(self, timeout=60):
