@@ -1,5 +1,6 @@
 """Create the catalogue's topics (idempotent): the project never relies on auto-creation."""
 
+import os
 import time
 
 from kafka.admin import NewTopic
@@ -9,8 +10,13 @@ from . import kafka_clients
 from .catalogue import all_topics
 
 
-def ensure_topics(bootstrap: str, replication_factor: int = 1, timeout_s: float = 60) -> list[str]:
-    """Create every missing topic of the catalogue and wait until each has a leader; return the created ones."""
+def ensure_topics(bootstrap: str, replication_factor: int | None = None, timeout_s: float = 60) -> list[str]:
+    """Create every missing topic of the catalogue and wait until each has a leader; return the created ones.
+
+    The replication factor defaults to KAFKA_REPLICATION_FACTOR (1 for the local single broker).
+    """
+    if replication_factor is None:
+        replication_factor = int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1"))
     admin = kafka_clients.admin(bootstrap)
     try:
         existing = set(admin.list_topics())
@@ -39,11 +45,10 @@ def ensure_topics(bootstrap: str, replication_factor: int = 1, timeout_s: float 
 
 
 def main() -> None:
-    import os
     import sys
 
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
-    created = ensure_topics(bootstrap, int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1")))
+    created = ensure_topics(bootstrap)
     print(f"topics ready on {bootstrap}" + (f" (created {', '.join(created)})" if created else ""), file=sys.stderr)
 
 
