@@ -53,9 +53,16 @@ cat <<MSG
   Kafka     127.0.0.1:${KAFKA_PORT:-19092}    PostgreSQL 127.0.0.1:${PG_PORT:-54329} (databases crm, erp)
   logs      $LOGS
 
-  Try: curl -s -XPOST http://$CRM_BIND/api/v1/parties -H 'content-type: application/json' \\
-         -d '{"kind":"company","legal_name":"Acme SA","roles":["customer"]}'
-       curl -s http://$ERP_BIND/api/v1/customers
+  First administrator (once per service; prompts for a password):
+       $VENV/bin/crm create-admin --email you@example.com
+       $VENV/bin/erp create-admin --email you@example.com
+  (the environment for those commands: eval "\$(deploy/local/infra.sh env)")
+
+  Then: TOKEN=\$(curl -s -XPOST http://$CRM_BIND/api/v1/auth/login -H 'content-type: application/json' \\
+                  -d '{"email":"you@example.com","password":"..."}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+        curl -s -XPOST http://$CRM_BIND/api/v1/parties -H "Authorization: Bearer \$TOKEN" \\
+             -H 'content-type: application/json' -d '{"kind":"company","legal_name":"Acme SA","roles":["customer"]}'
+  or use the "Authorize" button in /docs.
 
   Ctrl-C stops everything.
 MSG

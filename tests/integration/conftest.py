@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,20 @@ class Stack:
             p.start()
         for p in self.procs.values():
             p.wait_ready()
+        self.crm_http = self._admin_session("crm", self.crm)
+        self.erp_http = self._admin_session("erp", self.erp)
+
+    def _admin_session(self, service, base):
+        """Create an administrator with the operator command, then log in through the API as a user would."""
+        email, password = f"admin-{uuid.uuid4().hex[:6]}@{service}.test", "integration-admin-pw"
+        subprocess.run([str(BIN / service), "create-admin", "--email", email], env={**self.env,
+                       "ADMIN_PASSWORD": password}, check=True, capture_output=True)
+        login = requests.post(base + "/api/v1/auth/login", json={"email": email, "password": password}, timeout=10)
+        assert login.status_code == 200, login.text
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        http.admin_email = email
+        return http
 
     def stop(self):
         for p in self.procs.values():
@@ -97,22 +112,22 @@ class Stack:
     # -- what a user does -----------------------------------------------------------------------
 
     def create_party(self, **body):
-        r = requests.post(self.crm + "/api/v1/parties", json=body, timeout=10)
+        r = self.crm_http.post(self.crm + "/api/v1/parties", json=body, timeout=10)
         assert r.status_code == 201, r.text
         return r.json()
 
     def update_party(self, party, **changes):
-        r = requests.patch(f"{self.crm}/api/v1/parties/{party['id']}", json=changes,
+        r = self.crm_http.patch(f"{self.crm}/api/v1/parties/{party['id']}", json=changes,
                            headers={"If-Match": f'"{party["version"]}"'}, timeout=10)
         assert r.status_code == 200, r.text
         return r.json()
 
     def erp_party(self, party_id):
-        r = requests.get(f"{self.erp}/api/v1/parties/{party_id}", timeout=5)
+        r = self.erp_http.get(f"{self.erp}/api/v1/parties/{party_id}", timeout=5)
         return r.json() if r.status_code == 200 else None
 
     def erp_changes(self, party_id):
-        return requests.get(f"{self.erp}/api/v1/parties/{party_id}/changes", params={"page_size": 100},
+        return self.erp_http.get(f"{self.erp}/api/v1/parties/{party_id}/changes", params={"page_size": 100},
                             timeout=5).json()["items"]
 
     def wait_in_erp(self, party_id, version=1, timeout=30):

@@ -53,8 +53,10 @@ def test_a_party_created_in_the_crm_appears_in_the_erp(stack):
     got = stack.wait_in_erp(p["id"])
     assert got["display_name"] == p["display_name"] and got["tax_id"] == "NL001"
     assert got["billing_address"] == {"city": "Delft", "country": "NL"}
-    listed = requests.get(stack.erp + "/api/v1/customers", params={"q": p["display_name"]}, timeout=5).json()
+    listed = stack.erp_http.get(stack.erp + "/api/v1/customers", params={"q": p["display_name"]}, timeout=5).json()
     assert [c["id"] for c in listed["items"]] == [p["id"]]
+    (change,) = stack.erp_changes(p["id"])
+    assert change["actor"].startswith(f"crm:{stack.crm_http.admin_email} (")  # the ERP knows who did it
 
 
 def test_an_update_advances_the_replica_and_a_late_older_event_is_ignored(stack, bootstrap):

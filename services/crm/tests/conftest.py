@@ -3,9 +3,12 @@
 import os
 
 import pytest
+from crm.access.roles import CATALOG
 from crm.app import create_app
 from crm.config import Settings
-from crm.db import outbox
+from crm.db import audit_log, auth, outbox
+from servicekit.auth import bootstrap
+from servicekit.testing import user_with_token
 from sqlalchemy import func, select
 
 
@@ -13,11 +16,39 @@ from sqlalchemy import func, select
 def app():
     if not os.environ.get("CRM_DATABASE_URL"):
         pytest.fail("CRM_DATABASE_URL is not set: run the database tests through `make test`")
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG)
+    return create_app(settings)
 
 
 @pytest.fixture
-def client(app):
+def make_user(app):
+    """A new user with these built-in roles and a valid session token."""
+    def make(*roles):
+        return user_with_token(app.extensions["crm.db"].sessions, auth, audit_log, "crm", list(roles))
+    return make
+
+
+@pytest.fixture
+def as_user(app, make_user):
+    """A test client acting as a new user with these roles (the user is on .user)."""
+    def client_for(*roles):
+        user = make_user(*roles)
+        c = app.test_client()
+        c.environ_base["HTTP_AUTHORIZATION"] = user["headers"]["Authorization"]
+        c.user = user
+        return c
+    return client_for
+
+
+@pytest.fixture
+def client(as_user):
+    """An administrator's client: most tests are about behaviour, not permissions."""
+    return as_user("admin")
+
+
+@pytest.fixture
+def anonymous(app):
     return app.test_client()
 
 

@@ -3,10 +3,13 @@
 import os
 
 import pytest
+from erp.access.roles import CATALOG
 from erp.app import create_app
 from erp.config import Settings
-from erp.db import processed_events
+from erp.db import audit_log, auth, processed_events
 from erp.parties.handlers import HANDLERS
+from servicekit.auth import bootstrap
+from servicekit.testing import user_with_token
 from shared_events import envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer
@@ -16,11 +19,30 @@ from shared_events.testing import Record, RecordingProducer
 def app():
     if not os.environ.get("ERP_DATABASE_URL"):
         pytest.fail("ERP_DATABASE_URL is not set: run the database tests through `make test`")
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG)
+    return create_app(settings)
 
 
 @pytest.fixture
-def client(app):
+def as_user(app):
+    """A test client acting as a new user with these roles (the user is on .user)."""
+    def client_for(*roles):
+        user = user_with_token(app.extensions["erp.db"].sessions, auth, audit_log, "erp", list(roles))
+        c = app.test_client()
+        c.environ_base["HTTP_AUTHORIZATION"] = user["headers"]["Authorization"]
+        c.user = user
+        return c
+    return client_for
+
+
+@pytest.fixture
+def client(as_user):
+    return as_user("admin")
+
+
+@pytest.fixture
+def anonymous(app):
     return app.test_client()
 
 

@@ -11,7 +11,8 @@ from shared_events.testing import party_state as party
 
 def test_a_new_event_carries_every_required_attribute():
     data = party()
-    ev = envelope.new_event("crm.party.updated", data["id"], data, sequence=3, actor="user-7")
+    ev = envelope.new_event("crm.party.updated", data["id"], data, sequence=3, actor_id="user-7",
+                            actor_name="ada@example.test")
     attrs = ev.get_attributes()
     assert attrs["specversion"] == "1.0"
     assert uuid.UUID(attrs["id"])
@@ -22,7 +23,7 @@ def test_a_new_event_carries_every_required_attribute():
     assert attrs["datacontenttype"] == "application/json"
     assert attrs["dataschema"] == "urn:crm-erp:schema:crm.party.v1"
     assert envelope.sequence_of(ev) == 3
-    assert attrs["actor"] == "user-7"
+    assert attrs["actor"] == "user-7" and attrs["actorname"] == "ada@example.test"
 
 
 def test_kafka_binary_mode_round_trip_keeps_the_event_and_keys_by_aggregate():

@@ -1,15 +1,20 @@
-"""create_app(): the CRM's Flask app with its API, error handlers and health endpoints."""
+"""create_app(): the CRM's Flask app with its API, access control, error handlers and health endpoints."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask
 from servicekit import health
 from servicekit.api import create_api
+from servicekit.auth import api as auth_api
 from servicekit.db import make_engine, make_session_factory, ping
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from .access.api import blp as teams_blp
+from .access.roles import CATALOG
 from .config import Settings
+from .db import audit_log, auth
 from .parties.api import blp as parties_blp
 
 
@@ -21,11 +26,16 @@ class Database:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask("crm")
+    app = Flask("crm", static_folder=None)
     engine = make_engine(settings.database_url)
-    app.extensions["crm.db"] = Database(engine, make_session_factory(engine))
-    api = create_api(app, "CRM API", "Parties, leads, deals, agenda, tickets and campaigns. "
-                     "Errors are RFC 9457 problem+json; updates need If-Match.")
+    db = Database(engine, make_session_factory(engine))
+    app.extensions["crm.db"] = db
+    api = create_api(app, "CRM API", "Parties, leads, deals, agenda, tickets and campaigns. Authenticate with "
+                     "POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. Errors are RFC 9457 "
+                     "problem+json; updates need If-Match.")
+    auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,
+                                                     timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
+    api.register_blueprint(teams_blp)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

@@ -1,9 +1,10 @@
-"""Operator commands: crm migrate | makemigration | web | worker | ensure-topics | replay-dlq TOPIC."""
+"""Operator commands: crm migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC | makemigration."""
 
 import sys
 from pathlib import Path
 
 from servicekit import cli
+from servicekit.auth import bootstrap
 
 from .config import Settings
 
@@ -14,12 +15,17 @@ def main(argv: list[str] | None = None) -> None:
     parser, _ = cli.parser("crm", "127.0.0.1:8010")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    from .access.roles import CATALOG
+    from .db import audit_log, auth
 
     def worker():
         from .worker import main as worker_main
         worker_main(settings)
 
-    cli.run_common(args, "crm", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker)
+    cli.run_common(args, "crm", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker,
+                   lambda: bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG),
+                   lambda email, name, pw: bootstrap.create_admin(settings.database_url, auth, audit_log, email,
+                                                                   name, pw))
 
 
 if __name__ == "__main__":

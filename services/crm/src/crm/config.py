@@ -11,6 +11,7 @@ class Settings:
     kafka_bootstrap: str
     worker_health_host: str
     worker_health_port: int
+    session_ttl_hours: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -19,4 +20,5 @@ class Settings:
             kafka_bootstrap=env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
             worker_health_host=env_str("CRM_WORKER_HEALTH_HOST", "127.0.0.1"),
             worker_health_port=env_int("CRM_WORKER_HEALTH_PORT", 8011),
+            session_ttl_hours=env_int("CRM_SESSION_TTL_HOURS", 12),
         )

@@ -1,5 +1,7 @@
 """The CRM's tables live on one MetaData; the outbox, inbox and idempotency tables come from the shared kits."""
 
+from servicekit.audit import audit_table
+from servicekit.auth.tables import auth_tables
 from servicekit.idempotency import idempotency_table
 from shared_events.tables import outbox_table, processed_events_table
 from sqlalchemy import MetaData
@@ -19,3 +21,6 @@ class Base(DeclarativeBase):
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_table(Base.metadata)
+
+auth = auth_tables(Base.metadata)
+audit_log = audit_table(Base.metadata)

@@ -1,15 +1,19 @@
 """create_app(): the ERP's Flask app with its API, error handlers and health endpoints."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask
 from servicekit import health
 from servicekit.api import create_api
+from servicekit.auth import api as auth_api
 from servicekit.db import make_engine, make_session_factory, ping
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from .access.roles import CATALOG
 from .config import Settings
+from .db import audit_log, auth
 from .parties.api import blp as parties_blp
 
 
@@ -21,12 +25,16 @@ class Database:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask("erp")
+    app = Flask("erp", static_folder=None)
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     engine = make_engine(settings.database_url)
-    app.extensions["erp.db"] = Database(engine, make_session_factory(engine))
+    db = Database(engine, make_session_factory(engine))
+    app.extensions["erp.db"] = db
     api = create_api(app, "ERP API", "Customers and suppliers (master data from the CRM), and the ERP's own "
-                     "terms. Errors are RFC 9457 problem+json; updates need If-Match.")
+                     "terms. Authenticate with POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. "
+                     "Errors are RFC 9457 problem+json; updates need If-Match.")
+    auth_api.init_app(app, api, auth_api.AuthContext("erp", auth, audit_log, CATALOG, db.sessions,
+                                                     timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

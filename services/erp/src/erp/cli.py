@@ -1,10 +1,11 @@
-"""Operator commands: erp migrate | makemigration | web | worker | ensure-topics | replay-dlq TOPIC |
-rebuild-replica parties."""
+"""Operator commands: erp migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
+rebuild-replica parties | makemigration."""
 
 import sys
 from pathlib import Path
 
 from servicekit import cli
+from servicekit.auth import bootstrap
 
 from .config import Settings
 
@@ -26,7 +27,12 @@ def main(argv: list[str] | None = None) -> None:
         from .replay import rebuild_party_replica
         print(f"replica rebuilt from {rebuild_party_replica(settings)} events")
         return
-    cli.run_common(args, "erp", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker)
+    from .access.roles import CATALOG
+    from .db import audit_log, auth
+    cli.run_common(args, "erp", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker,
+                   lambda: bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG),
+                   lambda email, name, pw: bootstrap.create_admin(settings.database_url, auth, audit_log, email,
+                                                                   name, pw))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ class Settings:
     crm_public_url: str
     worker_health_host: str
     worker_health_port: int
+    session_ttl_hours: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -21,4 +22,5 @@ class Settings:
             crm_public_url=env_str("CRM_PUBLIC_URL", "http://127.0.0.1:8010").rstrip("/"),
             worker_health_host=env_str("ERP_WORKER_HEALTH_HOST", "127.0.0.1"),
             worker_health_port=env_int("ERP_WORKER_HEALTH_PORT", 8021),
+            session_ttl_hours=env_int("ERP_SESSION_TTL_HOURS", 12),
         )

@@ -18,8 +18,10 @@ class MalformedEvent(ValueError):
     """A Kafka message that is not a valid CloudEvent of this project."""
 
 
-def new_event(type_: str, subject: str, data: dict, sequence: int, actor: str | None = None) -> CloudEvent:
-    """Build a validated event of a catalogued type; `sequence` is the aggregate's version."""
+def new_event(type_: str, subject: str, data: dict, sequence: int, actor_id: str | None = None,
+              actor_name: str | None = None) -> CloudEvent:
+    """Build a validated event of a catalogued type; `sequence` is the aggregate's version, and the acting
+    user (if any) travels in the `actor` (id) and `actorname` extensions."""
     spec = event_type(type_)
     contracts.validate(type_, data)
     attributes = {
@@ -32,8 +34,10 @@ def new_event(type_: str, subject: str, data: dict, sequence: int, actor: str | 
         "dataschema": spec.dataschema,
         "sequence": str(int(sequence)),
     }
-    if actor:
-        attributes["actor"] = actor
+    if actor_id:
+        attributes["actor"] = str(actor_id)
+    if actor_name:
+        attributes["actorname"] = actor_name
     return CloudEvent(attributes, data)
 
 

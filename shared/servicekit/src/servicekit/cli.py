@@ -30,14 +30,36 @@ def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, ar
     sub.add_parser("ensure-topics", help="create the Kafka topics of the catalogue")
     rp = sub.add_parser("replay-dlq", help="re-publish a topic's dead letters into the topic")
     rp.add_argument("topic")
+    ca = sub.add_parser("create-admin", help="create the first administrator (password from ADMIN_PASSWORD, "
+                                             "--password-stdin, or a prompt)")
+    ca.add_argument("--email", required=True)
+    ca.add_argument("--name", default="Administrator")
+    ca.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     return p, sub
 
 
+def read_admin_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get("ADMIN_PASSWORD"):
+        return os.environ["ADMIN_PASSWORD"]
+    import getpass
+    first = getpass.getpass("Password (10+ characters): ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("passwords differ")
+    return first
+
+
 def run_common(args, service: str, migrations: Path, database_url: str, kafka_bootstrap: str,
-               worker_main: Callable[[], None]) -> bool:
+               worker_main: Callable[[], None], after_migrate: Callable[[], None],
+               create_admin: Callable[[str, str, str], tuple[dict, bool]]) -> bool:
     """Run a shared command; False if args.cmd is not one of them."""
     if args.cmd == "migrate":
         command.upgrade(alembic_config(migrations, database_url), "head")
+        after_migrate()
+    elif args.cmd == "create-admin":
+        user, created = create_admin(args.email, args.name, read_admin_password(args))
+        print(f"{'created' if created else 'granted admin to existing user'} {user['email']} ({user['id']})")
     elif args.cmd == "makemigration":
         command.revision(alembic_config(migrations, database_url), message=args.message, autogenerate=True)
     elif args.cmd == "web":

@@ -45,8 +45,10 @@ def apply_sort(stmt: Select, sort: str | None, columns: dict, default) -> Select
     return stmt.order_by(*order, *default)
 
 
-def paginate(session: Session, stmt: Select, page: int, page_size: int) -> dict:
+def paginate(session: Session, stmt: Select, page: int, page_size: int, entities: bool = True) -> dict:
+    """One page of an ORM select (entities) or of a Core select (rows as dicts)."""
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    items = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).scalars().all()
+    result = session.execute(stmt.limit(page_size).offset((page - 1) * page_size))
+    items = result.scalars().all() if entities else [dict(r._mapping) for r in result]
     return {"items": items, "total": total, "page": page, "page_size": page_size,
             "pages": math.ceil(total / page_size) if total else 0}

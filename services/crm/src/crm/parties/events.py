@@ -31,5 +31,7 @@ def party_state(p: Party) -> dict:
     }
 
 
-def party_event(verb: str, p: Party, actor: str | None = None) -> CloudEvent:
-    return new_event(f"crm.party.{verb}", p.id, party_state(p), sequence=p.version, actor=actor)
+def party_event(verb: str, p: Party, actor=None) -> CloudEvent:
+    """`actor` (a Principal) travels as the event's actor/actorname extensions, for the subscribers' audit."""
+    return new_event(f"crm.party.{verb}", p.id, party_state(p), sequence=p.version,
+                     actor_id=getattr(actor, "user_id", None), actor_name=getattr(actor, "email", None))

@@ -37,7 +37,7 @@ class Party(Base):
     website: Mapped[str | None] = mapped_column(String(300))
     billing_address: Mapped[dict | None] = mapped_column(JSONB)
     shipping_address: Mapped[dict | None] = mapped_column(JSONB)
-    owner_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    owner_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -45,7 +45,7 @@ class _PartyFields(Schema):
     website = fields.Url(allow_none=True)
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     shipping_address = fields.Nested(AddressSchema, allow_none=True)
-    owner_id = fields.String(allow_none=True, validate=validate.Length(max=100))
+    owner_id = fields.UUID(allow_none=True, metadata={"description": "The user who owns the record (default: you)."})
 
 
 class PartyCreateSchema(_PartyFields):

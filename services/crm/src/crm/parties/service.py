@@ -1,7 +1,10 @@
-"""Use cases of parties: each takes a session, changes the party and adds its event to the outbox."""
+"""Use cases of parties: each takes a session and the acting user, checks what that user may see and change,
+changes the party, writes the audit trail and adds the party's event to the outbox."""
 
 from datetime import UTC, datetime
 
+from servicekit import audit
+from servicekit.auth.principal import Principal, forbidden
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -9,8 +12,10 @@ from shared_events.outbox import record_event
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..db import outbox
-from .events import party_event
+from ..access import service as access
+from ..access.visibility import editable, visible
+from ..db import audit_log, outbox
+from .events import party_event, party_state
 from .models import Party
 
 SORTABLE = {
@@ -22,6 +27,10 @@ SORTABLE = {
 }
 
 
+def _visible(actor: Principal):
+    return visible("parties", "party", Party.id, Party.owner_id, actor)
+
+
 def _display_name(kind: str, legal_name, first_name, last_name) -> str:
     if kind == "company":
         return legal_name
@@ -30,13 +39,13 @@ def _display_name(kind: str, legal_name, first_name, last_name) -> str:
 
 def _normalize(data: dict) -> dict:
     out = dict(data)
-    if "company_id" in out and out["company_id"] is not None:
-        out["company_id"] = str(out["company_id"])
-    for f in ("roles",):
-        if f in out and out[f] is not None:
-            out[f] = sorted(set(out[f]))
+    for f in ("company_id", "owner_id"):
+        if out.get(f) is not None:
+            out[f] = str(out[f])
+    if out.get("roles") is not None:
+        out["roles"] = sorted(set(out["roles"]))
     for f in ("emails", "phones"):
-        if f in out and out[f] is not None:
+        if out.get(f) is not None:
             items = [dict(c) for c in out[f]]
             if items and not any(c.get("primary") for c in items):
                 items[0]["primary"] = True  # the first channel is the one to use unless told otherwise
@@ -49,28 +58,36 @@ def _normalize(data: dict) -> dict:
     return out
 
 
-def _check_company(session: Session, company_id: str | None, party_id: str | None = None) -> None:
+def _check_company(session: Session, company_id: str | None, actor: Principal, party_id: str | None = None) -> None:
     if company_id is None:
         return
     if company_id == party_id:
         raise field_error("company_id", "a party cannot belong to itself")
-    company = session.get(Party, company_id)
+    company = session.execute(select(Party).where(Party.id == company_id, _visible(actor))).scalar_one_or_none()
     if company is None or company.kind != "company":
         raise field_error("company_id", f"no company with id {company_id}")
     if company.status != "active":
         raise field_error("company_id", f"company {company_id} is archived")
 
 
-def _publish(session: Session, verb: str, party: Party, actor: str | None) -> None:
+def _publish(session: Session, verb: str, party: Party, actor: Principal, before: dict | None, action: str) -> None:
+    """The party's new state goes to the outbox and the audit trail, in the caller's transaction."""
     session.flush()
     session.refresh(party)
     record_event(session, outbox, party_event(verb, party, actor), "party")
+    audit.record(session, audit_log, actor, action, "party", party.id, before, party_state(party))
 
 
-def create_party(session: Session, data: dict, actor: str | None = None) -> Party:
-    """Create a company or person and publish crm.party.created."""
+def create_party(session: Session, data: dict, actor: Principal) -> Party:
+    """Create a company or person owned by the caller (or, with parties:assign, by someone else)."""
     data = _normalize(data)
-    _check_company(session, data.get("company_id"))
+    owner = data.get("owner_id") or actor.user_id
+    if owner != actor.user_id:
+        if not actor.can("parties:assign"):
+            raise forbidden("parties:assign")
+        access.check_assignee(session, owner)
+    data["owner_id"] = owner
+    _check_company(session, data.get("company_id"), actor)
     party = Party(**data, display_name=_display_name(
         data["kind"], data.get("legal_name"), data.get("first_name"), data.get("last_name")))
     party.roles = data.get("roles") or []
@@ -78,36 +95,45 @@ def create_party(session: Session, data: dict, actor: str | None = None) -> Part
     party.phones = data.get("phones") or []
     party.version = 1
     session.add(party)
-    _publish(session, "created", party, actor)
+    _publish(session, "created", party, actor, None, "create")
     return party
 
 
-def get_party(session: Session, party_id: str) -> Party:
-    party = session.get(Party, str(party_id))
+def get_party(session: Session, party_id: str, actor: Principal) -> Party:
+    """A party the caller may see; one they may not see is "not found", exactly like one that does not exist."""
+    party = session.execute(select(Party).where(Party.id == str(party_id), _visible(actor))).scalar_one_or_none()
     if party is None:
         raise NotFound("party", party_id)
     return party
 
 
-def _locked(session: Session, party_id: str) -> Party:
-    party = session.execute(select(Party).where(Party.id == str(party_id)).with_for_update()).scalar_one_or_none()
+def _for_change(session: Session, party_id: str, actor: Principal) -> Party:
+    party = session.execute(select(Party).where(Party.id == str(party_id), _visible(actor))
+                            .with_for_update(of=Party)).scalar_one_or_none()
     if party is None:
         raise NotFound("party", party_id)
+    may_edit = session.execute(select(Party.id).where(
+        Party.id == party.id, editable("parties", "party", Party.id, Party.owner_id, actor))).first()
+    if not may_edit:
+        raise Problem(403, "Forbidden", "You can see this party but not change it: ask its owner to share it "
+                      "with write access.", "forbidden")
     return party
 
 
-def update_party(session: Session, party_id: str, expected_version: int, changes: dict,
-                 actor: str | None = None) -> Party:
+def update_party(session: Session, party_id: str, expected_version: int, changes: dict, actor: Principal) -> Party:
     """Apply changes if the caller saw the current version; publish crm.party.updated."""
-    party = _locked(session, party_id)
+    party = _for_change(session, party_id, actor)
     check_version(party.version, expected_version)
     if party.status == "archived":
         raise Problem(409, "Party is archived", "Restore the party before changing it.", "party-archived")
     changes = _normalize(changes)
+    if "owner_id" in changes and changes["owner_id"] != party.owner_id:
+        raise field_error("owner_id", "use POST /api/v1/parties/{id}/assign to change the owner")
+    changes.pop("owner_id", None)
     if "company_id" in changes:
         if party.kind != "person" and changes["company_id"] is not None:
             raise field_error("company_id", "only people belong to a company")
-        _check_company(session, changes["company_id"], party.id)
+        _check_company(session, changes["company_id"], actor, party.id)
     if party.kind == "company":
         for f in ("first_name", "last_name", "job_title"):
             if changes.get(f):
@@ -119,6 +145,7 @@ def update_party(session: Session, party_id: str, expected_version: int, changes
     changed = {k: v for k, v in changes.items() if getattr(party, k) != v}
     if not changed:
         return party
+    before = party_state(party)
     for k, v in changed.items():
         setattr(party, k, v)
     party.display_name = _display_name(party.kind, party.legal_name, party.first_name, party.last_name)
@@ -126,38 +153,67 @@ def update_party(session: Session, party_id: str, expected_version: int, changes
         raise field_error("last_name", "a person needs a first or last name")
     party.version += 1
     party.updated_at = datetime.now(UTC)
-    _publish(session, "updated", party, actor)
+    _publish(session, "updated", party, actor, before, "update")
     return party
 
 
-def archive_party(session: Session, party_id: str, expected_version: int, actor: str | None = None) -> Party:
-    """Archive (never delete: documents keep pointing at it); publish crm.party.archived."""
-    party = _locked(session, party_id)
+def _set_status(session: Session, party_id: str, expected_version: int, actor: Principal, status: str) -> Party:
+    party = _for_change(session, party_id, actor)
     check_version(party.version, expected_version)
-    if party.status == "archived":
+    if party.status == status:
         return party
-    party.status = "archived"
-    party.archived_at = party.updated_at = datetime.now(UTC)
-    party.version += 1
-    _publish(session, "archived", party, actor)
-    return party
-
-
-def restore_party(session: Session, party_id: str, expected_version: int, actor: str | None = None) -> Party:
-    party = _locked(session, party_id)
-    check_version(party.version, expected_version)
-    if party.status == "active":
-        return party
-    party.status = "active"
-    party.archived_at = None
+    before = party_state(party)
+    party.status = status
+    party.archived_at = datetime.now(UTC) if status == "archived" else None
     party.updated_at = datetime.now(UTC)
     party.version += 1
-    _publish(session, "updated", party, actor)
+    _publish(session, "archived" if status == "archived" else "updated", party, actor, before,
+             "archive" if status == "archived" else "restore")
     return party
 
 
-def list_parties(session: Session, args: dict) -> dict:
-    stmt = select(Party)
+def archive_party(session: Session, party_id: str, expected_version: int, actor: Principal) -> Party:
+    """Archive (never delete: documents keep pointing at it); publish crm.party.archived."""
+    return _set_status(session, party_id, expected_version, actor, "archived")
+
+
+def restore_party(session: Session, party_id: str, expected_version: int, actor: Principal) -> Party:
+    return _set_status(session, party_id, expected_version, actor, "active")
+
+
+def assign_party(session: Session, party_id: str, owner_id: str, actor: Principal) -> Party:
+    """Hand the party to another user (a manager within the team, an admin anywhere)."""
+    party = _for_change(session, party_id, actor)
+    owner_id = str(owner_id)
+    access.check_assignee(session, owner_id)
+    if party.owner_id == owner_id:
+        return party
+    before = party_state(party)
+    party.owner_id = owner_id
+    party.version += 1
+    party.updated_at = datetime.now(UTC)
+    _publish(session, "updated", party, actor, before, "assign")
+    return party
+
+
+def list_shares(session: Session, party_id: str, actor: Principal) -> list[dict]:
+    get_party(session, party_id, actor)
+    return access.list_shares(session, "party", party_id)
+
+
+def share_party(session: Session, party_id: str, data: dict, actor: Principal) -> dict:
+    party = _for_change(session, party_id, actor)
+    return access.share_record(session, "party", party.id, data, actor)
+
+
+def unshare_party(session: Session, party_id: str, share_id: str, actor: Principal) -> None:
+    party = _for_change(session, party_id, actor)
+    access.unshare_record(session, "party", party.id, share_id, actor)
+
+
+def list_parties(session: Session, args: dict, actor: Principal) -> dict:
+    """Parties the caller may see, filtered, sorted and paginated (counts never include invisible ones)."""
+    stmt = select(Party).where(_visible(actor))
     if args.get("status", "active") != "all":
         stmt = stmt.where(Party.status == args.get("status", "active"))
     if args.get("kind"):
@@ -167,7 +223,7 @@ def list_parties(session: Session, args: dict) -> dict:
     if args.get("company_id"):
         stmt = stmt.where(Party.company_id == str(args["company_id"]))
     if args.get("owner_id"):
-        stmt = stmt.where(Party.owner_id == args["owner_id"])
+        stmt = stmt.where(Party.owner_id == str(args["owner_id"]))
     if args.get("tax_id"):
         stmt = stmt.where(Party.tax_id == args["tax_id"])
     if args.get("country"):

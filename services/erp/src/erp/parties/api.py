@@ -3,6 +3,7 @@
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from servicekit.auth.principal import current_principal, requires
 from servicekit.etag import etag_of, required_version
 from servicekit.pagination import PageArgs
 
@@ -24,6 +25,7 @@ def _crm_url():
 
 @blp.route("/customers")
 class Customers(MethodView):
+    @requires("partners:read")
     @blp.arguments(PartyListArgs, location="query")
     @blp.response(200, PartyPageSchema)
     def get(self, args):
@@ -34,6 +36,7 @@ class Customers(MethodView):
 
 @blp.route("/suppliers")
 class Suppliers(MethodView):
+    @requires("partners:read")
     @blp.arguments(PartyListArgs, location="query")
     @blp.response(200, PartyPageSchema)
     def get(self, args):
@@ -44,6 +47,7 @@ class Suppliers(MethodView):
 
 @blp.route("/parties/<uuid:party_id>")
 class PartyById(MethodView):
+    @requires("partners:read")
     @blp.response(200, PartyViewSchema)
     def get(self, party_id):
         """One customer or supplier; the ETag is the version of its ERP terms."""
@@ -51,6 +55,7 @@ class PartyById(MethodView):
             view = service.get_party(session, party_id, _crm_url())
         return view, 200, {"ETag": etag_of(view["account"]["version"])}
 
+    @requires("partners:update")
     @blp.arguments(AccountUpdateSchema)
     @blp.response(200, PartyViewSchema)
     @blp.alt_response(422, description="Invalid field, or a master-data field the CRM owns")
@@ -58,12 +63,13 @@ class PartyById(MethodView):
         """Change ERP-owned terms (payment terms, credit limit, currency). Requires If-Match."""
         expected = required_version()
         with _db().sessions.begin() as session:
-            view = service.update_terms(session, party_id, expected, changes, _crm_url())
+            view = service.update_terms(session, party_id, expected, changes, _crm_url(), current_principal())
         return view, 200, {"ETag": etag_of(view["account"]["version"])}
 
 
 @blp.route("/parties/<uuid:party_id>/changes")
 class PartyChanges(MethodView):
+    @requires("partners:read")
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, PartyChangeListSchema)
     def get(self, args, party_id):

@@ -30,8 +30,16 @@ def apply_party_state(session: Session, event: CloudEvent) -> bool:
         changed = sorted(f for f in REPLICATED if previous.get(f) != values[f]) if before else sorted(REPLICATED)
         session.add(PartyReplicaChange(
             party_id=state["id"], event_id=event.get_id(), event_type=event.get_type(), sequence=sequence,
-            actor=event.get_extension("actor"), changed_fields=changed, occurred_at=event.get_time()))
+            actor=_actor(event), changed_fields=changed, occurred_at=event.get_time()))
     return applied
+
+
+def _actor(event: CloudEvent) -> str | None:
+    """Who caused the change in the CRM, as the CRM's audit names them."""
+    actor_id, name = event.get_extension("actor"), event.get_extension("actorname")
+    if actor_id and name:
+        return f"crm:{name} ({actor_id})"
+    return f"crm:{actor_id}" if actor_id else None
 
 
 HANDLERS = {

@@ -2,12 +2,14 @@
 
 from datetime import UTC, datetime
 
+from servicekit import audit
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..db import audit_log
 from .models import PartyAccount, PartyReplica, PartyReplicaChange
 
 SORTABLE = {
@@ -56,7 +58,8 @@ def get_party(session: Session, party_id: str, crm_url: str) -> dict:
     return _view(replica, session.get(PartyAccount, str(party_id)), crm_url)
 
 
-def update_terms(session: Session, party_id: str, expected_version: int, changes: dict, crm_url: str) -> dict:
+def update_terms(session: Session, party_id: str, expected_version: int, changes: dict, crm_url: str,
+                 actor) -> dict:
     """Change payment terms, credit limit or currency (ERP-owned); If-Match guards against lost updates."""
     replica = session.get(PartyReplica, str(party_id))
     if replica is None:
@@ -67,11 +70,15 @@ def update_terms(session: Session, party_id: str, expected_version: int, changes
     if account is None:
         account = PartyAccount(party_id=str(party_id), payment_terms_days=30, currency="EUR", version=0)
         session.add(account)
+    terms = ("payment_terms_days", "credit_limit", "currency")
+    before = {k: getattr(account, k) for k in terms}
     for k, v in changes.items():
         setattr(account, k, v)
     account.version += 1
     account.updated_at = datetime.now(UTC)
     session.flush()
+    audit.record(session, audit_log, actor, "update_terms", "party", str(party_id), before,
+                 {k: getattr(account, k) for k in terms})
     return _view(replica, account, crm_url)
 
 

@@ -1,0 +1,1 @@
+"""Who may see and change which CRM records: roles, teams, ownership and sharing."""

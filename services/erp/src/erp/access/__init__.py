@@ -1,0 +1,1 @@
+"""Who may do what in the ERP: finance, warehouse and purchasing roles."""

@@ -1,0 +1,259 @@
+"""Identity endpoints every service has: login, me and my tokens, users, roles, audit."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from sqlalchemy import Table
+from sqlalchemy.orm import sessionmaker
+
+from .. import audit
+from . import service
+from .principal import current_principal, requires, unauthenticated
+from .schemas import (
+    AuditArgs,
+    AuditPageSchema,
+    LoginSchema,
+    MeSchema,
+    PermissionsSchema,
+    RoleCreateSchema,
+    RoleSchema,
+    RoleUpdateSchema,
+    TokenCreateSchema,
+    TokenIssuedSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserListArgs,
+    UserPageSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from .service import RoleCatalog
+from .tables import AuthTables
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    service: str
+    tables: AuthTables
+    audit: Table
+    catalog: RoleCatalog
+    sessions: sessionmaker
+    session_ttl: timedelta
+
+
+PUBLIC_ENDPOINTS = {
+    "health.healthz", "health.readyz", "health.metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+    "swagger_assets", "auth.Login",
+}
+
+
+def _ctx() -> AuthContext:
+    return current_app.extensions["auth"]
+
+
+def authenticate() -> None:
+    """before_request: every endpoint but the public ones needs a valid bearer token."""
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated("No bearer token.")
+    ctx = _ctx()
+    with ctx.sessions.begin() as session:
+        principal = service.resolve(session, ctx.tables, token.strip())
+    if principal is None:
+        raise unauthenticated("The token is unknown, expired or revoked, or its user is deactivated.")
+    g.principal = principal
+
+
+def init_app(app: Flask, api: Api, ctx: AuthContext) -> None:
+    app.extensions["auth"] = ctx
+    app.before_request(authenticate)
+    for blp in (auth_blp, users_blp, roles_blp, audit_blp):
+        api.register_blueprint(blp)
+
+
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log in, your profile and your API tokens.")
+users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User administration.")
+roles_blp = Blueprint("roles", __name__, url_prefix="/api/v1/roles", description="Roles and their permissions.")
+audit_blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Who changed what, when.")
+
+
+def _address() -> str:
+    return (request.remote_addr or "unknown")[:64]
+
+
+@auth_blp.route("/auth/login")
+class Login(MethodView):
+    @auth_blp.arguments(LoginSchema)
+    @auth_blp.response(200, TokenIssuedSchema)
+    @auth_blp.alt_response(401, description="Invalid email or password")
+    @auth_blp.alt_response(429, description="Too many failed logins (per account and per address)")
+    def post(self, creds):
+        """Exchange email and password for a session token (the one unauthenticated call)."""
+        ctx = _ctx()
+        return service.login(ctx.sessions, ctx.tables, ctx.audit, ctx.service, creds["email"], creds["password"],
+                             _address(), ctx.session_ttl)
+
+
+@auth_blp.route("/auth/logout")
+class Logout(MethodView):
+    @auth_blp.response(204)
+    def post(self):
+        """Revoke the token this request was made with."""
+        ctx, me = _ctx(), current_principal()
+        with ctx.sessions.begin() as session:
+            service.revoke_token(session, ctx.tables, ctx.audit, me, me.token_id)
+
+
+@auth_blp.route("/me")
+class Me(MethodView):
+    @auth_blp.response(200, MeSchema)
+    def get(self):
+        """Who you are, your roles and what they allow."""
+        ctx, me = _ctx(), current_principal()
+        with ctx.sessions.begin() as session:
+            user = service.get_user(session, ctx.tables, me.user_id)
+        return {**user, "permissions": sorted(me.permissions), "token_id": me.token_id}
+
+
+@auth_blp.route("/me/tokens")
+class MyTokens(MethodView):
+    @auth_blp.response(200, TokenSchema(many=True))
+    def get(self):
+        """Your sessions and personal API tokens (never their secret)."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.list_tokens(session, ctx.tables, current_principal().user_id)
+
+    @auth_blp.arguments(TokenCreateSchema)
+    @auth_blp.response(201, TokenIssuedSchema)
+    def post(self, data):
+        """Create a personal API token for an integration; the secret is shown only in this answer."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.create_personal_token(session, ctx.tables, ctx.audit, ctx.service, current_principal(),
+                                                 data["name"], data["expires_at"])
+
+
+@auth_blp.route("/me/tokens/<uuid:token_id>")
+class MyToken(MethodView):
+    @auth_blp.response(204)
+    def delete(self, token_id):
+        """Revoke one of your tokens."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            service.revoke_token(session, ctx.tables, ctx.audit, current_principal(), token_id)
+
+
+@users_blp.route("")
+class Users(MethodView):
+    @requires("users:read")
+    @users_blp.arguments(UserListArgs, location="query")
+    @users_blp.response(200, UserPageSchema)
+    def get(self, args):
+        """List users (search with q, filter by role or is_active)."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.list_users(session, ctx.tables, args)
+
+    @requires("users:create")
+    @users_blp.arguments(UserCreateSchema)
+    @users_blp.response(201, UserSchema)
+    def post(self, data):
+        """Create a user with roles."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.create_user(session, ctx.tables, ctx.audit, data["email"], data["name"], data["password"],
+                                       data["roles"], current_principal())
+
+
+@users_blp.route("/<uuid:user_id>")
+class UserById(MethodView):
+    @requires("users:read")
+    @users_blp.response(200, UserSchema)
+    def get(self, user_id):
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.get_user(session, ctx.tables, user_id)
+
+    @requires("users:update")
+    @users_blp.arguments(UserUpdateSchema)
+    @users_blp.response(200, UserSchema)
+    def patch(self, changes, user_id):
+        """Change name, email, roles or password, or deactivate (which revokes every token of the user)."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.update_user(session, ctx.tables, ctx.audit, user_id, changes, current_principal())
+
+
+@roles_blp.route("")
+class Roles(MethodView):
+    @requires("roles:read")
+    @roles_blp.response(200, RoleSchema(many=True))
+    def get(self):
+        """Built-in and custom roles."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.list_roles(session, ctx.tables)
+
+    @requires("roles:create")
+    @roles_blp.arguments(RoleCreateSchema)
+    @roles_blp.response(201, RoleSchema)
+    def post(self, data):
+        """Create a custom role from permissions (see /roles/permissions)."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.create_role(session, ctx.tables, ctx.audit, ctx.catalog, data, current_principal())
+
+
+@roles_blp.route("/permissions")
+class Permissions(MethodView):
+    @requires("roles:read")
+    @roles_blp.response(200, PermissionsSchema)
+    def get(self):
+        """Every permission this service knows (module:action)."""
+        return {"permissions": list(_ctx().catalog.permissions)}
+
+
+@roles_blp.route("/<string:name>")
+class RoleByName(MethodView):
+    @requires("roles:read")
+    @roles_blp.response(200, RoleSchema)
+    def get(self, name):
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.get_role(session, ctx.tables, name)
+
+    @requires("roles:update")
+    @roles_blp.arguments(RoleUpdateSchema)
+    @roles_blp.response(200, RoleSchema)
+    def patch(self, changes, name):
+        """Change a custom role (built-in roles follow the code)."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return service.update_role(session, ctx.tables, ctx.audit, ctx.catalog, name, changes,
+                                       current_principal())
+
+    @requires("roles:delete")
+    @roles_blp.response(204)
+    def delete(self, name):
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            service.delete_role(session, ctx.tables, ctx.audit, name, current_principal())
+
+
+@audit_blp.route("")
+class Audit(MethodView):
+    @requires("audit:read")
+    @audit_blp.arguments(AuditArgs, location="query")
+    @audit_blp.response(200, AuditPageSchema)
+    def get(self, args):
+        """The audit trail, newest first; filter by record (entity_type + entity_id), actor or action."""
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            return audit.query(session, ctx.audit, args, args["page"], args["page_size"])
