@@ -33,6 +33,11 @@ infra-up: install       ## only PostgreSQL and Kafka (same ports as `make run`)
 infra-down:
 	deploy/local/infra.sh down
 
+openapi: install         ## export the OpenAPI documents to docs/openapi/ (a test catches drift)
+	mkdir -p docs/openapi
+	$(VENV)/bin/crm openapi > docs/openapi/crm.json
+	$(VENV)/bin/erp openapi > docs/openapi/erp.json
+
 clean:
 	deploy/local/infra.sh down || true
 	rm -rf .local/run .local/test .local/bench

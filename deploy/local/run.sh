@@ -62,7 +62,7 @@ cat <<MSG
                   -d '{"email":"you@example.com","password":"..."}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
         curl -s -XPOST http://$CRM_BIND/api/v1/parties -H "Authorization: Bearer \$TOKEN" \\
              -H 'content-type: application/json' -d '{"kind":"company","legal_name":"Acme SA","roles":["customer"]}'
-  or use the "Authorize" button in /docs.
+  or paste the token into "Authorize" in /docs.
 
   Ctrl-C stops everything.
 MSG

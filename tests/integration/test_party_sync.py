@@ -1,5 +1,6 @@
 """Customer master data flows CRM → ERP over the real broker: once, in order, through outages and poison."""
 
+import subprocess
 import time
 import uuid
 
@@ -9,7 +10,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 from shared_events import kafka_clients
 
-from .conftest import wait_until
+from .conftest import BIN, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -121,7 +122,7 @@ def test_a_malformed_message_goes_to_the_dlq_and_later_events_still_apply(stack,
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
         producer.send(TOPIC, key=garbage_key, value=b"\x00 this is not an event").get(timeout=30)
-        # a well-formed envelope whose data breaks the contract: the handler fails, is retried, then dead-lettered
+        # a well-formed envelope whose data breaks the contract: dead-lettered at once (retrying cannot fix it)
         headers = [("ce_id", str(uuid.uuid4()).encode()), ("ce_type", b"crm.party.updated"),
                    ("ce_source", b"/crm"), ("ce_specversion", b"1.0"), ("ce_subject", poison_id.encode()),
                    ("ce_sequence", b"1"), ("ce_time", b"2026-11-23T10:00:00Z"),
@@ -139,7 +140,8 @@ def test_a_malformed_message_goes_to_the_dlq_and_later_events_still_apply(stack,
     assert b"MalformedEvent" in h["dlq_error"] and h["dlq_original_topic"] == TOPIC.encode()
     poison = wait_until(lambda: messages_about(bootstrap, TOPIC + ".dlq", poison_id.encode()), 30, 0.5, "poison")
     ph = dict(poison[0].headers)
-    assert b"KeyError" in ph["dlq_error"] and ph["dlq_attempts"] == b"3" and ph["dlq_consumer"] == b"erp.parties"
+    assert b"ContractViolation" in ph["dlq_error"] and b"display_name" in ph["dlq_error"]
+    assert ph["dlq_attempts"] == b"1" and ph["dlq_consumer"] == b"erp.parties"
     assert stack.erp_party(poison_id) is None
 
 
@@ -154,3 +156,23 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(stack):
         stack.wait_in_erp(p["id"], 1, timeout=90)
     for p in created + more:
         assert len(stack.erp_changes(p["id"])) == 1, p["id"]
+
+
+def test_dead_letters_can_be_replayed_into_the_topic(stack, bootstrap):
+    key = f"replay-{uuid.uuid4()}".encode()
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        producer.send(TOPIC, key=key, value=b"not an event either").get(timeout=30)
+    finally:
+        producer.close()
+    wait_until(lambda: messages_about(bootstrap, TOPIC + ".dlq", key), 30, 0.5, "the dead letter")
+    result = subprocess.run([str(BIN / "crm"), "replay-dlq", TOPIC], env=stack.env, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    replayed = messages_about(bootstrap, TOPIC, key)
+    assert len(replayed) == 2  # the original and the replayed copy
+    assert not any(k.startswith("dlq_") for k, _ in replayed[1].headers)
+    again = subprocess.run([str(BIN / "crm"), "replay-dlq", TOPIC], env=stack.env, capture_output=True, text=True,
+                           timeout=180)
+    assert again.returncode == 0
+    assert len(messages_about(bootstrap, TOPIC, key)) <= 3  # a second replay only takes newer dead letters

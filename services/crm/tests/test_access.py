@@ -11,6 +11,11 @@ from sqlalchemy import select, update
 pytestmark = pytest.mark.db
 
 
+def from_new_address() -> dict:
+    """A client address of its own, so the per-address login limit of one test never touches another."""
+    return {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
+
+
 def company(client, **over):
     body = {"kind": "company", "legal_name": f"Owned {uuid.uuid4().hex[:8]}", **over}
     r = client.post("/api/v1/parties", json=body)
@@ -49,7 +54,8 @@ def test_bad_expired_and_revoked_tokens_are_401_and_missing_permissions_403(app,
 
 def test_login_gives_a_token_and_passwords_are_stored_with_argon2(app, anonymous, make_user):
     user = make_user("sales_rep")
-    r = anonymous.post("/api/v1/auth/login", json={"email": user["email"].upper(), "password": user["password"]})
+    r = anonymous.post("/api/v1/auth/login", json={"email": user["email"].upper(), "password": user["password"]},
+                       environ_base=from_new_address())
     assert r.status_code == 200 and r.json["token"].startswith("crm_ses_") and r.json["user"]["roles"] == ["sales_rep"]
     me = anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {r.json['token']}"}).json
     assert me["email"] == user["email"] and "parties:create" in me["permissions"]
@@ -62,29 +68,33 @@ def test_login_gives_a_token_and_passwords_are_stored_with_argon2(app, anonymous
 
 def test_failed_logins_are_rate_limited_per_account_and_per_address(anonymous, make_user):
     victim, bystander = make_user("sales_rep"), make_user("sales_rep")
+    here, attacker = from_new_address(), from_new_address()
     for _ in range(5):
-        bad = anonymous.post("/api/v1/auth/login", json={"email": victim["email"], "password": "wrong-password!"})
+        bad = anonymous.post("/api/v1/auth/login", json={"email": victim["email"], "password": "wrong-password!"},
+                             environ_base=here)
         assert bad.status_code == 401 and bad.json["detail"] == "Invalid email or password."
-    blocked = anonymous.post("/api/v1/auth/login", json={"email": victim["email"], "password": victim["password"]})
+    blocked = anonymous.post("/api/v1/auth/login", json={"email": victim["email"], "password": victim["password"]},
+                             environ_base=from_new_address())  # per account: from anywhere
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
     ok = anonymous.post("/api/v1/auth/login", json={"email": bystander["email"], "password": bystander["password"]},
-                        environ_base={"REMOTE_ADDR": "10.9.9.9"})
+                        environ_base=here)
     assert ok.status_code == 200  # another account is not locked out by someone else's failures
     for i in range(20):
-        anonymous.post("/api/v1/auth/login", json={"email": f"nobody{i}@x.test", "password": "guess-guess"},
-                       environ_base={"REMOTE_ADDR": "10.6.6.6"})
+        anonymous.post("/api/v1/auth/login", json={"email": f"nobody{i}-{uuid.uuid4().hex}@x.test",
+                                                    "password": "guess-guess"},
+                       environ_base=attacker)
     from_attacker = anonymous.post("/api/v1/auth/login", json={"email": bystander["email"],
                                                                 "password": bystander["password"]},
-                                   environ_base={"REMOTE_ADDR": "10.6.6.6"})
+                                   environ_base=attacker)
     assert from_attacker.status_code == 429
 
 
 def test_unknown_accounts_and_wrong_passwords_look_the_same(anonymous, make_user):
     user = make_user("marketing")
     a = anonymous.post("/api/v1/auth/login", json={"email": f"ghost-{uuid.uuid4().hex}@x.test", "password": "x" * 12},
-                       environ_base={"REMOTE_ADDR": "10.1.2.3"})
+                       environ_base=from_new_address())
     b = anonymous.post("/api/v1/auth/login", json={"email": user["email"], "password": "x" * 12},
-                       environ_base={"REMOTE_ADDR": "10.1.2.4"})
+                       environ_base=from_new_address())
     assert a.status_code == b.status_code == 401 and a.json["detail"] == b.json["detail"]
 
 
@@ -118,14 +128,15 @@ def test_admins_manage_users_deactivation_revokes_access_and_the_last_admin_stay
     assert created.status_code == 201 and created.json["roles"] == ["sales_rep"]
     assert admin.post("/api/v1/users", json={"email": email.upper(), "name": "Dup",
                                              "password": "a-strong-password"}).status_code == 409
-    login = anonymous.post("/api/v1/auth/login", json={"email": email, "password": "a-strong-password"}).json
+    login = anonymous.post("/api/v1/auth/login", json={"email": email, "password": "a-strong-password"},
+                           environ_base=from_new_address()).json
     hdr = {"Authorization": f"Bearer {login['token']}"}
     assert anonymous.get("/api/v1/parties", headers=hdr).status_code == 200
     off = admin.patch(f"/api/v1/users/{created.json['id']}", json={"is_active": False})
     assert off.status_code == 200 and off.json["is_active"] is False
     assert anonymous.get("/api/v1/parties", headers=hdr).status_code == 401
-    assert anonymous.post("/api/v1/auth/login", json={"email": email, "password": "a-strong-password"}
-                          ).status_code == 401
+    assert anonymous.post("/api/v1/auth/login", json={"email": email, "password": "a-strong-password"},
+                          environ_base=from_new_address()).status_code == 401
 
 
 def test_custom_roles_are_checked_against_the_permission_catalogue(as_user):
@@ -246,3 +257,24 @@ def test_the_audit_trail_says_who_changed_which_field_through_which_token(as_use
     # and the event carries the acting user, so the ERP can say who caused its change
     attrs = outbox_events(p["id"])[-1][1]["attributes"]
     assert attrs["actor"] == rep.user["id"] and attrs["actorname"] == rep.user["email"]
+
+
+def test_no_role_change_can_leave_the_crm_without_an_administrator(app, as_user):
+    """Every admin but one is deactivated; that last one holds admin rights through a custom role only."""
+    from servicekit.auth.service import _active_admins
+    admin = as_user("admin")
+    name = f"boss_{uuid.uuid4().hex[:6]}"
+    assert admin.post("/api/v1/roles", json={"name": name, "permissions": ["*"]}).status_code == 201
+    last = as_user(name)
+    with app.extensions["crm.db"].sessions.begin() as s:
+        others = _active_admins(s, auth) - {last.user["id"]}
+        s.execute(update(auth.users).where(auth.users.c.id.in_(others)).values(is_active=False))
+    try:
+        r = last.patch(f"/api/v1/roles/{name}", json={"permissions": ["parties:read"]})
+        assert r.status_code == 409 and r.json["title"] == "Last administrator"
+        assert last.delete(f"/api/v1/roles/{name}").status_code == 409
+        assert last.patch(f"/api/v1/users/{last.user['id']}", json={"is_active": False}).status_code == 409
+        assert last.get("/api/v1/users").status_code == 200  # still in charge
+    finally:
+        with app.extensions["crm.db"].sessions.begin() as s:
+            s.execute(update(auth.users).where(auth.users.c.id.in_(others)).values(is_active=True))

@@ -125,3 +125,23 @@ def test_inbox_rows_name_the_consumer_and_position(scratch, effects):
         row = c.execute(text("select consumer, event_id::text, topic, \"offset\" from processed_events")).one()
     assert row == ("test.consumer", ev.get_id(), "crm.party.v1", 5)
     assert uuid.UUID(row[1])
+
+
+def test_data_that_breaks_the_contract_is_dead_lettered_without_retrying(scratch, effects):
+    calls = []
+    dlq = RecordingProducer()
+    inbox = make_inbox(scratch, effects, handler=lambda s, e: calls.append(e), producer=dlq)
+    data = party_state()
+    ev = envelope.new_event("crm.party.created", data["id"], data, 1)
+    topic, key, _, headers = envelope.to_kafka(ev)
+    broken = Record(topic, 0, 3, key, b'{"id": "%s", "kind": "robot"}' % data["id"].encode(), headers)
+    assert inbox.handle_message(broken) == "dead_lettered"
+    assert calls == [] and b"ContractViolation" in dict(dlq.sent[0][3])["dlq_error"]
+
+
+def test_a_rebuild_does_not_dead_letter_the_same_poison_twice(scratch, effects):
+    dlq = RecordingProducer()
+    inbox = make_inbox(scratch, effects, producer=dlq)
+    inbox.dead_letters = False
+    assert inbox.handle_message(Record("crm.party.v1", 0, 1, b"k", b"garbage", [])) == "dead_lettered"
+    assert dlq.sent == []

@@ -117,3 +117,22 @@ def test_outbox_rows_have_the_debezium_columns(scratch):
             "select column_name from information_schema.columns where table_name='outbox' "
             "and table_schema = current_schema()")).scalars())
     assert {"id", "aggregatetype", "aggregateid", "type", "payload"} <= cols
+
+
+def test_published_rows_are_purged_after_the_retention_and_unpublished_ones_never(scratch):
+    from datetime import timedelta
+
+    from shared_events.outbox import purge_published
+    from sqlalchemy import func, update
+
+    engine, sessions, t = scratch
+    o = t["outbox"]
+    add_events(sessions, o, 3)
+    relay = OutboxRelay(engine, o, "unused:1", "test", producer_factory=RecordingProducer, batch_size=2)
+    relay.publish_batch()  # two published, one still waiting
+    with engine.begin() as c:
+        c.execute(update(o).where(o.c.published_at.is_not(None)).values(published_at=func.now() - timedelta(days=8)))
+    assert purge_published(engine, o, timedelta(days=7)) == 2
+    with sessions() as s:
+        assert backlog(s, o) == 1
+        assert s.execute(select(func.count()).select_from(o)).scalar_one() == 1

@@ -27,6 +27,7 @@ class Database:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("crm", static_folder=None)
+    app.config["TRUSTED_PROXIES"] = settings.trusted_proxies
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))
     app.extensions["crm.db"] = db

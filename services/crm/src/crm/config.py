@@ -12,6 +12,8 @@ class Settings:
     worker_health_host: str
     worker_health_port: int
     session_ttl_hours: int
+    outbox_retention_hours: int
+    trusted_proxies: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -21,4 +23,6 @@ class Settings:
             worker_health_host=env_str("CRM_WORKER_HEALTH_HOST", "127.0.0.1"),
             worker_health_port=env_int("CRM_WORKER_HEALTH_PORT", 8011),
             session_ttl_hours=env_int("CRM_SESSION_TTL_HOURS", 12),
+            outbox_retention_hours=env_int("CRM_OUTBOX_RETENTION_HOURS", 168),
+            trusted_proxies=env_int("CRM_TRUSTED_PROXIES", 0),
         )

@@ -26,6 +26,7 @@ class Database:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("erp", static_folder=None)
+    app.config["TRUSTED_PROXIES"] = settings.trusted_proxies
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))

@@ -1,6 +1,7 @@
 """The ERP worker: keeps the party replica from crm.party.v1 and publishes the ERP outbox."""
 
 import logging
+from datetime import timedelta
 
 from servicekit.db import make_engine, make_session_factory, ping
 from servicekit.worker import broker_check, run_worker
@@ -30,7 +31,8 @@ def main(settings: Settings | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the loops wait for the broker anyway
         logging.getLogger(__name__).warning("could not ensure topics yet: %s", exc)
     BacklogCollector.register(engine, outbox, "erp")
-    loops = [OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="erp"),
+    loops = [OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="erp",
+                        retention=timedelta(hours=settings.outbox_retention_hours)),
              party_consumer(settings, sessions)]
     run_worker("erp", loops, {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
                settings.worker_health_host, settings.worker_health_port)

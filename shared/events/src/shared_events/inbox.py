@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import envelope, kafka_clients
+from . import contracts, envelope, kafka_clients
 from .catalogue import dlq_topic
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class InboxConsumer:
     def __init__(self, name: str, bootstrap: str, topics: list[str], handlers: dict[str, Handler],
                  session_factory: sessionmaker, processed: Table, max_attempts: int = 3,
                  retry_backoff: float = 0.2, group_id: str | None = None, consumer_factory=None,
-                 producer_factory=None):
+                 producer_factory=None, dead_letters: bool = True):
         self.name = name
         self.bootstrap = bootstrap
         self.topics = topics
@@ -52,6 +52,7 @@ class InboxConsumer:
         self._consumer_factory = consumer_factory or (
             lambda: kafka_clients.consumer(bootstrap, self.group_id, topics))
         self._producer_factory = producer_factory or (lambda: kafka_clients.producer(bootstrap))
+        self.dead_letters = dead_letters  # off when rebuilding: poison was dead-lettered the first time
         self._consumer = None
         self._producer = None
         self.stopping = threading.Event()
@@ -87,7 +88,11 @@ class InboxConsumer:
             try:
                 if event.get_type() not in self.handlers:
                     return "ignored"  # tolerant reader: types this consumer does not need
+                contracts.validate(event.get_type(), event.get_data())
                 return "applied" if self.apply(event, msg.topic, msg.partition, msg.offset) else "duplicate"
+            except contracts.ContractViolation as exc:
+                self.dead_letter(msg, exc, attempts=1)  # retrying cannot fix the data
+                return "dead_lettered"
             except Exception as exc:  # noqa: BLE001 - any handler failure counts toward the DLQ
                 if _is_transient(exc):
                     log.warning("%s: database unavailable (%s); waiting", self.name, exc)
@@ -103,6 +108,9 @@ class InboxConsumer:
 
     def dead_letter(self, msg, exc: BaseException, attempts: int) -> None:
         """Publish the original record to <topic>.dlq with the error in headers, and wait for the ack."""
+        if not self.dead_letters:
+            log.warning("%s: skipping %s[%d]@%d: %s", self.name, msg.topic, msg.partition, msg.offset, exc)
+            return
         headers = list(msg.headers or []) + [
             ("dlq_error", f"{type(exc).__name__}: {exc}"[:4000].encode()),
             ("dlq_consumer", self.name.encode()),

@@ -2,11 +2,13 @@
 
 import logging
 import threading
+import time
+from datetime import timedelta
 
 from cloudevents.core.v1.event import CloudEvent
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -35,6 +37,12 @@ def record_event(session: Session, outbox: Table, event: CloudEvent, aggregatety
     )
 
 
+def purge_published(engine: Engine, outbox: Table, older_than: timedelta) -> int:
+    """Delete rows published longer ago than `older_than` (Kafka holds them now); return how many."""
+    with engine.begin() as conn:
+        return conn.execute(delete(outbox).where(outbox.c.published_at < func.now() - older_than)).rowcount
+
+
 def backlog(session: Session, outbox: Table) -> int:
     """Rows not yet published."""
     return session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one()
@@ -44,7 +52,8 @@ class OutboxRelay:
     """Publishes unpublished rows in id order; a row is marked published only after the broker acknowledged it."""
 
     def __init__(self, engine: Engine, outbox: Table, bootstrap: str, service: str,
-                 batch_size: int = 200, poll_interval: float = 0.2, producer_factory=None):
+                 batch_size: int = 200, poll_interval: float = 0.2, producer_factory=None,
+                 retention: timedelta = timedelta(days=7), purge_every: float = 600):
         self.engine = engine
         self.outbox = outbox
         self.bootstrap = bootstrap
@@ -53,6 +62,9 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self._producer_factory = producer_factory or (lambda: kafka_clients.producer(bootstrap))
         self._producer = None
+        self.retention = retention
+        self.purge_every = purge_every
+        self._next_purge = 0.0
         self.stopping = threading.Event()
 
     def _get_producer(self):
@@ -129,8 +141,21 @@ class OutboxRelay:
             except RetryError:
                 break
             if not published:
+                self._purge_now_and_then()
                 self.stopping.wait(self.poll_interval)
         self._drop_producer()
+
+    def _purge_now_and_then(self) -> None:
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self.purge_every
+        try:
+            purged = purge_published(self.engine, self.outbox, self.retention)
+            if purged:
+                log.info("outbox (%s): purged %d rows published more than %s ago", self.service, purged,
+                         self.retention)
+        except DBAPIError as exc:
+            log.warning("outbox (%s): purge failed: %s", self.service, exc)
 
     def _before_retry(self, state) -> None:
         log.warning("outbox relay (%s): %s; retrying in %.1fs", self.service,

@@ -24,9 +24,10 @@ def ensure_topics(bootstrap: str, replication_factor: int | None = None, timeout
         created = []
         for spec in wanted:
             try:
-                admin.create_topics(
-                    [NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=spec.topic_config())]
-                )
+                config = spec.topic_config()
+                # acks=all means "all in-sync replicas": demand at least two of them where there are three
+                config.setdefault("min.insync.replicas", str(min(2, replication_factor)))
+                admin.create_topics([NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=config)])
                 created.append(spec.name)
             except TopicAlreadyExistsError:
                 pass

@@ -9,6 +9,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from .config import env_str
+
 
 def alembic_config(migrations: Path, url: str) -> Config:
     cfg = Config()
@@ -24,12 +26,13 @@ def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, ar
     mk = sub.add_parser("makemigration", help="autogenerate a migration (development)")
     mk.add_argument("message")
     web = sub.add_parser("web", help="serve the HTTP API with gunicorn")
-    web.add_argument("--bind", default=os.environ.get(f"{service.upper()}_BIND", default_bind))
-    web.add_argument("--workers", default=os.environ.get(f"{service.upper()}_WEB_WORKERS", "2"))
+    web.add_argument("--bind", default=env_str(f"{service.upper()}_BIND", default_bind))
+    web.add_argument("--workers", default=env_str(f"{service.upper()}_WEB_WORKERS", "2"))
     sub.add_parser("worker", help="run the outbox relay and the consumers")
     sub.add_parser("ensure-topics", help="create the Kafka topics of the catalogue")
     rp = sub.add_parser("replay-dlq", help="re-publish a topic's dead letters into the topic")
     rp.add_argument("topic")
+    sub.add_parser("openapi", help="print the OpenAPI document (JSON) of the HTTP API")
     ca = sub.add_parser("create-admin", help="create the first administrator (password from ADMIN_PASSWORD, "
                                              "--password-stdin, or a prompt)")
     ca.add_argument("--email", required=True)
@@ -50,6 +53,16 @@ def read_admin_password(args) -> str:
     return first
 
 
+def openapi_document(service: str) -> str:
+    """The OpenAPI document as the running app serves it, in a stable JSON form (no database needed)."""
+    import importlib
+    import json
+
+    app = importlib.import_module(f"{service}.app").create_app()
+    spec = app.test_client().get("/openapi.json").get_json()
+    return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+
+
 def run_common(args, service: str, migrations: Path, database_url: str, kafka_bootstrap: str,
                worker_main: Callable[[], None], after_migrate: Callable[[], None],
                create_admin: Callable[[str, str, str], tuple[dict, bool]]) -> bool:
@@ -57,8 +70,15 @@ def run_common(args, service: str, migrations: Path, database_url: str, kafka_bo
     if args.cmd == "migrate":
         command.upgrade(alembic_config(migrations, database_url), "head")
         after_migrate()
+    elif args.cmd == "openapi":
+        sys.stdout.write(openapi_document(service))
     elif args.cmd == "create-admin":
-        user, created = create_admin(args.email, args.name, read_admin_password(args))
+        from .problems import Problem
+        try:
+            user, created = create_admin(args.email, args.name, read_admin_password(args))
+        except Problem as exc:
+            raise SystemExit(f"{service} create-admin: {exc.detail or exc.title} (did you run `{service} migrate`?)"
+                             if exc.status == 422 else f"{service} create-admin: {exc.detail or exc.title}") from None
         print(f"{'created' if created else 'granted admin to existing user'} {user['email']} ({user['id']})")
     elif args.cmd == "makemigration":
         command.revision(alembic_config(migrations, database_url), message=args.message, autogenerate=True)

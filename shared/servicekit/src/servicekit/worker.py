@@ -48,8 +48,17 @@ def _health_handler(checks: dict[str, Check], threads: list[threading.Thread]):
 
 
 def run_worker(name: str, loops: list, checks: dict[str, Check], health_host: str, health_port: int) -> None:
-    """Run each loop's run() in a thread until SIGTERM/SIGINT, then stop them and return."""
-    threads = [threading.Thread(target=loop.run, name=f"{name}-{type(loop).__name__}-{i}", daemon=True)
+    """Run each loop's run() in a thread until SIGTERM/SIGINT, then stop them and return.
+
+    If a loop dies the worker stops the others and exits with status 1, so its supervisor restarts it.
+    """
+    def guarded(loop):
+        try:
+            loop.run()
+        except Exception:  # noqa: BLE001 - logged here; the main thread sees the dead thread and exits
+            log.exception("%s worker: %s crashed", name, type(loop).__name__)
+
+    threads = [threading.Thread(target=guarded, args=(loop,), name=f"{name}-{type(loop).__name__}-{i}", daemon=True)
                for i, loop in enumerate(loops)]
     server = ThreadingHTTPServer((health_host, health_port), _health_handler(checks, threads))
     server_thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -66,15 +75,20 @@ def run_worker(name: str, loops: list, checks: dict[str, Check], health_host: st
         t.start()
     log.info("%s worker: %d loops running; health on http://%s:%d/readyz", name, len(threads), health_host,
              health_port)
+    died = False
     while not stop.wait(1.0):
         if not all(t.is_alive() for t in threads):
             log.error("%s worker: a loop died; exiting so the supervisor restarts the worker", name)
+            died = True
             break
     for loop in loops:
         loop.stop()
     for t in threads:
         t.join(timeout=15)
     server.shutdown()
+    server.server_close()
+    if died:
+        raise SystemExit(1)
 
 
 def broker_check(bootstrap: str) -> Check:

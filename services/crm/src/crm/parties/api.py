@@ -49,7 +49,8 @@ class Parties(MethodView):
             if key:
                 stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
                 if stored:  # a retry: answer what the first request got
-                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"])}
+                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
+                                                           "Location": f"/api/v1/parties/{stored[1]['id']}"}
             party = service.create_party(session, data, me)
             if key:
                 idempotency.remember(session, idempotency_keys, scope, key, 201, PartySchema().dump(party))

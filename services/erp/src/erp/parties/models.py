@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, Numeric, String, func, text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, Numeric, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,7 +56,7 @@ class PartyReplicaChange(Base):
     event_id: Mapped[str] = mapped_column(UUID(as_uuid=False), unique=True)
     event_type: Mapped[str] = mapped_column(String(100))
     sequence: Mapped[int] = mapped_column(BigInteger)
-    actor: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str | None] = mapped_column(Text)
     changed_fields: Mapped[list[str]] = mapped_column(ARRAY(String(50)))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from servicekit import audit
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
-from servicekit.problems import NotFound
+from servicekit.problems import NotFound, Problem
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,9 @@ def update_terms(session: Session, party_id: str, expected_version: int, changes
     replica = session.get(PartyReplica, str(party_id))
     if replica is None:
         raise NotFound("party", party_id)
+    if replica.status == "archived":
+        raise Problem(409, "Party is archived", "The CRM archived this party; restore it there before changing "
+                      "its terms here.", "party-archived")
     account = session.execute(
         select(PartyAccount).where(PartyAccount.party_id == str(party_id)).with_for_update()).scalar_one_or_none()
     check_version(account.version if account else 0, expected_version)

@@ -130,6 +130,12 @@ def _active_admins(session: Session, t: AuthTables) -> set[str]:
         .where(t.users.c.is_active, t.user_roles.c.role.in_(admin_roles))).scalars())
 
 
+def _keep_an_admin(session: Session, t: AuthTables, admins_before: set[str]) -> None:
+    """Refuse a change that would leave the service without an active administrator."""
+    if admins_before and not _active_admins(session, t):
+        raise Problem(409, "Last administrator", "This change would leave no active administrator.", "conflict")
+
+
 def update_user(session: Session, t: AuthTables, audit_t, user_id: str, changes: dict, actor) -> dict:
     before = get_user(session, t, user_id)
     session.execute(select(t.users.c.id).where(t.users.c.id == str(user_id)).with_for_update())
@@ -145,8 +151,7 @@ def update_user(session: Session, t: AuthTables, audit_t, user_id: str, changes:
         session.execute(delete(t.user_roles).where(t.user_roles.c.user_id == str(user_id)))
         for role in sorted(set(changes["roles"])):
             session.execute(t.user_roles.insert().values(user_id=str(user_id), role=role))
-    if admins_before and not _active_admins(session, t):
-        raise Problem(409, "Last administrator", "This change would leave no active administrator.", "conflict")
+    _keep_an_admin(session, t, admins_before)
     if changes.get("is_active") is False or "password" in changes:
         # a deactivated user, or one whose password was reset, loses every open session and token
         session.execute(update(t.api_tokens).where(t.api_tokens.c.user_id == str(user_id),
@@ -291,10 +296,12 @@ def _custom_role(session: Session, t: AuthTables, name: str) -> dict:
 def update_role(session: Session, t: AuthTables, audit_t, catalog: RoleCatalog, name: str, changes: dict,
                 actor) -> dict:
     before = _custom_role(session, t, name)
+    admins_before = _active_admins(session, t)
     if "permissions" in changes:
         catalog.check(changes["permissions"])
         changes = {**changes, "permissions": sorted(set(changes["permissions"]))}
     session.execute(update(t.roles).where(t.roles.c.name == name).values(**changes))
+    _keep_an_admin(session, t, admins_before)
     after = get_role(session, t, name)
     audit.record(session, audit_t, actor, "update", "role", name, before, after)
     return after
@@ -302,7 +309,9 @@ def update_role(session: Session, t: AuthTables, audit_t, catalog: RoleCatalog, 
 
 def delete_role(session: Session, t: AuthTables, audit_t, name: str, actor) -> None:
     before = _custom_role(session, t, name)
+    admins_before = _active_admins(session, t)
     session.execute(delete(t.roles).where(t.roles.c.name == name))
+    _keep_an_admin(session, t, admins_before)
     audit.record(session, audit_t, actor, "delete", "role", name, before, None)
 
 
@@ -312,8 +321,17 @@ def ensure_admin(session: Session, t: AuthTables, audit_t, email: str, name: str
     row = session.execute(select(t.users).where(func.lower(t.users.c.email) == email.lower())).first()
     if row is None:
         return create_user(session, t, audit_t, email, name, password, [admin_role], "cli"), True
+    before = get_user(session, t, row.id)
+    _check_password(password)
     exists = session.execute(select(t.user_roles).where(and_(t.user_roles.c.user_id == row.id,
                                                              t.user_roles.c.role == admin_role))).first()
     if not exists:
         session.execute(t.user_roles.insert().values(user_id=row.id, role=admin_role))
-    return get_user(session, t, row.id), False
+    # the operator who runs this wants a working admin account: active, with the password just given
+    session.execute(update(t.users).where(t.users.c.id == row.id).values(
+        is_active=True, password_hash=secrets.hash_password(password), updated_at=func.now()))
+    after = get_user(session, t, row.id)
+    fields = ("email", "name", "is_active", "roles")
+    audit.record(session, audit_t, "cli", "grant_admin", "user", row.id, {k: before[k] for k in fields},
+                 {k: after[k] for k in fields} | {"password": "(set)"})
+    return after, False
