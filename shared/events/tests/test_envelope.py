@@ -92,7 +92,7 @@ def test_every_catalogued_type_has_a_loadable_schema_on_a_known_topic():
         schema = contracts.load_schema(spec.schema)
         assert schema["$id"] == spec.dataschema, name
         assert spec.topic in TOPICS, name
-        assert name.startswith(spec.topic.rsplit(".", 1)[0] + "."), name
+        assert name.split(".")[0] == spec.topic.split(".")[0], name  # a service publishes on its own topics
 
 
 def test_master_data_topics_are_compacted():

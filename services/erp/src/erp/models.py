@@ -1,4 +1,5 @@
 """Imports every model module so the metadata knows all ERP tables (for Alembic)."""
 
+from .catalog.models import Category, PriceList, PriceListItem, Product  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
 from .parties.models import PartyAccount, PartyReplica, PartyReplicaChange  # noqa: F401

@@ -49,6 +49,21 @@ TOPICS: dict[str, TopicSpec] = {
             compacted=True,
             description="Full state of every CRM party (company or person); key = party id.",
         ),
+        TopicSpec(
+            "erp.product.v1",
+            compacted=True,
+            description="Full state of every ERP product and category; key = product or category id.",
+        ),
+        TopicSpec(
+            "erp.pricelist.v1",
+            compacted=True,
+            description="Full state of every ERP price list with its items; key = price list id.",
+        ),
+        TopicSpec(
+            "erp.stock.v1",
+            compacted=True,
+            description="Stock availability of each product, per warehouse and in total; key = product id.",
+        ),
     ]
 }
 
@@ -58,6 +73,16 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("crm.party.created", "crm.party.v1", "crm.party.v1.json", "A party was created."),
         EventType("crm.party.updated", "crm.party.v1", "crm.party.v1.json", "A party's master data changed."),
         EventType("crm.party.archived", "crm.party.v1", "crm.party.v1.json", "A party was archived."),
+        EventType("erp.product.created", "erp.product.v1", "erp.product.v1.json", "A product was created."),
+        EventType("erp.product.updated", "erp.product.v1", "erp.product.v1.json",
+                  "A product changed (deactivation included)."),
+        EventType("erp.category.created", "erp.product.v1", "erp.category.v1.json", "A category was created."),
+        EventType("erp.category.updated", "erp.product.v1", "erp.category.v1.json", "A category changed."),
+        EventType("erp.pricelist.created", "erp.pricelist.v1", "erp.pricelist.v1.json", "A price list was created."),
+        EventType("erp.pricelist.updated", "erp.pricelist.v1", "erp.pricelist.v1.json",
+                  "A price list or its items changed."),
+        EventType("erp.stock.availability_changed", "erp.stock.v1", "erp.stock.v1.json",
+                  "A product's on-hand, reserved or available quantity changed somewhere."),
     ]
 }
 

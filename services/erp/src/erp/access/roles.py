@@ -4,6 +4,9 @@ from servicekit.auth.service import RoleCatalog
 
 PERMISSIONS = (
     "partners:read", "partners:update",
+    "catalog:read", "catalog:create", "catalog:update", "catalog:import",
+    "stock:read", "stock:move", "stock:adjust", "stock:count", "stock:report",
+    "purchasing:read", "purchasing:create", "purchasing:update", "purchasing:receive", "purchasing:bill",
     "users:read", "users:create", "users:update",
     "roles:read", "roles:create", "roles:update", "roles:delete",
     "audit:read",
@@ -11,9 +14,14 @@ PERMISSIONS = (
 
 CATALOG = RoleCatalog("erp", PERMISSIONS, {
     "admin": ("Controls the whole ERP and its users.", ("*",)),
-    "accountant": ("Keeps the books: customers' and suppliers' terms, the audit trail.", (
-        "partners:read", "partners:update", "audit:read")),
-    "warehouse_clerk": ("Receives and ships goods; reads who they are for.", ("partners:read",)),
-    "purchaser": ("Buys from suppliers and negotiates their terms.", ("partners:read", "partners:update")),
-    "auditor": ("Reads everything, changes nothing.", ("*:read",)),
+    "accountant": ("Keeps the books: terms, stock valuation, supplier bills, the audit trail.", (
+        "partners:read", "partners:update", "catalog:read", "stock:read", "stock:report",
+        "purchasing:read", "purchasing:bill", "audit:read")),
+    "warehouse_clerk": ("Receives, moves, counts and ships goods.", (
+        "partners:read", "catalog:read", "stock:read", "stock:move", "stock:adjust", "stock:count",
+        "stock:report", "purchasing:read", "purchasing:receive")),
+    "purchaser": ("Buys from suppliers, keeps the catalog and negotiates terms.", (
+        "partners:read", "partners:update", "catalog:read", "catalog:create", "catalog:update", "catalog:import",
+        "stock:read", "purchasing:read", "purchasing:create", "purchasing:update")),
+    "auditor": ("Reads everything, changes nothing.", ("*:read", "stock:report")),
 })

@@ -71,5 +71,6 @@ class PartyAccount(Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     credit_limit: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    customer_group: Mapped[str | None] = mapped_column(String(50), index=True)  # selects group price lists
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
