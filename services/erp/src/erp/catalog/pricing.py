@@ -27,8 +27,10 @@ class ResolvedPrice:
 
 def resolve_price(base_price: Decimal, candidates: list[Candidate], quantity: Decimal, on: date,
                   party_id: str | None, customer_group: str | None) -> ResolvedPrice:
-    """A customer's own list beats their group's, which beats a general list, which beats the base price; within a list the highest quantity
-    break not above the quantity applies; among equals the lower price wins (the customer's interest)."""
+    """A customer's own list beats their group's, which beats a general list, which beats the base price.
+
+    Within a level the highest quantity break not above the quantity applies; among equals the lower price wins.
+    """
     def applies(c: Candidate) -> bool:
         return ((c.valid_from is None or c.valid_from <= on) and (c.valid_to is None or on <= c.valid_to)
                 and c.min_quantity <= quantity)
