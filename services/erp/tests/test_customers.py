@@ -21,7 +21,8 @@ def test_a_customer_created_in_the_crm_is_listed_with_default_terms(client, deli
     (c,) = page["items"]
     assert c["id"] == s["id"] and c["tax_id"] == "BE0123" and c["billing_address"]["city"] == "Gent"
     assert c["crm_version"] == 1
-    assert c["account"] == {"payment_terms_days": 30, "credit_limit": None, "currency": "EUR", "version": 0}
+    assert c["account"] == {"payment_terms_days": 30, "credit_limit": None, "currency": "EUR", "customer_group": None,
+                            "version": 0}
     assert c["master_data"]["owner"] == "crm" and c["master_data"]["edit_url"].endswith(f"/api/v1/parties/{s['id']}")
     assert client.get("/api/v1/suppliers", query_string={"q": s["display_name"]}).json["total"] == 0
 
@@ -72,7 +73,8 @@ def test_erp_terms_are_edited_with_if_match(client, deliver):
     r = client.patch(url, json={"payment_terms_days": 45, "credit_limit": "15000.50", "currency": "CHF"},
                      headers={"If-Match": '"0"'})
     assert r.status_code == 200 and r.headers["ETag"] == '"1"'
-    assert r.json["account"] == {"payment_terms_days": 45, "credit_limit": "15000.50", "currency": "CHF", "version": 1}
+    assert r.json["account"] == {"payment_terms_days": 45, "credit_limit": "15000.50", "currency": "CHF",
+                                 "customer_group": None, "version": 1}
     assert client.patch(url, json={"payment_terms_days": 60}, headers={"If-Match": '"0"'}).status_code == 412
     bad = client.patch(url, json={"credit_limit": "-5", "currency": "euro"}, headers={"If-Match": '"1"'})
     assert bad.status_code == 422 and {e["field"] for e in bad.json["errors"]} == {"credit_limit", "currency"}

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from .access.roles import CATALOG
+from .catalog.api import blp as catalog_blp
 from .config import Settings
 from .db import audit_log, auth
 from .parties.api import blp as parties_blp
@@ -37,5 +38,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth_api.init_app(app, api, auth_api.AuthContext("erp", auth, audit_log, CATALOG, db.sessions,
                                                      timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
+    api.register_blueprint(catalog_blp)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

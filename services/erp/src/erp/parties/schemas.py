@@ -11,6 +11,7 @@ class AccountSchema(Schema):
     payment_terms_days = fields.Integer()
     credit_limit = fields.Decimal(as_string=True, allow_none=True)
     currency = fields.String()
+    customer_group = fields.String(allow_none=True)
     version = fields.Integer()
 
 
@@ -54,6 +55,8 @@ class AccountUpdateSchema(Schema):
     payment_terms_days = fields.Integer(validate=validate.Range(min=0, max=365))
     credit_limit = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0), as_string=True)
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code, e.g. EUR"))
+    customer_group = fields.String(allow_none=True, validate=validate.Length(max=50),
+                                   metadata={"description": "Selects the group's price lists."})
 
     @pre_load
     def refuse_master_data(self, data, **_):

@@ -21,9 +21,10 @@ SORTABLE = {
 
 def _view(replica: PartyReplica, account: PartyAccount | None, crm_url: str) -> dict:
     view = {c: getattr(replica, c) for c in PartyReplica.__table__.columns.keys()}
-    acct = account or PartyAccount(payment_terms_days=30, credit_limit=None, currency="EUR", version=0)
+    acct = account or PartyAccount(payment_terms_days=30, credit_limit=None, currency="EUR", customer_group=None,
+                                   version=0)
     view["account"] = {"payment_terms_days": acct.payment_terms_days, "credit_limit": acct.credit_limit,
-                       "currency": acct.currency, "version": acct.version}
+                       "currency": acct.currency, "customer_group": acct.customer_group, "version": acct.version}
     view["master_data"] = {"owner": "crm", "edit_url": f"{crm_url}/api/v1/parties/{replica.party_id}"}
     return view
 
@@ -73,7 +74,7 @@ def update_terms(session: Session, party_id: str, expected_version: int, changes
     if account is None:
         account = PartyAccount(party_id=str(party_id), payment_terms_days=30, currency="EUR", version=0)
         session.add(account)
-    terms = ("payment_terms_days", "credit_limit", "currency")
+    terms = ("payment_terms_days", "credit_limit", "currency", "customer_group")
     before = {k: getattr(account, k) for k in terms}
     for k, v in changes.items():
         setattr(account, k, v)
