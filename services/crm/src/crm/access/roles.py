@@ -2,9 +2,19 @@
 
 from servicekit.auth.service import RoleCatalog
 
+_RECORDS = ("read", "read_all", "create", "update", "update_all", "assign", "share")
+
 PERMISSIONS = (
     "parties:read", "parties:read_all", "parties:create", "parties:update", "parties:update_all",
-    "parties:archive", "parties:assign", "parties:share", "parties:export",
+    "parties:archive", "parties:assign", "parties:share", "parties:export", "parties:merge", "parties:import",
+    *(f"leads:{a}" for a in _RECORDS), "leads:convert", "leads:export",
+    *(f"deals:{a}" for a in _RECORDS), "deals:export",
+    "pipelines:read", "pipelines:manage",
+    "quotes:read", "quotes:create", "quotes:update", "quotes:send", "quotes:accept",
+    *(f"activities:{a}" for a in _RECORDS), "activity_types:manage",
+    *(f"tasks:{a}" for a in _RECORDS),
+    "statistics:read",
+    "lead_forms:manage",
     "teams:read", "teams:create", "teams:update",
     "users:read", "users:create", "users:update",
     "roles:read", "roles:create", "roles:update", "roles:delete",
@@ -12,15 +22,27 @@ PERMISSIONS = (
     "catalog:read",
 )
 
+_SALES_WORK = ("leads:read", "leads:create", "leads:update", "leads:share", "leads:convert",
+               "deals:read", "deals:create", "deals:update", "deals:share", "pipelines:read",
+               "quotes:read", "quotes:create", "quotes:update", "quotes:send", "quotes:accept",
+               "activities:read", "activities:create", "activities:update",
+               "tasks:read", "tasks:create", "tasks:update", "catalog:read", "teams:read")
+
 CATALOG = RoleCatalog("crm", PERMISSIONS, {
     "admin": ("Controls the whole CRM and its users; sees every record.", ("*",)),
-    "sales_manager": ("Leads a sales team: sees and reassigns the team's records.", (
+    "sales_manager": ("Leads a sales team: sees and reassigns the team's records, runs the funnels.", (
         "parties:read", "parties:create", "parties:update", "parties:archive", "parties:assign",
-        "parties:share", "parties:export", "teams:read", "users:read", "audit:read", "catalog:read")),
-    "sales_rep": ("Works own customers and those shared with them or their teams.", (
-        "parties:read", "parties:create", "parties:update", "parties:share", "teams:read", "catalog:read")),
-    "support_agent": ("Helps any customer: reads every party, edits the ones assigned or shared.", (
-        "parties:read", "parties:read_all", "parties:update", "teams:read", "catalog:read")),
-    "marketing": ("Reads and exports the customer base for campaigns.", (
-        "parties:read", "parties:read_all", "parties:export", "teams:read", "catalog:read")),
+        "parties:share", "parties:export", "parties:merge", "parties:import", *_SALES_WORK,
+        "leads:assign", "leads:export", "deals:assign", "deals:export", "pipelines:manage", "tasks:assign",
+        "activities:assign", "statistics:read", "users:read", "audit:read")),
+    "sales_rep": ("Works own customers, leads and deals and those shared with them or their teams.", (
+        "parties:read", "parties:create", "parties:update", "parties:share", *_SALES_WORK)),
+    "support_agent": ("Helps any customer: reads every party, logs activities and tasks.", (
+        "parties:read", "parties:read_all", "parties:update", "activities:read", "activities:create",
+        "activities:update", "tasks:read", "tasks:create", "tasks:update", "deals:read", "quotes:read",
+        "catalog:read", "teams:read")),
+    "marketing": ("Captures and qualifies leads, reads and exports the customer base for campaigns.", (
+        "parties:read", "parties:read_all", "parties:export", "leads:read", "leads:read_all", "leads:create",
+        "leads:update", "leads:export", "lead_forms:manage", "activities:read", "activities:create",
+        "statistics:read", "catalog:read", "teams:read")),
 })
