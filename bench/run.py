@@ -127,6 +127,62 @@ def run_threads(concurrency: int, total: int, make_worker) -> tuple[float, list]
     return wall, [r for rs in results for r in rs]
 
 
+# --- where the CPU goes -----------------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_table() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds used so far) of every process we may read."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK)
+    return table
+
+
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds used so far by each process tree bench.sh named in BENCH_PROCS ("name=pid ..."), by this
+    client, and by the whole machine ("machine busy", from /proc/stat)."""
+    roots = {"bench client": os.getpid()}
+    for item in os.environ.get("BENCH_PROCS", "").split():
+        name, _, pid = item.partition("=")
+        if pid.isdigit():
+            roots[name] = int(pid)
+    table = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    out = {}
+    for name, root in roots.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            if pid in table and (pid == root or pid not in roots.values()):
+                total += table[pid][1]
+                todo += children.get(pid, [])
+        out[name] = total
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    out["machine busy"] = (sum(v[:8]) - v[3] - v[4]) / TICK  # all but idle and iowait
+    return out
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], wall: float) -> str:
+    used = {k: after[k] - before.get(k, after[k]) for k in after}
+    busy = used.pop("machine busy")
+    ours = sum(used.values())
+    parts = [f"{k} {v:.1f}" for k, v in sorted(used.items(), key=lambda kv: -kv[1])]
+    return (f"{wall:.1f} s x {os.cpu_count()} cores = {wall * (os.cpu_count() or 1):.0f} core-s; busy "
+            f"{busy:.1f}: " + ", ".join(parts) + f", other processes {max(0.0, busy - ours):.1f}")
+
+
 # --- a. create-party throughput -------------------------------------------------------------------
 
 
@@ -419,9 +475,12 @@ def main() -> None:
     created = warm["ok"]
 
     say(f"a. {N} x POST /api/v1/parties with {C} threads ...")
+    cpu0 = cpu_snapshot()
     t_burst = time.perf_counter()
     http = http_throughput(crm_url, C, N, tag)
     t_burst_end = time.perf_counter()
+    cpu1 = cpu_snapshot()
+    cpu_burst = cpu_report(cpu0, cpu1, t_burst_end - t_burst)
     created += http["ok"]
     with crm.cursor() as cur:
         cur.execute("select count(*) from outbox where published_at is null")
@@ -430,6 +489,7 @@ def main() -> None:
         cur.execute("select count(*) from party_replicas")
         replicated_at_end = cur.fetchone()[0] - warm["ok"]
     t_drained = wait_replicated(erp, created, 120)
+    cpu_drain = cpu_report(cpu1, cpu_snapshot(), (t_drained or time.perf_counter()) - t_burst_end)
 
     with crm.cursor() as cur:
         cur.execute("select payload from outbox order by id desc limit 1")
@@ -489,6 +549,8 @@ def main() -> None:
             f"({backlog_at_end} outbox rows were unpublished at the burst's end)")
     first = f" (first: {http['first_error']})" if http["errors"] else ""
     first_p = f" (first: {prop['failed'][0]})" if prop["failed"] else ""
+    say(f"CPU seconds during the burst of a.: {cpu_burst}")
+    say(f"CPU seconds from the burst's end to a.': {cpu_drain}")
     say(f"errors: {http['errors']} HTTP non-201{first} in a., {len(prop['failed'])} in b.{first_p}, "
         f"{prop['missing']} parties not seen in the ERP within 10 s, {kaf['missing']} Kafka messages lost")
     say(f"parameters: C={C} threads, N={N} requests/inserts, M={M} parties at {args.rate:g}/s, "

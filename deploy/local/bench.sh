@@ -85,6 +85,10 @@ wait_http "http://127.0.0.1:$CRM_WORKER_HEALTH_PORT/readyz"
 wait_http "http://127.0.0.1:$ERP_WORKER_HEALTH_PORT/readyz"
 
 export CRM_URL="http://$CRM_BIND"
+# process trees whose CPU time run.py reports
+BENCH_PROCS="crm-web=${pids[0]} crm-worker=${pids[1]} erp-worker=${pids[2]}"
+BENCH_PROCS+=" postgres=$(head -n 1 "$LOCAL_DIR/pg/data/postmaster.pid") kafka=$(cat "$LOCAL_DIR/kafka/kafka.pid")"
+export BENCH_PROCS
 export WORKER_HEALTH_URLS="http://127.0.0.1:$CRM_WORKER_HEALTH_PORT/healthz http://127.0.0.1:$ERP_WORKER_HEALTH_PORT/healthz"
 cd "$ROOT"
 "$VENV/bin/python" bench/run.py "$@"
