@@ -1,0 +1,1 @@
+"""Stock: warehouses, locations, moves, reservations, valuation and inventory counts."""
