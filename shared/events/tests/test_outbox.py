@@ -136,3 +136,30 @@ def test_published_rows_are_purged_after_the_retention_and_unpublished_ones_neve
     with sessions() as s:
         assert backlog(s, o) == 1
         assert s.execute(select(func.count()).select_from(o)).scalar_one() == 1
+
+
+def test_a_committed_event_wakes_the_idle_relay_without_waiting_for_the_next_poll(scratch):
+    """The relay sleeps on LISTEN; the NOTIFY sent with the outbox row wakes it (the 60 s poll would not)."""
+    import threading
+
+    engine, sessions, t = scratch
+    producer = RecordingProducer()
+    relay = OutboxRelay(engine, t["outbox"], "unused:1", "test", producer_factory=lambda: producer,
+                        poll_interval=60)
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        for _ in range(100):  # the relay is listening once its first, empty, round is over
+            if relay._listener is not None:
+                break
+            relay.stopping.wait(0.05)
+        add_events(sessions, t["outbox"], 1)
+        for _ in range(200):
+            if producer.sent:
+                break
+            relay.stopping.wait(0.05)
+        assert len(producer.sent) == 1
+    finally:
+        relay.stop()  # also interrupts the 60 s wait
+        thread.join(10)
+    assert not thread.is_alive()

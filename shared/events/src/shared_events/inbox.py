@@ -127,20 +127,23 @@ class InboxConsumer:
     # -- the loop ----------------------------------------------------------------------------
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        """Poll one batch, process it, commit offsets after the effects committed; return records seen."""
+        """Poll one batch, process it, then commit each partition's offset: every effect is already committed,
+        so a crash before the offset commit only replays records the inbox recognises as duplicates."""
         if self._consumer is None:
             self._consumer = self._consumer_factory()
         batch = self._consumer.poll(timeout_ms=timeout_ms)
         seen = 0
         for tp, records in batch.items():
+            done = None
             for msg in records:
                 if self.stopping.is_set():
-                    return seen
+                    break
                 outcome = self.handle_message(msg)
                 CONSUMED.labels(self.name, outcome).inc()
                 seen += 1
-                # committed per record: a crash replays at most one record, which the inbox dedups
-                position = OffsetAndMetadata(msg.offset + 1, "", -1)
+                done = msg.offset
+            if done is not None:
+                position = OffsetAndMetadata(done + 1, "", -1)
                 self._consumer.commit({TopicPartition(tp.topic, tp.partition): position})
         return seen
 

@@ -1,6 +1,8 @@
 """Transactional outbox: events are rows written with the change; a relay publishes them to Kafka."""
 
 import logging
+import os
+import select as select_module
 import threading
 import time
 from datetime import timedelta
@@ -8,7 +10,7 @@ from datetime import timedelta
 from cloudevents.core.v1.event import CloudEvent
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -17,6 +19,8 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, wait_exponen
 from . import envelope, kafka_clients
 
 log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "outbox_written"
 
 PUBLISHED = Counter("outbox_published_total", "Outbox rows published to Kafka", ["service"])
 RELAY_ERRORS = Counter("outbox_relay_errors_total", "Failed publish attempts of the outbox relay", ["service"])
@@ -35,6 +39,8 @@ def record_event(session: Session, outbox: Table, event: CloudEvent, aggregatety
             payload=envelope.to_record(event),
         )
     )
+    # wakes the relay the moment the transaction commits (PostgreSQL delivers NOTIFY on commit, once per channel)
+    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 def purge_published(engine: Engine, outbox: Table, older_than: timedelta) -> int:
@@ -52,7 +58,7 @@ class OutboxRelay:
     """Publishes unpublished rows in id order; a row is marked published only after the broker acknowledged it."""
 
     def __init__(self, engine: Engine, outbox: Table, bootstrap: str, service: str,
-                 batch_size: int = 200, poll_interval: float = 0.2, producer_factory=None,
+                 batch_size: int = 200, poll_interval: float = 1.0, producer_factory=None,
                  retention: timedelta = timedelta(days=7), purge_every: float = 600):
         self.engine = engine
         self.outbox = outbox
@@ -62,6 +68,8 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self._producer_factory = producer_factory or (lambda: kafka_clients.producer(bootstrap))
         self._producer = None
+        self._listener = None
+        self._wake_r, self._wake_w = os.pipe()
         self.retention = retention
         self.purge_every = purge_every
         self._next_purge = 0.0
@@ -142,8 +150,41 @@ class OutboxRelay:
                 break
             if not published:
                 self._purge_now_and_then()
-                self.stopping.wait(self.poll_interval)
+                self._wait_for_rows()
         self._drop_producer()
+        self._close_listener()
+
+    def _wait_for_rows(self) -> None:
+        """Sleep until a transaction announces outbox rows (LISTEN/NOTIFY) or poll_interval passes.
+
+        Polling stays as the fallback, so a lost notification (or a listener that cannot connect) only costs
+        latency, never an event.
+        """
+        try:
+            if self._listener is None:
+                self._listener = self.engine.raw_connection()
+                self._listener.driver_connection.autocommit = True
+                with self._listener.driver_connection.cursor() as cur:
+                    cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            conn = self._listener.driver_connection
+            if not conn.notifies:
+                ready, _, _ = select_module.select([conn, self._wake_r], [], [], self.poll_interval)
+                if self._wake_r in ready or not ready:
+                    return
+            conn.poll()
+            conn.notifies.clear()
+        except Exception as exc:  # noqa: BLE001 - fall back to polling
+            log.debug("outbox relay (%s): listener unavailable (%s); polling", self.service, exc)
+            self._close_listener()
+            self.stopping.wait(self.poll_interval)
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.invalidate()
+            except Exception:  # noqa: BLE001
+                pass
+            self._listener = None
 
     def _purge_now_and_then(self) -> None:
         if time.monotonic() < self._next_purge:
@@ -164,6 +205,10 @@ class OutboxRelay:
 
     def stop(self) -> None:
         self.stopping.set()
+        try:
+            os.write(self._wake_w, b"x")  # interrupts a wait on LISTEN at once
+        except OSError:
+            pass  # the loop has already ended and closed the pipe
 
 
 class BacklogCollector:
