@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from .access.api import blp as teams_blp
 from .access.roles import CATALOG
+from .catalog import api as catalog_api
 from .config import Settings
 from .db import audit_log, auth
 from .parties.api import blp as parties_blp
@@ -38,5 +39,6 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                      timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
     api.register_blueprint(teams_blp)
+    catalog_api.init_app(app, api, settings.erp_public_url)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

@@ -1,4 +1,5 @@
-"""Operator commands: crm migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC | makemigration."""
+"""Operator commands: crm migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
+rebuild-replica catalog | makemigration."""
 
 import sys
 from pathlib import Path
@@ -12,9 +13,18 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser, _ = cli.parser("crm", "127.0.0.1:8010")
+    parser, sub = cli.parser("crm", "127.0.0.1:8010")
+    rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topics")
+    rb.add_argument("replica", choices=["catalog"])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    if args.cmd == "rebuild-replica":
+        from .catalog.replay import rebuild_catalog_replica
+        try:
+            print(f"replica rebuilt from {rebuild_catalog_replica(settings)} events")
+        except LookupError as exc:  # checked before anything is dropped: the replica is as it was
+            raise SystemExit(f"crm rebuild-replica: {exc} (run `crm ensure-topics`, or start the ERP worker)") from None
+        return
     from .access.roles import CATALOG
     from .db import audit_log, auth
 

@@ -14,6 +14,7 @@ class Settings:
     session_ttl_hours: int
     outbox_retention_hours: int
     trusted_proxies: int
+    erp_public_url: str = "http://127.0.0.1:8020"  # where clients change the catalog the CRM only mirrors
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -25,4 +26,5 @@ class Settings:
             session_ttl_hours=env_int("CRM_SESSION_TTL_HOURS", 12),
             outbox_retention_hours=env_int("CRM_OUTBOX_RETENTION_HOURS", 168),
             trusted_proxies=env_int("CRM_TRUSTED_PROXIES", 0),
+            erp_public_url=env_str("ERP_PUBLIC_URL", "http://127.0.0.1:8020").rstrip("/"),
         )

@@ -1,21 +1,31 @@
-"""The CRM worker: publishes the outbox to Kafka (and will consume the ERP's topics)."""
+"""The CRM worker: publishes the outbox to Kafka and keeps the catalog replica from the ERP's topics."""
 
 import logging
 from datetime import timedelta
 
-from servicekit.db import make_engine, ping
+from servicekit.db import make_engine, make_session_factory, ping
 from servicekit.worker import broker_check, run_worker
+from shared_events.inbox import InboxConsumer
 from shared_events.outbox import BacklogCollector, OutboxRelay
 from shared_events.topics import ensure_topics
 
+from .catalog.handlers import CONSUMER as CATALOG_CONSUMER
+from .catalog.handlers import HANDLERS as CATALOG_HANDLERS
+from .catalog.handlers import TOPICS as CATALOG_TOPICS
 from .config import Settings
-from .db import outbox
+from .db import outbox, processed_events
+
+
+def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    return InboxConsumer(CATALOG_CONSUMER, settings.kafka_bootstrap, CATALOG_TOPICS, CATALOG_HANDLERS, sessions,
+                         processed_events, **kwargs)
 
 
 def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
     try:
         ensure_topics(settings.kafka_bootstrap)
     except Exception as exc:  # noqa: BLE001 - the relay waits for the broker anyway
@@ -23,5 +33,6 @@ def main(settings: Settings | None = None) -> None:
     BacklogCollector.register(engine, outbox, "crm")
     relay = OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="crm",
                         retention=timedelta(hours=settings.outbox_retention_hours))
-    run_worker("crm", [relay], {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
+    run_worker("crm", [relay, catalog_consumer(settings, sessions)],
+               {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
                settings.worker_health_host, settings.worker_health_port)
