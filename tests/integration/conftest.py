@@ -145,6 +145,7 @@ def stack(tmp_path_factory):
     env.update(CRM_BIND=f"127.0.0.1:{free_port()}", ERP_BIND=f"127.0.0.1:{free_port()}",
                CRM_WORKER_HEALTH_PORT=str(free_port()), ERP_WORKER_HEALTH_PORT=str(free_port()))
     env["CRM_PUBLIC_URL"] = f"http://{env['CRM_BIND']}"
+    env["ERP_PUBLIC_URL"] = f"http://{env['ERP_BIND']}"
     log_dir = Path(os.environ.get("LOCAL_DIR", tmp_path_factory.mktemp("it"))) / "it-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     s = Stack(env, log_dir)
