@@ -16,6 +16,7 @@ from .catalog.api import blp as catalog_blp
 from .config import Settings
 from .db import audit_log, auth
 from .parties.api import blp as parties_blp
+from .purchasing.api import blp as purchasing_blp
 
 
 @dataclass
@@ -39,5 +40,6 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                      timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
     api.register_blueprint(catalog_blp)
+    api.register_blueprint(purchasing_blp)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app
