@@ -1,0 +1,490 @@
+"""Use cases that change stock: receive, deliver, transfer, adjust, reserve and release.
+
+Every change of a stockable product's stock first locks that product's `stock_products` row (SELECT ... FOR UPDATE),
+so two transactions never interleave on one product: the availability checks, the quants, the average cost or FIFO
+layers and the stock version stay consistent under concurrency. A change of on hand or reserved adds the product's
+whole availability to the outbox (erp.stock.availability_changed) in the same transaction. Use cases never commit.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from servicekit import audit
+from servicekit.problems import NotFound, Problem, field_error
+from shared_events.outbox import record_event
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ..catalog.models import Product
+from ..db import audit_log, outbox
+from . import events, valuation
+from .models import Location, Reservation, StockLevel, StockMove, StockProduct, StockQuant, ValuationLayer, Warehouse
+
+QUANTUM = Decimal("0.0001")
+MAX_QUANTITY = Decimal("1e13")
+
+
+# -- lookups -------------------------------------------------------------------------------------
+
+def actor_fields(actor) -> dict:
+    return {"actor_id": getattr(actor, "user_id", None),
+            "actor_name": getattr(actor, "label", None) or (actor if isinstance(actor, str) else None)}
+
+
+def product_for_stock(session: Session, product_id, field: str = "product_id") -> Product:
+    """The product, or a 422 naming `field`; services never have stock."""
+    product = session.get(Product, str(product_id))
+    if product is None:
+        raise field_error(field, f"no product with id {product_id}")
+    if product.kind == "service":
+        raise field_error(field, f"{product.sku} is a service: services have no stock")
+    return product
+
+
+def warehouse_for_stock(session: Session, warehouse_id, field: str = "warehouse_id") -> Warehouse:
+    warehouse = session.get(Warehouse, str(warehouse_id))
+    if warehouse is None:
+        raise field_error(field, f"no warehouse with id {warehouse_id}")
+    if not warehouse.active:
+        raise field_error(field, f"warehouse {warehouse.code} is inactive")
+    return warehouse
+
+
+def default_location(session: Session, warehouse_id: str) -> Location:
+    return session.execute(select(Location).where(Location.warehouse_id == str(warehouse_id),
+                                                  Location.is_default)).scalar_one()
+
+
+def resolve_location(session: Session, warehouse_id, location_id, warehouse_field: str = "warehouse_id",
+                     location_field: str = "location_id") -> Location:
+    """A location given by id (checked against the warehouse, if one is named) or the warehouse's default."""
+    if location_id:
+        location = session.get(Location, str(location_id))
+        if location is None:
+            raise field_error(location_field, f"no location with id {location_id}")
+        if warehouse_id and location.warehouse_id != str(warehouse_id):
+            raise field_error(location_field, "this location is not in the warehouse given")
+        if not location.active:
+            raise field_error(location_field, f"location {location.path} is inactive")
+        warehouse_for_stock(session, location.warehouse_id, location_field)
+        return location
+    if not warehouse_id:
+        raise field_error(warehouse_field, "required (or give a location)")
+    return default_location(session, warehouse_for_stock(session, warehouse_id, warehouse_field).id)
+
+
+def checked_quantity(quantity, field: str = "quantity") -> Decimal:
+    quantity = Decimal(str(quantity))
+    if not quantity.is_finite() or quantity <= 0:
+        raise field_error(field, "must be greater than 0")
+    if quantity != quantity.quantize(QUANTUM) or quantity >= MAX_QUANTITY:
+        raise field_error(field, "at most 4 decimal places and below 10^13")
+    return quantity
+
+
+# -- locks and running totals --------------------------------------------------------------------
+
+def _locked(session: Session, model, values: dict, where: dict):
+    """Get-or-create a row and lock it: concurrent writers of the same row queue here."""
+    session.execute(insert(model).values(**values, **where).on_conflict_do_nothing())
+    stmt = select(model).filter_by(**where).with_for_update().execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one()
+
+
+def lock_product_stock(session: Session, product_id: str) -> StockProduct:
+    """Lock a product's stock (always the first lock a stock change takes, so transactions cannot deadlock)."""
+    zero = Decimal("0")
+    return _locked(session, StockProduct, {"version": 0, "on_hand": zero, "reserved": zero, "value": zero,
+                                           "average_cost": zero}, {"product_id": product_id})
+
+
+def _lock_level(session: Session, product_id: str, warehouse_id: str) -> StockLevel:
+    return _locked(session, StockLevel, {"on_hand": Decimal("0"), "reserved": Decimal("0")},
+                   {"product_id": product_id, "warehouse_id": warehouse_id})
+
+
+def _lock_quant(session: Session, product_id: str, location: Location) -> StockQuant:
+    return _locked(session, StockQuant, {"warehouse_id": location.warehouse_id, "on_hand": Decimal("0")},
+                   {"product_id": product_id, "location_id": location.id})
+
+
+def announce(session: Session, product: Product, stock: StockProduct, actor) -> None:
+    """Bump the product's stock version and add its whole availability to the outbox."""
+    stock.version += 1
+    stock.updated_at = datetime.now(UTC)
+    session.flush()
+    rows = session.execute(
+        select(StockLevel.warehouse_id, Warehouse.code, Warehouse.name, StockLevel.on_hand, StockLevel.reserved)
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.product_id == product.id).order_by(Warehouse.code)).all()
+    state = events.availability_state(product.id, product.sku, stock.version, stock.updated_at,
+                                      [dict(r._mapping) for r in rows])
+    record_event(session, outbox, events.availability_event(state, actor), "stock")
+
+
+def _insufficient(product: Product, requested: Decimal, available: Decimal, where: str, **ids) -> Problem:
+    available = max(available, Decimal("0"))
+    return Problem(409, "Not enough stock",
+                   f"{product.sku}: {events.dec(requested)} requested, {events.dec(available)} available {where}.",
+                   "insufficient-stock", product_id=product.id, requested=events.dec(requested),
+                   available=events.dec(available), **{k: v for k, v in ids.items() if v})
+
+
+# -- moves ---------------------------------------------------------------------------------------
+
+def _move_state(move: StockMove) -> dict:
+    return {c: getattr(move, c) for c in ("kind", "product_id", "quantity", "from_location_id", "to_location_id",
+                                          "unit_cost", "value", "reference", "reason", "source_type", "source_id",
+                                          "party_id", "done_at")}
+
+
+def _done_at(stock: StockProduct | None, requested: datetime | None) -> datetime:
+    now = datetime.now(UTC)
+    last = stock.last_done_at if stock is not None else None
+    if requested is None:
+        return max(now, last) if last else now
+    if requested.tzinfo is None:
+        raise field_error("done_at", "needs a time zone offset")
+    if requested > now:
+        raise field_error("done_at", "cannot be in the future")
+    if last and requested < last:
+        raise field_error("done_at", f"this product has moves up to {last.isoformat()}: a move cannot be dated "
+                          "before its product's last move (the valuation follows their order)")
+    return requested
+
+
+def _consume_reservations(session: Session, product_id: str, warehouse_id: str, source_type: str | None,
+                          source_id: str | None, quantity: Decimal) -> Decimal:
+    """A delivery for a document uses up that document's reservations first; returns how much it consumed."""
+    if not source_type or not source_id:
+        return Decimal("0")
+    consumed = Decimal("0")
+    for r in session.execute(select(Reservation).where(
+            Reservation.product_id == product_id, Reservation.warehouse_id == warehouse_id,
+            Reservation.source_type == source_type, Reservation.source_id == str(source_id),
+            Reservation.status == "active").order_by(Reservation.created_at, Reservation.id).with_for_update()
+            ).scalars():
+        use = min(r.remaining, quantity - consumed)
+        if use <= 0:
+            break
+        r.remaining -= use
+        r.status = "consumed" if r.remaining == 0 else "active"
+        r.updated_at = datetime.now(UTC)
+        consumed += use
+    return consumed
+
+
+def _value_in(session: Session, product: Product, stock: StockProduct, quantity: Decimal,
+              cost: Decimal) -> dict:
+    """Take goods into the valuation; returns the move's valuation layer (not yet added)."""
+    if product.valuation_method == "fifo":
+        outcome = valuation.fifo_receive(_open_layers(session, product.id), quantity, cost, "new")
+        return _apply_fifo(session, stock, quantity, outcome.value, outcome)
+    state, added = valuation.average_receive(_average(stock), quantity, cost)
+    stock.value, stock.average_cost = state.value, state.unit_cost
+    return _layer(quantity, added)
+
+
+def _value_out(session: Session, product: Product, stock: StockProduct, quantity: Decimal) -> dict:
+    """Take goods out of the valuation at their cost; returns the move's valuation layer (not yet added)."""
+    try:
+        if product.valuation_method == "fifo":
+            fallback = stock.average_cost or product.cost
+            outcome = valuation.fifo_issue(_open_layers(session, product.id), quantity, product.allow_backorder,
+                                           fallback, "new")
+            return _apply_fifo(session, stock, -quantity, -outcome.value, outcome)
+        state, taken = valuation.average_issue(_average(stock), quantity, product.allow_backorder)
+    except valuation.InsufficientStock as short:
+        raise _insufficient(product, short.requested, short.available, "in all warehouses") from None
+    stock.value = state.value
+    return _layer(-quantity, -taken)
+
+
+def _average(stock: StockProduct) -> valuation.Average:
+    return valuation.Average(stock.on_hand, stock.value, stock.average_cost)
+
+
+def _open_layers(session: Session, product_id: str) -> list[valuation.Layer]:
+    rows = session.execute(select(ValuationLayer).where(ValuationLayer.product_id == product_id,
+                                                        ValuationLayer.remaining_quantity != 0)
+                           .order_by(ValuationLayer.id)).scalars()
+    return [valuation.Layer(r.id, r.remaining_quantity, r.remaining_value) for r in rows]
+
+
+def _apply_fifo(session: Session, stock: StockProduct, quantity: Decimal, value: Decimal,
+                outcome: valuation.FifoOutcome) -> dict:
+    for changed in outcome.changed:
+        layer = session.get(ValuationLayer, changed.key)
+        layer.remaining_quantity, layer.remaining_value = changed.quantity, changed.value
+    stock.value += value
+    on_hand = stock.on_hand + quantity
+    if on_hand > 0:
+        stock.average_cost = valuation.unit_cost(stock.value / on_hand)
+    new = outcome.new_layer
+    return _layer(quantity, value, new.quantity if new else Decimal("0"), new.value if new else Decimal("0"))
+
+
+def _layer(quantity: Decimal, value: Decimal, remaining_quantity: Decimal = Decimal("0"),
+           remaining_value: Decimal = Decimal("0")) -> dict:
+    return {"quantity": quantity, "value": value, "unit_cost": valuation.unit_cost(abs(value) / abs(quantity)),
+            "remaining_quantity": remaining_quantity, "remaining_value": remaining_value}
+
+
+def post_move(session: Session, *, kind: str, product: Product, quantity: Decimal, source: Location | None,
+              destination: Location | None, actor, unit_cost: Decimal | None = None, reference: str | None = None,
+              reason: str | None = None, source_type: str | None = None, source_id: str | None = None,
+              party_id: str | None = None, done_at: datetime | None = None) -> StockMove:
+    """Record one move and everything it changes: quants, warehouse levels, reservations, valuation, the event."""
+    quantity = checked_quantity(quantity)
+    if product.kind == "service":
+        raise field_error("product_id", f"{product.sku} is a service: services have no stock moves")
+    if kind == "adjustment" and not (reason or "").strip():
+        raise field_error("reason", "an adjustment needs a reason")
+    move = StockMove(kind=kind, product_id=product.id, quantity=quantity,
+                     from_location_id=source.id if source else None,
+                     to_location_id=destination.id if destination else None,
+                     from_warehouse_id=source.warehouse_id if source else None,
+                     to_warehouse_id=destination.warehouse_id if destination else None,
+                     reference=reference, reason=reason.strip() if reason else None, source_type=source_type,
+                     source_id=str(source_id) if source_id is not None else None,
+                     party_id=str(party_id) if party_id else None, **actor_fields(actor))
+    if product.kind != "stockable":
+        # consumables are expensed when bought: their moves are history, without stock or valuation
+        move.done_at = _done_at(None, done_at)
+        move.unit_cost = unit_cost if unit_cost is not None else product.cost
+        move.value = valuation.money(quantity * move.unit_cost)
+        return _saved(session, move, actor)
+
+    stock = lock_product_stock(session, product.id)
+    move.done_at = _done_at(stock, done_at)
+    allow = product.allow_backorder
+    changed_warehouses = set()
+    if source is not None:
+        quant = _lock_quant(session, product.id, source)
+        level = _lock_level(session, product.id, source.warehouse_id)
+        consumed = Decimal("0")
+        if kind == "delivery":
+            consumed = _consume_reservations(session, product.id, source.warehouse_id, source_type, source_id,
+                                             quantity)
+        leaves_warehouse = destination is None or destination.warehouse_id != source.warehouse_id
+        if not allow and quant.on_hand < quantity:
+            raise _insufficient(product, quantity, quant.on_hand, f"at location {source.path}",
+                                warehouse_id=source.warehouse_id, location_id=source.id)
+        available = level.on_hand - (level.reserved - consumed)
+        if not allow and kind != "adjustment" and leaves_warehouse and available < quantity:
+            raise _insufficient(product, quantity, available, "in the warehouse (reservations of other orders "
+                                "are held)", warehouse_id=source.warehouse_id)
+        quant.on_hand -= quantity
+        quant.updated_at = datetime.now(UTC)
+        if leaves_warehouse or consumed:
+            if leaves_warehouse:
+                level.on_hand -= quantity
+            level.reserved -= consumed
+            stock.reserved -= consumed
+            level.updated_at = datetime.now(UTC)
+            changed_warehouses.add(source.warehouse_id)
+    if destination is not None:
+        quant = _lock_quant(session, product.id, destination)
+        quant.on_hand += quantity
+        quant.updated_at = datetime.now(UTC)
+        if source is None or source.warehouse_id != destination.warehouse_id:
+            level = _lock_level(session, product.id, destination.warehouse_id)
+            level.on_hand += quantity
+            level.updated_at = datetime.now(UTC)
+            changed_warehouses.add(destination.warehouse_id)
+
+    layer = None
+    if kind == "transfer":  # the goods stay in the company: their value does not change
+        move.unit_cost = stock.average_cost
+        move.value = valuation.money(quantity * stock.average_cost)
+    elif destination is not None:  # receipt or positive adjustment
+        cost = unit_cost if unit_cost is not None else (stock.average_cost or product.cost)
+        move.unit_cost, move.value = cost, valuation.money(quantity * cost)
+        layer = _value_in(session, product, stock, quantity, cost)
+        stock.on_hand += quantity
+    else:  # delivery or negative adjustment
+        layer = _value_out(session, product, stock, quantity)
+        move.value = -layer["value"]
+        move.unit_cost = layer["unit_cost"]
+        stock.on_hand -= quantity
+    stock.last_done_at = move.done_at
+    _saved(session, move, actor)
+    if layer is not None:
+        session.add(ValuationLayer(product_id=product.id, move_id=move.id, done_at=move.done_at, **layer))
+    if changed_warehouses:
+        announce(session, product, stock, actor)
+    return move
+
+
+def _saved(session: Session, move: StockMove, actor) -> StockMove:
+    session.add(move)
+    session.flush()
+    audit.record(session, audit_log, actor, "create", "stock_move", move.id, None, _move_state(move))
+    return move
+
+
+# -- the functions other modules call ------------------------------------------------------------
+
+def receive_goods(session: Session, *, product_id: str, warehouse_id: str, quantity: Decimal, unit_cost: Decimal,
+                  reference: str, source_type: str, source_id: str, party_id: str | None, actor,
+                  location_id: str | None = None) -> StockMove:
+    """Receive goods from outside (a supplier) into a warehouse, at `unit_cost` each; returns the receipt move.
+
+    `location_id` None puts them in the warehouse's default location (STOCK). The product's moving average cost
+    (or a new FIFO layer) takes the receipt in, and the availability event is added to the outbox. Consumables are
+    recorded without stock; services are refused (422). Runs in the caller's transaction and never commits; when
+    receiving several products in one transaction, call it in a stable order (e.g. by product id).
+    """
+    if unit_cost is None or Decimal(str(unit_cost)) < 0:
+        raise field_error("unit_cost", "a receipt needs a unit cost of 0 or more")
+    product = product_for_stock(session, product_id)
+    location = resolve_location(session, warehouse_id, location_id)
+    return post_move(session, kind="receipt", product=product, quantity=quantity, source=None, destination=location,
+                     actor=actor, unit_cost=Decimal(str(unit_cost)), reference=reference, source_type=source_type,
+                     source_id=source_id, party_id=party_id)
+
+
+def deliver_goods(session: Session, *, product_id: str, warehouse_id: str, quantity: Decimal, reference: str,
+                  source_type: str, source_id: str, party_id: str | None, actor,
+                  location_id: str | None = None) -> StockMove:
+    """Ship goods out of a warehouse (to a customer); returns the delivery move, valued at the current cost.
+
+    The delivery first consumes the reservations held for the same source (source_type, source_id). Without
+    backorders it may not take the location below zero, nor take stock reserved for other documents: 409
+    problem (type insufficient-stock) with `available`. Consumables ship without stock checks; services are
+    refused (422). Runs in the caller's transaction and never commits.
+    """
+    product = product_for_stock(session, product_id)
+    location = resolve_location(session, warehouse_id, location_id)
+    return post_move(session, kind="delivery", product=product, quantity=quantity, source=location, destination=None,
+                     actor=actor, reference=reference, source_type=source_type, source_id=source_id,
+                     party_id=party_id)
+
+
+def reserve(session: Session, *, product_id: str, warehouse_id: str, quantity: Decimal, source_type: str,
+            source_id: str, actor) -> Reservation:
+    """Hold stock of a stockable product in a warehouse for a document (e.g. 'sales_order', <id>).
+
+    Refused with 409 (type insufficient-stock, with `available`) when the warehouse's available quantity (on hand
+    minus what is already reserved) is short, unless the product allows backorders; 422 for consumables and services
+    (they are not reserved). A delivery with the same source consumes the reservation; `release` frees it.
+    """
+    product = product_for_stock(session, product_id)
+    if product.kind != "stockable":
+        raise field_error("product_id", f"{product.sku} is a {product.kind}: only stockable products are reserved")
+    warehouse = warehouse_for_stock(session, warehouse_id)
+    quantity = checked_quantity(quantity)
+    if not source_type or not source_id:
+        raise field_error("source_type" if not source_type else "source_id", "a reservation is held for a document")
+    stock = lock_product_stock(session, product.id)
+    level = _lock_level(session, product.id, warehouse.id)
+    available = level.on_hand - level.reserved
+    if quantity > available and not product.allow_backorder:
+        raise _insufficient(product, quantity, available, f"in warehouse {warehouse.code}",
+                            warehouse_id=warehouse.id)
+    reservation = Reservation(product_id=product.id, warehouse_id=warehouse.id, source_type=source_type,
+                              source_id=str(source_id), quantity=quantity, remaining=quantity, status="active",
+                              **actor_fields(actor))
+    session.add(reservation)
+    level.reserved += quantity
+    stock.reserved += quantity
+    session.flush()
+    audit.record(session, audit_log, actor, "reserve", "stock_reservation", reservation.id, None,
+                 _reservation_state(reservation))
+    announce(session, product, stock, actor)
+    return reservation
+
+
+def release(session: Session, *, source_type: str, source_id: str, actor) -> list[Reservation]:
+    """Free every active reservation held for a document (e.g. its sales order was cancelled); returns them.
+
+    Releasing a document with nothing reserved any more is not an error: it returns an empty list.
+    """
+    product_ids = session.execute(select(Reservation.product_id).distinct().where(
+        Reservation.source_type == source_type, Reservation.source_id == str(source_id),
+        Reservation.status == "active")).scalars().all()
+    released = []
+    for product_id in sorted(product_ids):
+        released += _release(session, actor, Reservation.product_id == product_id,
+                             Reservation.source_type == source_type, Reservation.source_id == str(source_id))
+    return released
+
+
+def release_reservation(session: Session, reservation_id, actor) -> Reservation:
+    """Free one reservation by id: 404 if unknown, 409 if already consumed or released."""
+    found = session.get(Reservation, str(reservation_id))
+    if found is None:
+        raise NotFound("reservation", reservation_id)
+    (released,) = _release(session, actor, Reservation.id == found.id, all_statuses=True)
+    return released
+
+
+def _release(session: Session, actor, *criteria, all_statuses: bool = False) -> list[Reservation]:
+    first = session.execute(select(Reservation).where(*criteria)).scalars().first()
+    if first is None:
+        return []
+    product = session.get(Product, first.product_id)
+    stock = lock_product_stock(session, product.id)
+    stmt = select(Reservation).where(*criteria).order_by(Reservation.created_at, Reservation.id).with_for_update()
+    reservations = session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
+    if all_statuses and reservations[0].status != "active":
+        raise Problem(409, "Reservation is not active", f"This reservation is already {reservations[0].status}.",
+                      "conflict", current_status=reservations[0].status)
+    released = []
+    for r in reservations:
+        if r.status != "active":
+            continue
+        before = _reservation_state(r)
+        level = _lock_level(session, r.product_id, r.warehouse_id)
+        level.reserved -= r.remaining
+        stock.reserved -= r.remaining
+        r.status, r.remaining, r.updated_at = "released", Decimal("0"), datetime.now(UTC)
+        session.flush()
+        audit.record(session, audit_log, actor, "release", "stock_reservation", r.id, before, _reservation_state(r))
+        released.append(r)
+    if released:
+        announce(session, product, stock, actor)
+    return released
+
+
+def _reservation_state(r: Reservation) -> dict:
+    return {c: getattr(r, c) for c in ("product_id", "warehouse_id", "source_type", "source_id", "quantity",
+                                       "remaining", "status")}
+
+
+# -- moves recorded by hand (HTTP) ---------------------------------------------------------------
+
+def record_move(session: Session, data: dict, actor) -> StockMove:
+    """A receipt, delivery, transfer or adjustment entered by a user; adjustments take a signed quantity."""
+    kind = data["kind"]
+    product = product_for_stock(session, data["product_id"])
+    common = {"reference": data.get("reference"), "source_type": data.get("source_type") or "manual",
+              "source_id": data.get("source_id"), "party_id": data.get("party_id"), "done_at": data.get("done_at"),
+              "actor": actor, "product": product}
+    quantity = Decimal(data["quantity"])
+    if kind == "adjustment":
+        if quantity == 0:
+            raise field_error("quantity", "an adjustment adds (+) or removes (-) a quantity other than 0")
+        location = resolve_location(session, data.get("warehouse_id"), data.get("location_id"))
+        if quantity < 0 and data.get("unit_cost") is not None:
+            raise field_error("unit_cost", "a removal leaves at the current cost; do not give one")
+        return post_move(session, kind="adjustment", quantity=abs(quantity),
+                         source=location if quantity < 0 else None, destination=location if quantity > 0 else None,
+                         unit_cost=data.get("unit_cost"), reason=data.get("reason"), **common)
+    checked_quantity(quantity)
+    if kind == "transfer":
+        source = resolve_location(session, data.get("from_warehouse_id"), data.get("from_location_id"),
+                                  "from_warehouse_id", "from_location_id")
+        destination = resolve_location(session, data.get("to_warehouse_id"), data.get("to_location_id"),
+                                       "to_warehouse_id", "to_location_id")
+        if source.id == destination.id:
+            raise field_error("to_location_id", "a transfer goes to another location")
+        return post_move(session, kind="transfer", quantity=quantity, source=source, destination=destination,
+                         **common)
+    location = resolve_location(session, data.get("warehouse_id"), data.get("location_id"))
+    if kind == "receipt":
+        cost = data.get("unit_cost")
+        return post_move(session, kind="receipt", quantity=quantity, source=None, destination=location,
+                         unit_cost=cost if cost is not None else product.cost, **common)
+    return post_move(session, kind="delivery", quantity=quantity, source=location, destination=None, **common)
