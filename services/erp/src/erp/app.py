@@ -16,6 +16,7 @@ from .catalog.api import blp as catalog_blp
 from .config import Settings
 from .db import audit_log, auth
 from .parties.api import blp as parties_blp
+from .stock.api import register as register_stock_api
 from .purchasing.api import blp as purchasing_blp
 
 
@@ -41,5 +42,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(parties_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(purchasing_blp)
+    register_stock_api(api)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app
