@@ -16,8 +16,8 @@ from .catalog.api import blp as catalog_blp
 from .config import Settings
 from .db import audit_log, auth
 from .parties.api import blp as parties_blp
-from .stock.api import register as register_stock_api
 from .purchasing.api import blp as purchasing_blp
+from .stock.api import register as register_stock_api
 
 
 @dataclass
