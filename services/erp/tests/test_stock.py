@@ -419,6 +419,22 @@ def test_fifo_and_average_value_the_same_moves_differently(client, make_warehous
     assert eur == sum(D(i["value"]) for i in report["items"] if i["currency"] == "EUR")
 
 
+def test_a_product_switched_from_average_to_fifo_keeps_its_stock_and_value(client, make_warehouse, make_product,
+                                                                           sessions):
+    w, p = make_warehouse(), make_product()
+    receive(client, p, w, 10, 5)
+    receive(client, p, w, 10, 7)  # average 6: 20 units worth 120
+    with sessions.begin() as session:
+        session.get(Product, p["id"]).valuation_method = "fifo"  # as the catalog would
+    out = deliver(client, p, w, 5)
+    assert D(out["value"]) == 30  # the average pool is FIFO's opening layer
+    receive(client, p, w, 5, 10)
+    out = deliver(client, p, w, 16)
+    assert D(out["value"]) == 15 * 6 + 10
+    (row,) = client.get(VALUATION, query_string={"product_id": p["id"]}).json["items"]
+    assert (D(row["quantity"]), D(row["value"])) == (4, 40)
+
+
 def test_the_valuation_exports_as_csv(client, make_warehouse, make_product):
     w, p = make_warehouse(), make_product()
     receive(client, p, w, 2, "1.25")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from servicekit import audit
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.outbox import record_event
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -183,7 +183,7 @@ def _value_in(session: Session, product: Product, stock: StockProduct, quantity:
         return _apply_fifo(session, stock, quantity, outcome.value, outcome)
     state, added = valuation.average_receive(_average(stock), quantity, cost)
     stock.value, stock.average_cost = state.value, state.unit_cost
-    return _layer(quantity, added)
+    return _average_layer(session, product.id, quantity, added, state)
 
 
 def _value_out(session: Session, product: Product, stock: StockProduct, quantity: Decimal) -> dict:
@@ -198,7 +198,17 @@ def _value_out(session: Session, product: Product, stock: StockProduct, quantity
     except valuation.InsufficientStock as short:
         raise _insufficient(product, short.requested, short.available, "in all warehouses") from None
     stock.value = state.value
-    return _layer(-quantity, -taken)
+    return _average_layer(session, product.id, -quantity, -taken, state)
+
+
+def _average_layer(session: Session, product_id: str, quantity: Decimal, value: Decimal,
+                   state: valuation.Average) -> dict:
+    """Under the average, the whole position is one pool: the newest layer holds it, so the remaining layers sum
+    to the stock's value under either method, and a product switched to FIFO starts from that pool."""
+    session.execute(update(ValuationLayer).where(ValuationLayer.product_id == product_id,
+                                                 ValuationLayer.remaining_quantity != 0)
+                    .values(remaining_quantity=0, remaining_value=0).execution_options(synchronize_session=False))
+    return _layer(quantity, value, state.quantity, state.value if state.quantity else Decimal("0"))
 
 
 def _average(stock: StockProduct) -> valuation.Average:

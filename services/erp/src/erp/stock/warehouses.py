@@ -7,6 +7,7 @@ from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
@@ -27,13 +28,26 @@ def _state(w: Warehouse) -> dict:
     return {"code": w.code, "name": w.name, "active": w.active}
 
 
+def _code_taken(code: str) -> Problem:
+    return Problem(409, "Warehouse exists", f"A warehouse with code {code!r} exists.", "conflict",
+                   errors=[{"field": "code", "message": "already used"}])
+
+
 def _check_code(session: Session, code: str, exclude: str | None = None) -> None:
     stmt = select(Warehouse.id).where(func.lower(Warehouse.code) == code.lower())
     if exclude:
         stmt = stmt.where(Warehouse.id != exclude)
     if session.execute(stmt).first():
-        raise Problem(409, "Warehouse exists", f"A warehouse with code {code!r} exists.", "conflict",
-                      errors=[{"field": "code", "message": "already used"}])
+        raise _code_taken(code)
+
+
+def _flush_unique(session: Session, conflict: Problem) -> None:
+    """Flush; a concurrent insert of the same code (past the check above) is the same 409, not a 500."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise conflict from None
 
 
 def create_warehouse(session: Session, data: dict, actor) -> dict:
@@ -41,7 +55,7 @@ def create_warehouse(session: Session, data: dict, actor) -> dict:
     _check_code(session, code)
     w = Warehouse(code=code, name=data["name"].strip(), active=data.get("active", True), version=1)
     session.add(w)
-    session.flush()
+    _flush_unique(session, _code_taken(code))
     session.add(Location(warehouse_id=w.id, code=DEFAULT_LOCATION, name="Stock", path=DEFAULT_LOCATION,
                          is_default=True, active=True))
     session.flush()
@@ -85,7 +99,7 @@ def update_warehouse(session: Session, warehouse_id, expected_version: int, chan
     if _state(w) != before:
         w.version += 1
         w.updated_at = datetime.now(UTC)
-        session.flush()
+        _flush_unique(session, _code_taken(w.code))
         audit.record(session, audit_log, actor, "update", "warehouse", w.id, before, _state(w))
     return warehouse_view(session, w)
 
@@ -129,14 +143,15 @@ def create_location(session: Session, warehouse_id, data: dict, actor) -> Locati
         parent = session.get(Location, str(data["parent_id"]))
         if parent is None or parent.warehouse_id != w.id:
             raise field_error("parent_id", "no such location in this warehouse")
+    taken = Problem(409, "Location exists", f"Warehouse {w.code} has a location {code!r}.", "conflict",
+                    errors=[{"field": "code", "message": "already used in this warehouse"}])
     if session.execute(select(Location.id).where(Location.warehouse_id == w.id, Location.code == code)).first():
-        raise Problem(409, "Location exists", f"Warehouse {w.code} has a location {code!r}.", "conflict",
-                      errors=[{"field": "code", "message": "already used in this warehouse"}])
+        raise taken
     location = Location(warehouse_id=w.id, parent_id=parent.id if parent else None, code=code,
                         name=data["name"].strip(), path=f"{parent.path}/{code}" if parent else code,
                         is_default=False, active=True)
     session.add(location)
-    session.flush()
+    _flush_unique(session, taken)
     audit.record(session, audit_log, actor, "create", "stock_location", location.id, None,
                  {"warehouse_id": w.id, "code": code, "name": location.name, "path": location.path})
     return location
