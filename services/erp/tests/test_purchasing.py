@@ -2,6 +2,7 @@
 the supplier's bill against what was ordered and received, and approves it."""
 
 import re
+import threading
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 import pytest
 from erp.catalog.models import Product
 from erp.purchasing.models import GoodsReceiptLine
-from erp.stock.models import Location, StockLevel, StockMove, StockProduct, Warehouse
+from erp.stock.models import Location, Warehouse
 from shared_events.testing import party_state
 from sqlalchemy import select
 
@@ -56,10 +57,14 @@ def warehouse(app) -> dict:
         return {"id": w.id, "stock": stock.id, "shelf": shelf.id}
 
 
-def on_hand(app, product_id, warehouse_id) -> Decimal:
-    with sessions(app)() as s:
-        level = s.get(StockLevel, (product_id, warehouse_id))
-        return level.on_hand if level else Decimal("0")
+def on_hand(reader, product_id, warehouse_id, location_id=None) -> Decimal:
+    """What the stock API says is on hand in a warehouse (or at one of its locations)."""
+    args = {"product_id": product_id, "warehouse_id": warehouse_id, "include_zero": True}
+    if location_id:
+        args.update(by="location", location_id=location_id)
+    r = reader.get("/api/v1/stock/levels", query_string=args)
+    assert r.status_code == 200, r.json
+    return sum((Decimal(row["on_hand"]) for row in r.json["items"]), Decimal("0"))
 
 
 @pytest.fixture
@@ -152,8 +157,13 @@ def test_only_active_suppliers_and_purchasable_products_are_accepted(app, delive
     r = purchaser.post(PO, json=order_body(world, lines=[{"product_id": inactive, "quantity": "1"}]))
     assert fields_of(r) == {"lines.0.product_id"} and "inactive" in r.json["detail"]
     usd = product(app, currency="USD")
-    r = purchaser.post(PO, json=order_body(world, lines=[{"product_id": usd, "quantity": "1"}]))
+    r = purchaser.post(PO, json=order_body(world, lines=[{"product_id": usd, "quantity": "1", "unit_price": "9"}]))
+    assert fields_of(r) == {"lines.0.product_id"} and "valued in USD" in r.json["detail"]
+    usd_consumable = product(app, kind="consumable", currency="USD")
+    r = purchaser.post(PO, json=order_body(world, lines=[{"product_id": usd_consumable, "quantity": "1"}]))
     assert fields_of(r) == {"lines.0.unit_price"}
+    assert purchaser.post(PO, json=order_body(world, lines=[{"product_id": usd_consumable, "quantity": "1",
+                                                             "unit_price": "9"}])).status_code == 201
 
     bad = purchaser.post(PO, json=order_body(world, currency="euro", warehouse_id=str(uuid.uuid4()), lines=[
         {"product_id": world["bolt"], "quantity": "0", "unit_price": "-1", "tax_rate": "1.5"},
@@ -164,7 +174,7 @@ def test_only_active_suppliers_and_purchasable_products_are_accepted(app, delive
     r = purchaser.post(PO, json=order_body(world, order_date="2031-06-01", expected_date="2031-05-01"))
     assert fields_of(r) == {"expected_date"}
     assert fields_of(purchaser.post(PO, json=order_body(world, lines=[]))) == {"lines"}
-    assert purchaser.get(PO, query_string={"supplier_id": world["supplier"]}).json["total"] == 0
+    assert purchaser.get(PO, query_string={"supplier_id": world["supplier"]}).json["total"] == 1
 
 
 def test_a_retried_create_with_the_same_idempotency_key_makes_one_order(purchaser, world):
@@ -232,7 +242,7 @@ def test_cancelling_a_draft_a_sent_order_or_what_has_not_arrived(purchaser, cler
 
 # -- goods receipts ------------------------------------------------------------------------------
 
-def test_goods_are_received_in_parts_into_stock_at_the_order_price(app, purchaser, clerk, world):
+def test_goods_are_received_in_parts_into_stock_at_the_order_price(app, as_user, purchaser, clerk, world):
     lines = [{"product_id": world["screen"], "quantity": "10", "unit_price": "119.99"},
              {"product_id": world["gloves"], "quantity": "100"}]
     po = sent_order(purchaser, world, lines=lines)
@@ -248,15 +258,15 @@ def test_goods_are_received_in_parts_into_stock_at_the_order_price(app, purchase
     got = {line["po_line_id"]: line for line in first.json["lines"]}
     assert got[screen["id"]]["stock_move_id"] and got[screen["id"]]["unit_cost"] == "119.9900"
     assert got[gloves["id"]]["stock_move_id"] is None  # consumables are received without stock
-    assert on_hand(app, world["screen"], wh["id"]) == Decimal("4")
-    with sessions(app)() as s:
-        move = s.get(StockMove, got[screen["id"]]["stock_move_id"])
-        assert (move.kind, move.quantity, move.unit_cost, move.to_location_id) == ("receipt", 4, Decimal("119.99"),
-                                                                                   wh["shelf"])
-        assert move.source_type == "purchase_receipt" and move.source_id == got[screen["id"]]["id"]
-        assert move.party_id == world["supplier"] and move.reference == f"{po['number']} / {first.json['number']}"
-        assert s.get(StockProduct, world["screen"]).average_cost == Decimal("119.99")
-        assert s.execute(select(StockLevel).where(StockLevel.product_id == world["gloves"])).first() is None
+    assert on_hand(clerk, world["screen"], wh["id"]) == Decimal("4")
+    assert on_hand(clerk, world["screen"], wh["id"], wh["shelf"]) == Decimal("4")
+    assert on_hand(clerk, world["gloves"], wh["id"]) == Decimal("0")
+    move = clerk.get(f"/api/v1/stock/moves/{got[screen['id']]['stock_move_id']}").json
+    assert (move["kind"], Decimal(move["quantity"]), Decimal(move["unit_cost"]), move["to_location_id"]) == (
+        "receipt", Decimal("4"), Decimal("119.99"), wh["shelf"])
+    assert move["source_type"] == "purchase_receipt" and move["source_id"] == got[screen["id"]]["id"]
+    assert move["party_id"] == world["supplier"] and move["reference"] == f"{po['number']} / {first.json['number']}"
+    assert Decimal(move["value"]) == Decimal("479.96")
 
     state = purchaser.get(f"{PO}/{po['id']}").json
     assert state["state"] == "partially_received" and state["version"] == 3
@@ -276,7 +286,10 @@ def test_goods_are_received_in_parts_into_stock_at_the_order_price(app, purchase
     rest = clerk.post(url, json={"lines": [{"po_line_id": screen["id"], "quantity": "6"}]})
     assert rest.status_code == 201
     assert rest.json["lines"][0]["location_id"] == wh["stock"]  # the warehouse's default location
-    assert on_hand(app, world["screen"], wh["id"]) == Decimal("10")
+    assert on_hand(clerk, world["screen"], wh["id"]) == Decimal("10")
+    valuation = as_user("accountant").get("/api/v1/stock/valuation", query_string={"product_id": world["screen"]})
+    (row,) = valuation.json["items"]
+    assert (Decimal(row["quantity"]), Decimal(row["value"])) == (Decimal("10"), Decimal("1199.90"))
     done = purchaser.get(f"{PO}/{po['id']}").json
     assert done["state"] == "received" and "receive" not in done["allowed_actions"]
     receipts = clerk.get(url).json
@@ -294,9 +307,30 @@ def test_a_retried_receipt_does_not_receive_twice(app, purchaser, clerk, world):
     first = clerk.post(f"{PO}/{po['id']}/receipts", json=body, headers=key)
     again = clerk.post(f"{PO}/{po['id']}/receipts", json=body, headers=key)
     assert first.status_code == again.status_code == 201 and again.json["id"] == first.json["id"]
-    assert on_hand(app, world["screen"], world["warehouse"]["id"]) == Decimal("5")
+    assert on_hand(clerk, world["screen"], world["warehouse"]["id"]) == Decimal("5")
     with sessions(app)() as s:
         assert len(s.execute(select(GoodsReceiptLine).where(GoodsReceiptLine.po_line_id == screen["id"])).all()) == 1
+
+
+def test_two_clerks_receiving_the_same_goods_at_once_cannot_receive_them_twice(as_user, purchaser, world):
+    po = sent_order(purchaser, world)
+    screen = po["lines"][1]
+    clerks = [as_user("warehouse_clerk") for _ in range(2)]
+    start = threading.Barrier(2)
+    answers = []
+
+    def receive(c):
+        start.wait()
+        answers.append(c.post(f"{PO}/{po['id']}/receipts", json={"lines": [{"po_line_id": screen["id"],
+                                                                           "quantity": "10"}]}).status_code)
+
+    threads = [threading.Thread(target=receive, args=(c,)) for c in clerks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [201, 422]  # the second waits for the first, then finds nothing left
+    assert on_hand(clerks[0], world["screen"], world["warehouse"]["id"]) == Decimal("10")
 
 
 def test_goods_cannot_arrive_for_a_draft(purchaser, clerk, world):

@@ -49,7 +49,7 @@ def test_fractional_quantities_and_four_decimal_prices():
 # -- the order's life cycle ----------------------------------------------------------------------
 
 def test_lines_are_edited_only_in_draft_and_goods_received_only_once_sent():
-    assert allowed("edit lines", "draft") and not allowed("edit lines", "sent")
+    assert allowed("edit_lines", "draft") and not allowed("edit_lines", "sent")
     assert allowed("receive", "sent") and allowed("receive", "partially_received")
     assert not allowed("receive", "draft") and not allowed("receive", "received")
     assert allowed("cancel", "partially_received") and not allowed("cancel", "received")

@@ -10,6 +10,7 @@ from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
@@ -139,9 +140,13 @@ def _check_unique_invoice(session: Session, supplier_id: str, invoice_number: st
         SupplierBill.supplier_id == supplier_id, SupplierBill.status != "rejected",
         func.lower(SupplierBill.supplier_invoice_number) == invoice_number.lower())).scalar_one_or_none()
     if taken:
-        raise Problem(409, "Invoice already entered", f"This supplier's invoice {invoice_number} is already entered "
-                      f"as {taken}.", "conflict",
-                      errors=[{"field": "supplier_invoice_number", "message": f"already entered as {taken}"}])
+        raise _already_entered(invoice_number, f"as {taken}")
+
+
+def _already_entered(invoice_number: str, how: str) -> Problem:
+    return Problem(409, "Invoice already entered", f"This supplier's invoice {invoice_number} is already entered "
+                   f"{how}.", "conflict",
+                   errors=[{"field": "supplier_invoice_number", "message": f"already entered {how}"}])
 
 
 def _due_date(session: Session, supplier_id: str, bill_date: date) -> date:
@@ -192,8 +197,12 @@ def enter_bill(session: Session, data: dict, actor) -> dict:
                         currency=data["currency"], status="awaiting_approval", match_status="discrepancy", match={},
                         subtotal=totals.subtotal, tax_total=totals.tax, total=totals.total,
                         created_by=getattr(actor, "user_id", None), version=1)
-    session.add(bill)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent entry of the same invoice waits on the unique index
+            session.add(bill)
+            session.flush()
+    except IntegrityError:
+        raise _already_entered(invoice_number, "by someone else just now") from None
     for b in built:
         b.bill_id = bill.id
     session.add_all(built)

@@ -40,7 +40,7 @@ STATES = ("draft", "sent", "partially_received", "received", "billed", "cancelle
 
 # which states each action may start from
 ALLOWED_FROM = {
-    "edit lines": ("draft",),
+    "edit_lines": ("draft",),
     "edit": ("draft", "sent", "partially_received"),
     "send": ("draft",),
     "cancel": ("draft", "sent", "partially_received"),

@@ -18,6 +18,7 @@ from ..catalog.models import Product
 from ..db import audit_log
 from ..parties.models import PartyReplica
 from ..stock.models import Location, Warehouse
+from ..stock.service import receive_goods
 from .matching import ALLOWED_FROM, LineProgress, allowed, document_totals, line_amounts, state_after_progress
 from .models import (
     GoodsReceipt,
@@ -113,6 +114,10 @@ def _replace_lines(session: Session, po: PurchaseOrder, lines: list[dict]) -> No
     built = []
     for i, data in enumerate(lines):
         product = _product(session, data["product_id"], f"lines.{i}.product_id")
+        if product.kind == "stockable" and product.currency != po.currency:
+            # the receipt values stock at the order's price, and there are no exchange rates yet
+            raise field_error(f"lines.{i}.product_id", f"stock of {product.sku} is valued in {product.currency}: "
+                              f"buy it in {product.currency}, not {po.currency}")
         unit_price = data.get("unit_price")
         if unit_price is None:
             if product.currency != po.currency:
@@ -199,7 +204,12 @@ def update_order(session: Session, po_id, expected_version: int, changes: dict, 
     if not changes:
         return order_view(session, po)
     settled = sorted(set(changes) - set(EDITABLE_AFTER_DRAFT))
-    _require(po, "edit lines" if settled else "edit")
+    if settled and not allowed("edit_lines", po.state):
+        raise wrong_state("Purchase order", po.number, po.state, f"changing {', '.join(settled)}",
+                          ALLOWED_FROM["edit_lines"])
+    if not allowed("edit", po.state):
+        raise wrong_state("Purchase order", po.number, po.state, f"changing {', '.join(sorted(changes))}",
+                          ALLOWED_FROM["edit"])
     before = _audit_state(session, po)
     if "supplier_id" in changes:
         po.supplier_id = supplier(session, changes["supplier_id"]).party_id
@@ -209,12 +219,8 @@ def update_order(session: Session, po_id, expected_version: int, changes: dict, 
         if k in changes:
             setattr(po, k, changes[k])
     _check_dates(po.order_date, po.expected_date)
-    if "lines" in changes or "currency" in changes:
-        lines = changes.get("lines")
-        if lines is None:  # a new currency re-prices lines that took the product's cost
-            lines = [{"product_id": line.product_id, "description": line.description, "quantity": line.quantity,
-                      "unit_price": line.unit_price, "tax_rate": line.tax_rate} for line in order_lines(session, po.id)]
-        _replace_lines(session, po, lines)
+    if "lines" in changes:
+        _replace_lines(session, po, changes["lines"])
     _touch(po)
     session.flush()
     audit.record(session, audit_log, actor, "update", "purchase_order", po.id, before, _audit_state(session, po))
@@ -357,7 +363,6 @@ def receive(session: Session, po_id, data: dict, actor) -> dict:
         session.add(rl)
         session.flush()
         if session.get(Product, line.product_id).kind == "stockable":  # consumables are expensed, not stocked
-            from ..stock.service import receive_goods  # imported here until stock/service.py is committed
             move = receive_goods(
                 session, product_id=line.product_id, warehouse_id=po.warehouse_id, quantity=item["quantity"],
                 unit_cost=line.unit_price, reference=f"{po.number} / {receipt.number}",
