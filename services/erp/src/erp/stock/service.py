@@ -12,13 +12,13 @@ from decimal import Decimal
 from servicekit import audit
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.outbox import record_event
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
 from ..db import audit_log, outbox
-from . import events, valuation
+from . import events, layers, valuation
 from .models import Location, Reservation, StockLevel, StockMove, StockProduct, StockQuant, ValuationLayer, Warehouse
 
 QUANTUM = Decimal("0.0001")
@@ -175,72 +175,6 @@ def _consume_reservations(session: Session, product_id: str, warehouse_id: str, 
     return consumed
 
 
-def _value_in(session: Session, product: Product, stock: StockProduct, quantity: Decimal,
-              cost: Decimal) -> dict:
-    """Take goods into the valuation; returns the move's valuation layer (not yet added)."""
-    if product.valuation_method == "fifo":
-        outcome = valuation.fifo_receive(_open_layers(session, product.id), quantity, cost, "new")
-        return _apply_fifo(session, stock, quantity, outcome.value, outcome)
-    state, added = valuation.average_receive(_average(stock), quantity, cost)
-    stock.value, stock.average_cost = state.value, state.unit_cost
-    return _average_layer(session, product.id, quantity, added, state)
-
-
-def _value_out(session: Session, product: Product, stock: StockProduct, quantity: Decimal) -> dict:
-    """Take goods out of the valuation at their cost; returns the move's valuation layer (not yet added)."""
-    try:
-        if product.valuation_method == "fifo":
-            fallback = stock.average_cost or product.cost
-            outcome = valuation.fifo_issue(_open_layers(session, product.id), quantity, product.allow_backorder,
-                                           fallback, "new")
-            return _apply_fifo(session, stock, -quantity, -outcome.value, outcome)
-        state, taken = valuation.average_issue(_average(stock), quantity, product.allow_backorder)
-    except valuation.InsufficientStock as short:
-        raise _insufficient(product, short.requested, short.available, "in all warehouses") from None
-    stock.value = state.value
-    return _average_layer(session, product.id, -quantity, -taken, state)
-
-
-def _average_layer(session: Session, product_id: str, quantity: Decimal, value: Decimal,
-                   state: valuation.Average) -> dict:
-    """Under the average, the whole position is one pool: the newest layer holds it, so the remaining layers sum
-    to the stock's value under either method, and a product switched to FIFO starts from that pool."""
-    session.execute(update(ValuationLayer).where(ValuationLayer.product_id == product_id,
-                                                 ValuationLayer.remaining_quantity != 0)
-                    .values(remaining_quantity=0, remaining_value=0).execution_options(synchronize_session=False))
-    return _layer(quantity, value, state.quantity, state.value if state.quantity else Decimal("0"))
-
-
-def _average(stock: StockProduct) -> valuation.Average:
-    return valuation.Average(stock.on_hand, stock.value, stock.average_cost)
-
-
-def _open_layers(session: Session, product_id: str) -> list[valuation.Layer]:
-    rows = session.execute(select(ValuationLayer).where(ValuationLayer.product_id == product_id,
-                                                        ValuationLayer.remaining_quantity != 0)
-                           .order_by(ValuationLayer.id)).scalars()
-    return [valuation.Layer(r.id, r.remaining_quantity, r.remaining_value) for r in rows]
-
-
-def _apply_fifo(session: Session, stock: StockProduct, quantity: Decimal, value: Decimal,
-                outcome: valuation.FifoOutcome) -> dict:
-    for changed in outcome.changed:
-        layer = session.get(ValuationLayer, changed.key)
-        layer.remaining_quantity, layer.remaining_value = changed.quantity, changed.value
-    stock.value += value
-    on_hand = stock.on_hand + quantity
-    if on_hand > 0:
-        stock.average_cost = valuation.unit_cost(stock.value / on_hand)
-    new = outcome.new_layer
-    return _layer(quantity, value, new.quantity if new else Decimal("0"), new.value if new else Decimal("0"))
-
-
-def _layer(quantity: Decimal, value: Decimal, remaining_quantity: Decimal = Decimal("0"),
-           remaining_value: Decimal = Decimal("0")) -> dict:
-    return {"quantity": quantity, "value": value, "unit_cost": valuation.unit_cost(abs(value) / abs(quantity)),
-            "remaining_quantity": remaining_quantity, "remaining_value": remaining_value}
-
-
 def post_move(session: Session, *, kind: str, product: Product, quantity: Decimal, source: Location | None,
               destination: Location | None, actor, unit_cost: Decimal | None = None, reference: str | None = None,
               reason: str | None = None, source_type: str | None = None, source_id: str | None = None,
@@ -311,10 +245,13 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
     elif destination is not None:  # receipt or positive adjustment
         cost = unit_cost if unit_cost is not None else (stock.average_cost or product.cost)
         move.unit_cost, move.value = cost, valuation.money(quantity * cost)
-        layer = _value_in(session, product, stock, quantity, cost)
+        layer = layers.value_in(session, product, stock, quantity, cost)
         stock.on_hand += quantity
     else:  # delivery or negative adjustment
-        layer = _value_out(session, product, stock, quantity)
+        try:
+            layer = layers.value_out(session, product, stock, quantity)
+        except valuation.InsufficientStock as short:
+            raise _insufficient(product, short.requested, short.available, "in all warehouses") from None
         move.value = -layer["value"]
         move.unit_cost = layer["unit_cost"]
         stock.on_hand -= quantity
