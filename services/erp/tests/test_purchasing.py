@@ -199,6 +199,8 @@ def test_a_draft_is_edited_with_if_match_and_its_lines_are_fixed_once_sent(purch
     assert r.json["total"] == "240.00" and r.json["notes"] == "call before delivery"
     stale = purchaser.patch(url, json={"notes": "y"}, headers={"If-Match": '"1"'})
     assert stale.status_code == 412 and stale.headers["ETag"] == '"2"'
+    usd = purchaser.patch(url, json={"currency": "USD"}, headers={"If-Match": '"2"'})
+    assert fields_of(usd) == {"lines.0.product_id"} and "valued in EUR" in usd.json["detail"]
 
     assert purchaser.post(f"{url}/send", headers={"If-Match": '"1"'}).status_code == 412
     sent = purchaser.post(f"{url}/send", headers={"If-Match": '"2"'})

@@ -92,7 +92,7 @@ def _warehouse(session: Session, warehouse_id) -> str:
     wh = session.get(Warehouse, str(warehouse_id))
     if wh is None:
         raise field_error("warehouse_id", f"no warehouse with id {warehouse_id}")
-    if not getattr(wh, "active", True):
+    if not wh.active:
         raise field_error("warehouse_id", f"warehouse {wh.code} is inactive")
     return wh.id
 
@@ -221,6 +221,10 @@ def update_order(session: Session, po_id, expected_version: int, changes: dict, 
     _check_dates(po.order_date, po.expected_date)
     if "lines" in changes:
         _replace_lines(session, po, changes["lines"])
+    elif "currency" in changes:  # the same lines, checked again against the new currency
+        _replace_lines(session, po, [{"product_id": line.product_id, "description": line.description,
+                                      "quantity": line.quantity, "unit_price": line.unit_price,
+                                      "tax_rate": line.tax_rate} for line in order_lines(session, po.id)])
     _touch(po)
     session.flush()
     audit.record(session, audit_log, actor, "update", "purchase_order", po.id, before, _audit_state(session, po))
