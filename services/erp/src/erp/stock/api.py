@@ -13,28 +13,28 @@ from servicekit.etag import etag_of, required_version
 from ..db import idempotency_keys
 from . import counts, reports, service, warehouses
 from .schemas import (
-    CountCreateSchema,
-    CountLinesSchema,
     CountListArgs,
     CountPageSchema,
-    CountSchema,
+    InventoryCountCreateSchema,
+    InventoryCountLinesSchema,
+    InventoryCountSchema,
     LevelListArgs,
     LevelPageSchema,
-    LocationCreateSchema,
     LocationListArgs,
-    LocationSchema,
-    MoveCreateSchema,
     MoveListArgs,
     MovementArgs,
-    MovementReportSchema,
     MovePageSchema,
-    MoveSchema,
-    ReservationCreateSchema,
     ReservationListArgs,
     ReservationPageSchema,
-    ReservationSchema,
+    StockLocationCreateSchema,
+    StockLocationSchema,
+    StockMoveCreateSchema,
+    StockMovementReportSchema,
+    StockMoveSchema,
+    StockReservationCreateSchema,
+    StockReservationSchema,
+    StockValuationSchema,
     ValuationArgs,
-    ValuationSchema,
     WarehouseCreateSchema,
     WarehouseListArgs,
     WarehousePageSchema,
@@ -141,15 +141,15 @@ class WarehouseById(MethodView):
 class WarehouseLocations(MethodView):
     @requires("stock:read")
     @warehouses_blp.arguments(LocationListArgs, location="query")
-    @warehouses_blp.response(200, LocationSchema(many=True))
+    @warehouses_blp.response(200, StockLocationSchema(many=True))
     def get(self, args, warehouse_id):
         """The warehouse's locations, as a tree flattened by path."""
         with _sessions().begin() as session:
             return warehouses.list_locations(session, warehouse_id, args["include_inactive"])
 
     @requires("stock:adjust")
-    @warehouses_blp.arguments(LocationCreateSchema)
-    @warehouses_blp.response(201, LocationSchema)
+    @warehouses_blp.arguments(StockLocationCreateSchema)
+    @warehouses_blp.response(201, StockLocationSchema)
     def post(self, data, warehouse_id):
         """Add a location (zone, aisle, bin), optionally under another one."""
         with _sessions().begin() as session:
@@ -169,8 +169,8 @@ class Moves(MethodView):
             return reports.list_moves(session, args)
 
     @requires_any("stock:move", "stock:adjust")
-    @stock_blp.arguments(MoveCreateSchema)
-    @stock_blp.response(201, MoveSchema)
+    @stock_blp.arguments(StockMoveCreateSchema)
+    @stock_blp.response(201, StockMoveSchema)
     @stock_blp.alt_response(409, description="Not enough stock (problem+json with `available`)")
     def post(self, data):
         """Record a receipt, delivery or transfer (stock:move) or an adjustment with its reason (stock:adjust).
@@ -180,13 +180,14 @@ class Moves(MethodView):
         needed = "stock:adjust" if data["kind"] == "adjustment" else "stock:move"
         if not current_principal().can(needed):
             raise forbidden(needed)
-        return _create("POST /stock/moves", MoveSchema(), lambda session, me: service.record_move(session, data, me))
+        return _create("POST /stock/moves", StockMoveSchema(),
+                       lambda session, me: service.record_move(session, data, me))
 
 
 @stock_blp.route("/moves/<uuid:move_id>")
 class MoveById(MethodView):
     @requires("stock:read")
-    @stock_blp.response(200, MoveSchema)
+    @stock_blp.response(200, StockMoveSchema)
     def get(self, move_id):
         with _sessions().begin() as session:
             return reports.get_move(session, move_id)
@@ -205,7 +206,7 @@ class Levels(MethodView):
 
 # -- reservations --------------------------------------------------------------------------------
 
-class ReleaseSchema(Schema):
+class StockReleaseSchema(Schema):
     source_type = fields.String(required=True, validate=validate.Length(min=1, max=50))
     source_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
@@ -221,20 +222,20 @@ class Reservations(MethodView):
             return reports.list_reservations(session, args)
 
     @requires("stock:move")
-    @stock_blp.arguments(ReservationCreateSchema)
-    @stock_blp.response(201, ReservationSchema)
+    @stock_blp.arguments(StockReservationCreateSchema)
+    @stock_blp.response(201, StockReservationSchema)
     @stock_blp.alt_response(409, description="Not enough available (problem+json with `available`)")
     def post(self, data):
         """Hold stock in a warehouse for a document. Send Idempotency-Key to make retries safe."""
-        return _create("POST /stock/reservations", ReservationSchema(),
+        return _create("POST /stock/reservations", StockReservationSchema(),
                        lambda session, me: service.reserve(session, actor=me, **data))
 
 
 @stock_blp.route("/reservations/release")
 class ReleaseBySource(MethodView):
     @requires("stock:move")
-    @stock_blp.arguments(ReleaseSchema)
-    @stock_blp.response(200, ReservationSchema(many=True))
+    @stock_blp.arguments(StockReleaseSchema)
+    @stock_blp.response(200, StockReservationSchema(many=True))
     def post(self, data):
         """Release every active reservation of a document (e.g. a cancelled sales order); returns them."""
         with _sessions().begin() as session:
@@ -244,7 +245,7 @@ class ReleaseBySource(MethodView):
 @stock_blp.route("/reservations/<uuid:reservation_id>")
 class ReservationById(MethodView):
     @requires("stock:move")
-    @stock_blp.response(200, ReservationSchema)
+    @stock_blp.response(200, StockReservationSchema)
     def delete(self, reservation_id):
         """Release one reservation; returns it, released."""
         with _sessions().begin() as session:
@@ -257,7 +258,7 @@ class ReservationById(MethodView):
 class Valuation(MethodView):
     @requires("stock:report")
     @stock_blp.arguments(ValuationArgs, location="query")
-    @stock_blp.response(200, ValuationSchema)
+    @stock_blp.response(200, StockValuationSchema)
     def get(self, args):
         """Quantity and value per product at the end of as_of (from history), with totals; ?format=csv for CSV."""
         with _sessions().begin() as session:
@@ -271,7 +272,7 @@ class Valuation(MethodView):
 class Movements(MethodView):
     @requires("stock:report")
     @stock_blp.arguments(MovementArgs, location="query")
-    @stock_blp.response(200, MovementReportSchema)
+    @stock_blp.response(200, StockMovementReportSchema)
     def get(self, args):
         """Quantities and values in and out, by product, supplier (receipts) or customer (deliveries)."""
         with _sessions().begin() as session:
@@ -294,18 +295,18 @@ class Counts(MethodView):
             return counts.list_counts(session, args)
 
     @requires("stock:count")
-    @counts_blp.arguments(CountCreateSchema)
-    @counts_blp.response(201, CountSchema)
+    @counts_blp.arguments(InventoryCountCreateSchema)
+    @counts_blp.response(201, InventoryCountSchema)
     def post(self, data):
         """Open a draft count for a warehouse. Send Idempotency-Key to make retries safe."""
-        return _create("POST /inventory-counts", CountSchema(),
+        return _create("POST /inventory-counts", InventoryCountSchema(),
                        lambda session, me: counts.create_count(session, data, me))
 
 
 @counts_blp.route("/<uuid:count_id>")
 class CountById(MethodView):
     @requires("stock:read")
-    @counts_blp.response(200, CountSchema)
+    @counts_blp.response(200, InventoryCountSchema)
     def get(self, count_id):
         """A count with its lines: counted, system quantity when counted, difference, the adjustment posted."""
         with _sessions().begin() as session:
@@ -315,8 +316,8 @@ class CountById(MethodView):
 @counts_blp.route("/<uuid:count_id>/lines")
 class CountLines(MethodView):
     @requires("stock:count")
-    @counts_blp.arguments(CountLinesSchema)
-    @counts_blp.response(200, CountSchema)
+    @counts_blp.arguments(InventoryCountLinesSchema)
+    @counts_blp.response(200, InventoryCountSchema)
     def post(self, data, count_id):
         """Enter counted quantities (a line for the same product and location is replaced)."""
         with _sessions().begin() as session:
@@ -326,7 +327,7 @@ class CountLines(MethodView):
 @counts_blp.route("/<uuid:count_id>/validate")
 class ValidateCount(MethodView):
     @requires("stock:count")
-    @counts_blp.response(200, CountSchema)
+    @counts_blp.response(200, InventoryCountSchema)
     @counts_blp.alt_response(409, description="Already validated or cancelled")
     def post(self, count_id):
         """Post the differences as adjustments ("inventory count IC-…"), all or nothing."""
@@ -337,7 +338,7 @@ class ValidateCount(MethodView):
 @counts_blp.route("/<uuid:count_id>/cancel")
 class CancelCount(MethodView):
     @requires("stock:count")
-    @counts_blp.response(200, CountSchema)
+    @counts_blp.response(200, InventoryCountSchema)
     def post(self, count_id):
         """Drop a draft count; nothing is posted."""
         with _sessions().begin() as session:

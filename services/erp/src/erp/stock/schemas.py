@@ -61,7 +61,7 @@ class WarehouseListArgs(PageArgs):
     active = fields.Boolean(load_default=None, allow_none=True)
 
 
-class LocationSchema(Schema):
+class StockLocationSchema(Schema):
     id = fields.UUID()
     warehouse_id = fields.UUID()
     parent_id = fields.UUID(allow_none=True)
@@ -73,7 +73,7 @@ class LocationSchema(Schema):
     created_at = fields.DateTime()
 
 
-class LocationCreateSchema(Schema):
+class StockLocationCreateSchema(Schema):
     code = fields.String(required=True, validate=[validate.Length(min=1, max=30), CODE])
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     parent_id = fields.UUID(load_default=None, allow_none=True)
@@ -85,7 +85,7 @@ class LocationListArgs(Schema):
 
 # -- moves ---------------------------------------------------------------------------------------
 
-class MoveSchema(Schema):
+class StockMoveSchema(Schema):
     id = fields.UUID()
     kind = fields.String()
     product_id = fields.UUID()
@@ -114,7 +114,7 @@ _ALL_PLACES = {"warehouse_id", "location_id", "from_warehouse_id", "from_locatio
                "to_location_id"}
 
 
-class MoveCreateSchema(Schema):
+class StockMoveCreateSchema(Schema):
     """A move entered by hand. Receipts, deliveries and adjustments name a warehouse (its STOCK location) or a
     location; transfers name where from and where to (warehouses or locations)."""
 
@@ -184,7 +184,7 @@ class MoveListArgs(PageArgs):
 
 # -- levels and reservations ---------------------------------------------------------------------
 
-class LevelSchema(Schema):
+class StockLevelSchema(Schema):
     product_id = fields.UUID()
     sku = fields.String()
     product_name = fields.String()
@@ -208,7 +208,7 @@ class LevelListArgs(PageArgs):
     include_zero = fields.Boolean(load_default=False, metadata={"description": "Also rows with nothing left."})
 
 
-class ReservationSchema(Schema):
+class StockReservationSchema(Schema):
     id = fields.UUID()
     product_id = fields.UUID()
     warehouse_id = fields.UUID()
@@ -222,7 +222,7 @@ class ReservationSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ReservationCreateSchema(Schema):
+class StockReservationCreateSchema(Schema):
     product_id = fields.UUID(required=True)
     warehouse_id = fields.UUID(required=True)
     quantity = Quantity(required=True, validate=[validate.Range(min=0, min_inclusive=False)])
@@ -251,7 +251,7 @@ class ValuationArgs(Schema):
     format = _report_format()
 
 
-class ValuationLineSchema(Schema):
+class StockValuationLineSchema(Schema):
     product_id = fields.UUID()
     sku = fields.String()
     product_name = fields.String()
@@ -262,15 +262,15 @@ class ValuationLineSchema(Schema):
     value = fields.Decimal(as_string=True)
 
 
-class CurrencyTotalSchema(Schema):
+class StockCurrencyTotalSchema(Schema):
     currency = fields.String()
     value = fields.Decimal(as_string=True)
 
 
-class ValuationSchema(Schema):
+class StockValuationSchema(Schema):
     as_of = fields.Date()
-    items = fields.List(fields.Nested(ValuationLineSchema))
-    totals = fields.List(fields.Nested(CurrencyTotalSchema))
+    items = fields.List(fields.Nested(StockValuationLineSchema))
+    totals = fields.List(fields.Nested(StockCurrencyTotalSchema))
 
 
 class MovementArgs(Schema):
@@ -283,7 +283,7 @@ class MovementArgs(Schema):
     format = _report_format()
 
 
-class MovementLineSchema(Schema):
+class StockMovementLineSchema(Schema):
     product_id = fields.UUID()
     sku = fields.String()
     product_name = fields.String()
@@ -298,24 +298,24 @@ class MovementLineSchema(Schema):
     moves = fields.Integer()
 
 
-class MovementTotalsSchema(Schema):
+class StockMovementTotalsSchema(Schema):
     value_in = fields.Decimal(as_string=True)
     value_out = fields.Decimal(as_string=True)
     moves = fields.Integer()
 
 
-class MovementReportSchema(Schema):
+class StockMovementReportSchema(Schema):
     group_by = fields.String()
     date_from = fields.Date(allow_none=True)
     date_to = fields.Date(allow_none=True)
     warehouse_id = fields.UUID(allow_none=True)
-    items = fields.List(fields.Nested(MovementLineSchema))
-    totals = fields.Nested(MovementTotalsSchema)
+    items = fields.List(fields.Nested(StockMovementLineSchema))
+    totals = fields.Nested(StockMovementTotalsSchema)
 
 
 # -- inventory counts ----------------------------------------------------------------------------
 
-class CountLineSchema(Schema):
+class InventoryCountLineSchema(Schema):
     id = fields.UUID()
     product_id = fields.UUID()
     sku = fields.String()
@@ -330,7 +330,7 @@ class CountLineSchema(Schema):
     counted_by = fields.String(allow_none=True)
 
 
-class CountSchema(Schema):
+class InventoryCountSchema(Schema):
     id = fields.UUID()
     number = fields.Integer()
     reference = fields.String(metadata={"description": "IC-00042"})
@@ -343,22 +343,23 @@ class CountSchema(Schema):
     created_at = fields.DateTime()
     validated_at = fields.DateTime(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
-    lines = fields.List(fields.Nested(CountLineSchema))
+    lines = fields.List(fields.Nested(InventoryCountLineSchema))
 
 
-class CountCreateSchema(Schema):
+class InventoryCountCreateSchema(Schema):
     warehouse_id = fields.UUID(required=True)
     note = fields.String(validate=validate.Length(max=2000))
 
 
-class CountLineInputSchema(Schema):
+class InventoryCountLineInputSchema(Schema):
     product_id = fields.UUID(required=True)
     location_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "Default: STOCK."})
     counted_quantity = Quantity(required=True, validate=[validate.Range(min=0)])
 
 
-class CountLinesSchema(Schema):
-    lines = fields.List(fields.Nested(CountLineInputSchema), required=True, validate=validate.Length(min=1, max=1000))
+class InventoryCountLinesSchema(Schema):
+    lines = fields.List(fields.Nested(InventoryCountLineInputSchema), required=True,
+                        validate=validate.Length(min=1, max=1000))
 
 
 class CountListArgs(PageArgs):
@@ -367,7 +368,7 @@ class CountListArgs(PageArgs):
 
 
 WarehousePageSchema = page_schema(WarehouseSchema, "WarehousePage")
-MovePageSchema = page_schema(MoveSchema, "StockMovePage")
-LevelPageSchema = page_schema(LevelSchema, "StockLevelPage")
-ReservationPageSchema = page_schema(ReservationSchema, "StockReservationPage")
-CountPageSchema = page_schema(CountSchema, "InventoryCountPage")
+MovePageSchema = page_schema(StockMoveSchema, "StockMovePage")
+LevelPageSchema = page_schema(StockLevelSchema, "StockLevelPage")
+ReservationPageSchema = page_schema(StockReservationSchema, "StockReservationPage")
+CountPageSchema = page_schema(InventoryCountSchema, "InventoryCountPage")
