@@ -11,6 +11,7 @@ from erp.catalog.models import Product
 from erp.db import outbox
 from erp.stock import service
 from erp.stock.models import StockMove
+from servicekit.problems import Problem
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -376,6 +377,25 @@ def test_cancelling_an_order_releases_all_its_reservations(client, make_warehous
     assert r.status_code == 200 and {x["product_id"] for x in r.json} == {p["id"], q["id"]}
     assert level(client, p, w)[0]["reserved"] == 0 and level(client, q, w)[0]["reserved"] == 0
     assert client.post(f"{RESERVATIONS}/release", json={"source_type": "sales_order", "source_id": order}).json == []
+
+
+def test_a_refused_delivery_leaves_the_orders_reservation_whole(client, make_warehouse, make_product, sessions):
+    w, p = make_warehouse(), make_product()
+    receive(client, p, w, 3, 1)
+    order = str(uuid.uuid4())
+    with sessions.begin() as session:
+        service.reserve(session, product_id=p["id"], warehouse_id=w["id"], quantity=D("2"),
+                        source_type="sales_order", source_id=order, actor="sales-test")
+        # the sales module asks for more than there is, is refused, and carries on with its transaction
+        with pytest.raises(Problem) as refused:
+            service.deliver_goods(session, product_id=p["id"], warehouse_id=w["id"], quantity=D("5"),
+                                  reference="SO", source_type="sales_order", source_id=order, party_id=None,
+                                  actor="sales-test")
+        assert refused.value.status == 409 and refused.value.extensions["available"] == "3"
+    (held,) = client.get(RESERVATIONS, query_string={"source_id": order}).json["items"]
+    assert D(held["remaining"]) == 2 and held["status"] == "active"
+    (lvl,) = level(client, p, w)
+    assert (lvl["on_hand"], lvl["reserved"]) == (3, 2)
 
 
 # -- valuation -----------------------------------------------------------------------------------

@@ -154,25 +154,23 @@ def _done_at(stock: StockProduct | None, requested: datetime | None) -> datetime
     return requested
 
 
-def _consume_reservations(session: Session, product_id: str, warehouse_id: str, source_type: str | None,
-                          source_id: str | None, quantity: Decimal) -> Decimal:
-    """A delivery for a document uses up that document's reservations first; returns how much it consumed."""
+def _reservations_to_consume(session: Session, product_id: str, warehouse_id: str, source_type: str | None,
+                             source_id: str | None, quantity: Decimal) -> list[tuple[Reservation, Decimal]]:
+    """A delivery for a document uses up that document's reservations first (oldest first): what it would take."""
     if not source_type or not source_id:
-        return Decimal("0")
-    consumed = Decimal("0")
+        return []
+    plan, left = [], quantity
     for r in session.execute(select(Reservation).where(
             Reservation.product_id == product_id, Reservation.warehouse_id == warehouse_id,
             Reservation.source_type == source_type, Reservation.source_id == str(source_id),
             Reservation.status == "active").order_by(Reservation.created_at, Reservation.id).with_for_update()
             ).scalars():
-        use = min(r.remaining, quantity - consumed)
-        if use <= 0:
+        if left <= 0:
             break
-        r.remaining -= use
-        r.status = "consumed" if r.remaining == 0 else "active"
-        r.updated_at = datetime.now(UTC)
-        consumed += use
-    return consumed
+        use = min(r.remaining, left)
+        plan.append((r, use))
+        left -= use
+    return plan
 
 
 def post_move(session: Session, *, kind: str, product: Product, quantity: Decimal, source: Location | None,
@@ -205,28 +203,36 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
     allow = product.allow_backorder
     changed_warehouses = set()
     if source is not None:
+        # every check comes before any change, so a refused move leaves nothing behind for a caller that goes on
         quant = _lock_quant(session, product.id, source)
         level = _lock_level(session, product.id, source.warehouse_id)
-        consumed = Decimal("0")
-        if kind == "delivery":
-            consumed = _consume_reservations(session, product.id, source.warehouse_id, source_type, source_id,
-                                             quantity)
+        consume = (_reservations_to_consume(session, product.id, source.warehouse_id, source_type, source_id,
+                                            quantity) if kind == "delivery" else [])
+        consumed = sum((use for _, use in consume), Decimal("0"))
         leaves_warehouse = destination is None or destination.warehouse_id != source.warehouse_id
-        if not allow and quant.on_hand < quantity:
-            raise _insufficient(product, quantity, quant.on_hand, f"at location {source.path}",
-                                warehouse_id=source.warehouse_id, location_id=source.id)
-        available = level.on_hand - (level.reserved - consumed)
-        if not allow and kind != "adjustment" and leaves_warehouse and available < quantity:
-            raise _insufficient(product, quantity, available, "in the warehouse (reservations of other orders "
-                                "are held)", warehouse_id=source.warehouse_id)
+        if not allow:
+            if quant.on_hand < quantity:
+                raise _insufficient(product, quantity, quant.on_hand, f"at location {source.path}",
+                                    warehouse_id=source.warehouse_id, location_id=source.id)
+            available = level.on_hand - (level.reserved - consumed)
+            if kind != "adjustment" and leaves_warehouse and available < quantity:
+                raise _insufficient(product, quantity, available, "in the warehouse (reservations of other "
+                                    "orders are held)", warehouse_id=source.warehouse_id)
+            if destination is None and stock.on_hand < quantity:
+                raise _insufficient(product, quantity, stock.on_hand, "in all warehouses")
+        now = datetime.now(UTC)
+        for r, use in consume:
+            r.remaining -= use
+            r.status = "consumed" if r.remaining == 0 else "active"
+            r.updated_at = now
         quant.on_hand -= quantity
-        quant.updated_at = datetime.now(UTC)
+        quant.updated_at = now
         if leaves_warehouse or consumed:
             if leaves_warehouse:
                 level.on_hand -= quantity
             level.reserved -= consumed
             stock.reserved -= consumed
-            level.updated_at = datetime.now(UTC)
+            level.updated_at = now
             changed_warehouses.add(source.warehouse_id)
     if destination is not None:
         quant = _lock_quant(session, product.id, destination)
