@@ -31,7 +31,8 @@ def test_a_product_created_in_the_erp_is_quoted_from_in_the_crm(stack):
                                              "sale_price": "240.00", "tax_rate": "0.2", "warranty_months": 36})
     got = crm_product(stack, p["id"])
     assert got["sku"] == f"CH-{t}" and got["category_path"] == f"Furniture {t} / Chairs"
-    assert got["sale_price"] == "240.0000" and got["warranty_months"] == 36
+    assert got["price"]["sale_price"] == "240.0000" and got["warranty_months"] == 36
+    assert got["availability"]["available"] == "0.0000"  # nothing in stock yet
     found = stack.crm_http.get(stack.crm + "/api/v1/catalog/products",
                                params={"category_id": root["id"], "q": t}, timeout=5).json()
     assert [x["id"] for x in found["items"]] == [p["id"]]
@@ -54,3 +55,23 @@ def test_a_product_created_in_the_erp_is_quoted_from_in_the_crm(stack):
     refused = stack.crm_http.patch(f"{stack.crm}/api/v1/catalog/products/{p['id']}", json={"name": "x"}, timeout=5)
     assert refused.status_code == 405 and refused.headers["content-type"] == "application/problem+json"
     assert f"{stack.erp}/api/v1/products/{p['id']}" in refused.json()["detail"]
+
+
+def test_restocking_in_the_erp_shows_availability_in_the_crm_catalog(stack):
+    t = uuid.uuid4().hex[:6].upper()
+    p = erp_post(stack, "/api/v1/products", {"sku": f"DESK-{t}", "name": "Standing desk", "sale_price": "499"})
+    wh = erp_post(stack, "/api/v1/warehouses", {"code": f"W{t}", "name": f"Warehouse {t}"})
+    erp_post(stack, "/api/v1/stock/moves", {"kind": "receipt", "product_id": p["id"], "warehouse_id": wh["id"],
+                                            "quantity": "12", "unit_cost": "300", "reference": "restock"})
+    erp_post(stack, "/api/v1/stock/moves", {"kind": "delivery", "product_id": p["id"], "warehouse_id": wh["id"],
+                                            "quantity": "2", "reference": "counter sale"})
+
+    def stocked():
+        r = stack.crm_http.get(f"{stack.crm}/api/v1/catalog/products/{p['id']}", timeout=5)
+        return r.status_code == 200 and r.json()["availability"]["available"] == "10.0000" and r.json()
+    got = wait_until(stocked, 30, 0.2, "10 available in the CRM catalog")
+    (per_warehouse,) = got["availability"]["warehouses"]
+    assert per_warehouse["code"] == f"W{t}" and per_warehouse["on_hand"] == "10.0000"
+    listed = stack.crm_http.get(stack.crm + "/api/v1/catalog/products", params={"q": f"DESK-{t}",
+                                                                                "available_only": "true"}, timeout=5)
+    assert [x["id"] for x in listed.json()["items"]] == [p["id"]]
