@@ -60,6 +60,26 @@ TOPICS: dict[str, TopicSpec] = {
             description="Full state of every ERP price list with its items; key = price list id.",
         ),
         TopicSpec(
+            "crm.order.v1",
+            description="Orders placed in the CRM (accepted quotes) for the ERP to accept or reject; key = order id.",
+            config={"retention.ms": str(365 * 24 * 3600 * 1000)},
+        ),
+        TopicSpec(
+            "erp.order.v1",
+            compacted=True,
+            description="Full state of every ERP sales order (accepted, rejected, delivered…); key = ERP order id.",
+        ),
+        TopicSpec(
+            "erp.invoice.v1",
+            compacted=True,
+            description="Customer-facing state of every invoice and credit note; key = invoice id.",
+        ),
+        TopicSpec(
+            "erp.payment.v1",
+            compacted=True,
+            description="Customer receipts and supplier payments with their allocations; key = payment id.",
+        ),
+        TopicSpec(
             "erp.stock.v1",
             compacted=True,
             description="Stock availability of each product, per warehouse and in total; key = product id.",
@@ -81,6 +101,20 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("erp.pricelist.created", "erp.pricelist.v1", "erp.pricelist.v1.json", "A price list was created."),
         EventType("erp.pricelist.updated", "erp.pricelist.v1", "erp.pricelist.v1.json",
                   "A price list or its items changed."),
+        EventType("crm.order.placed", "crm.order.v1", "crm.order.v1.json",
+                  "A customer accepted a quote: the order the ERP must accept or reject."),
+        *(EventType(f"erp.order.{verb}", "erp.order.v1", "erp.order.v1.json",
+                    f"A sales order was {verb.replace('_', ' ')}.")
+          for verb in ("accepted", "rejected", "partially_delivered", "delivered", "cancelled", "invoiced")),
+        *(EventType(f"erp.invoice.{verb}", "erp.invoice.v1", "erp.invoice.v1.json",
+                    f"An invoice or credit note was {verb.replace('_', ' ')}.")
+          for verb in ("issued", "partially_paid", "paid", "overdue", "credited")),
+        EventType("erp.payment.received", "erp.payment.v1", "erp.payment.v1.json",
+                  "A customer payment was received and allocated."),
+        EventType("erp.payment.made", "erp.payment.v1", "erp.payment.v1.json",
+                  "A supplier was paid and the payment allocated."),
+        EventType("erp.payment.allocated", "erp.payment.v1", "erp.payment.v1.json",
+                  "A payment's allocations changed (e.g. held credit applied to a later invoice)."),
         EventType("erp.stock.availability_changed", "erp.stock.v1", "erp.stock.v1.json",
                   "A product's on-hand, reserved or available quantity changed somewhere."),
     ]
