@@ -7,6 +7,9 @@ PERMISSIONS = (
     "catalog:read", "catalog:create", "catalog:update", "catalog:import",
     "stock:read", "stock:move", "stock:adjust", "stock:count", "stock:report",
     "purchasing:read", "purchasing:create", "purchasing:update", "purchasing:receive", "purchasing:bill",
+    "sales:read", "sales:create", "sales:deliver", "sales:cancel",
+    "invoices:read", "invoices:issue", "invoices:credit",
+    "payments:read", "payments:record", "payments:allocate",
     "users:read", "users:create", "users:update",
     "roles:read", "roles:create", "roles:update", "roles:delete",
     "audit:read",
@@ -16,12 +19,15 @@ CATALOG = RoleCatalog("erp", PERMISSIONS, {
     "admin": ("Controls the whole ERP and its users.", ("*",)),
     "accountant": ("Keeps the books: terms, stock valuation, supplier bills, the audit trail.", (
         "partners:read", "partners:update", "catalog:read", "stock:read", "stock:report",
-        "purchasing:read", "purchasing:bill", "audit:read")),
+        "purchasing:read", "purchasing:bill", "audit:read",
+        "invoices:*", "payments:*", "sales:read")),
     "warehouse_clerk": ("Receives, moves, counts and ships goods.", (
         "partners:read", "catalog:read", "stock:read", "stock:move", "stock:adjust", "stock:count",
-        "stock:report", "purchasing:read", "purchasing:receive")),
+        "stock:report", "purchasing:read", "purchasing:receive",
+        "sales:read", "sales:deliver")),
     "purchaser": ("Buys from suppliers, keeps the catalog and negotiates terms.", (
         "partners:read", "partners:update", "catalog:read", "catalog:create", "catalog:update", "catalog:import",
-        "stock:read", "purchasing:read", "purchasing:create", "purchasing:update")),
+        "stock:read", "purchasing:read", "purchasing:create", "purchasing:update",
+        "payments:read")),
     "auditor": ("Reads everything, changes nothing.", ("*:read", "stock:report")),
 })
