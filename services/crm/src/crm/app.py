@@ -13,10 +13,13 @@ from sqlalchemy.orm import sessionmaker
 
 from .access.api import blp as teams_blp
 from .access.roles import CATALOG
+from .activities import api as activities_api
 from .catalog import api as catalog_api
 from .config import Settings
 from .db import audit_log, auth
 from .parties.api import blp as parties_blp
+from .tasks.api import blp as tasks_blp
+from .timeline.api import blp as timeline_blp
 
 
 @dataclass
@@ -39,6 +42,9 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                      timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
     api.register_blueprint(teams_blp)
+    activities_api.register(api)
+    api.register_blueprint(tasks_blp)
+    api.register_blueprint(timeline_blp)
     catalog_api.init_app(app, api, settings.erp_public_url)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

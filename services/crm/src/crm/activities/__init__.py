@@ -1,0 +1,1 @@
+"""Activities: calls, emails, messages, meetings and notes logged against a party, deal or lead."""
