@@ -25,8 +25,8 @@ PERMISSIONS = (
 _SALES_WORK = ("leads:read", "leads:create", "leads:update", "leads:share", "leads:convert",
                "deals:read", "deals:create", "deals:update", "deals:share", "pipelines:read",
                "quotes:read", "quotes:create", "quotes:update", "quotes:send", "quotes:accept",
-               "activities:read", "activities:create", "activities:update",
-               "tasks:read", "tasks:create", "tasks:update", "catalog:read", "teams:read")
+               "activities:read", "activities:create", "activities:update", "activities:share",
+               "tasks:read", "tasks:create", "tasks:update", "tasks:share", "catalog:read", "teams:read")
 
 CATALOG = RoleCatalog("crm", PERMISSIONS, {
     "admin": ("Controls the whole CRM and its users; sees every record.", ("*",)),
@@ -34,7 +34,7 @@ CATALOG = RoleCatalog("crm", PERMISSIONS, {
         "parties:read", "parties:create", "parties:update", "parties:archive", "parties:assign",
         "parties:share", "parties:export", "parties:merge", "parties:import", *_SALES_WORK,
         "leads:assign", "leads:export", "deals:assign", "deals:export", "pipelines:manage", "tasks:assign",
-        "activities:assign", "statistics:read", "users:read", "audit:read")),
+        "activities:assign", "activity_types:manage", "statistics:read", "users:read", "audit:read")),
     "sales_rep": ("Works own customers, leads and deals and those shared with them or their teams.", (
         "parties:read", "parties:create", "parties:update", "parties:share", *_SALES_WORK)),
     "support_agent": ("Helps any customer: reads every party, logs activities and tasks.", (
