@@ -17,6 +17,8 @@ from .activities import api as activities_api
 from .catalog import api as catalog_api
 from .config import Settings
 from .db import audit_log, auth
+from .deals import api as deals_api
+from .leads import api as leads_api
 from .parties.api import blp as parties_blp
 from .tasks.api import blp as tasks_blp
 from .timeline.api import blp as timeline_blp
@@ -42,6 +44,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                      timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
     api.register_blueprint(teams_blp)
+    leads_api.register(api)
+    deals_api.register(api)
     activities_api.register(api)
     api.register_blueprint(tasks_blp)
     api.register_blueprint(timeline_blp)

@@ -4,6 +4,8 @@ from .access.models import RecordShare, Team, TeamMember  # noqa: F401
 from .activities.models import Activity, ActivityType  # noqa: F401
 from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, StockReplica  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
+from .deals.models import Deal, DealStageChange, Pipeline, Stage  # noqa: F401
+from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
 from .parties.models import Party  # noqa: F401
 from .tasks.models import Task  # noqa: F401
 from .timeline.models import TimelineEntry  # noqa: F401

@@ -1,0 +1,299 @@
+"""HTTP endpoints of leads, lead forms and the public lead capture: read arguments, call one use case, answer."""
+
+from flask import current_app, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from servicekit import idempotency
+from servicekit.auth.principal import current_principal, requires
+from servicekit.etag import etag_of, required_version
+from servicekit.problems import Problem, field_error
+
+from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
+from ..db import idempotency_keys
+from . import capture, conversion, service
+from .schemas import (
+    LeadConversionSchema,
+    LeadConvertSchema,
+    LeadCreateSchema,
+    LeadDisqualifySchema,
+    LeadDuplicateSchema,
+    LeadFormCreateSchema,
+    LeadFormSchema,
+    LeadFormUpdateSchema,
+    LeadListArgs,
+    LeadPageSchema,
+    LeadSchema,
+    LeadSubmissionReceivedSchema,
+    LeadSubmissionSchema,
+    LeadUpdateSchema,
+)
+
+leads_blp = Blueprint("leads", __name__, url_prefix="/api/v1/leads",
+                      description="Leads from forms, imports and salespeople: qualify, disqualify, find duplicates, "
+                                  "convert into a party and a deal. You see your leads, those shared with you or "
+                                  "your teams, and your team members' if you manage the team.")
+forms_blp = Blueprint("lead_forms", __name__, url_prefix="/api/v1/lead-forms",
+                      description="Website forms that capture leads (lead_forms:manage): each has a public key "
+                                  "for its submit URL, a source, a campaign and the owner of its leads.")
+public_blp = Blueprint("lead_capture", __name__, url_prefix="/api/v1/public/lead-forms",
+                       description="The public lead capture for websites: no token, rate-limited per form and "
+                                   "address, with a honeypot field and size limits.")
+
+
+def register(api) -> None:
+    for blp in (leads_blp, forms_blp, public_blp):
+        api.register_blueprint(blp)
+
+
+def _sessions():
+    return current_app.extensions["crm.db"].sessions
+
+
+def _optional_version() -> int | None:
+    """Actions accept If-Match to guard against a concurrent change, but do not require it."""
+    return required_version() if request.headers.get("If-Match") else None
+
+
+def _with_etag(record, status=200):
+    return record, status, {"ETag": etag_of(record["version"] if isinstance(record, dict) else record.version)}
+
+
+# -- leads ---------------------------------------------------------------------------------------
+
+@leads_blp.route("")
+class Leads(MethodView):
+    @requires("leads:read")
+    @leads_blp.arguments(LeadListArgs, location="query")
+    @leads_blp.response(200, LeadPageSchema)
+    def get(self, args):
+        """List leads (filter by status, source, campaign, owner, form; search with q)."""
+        with _sessions().begin() as session:
+            return service.list_leads(session, args, current_principal())
+
+    @requires("leads:create")
+    @leads_blp.arguments(LeadCreateSchema)
+    @leads_blp.response(201, LeadSchema)
+    @leads_blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    def post(self, data):
+        """Create a lead. Send Idempotency-Key to make retries safe."""
+        key = request.headers.get("Idempotency-Key")
+        me = current_principal()
+        scope = f"POST /leads {me.user_id}"
+        with _sessions().begin() as session:
+            if key:
+                stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
+                if stored:
+                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
+                                                           "Location": f"/api/v1/leads/{stored[1]['id']}"}
+            lead = service.create_lead(session, data, me)
+            if key:
+                idempotency.remember(session, idempotency_keys, scope, key, 201, LeadSchema().dump(lead))
+        return lead, 201, {"ETag": etag_of(lead.version), "Location": f"/api/v1/leads/{lead.id}"}
+
+
+@leads_blp.route("/<uuid:lead_id>")
+class LeadById(MethodView):
+    @requires("leads:read")
+    @leads_blp.response(200, LeadSchema)
+    def get(self, lead_id):
+        """Get one lead; its ETag is what If-Match needs for changes."""
+        with _sessions().begin() as session:
+            return _with_etag(service.get_lead(session, lead_id, current_principal()))
+
+    @requires("leads:update")
+    @leads_blp.arguments(LeadUpdateSchema)
+    @leads_blp.response(200, LeadSchema)
+    @leads_blp.alt_response(409, description="The lead is converted")
+    @leads_blp.alt_response(412, description="The lead changed since the ETag you sent")
+    @leads_blp.alt_response(428, description="If-Match is missing")
+    def patch(self, changes, lead_id):
+        """Change some fields. Requires If-Match with the ETag of your last read."""
+        expected = required_version()
+        with _sessions().begin() as session:
+            return _with_etag(service.update_lead(session, lead_id, expected, changes, current_principal()))
+
+
+@leads_blp.route("/<uuid:lead_id>/qualify")
+class LeadQualify(MethodView):
+    @requires("leads:update")
+    @leads_blp.response(200, LeadSchema)
+    def post(self, lead_id):
+        """Mark the lead qualified (ready to convert). If-Match optional."""
+        expected = _optional_version()
+        with _sessions().begin() as session:
+            return _with_etag(service.qualify_lead(session, lead_id, current_principal(), expected))
+
+
+@leads_blp.route("/<uuid:lead_id>/disqualify")
+class LeadDisqualify(MethodView):
+    @requires("leads:update")
+    @leads_blp.arguments(LeadDisqualifySchema)
+    @leads_blp.response(200, LeadSchema)
+    def post(self, data, lead_id):
+        """Mark the lead disqualified, saying why. If-Match optional."""
+        expected = _optional_version()
+        with _sessions().begin() as session:
+            return _with_etag(service.disqualify_lead(session, lead_id, data["reason"], current_principal(),
+                                                      expected))
+
+
+@leads_blp.route("/<uuid:lead_id>/duplicates")
+class LeadDuplicates(MethodView):
+    @requires("leads:read")
+    @leads_blp.response(200, LeadDuplicateSchema(many=True))
+    def get(self, lead_id):
+        """Leads and parties you can see that are probably the same: same email, same phone (last 9 digits),
+        same person at the same company (ignoring case, accents, spacing and legal forms like SA or GmbH)."""
+        with _sessions().begin() as session:
+            return service.find_duplicates(session, lead_id, current_principal())
+
+
+@leads_blp.route("/<uuid:lead_id>/convert")
+class LeadConvert(MethodView):
+    @requires("leads:convert")
+    @leads_blp.arguments(LeadConvertSchema)
+    @leads_blp.response(200, LeadConversionSchema)
+    @leads_blp.alt_response(409, description="The lead is converted or disqualified")
+    def post(self, data, lead_id):
+        """Convert into an existing party or new ones (company and/or person), plus a deal unless create_deal is
+        false; all or nothing. If-Match optional."""
+        expected = _optional_version()
+        with _sessions().begin() as session:
+            return conversion.convert_lead(session, lead_id, data, current_principal(), expected)
+
+
+@leads_blp.route("/<uuid:lead_id>/assign")
+class LeadAssign(MethodView):
+    @requires("leads:assign")
+    @leads_blp.arguments(AssignSchema)
+    @leads_blp.response(200, LeadSchema)
+    def post(self, data, lead_id):
+        """Give the lead to another user."""
+        with _sessions().begin() as session:
+            return _with_etag(service.assign_lead(session, lead_id, data["owner_id"], current_principal()))
+
+
+@leads_blp.route("/<uuid:lead_id>/shares")
+class LeadShares(MethodView):
+    @requires("leads:read")
+    @leads_blp.response(200, ShareSchema(many=True))
+    def get(self, lead_id):
+        """Who else sees this lead."""
+        with _sessions().begin() as session:
+            return service.list_shares(session, lead_id, current_principal())
+
+    @requires("leads:share")
+    @leads_blp.arguments(ShareCreateSchema)
+    @leads_blp.response(201, ShareSchema)
+    def post(self, data, lead_id):
+        """Share with a user or a team, read-only or with write access."""
+        with _sessions().begin() as session:
+            return service.share_lead(session, lead_id, data, current_principal())
+
+
+@leads_blp.route("/<uuid:lead_id>/shares/<uuid:share_id>")
+class LeadShare(MethodView):
+    @requires("leads:share")
+    @leads_blp.response(204)
+    def delete(self, lead_id, share_id):
+        """Stop sharing."""
+        with _sessions().begin() as session:
+            service.unshare_lead(session, lead_id, share_id, current_principal())
+
+
+# -- lead forms ----------------------------------------------------------------------------------
+
+@forms_blp.route("")
+class LeadForms(MethodView):
+    @requires("lead_forms:manage")
+    @forms_blp.response(200, LeadFormSchema(many=True))
+    def get(self):
+        with _sessions().begin() as session:
+            return capture.list_forms(session)
+
+    @requires("lead_forms:manage")
+    @forms_blp.arguments(LeadFormCreateSchema)
+    @forms_blp.response(201, LeadFormSchema)
+    def post(self, data):
+        """Create a form; post to its submit_url from the website."""
+        with _sessions().begin() as session:
+            return _with_etag(capture.create_form(session, data, current_principal()), 201)
+
+
+@forms_blp.route("/<uuid:form_id>")
+class LeadFormById(MethodView):
+    @requires("lead_forms:manage")
+    @forms_blp.response(200, LeadFormSchema)
+    def get(self, form_id):
+        with _sessions().begin() as session:
+            return _with_etag(capture.form_view(capture.get_form(session, form_id)))
+
+    @requires("lead_forms:manage")
+    @forms_blp.arguments(LeadFormUpdateSchema)
+    @forms_blp.response(200, LeadFormSchema)
+    def patch(self, changes, form_id):
+        """Change the form (deactivate it to stop capture). Requires If-Match."""
+        expected = required_version()
+        with _sessions().begin() as session:
+            return _with_etag(capture.update_form(session, form_id, expected, changes, current_principal()))
+
+
+@forms_blp.route("/<uuid:form_id>/rotate-key")
+class LeadFormRotateKey(MethodView):
+    @requires("lead_forms:manage")
+    @forms_blp.response(200, LeadFormSchema)
+    def post(self, form_id):
+        """Give the form a new public key; the old submit URL stops working at once."""
+        with _sessions().begin() as session:
+            return _with_etag(capture.rotate_key(session, form_id, current_principal()))
+
+
+# -- public capture ------------------------------------------------------------------------------
+
+def _submitted_fields() -> dict:
+    """The body as a flat dict, from JSON or a form post; 413 beyond capture.MAX_BODY bytes."""
+    if request.content_length is not None and request.content_length > capture.MAX_BODY:
+        raise Problem(413, "Content too large", f"A submission is at most {capture.MAX_BODY} bytes.",
+                      "content-too-large")
+    request.max_content_length = capture.MAX_BODY  # also bounds bodies sent without Content-Length
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise field_error("(body)", "send a JSON object")
+        return body
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return request.form.to_dict()
+    raise Problem(415, "Unsupported media type", "Send application/json or application/x-www-form-urlencoded.",
+                  "unsupported-media-type")
+
+
+def _cors(allow: str | None) -> dict:
+    return {"Access-Control-Allow-Origin": allow, "Vary": "Origin"} if allow else {}
+
+
+_BODY = {"required": True, "content": {"application/json": {"schema": LeadSubmissionSchema},
+                                       "application/x-www-form-urlencoded": {"schema": LeadSubmissionSchema}}}
+
+
+@public_blp.route("/<string:form_key>/submissions")
+class LeadFormSubmissions(MethodView):
+    @public_blp.doc(security=[], requestBody=_BODY)
+    @public_blp.response(201, LeadSubmissionReceivedSchema)
+    @public_blp.alt_response(404, description="No active form has this key")
+    @public_blp.alt_response(413, description="The body is over 16 KiB")
+    @public_blp.alt_response(422, description="A field is invalid or too long (problem+json naming it)")
+    @public_blp.alt_response(429, description="Too many submissions from this address (see Retry-After)")
+    def post(self, form_key):
+        """Submit a website form (no token). The answer never says what became of the submission."""
+        raw = _submitted_fields()
+        allow = capture.receive_submission(_sessions(), form_key, (request.remote_addr or "unknown")[:64],
+                                           request.headers.get("Origin"), raw)
+        return {"status": "received"}, 201, _cors(allow)
+
+    @public_blp.doc(security=[])
+    @public_blp.response(204)
+    def options(self, form_key):
+        """CORS preflight for browsers posting JSON; the post itself checks the form's allowed origins."""
+        origin = request.headers.get("Origin")
+        return None, 204, {**_cors(origin or "*"), "Access-Control-Allow-Methods": "POST",
+                           "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "86400"}
