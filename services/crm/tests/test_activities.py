@@ -223,8 +223,6 @@ def test_bad_list_and_timeline_arguments_name_the_field(as_user):
 
 
 def test_activities_on_a_deal_and_a_lead_show_on_their_timelines_and_the_customers(app, as_user):
-    if not any(r.rule == "/api/v1/deals" for r in app.url_map.iter_rules()):
-        pytest.skip("the deals and leads API is not registered in this app yet")
     rep, other = as_user("sales_rep"), as_user("sales_rep")
     acme = company(rep)
     deal = rep.post("/api/v1/deals", json={"name": unique("Deal"), "party_id": acme["id"]}).json
