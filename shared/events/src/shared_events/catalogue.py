@@ -93,6 +93,8 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("crm.party.created", "crm.party.v1", "crm.party.v1.json", "A party was created."),
         EventType("crm.party.updated", "crm.party.v1", "crm.party.v1.json", "A party's master data changed."),
         EventType("crm.party.archived", "crm.party.v1", "crm.party.v1.json", "A party was archived."),
+        EventType("crm.party.merged", "crm.party.v1", "crm.party.v1.json",
+                  "A duplicate party was merged into another (key = the absorbed party; merged_into_id = survivor)."),
         EventType("erp.product.created", "erp.product.v1", "erp.product.v1.json", "A product was created."),
         EventType("erp.product.updated", "erp.product.v1", "erp.product.v1.json",
                   "A product changed (deactivation included)."),
