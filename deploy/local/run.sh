@@ -19,6 +19,7 @@ stop_all() {
   wait 2>/dev/null || true
   "$HERE/infra.sh" down
   echo "stopped."
+  exit 0  # a trap handler returns to the interrupted loop otherwise
 }
 trap stop_all INT TERM EXIT
 
