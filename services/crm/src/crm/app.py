@@ -20,6 +20,7 @@ from .db import audit_log, auth
 from .deals import api as deals_api
 from .leads import api as leads_api
 from .parties.api import blp as parties_blp
+from .quotes import api as quotes_api
 from .tasks.api import blp as tasks_blp
 from .timeline.api import blp as timeline_blp
 
@@ -50,5 +51,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(tasks_blp)
     api.register_blueprint(timeline_blp)
     catalog_api.init_app(app, api, settings.erp_public_url)
+    quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

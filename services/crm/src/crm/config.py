@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from servicekit.config import env_int, env_str
+from servicekit.config import env_float, env_int, env_str
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,15 @@ class Settings:
     outbox_retention_hours: int
     trusted_proxies: int
     erp_public_url: str = "http://127.0.0.1:8020"  # where clients change the catalog the CRM only mirrors
+    # the SMTP server quotes are sent through (the defaults suit a local catcher such as `aiosmtpd -n`)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_user: str = ""  # empty: no login
+    smtp_password: str = ""
+    smtp_from: str = "CRM <quotes@crm.localhost>"
+    smtp_starttls: bool = False
+    smtp_timeout: float = 10.0
+    quote_seller: str = "Your Company"  # the seller block printed on quotes; lines separated by "|"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -27,4 +36,12 @@ class Settings:
             outbox_retention_hours=env_int("CRM_OUTBOX_RETENTION_HOURS", 168),
             trusted_proxies=env_int("CRM_TRUSTED_PROXIES", 0),
             erp_public_url=env_str("ERP_PUBLIC_URL", "http://127.0.0.1:8020").rstrip("/"),
+            smtp_host=env_str("CRM_SMTP_HOST", "127.0.0.1"),
+            smtp_port=env_int("CRM_SMTP_PORT", 1025),
+            smtp_user=env_str("CRM_SMTP_USER", ""),
+            smtp_password=env_str("CRM_SMTP_PASSWORD", ""),
+            smtp_from=env_str("CRM_SMTP_FROM", "CRM <quotes@crm.localhost>"),
+            smtp_starttls=env_str("CRM_SMTP_STARTTLS", "false").strip().lower() in ("1", "true", "yes", "on"),
+            smtp_timeout=env_float("CRM_SMTP_TIMEOUT", 10.0),
+            quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
         )

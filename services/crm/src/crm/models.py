@@ -7,5 +7,6 @@ from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # n
 from .deals.models import Deal, DealStageChange, Pipeline, Stage  # noqa: F401
 from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
 from .parties.models import Party  # noqa: F401
+from .quotes.models import Quote, QuoteLine  # noqa: F401
 from .tasks.models import Task  # noqa: F401
 from .timeline.models import TimelineEntry  # noqa: F401

@@ -1,0 +1,1 @@
+"""Quotes on deals: priced lines from the catalog replica, versions, PDF, email, acceptance as an order."""

@@ -1,0 +1,222 @@
+"""HTTP endpoints of quotes: read arguments, call one use case in one transaction, answer."""
+
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from servicekit import idempotency
+from servicekit.auth.principal import current_principal, requires
+from servicekit.etag import etag_of, required_version
+
+from ..config import Settings
+from ..db import idempotency_keys
+from . import service
+from .mail import Mailer
+from .schemas import (
+    QuoteAcceptSchema,
+    QuoteCreateSchema,
+    QuoteLineInputSchema,
+    QuoteLineUpdateSchema,
+    QuoteListArgs,
+    QuotePageSchema,
+    QuoteRejectSchema,
+    QuoteSchema,
+    QuoteSendSchema,
+    QuoteUpdateSchema,
+)
+
+blp = Blueprint("quotes", __name__, url_prefix="/api/v1/quotes",
+                description="Quotes on deals: lines from the ERP's catalog priced by its price lists, totals "
+                            "rounded half up per line, versions, PDF, sending by email, and acceptance, which "
+                            "places the order with the ERP (crm.order.placed). You see the quotes of the customers "
+                            "and deals you see. The CRM never invoices: the ERP does.")
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    """What sending and printing need from the configuration: the SMTP server and the seller's block."""
+
+    mailer: Mailer
+    seller: tuple[str, ...]
+
+
+def init_app(app: Flask, api: Api, settings: Settings) -> None:
+    seller = tuple(s.strip() for s in settings.quote_seller.split("|") if s.strip())
+    app.extensions["crm.quotes"] = QuoteContext(Mailer.from_settings(settings), seller)
+    api.register_blueprint(blp)
+
+
+def _sessions():
+    return current_app.extensions["crm.db"].sessions
+
+
+def _context() -> QuoteContext:
+    return current_app.extensions["crm.quotes"]
+
+
+def _optional_version() -> int | None:
+    """Actions and line changes check If-Match when it is sent; PATCH of the quote requires it."""
+    return required_version() if request.headers.get("If-Match") else None
+
+
+def _with_etag(view: dict, status: int = 200, **headers):
+    return view, status, {"ETag": etag_of(view["version"]), **headers}
+
+
+@blp.route("")
+class Quotes(MethodView):
+    @requires("quotes:read")
+    @blp.arguments(QuoteListArgs, location="query")
+    @blp.response(200, QuotePageSchema)
+    def get(self, args):
+        """List quotes (paginated; filter by deal, party, owner, status; q searches the number; sort by number,
+        created_at, updated_at, valid_until, gross_total or status)."""
+        with _sessions().begin() as session:
+            return service.list_quotes(session, args, current_principal())
+
+    @requires("quotes:create")
+    @blp.arguments(QuoteCreateSchema)
+    @blp.response(201, QuoteSchema)
+    @blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    @blp.alt_response(409, description="The deal is closed")
+    def post(self, data):
+        """Draft a quote on a deal, with lines or without. Send Idempotency-Key to make retries safe."""
+        key = request.headers.get("Idempotency-Key")
+        me = current_principal()
+        scope = f"POST /quotes {me.user_id}"
+        with _sessions().begin() as session:
+            if key:
+                stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
+                if stored:  # a retry: answer what the first request got
+                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
+                                                           "Location": f"/api/v1/quotes/{stored[1]['id']}"}
+            view = service.create_quote(session, data, me)
+            if key:
+                idempotency.remember(session, idempotency_keys, scope, key, 201, QuoteSchema().dump(view))
+        return _with_etag(view, 201, Location=f"/api/v1/quotes/{view['id']}")
+
+
+@blp.route("/<uuid:quote_id>")
+class QuoteById(MethodView):
+    @requires("quotes:read")
+    @blp.response(200, QuoteSchema)
+    def get(self, quote_id):
+        """One quote with its lines, stock availability per line and warnings; its ETag is what If-Match needs."""
+        with _sessions().begin() as session:
+            return _with_etag(service.get_quote(session, quote_id, current_principal()))
+
+    @requires("quotes:update")
+    @blp.arguments(QuoteUpdateSchema)
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(409, description="The quote is not a draft")
+    @blp.alt_response(412, description="The quote changed since the ETag you sent")
+    @blp.alt_response(428, description="If-Match is missing")
+    def patch(self, changes, quote_id):
+        """Change a draft; `lines` replaces all lines. Requires If-Match."""
+        expected = required_version()
+        with _sessions().begin() as session:
+            return _with_etag(service.update_quote(session, quote_id, expected, changes, current_principal()))
+
+
+@blp.route("/<uuid:quote_id>/lines")
+class QuoteLines(MethodView):
+    @requires("quotes:update")
+    @blp.arguments(QuoteLineInputSchema)
+    @blp.response(201, QuoteSchema)
+    @blp.alt_response(409, description="The quote is not a draft")
+    def post(self, data, quote_id):
+        """Add a line to a draft; answers the whole quote with its new totals."""
+        with _sessions().begin() as session:
+            return _with_etag(service.add_line(session, quote_id, data, current_principal(), _optional_version()),
+                              201)
+
+
+@blp.route("/<uuid:quote_id>/lines/<uuid:line_id>")
+class QuoteLineById(MethodView):
+    @requires("quotes:update")
+    @blp.arguments(QuoteLineUpdateSchema)
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(409, description="The quote is not a draft")
+    def patch(self, changes, quote_id, line_id):
+        """Change a draft's line (quantity, agreed price, discount, tax rate, description)."""
+        with _sessions().begin() as session:
+            return _with_etag(service.update_line(session, quote_id, line_id, changes, current_principal(),
+                                                  _optional_version()))
+
+    @requires("quotes:update")
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(409, description="The quote is not a draft")
+    def delete(self, quote_id, line_id):
+        """Remove a draft's line; the others are renumbered. Answers the quote."""
+        with _sessions().begin() as session:
+            return _with_etag(service.remove_line(session, quote_id, line_id, current_principal(),
+                                                  _optional_version()))
+
+
+@blp.route("/<uuid:quote_id>/send")
+class QuoteSend(MethodView):
+    @requires("quotes:send")
+    @blp.arguments(QuoteSendSchema)
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(409, description="The quote is not a draft")
+    @blp.alt_response(502, description="The mail server did not take the email: the quote is still a draft")
+    def post(self, data, quote_id):
+        """Send a draft: its PDF goes by email to `to`, or the contact person's (else the customer's) primary
+        email, and the quote becomes sent."""
+        ctx = _context()
+        with _sessions().begin() as session:
+            return _with_etag(service.send_quote(session, quote_id, _optional_version(), data, current_principal(),
+                                                 ctx.mailer, ctx.seller))
+
+
+@blp.route("/<uuid:quote_id>/revise")
+class QuoteRevise(MethodView):
+    @requires("quotes:update")
+    @blp.response(201, QuoteSchema)
+    @blp.alt_response(409, description="Only the latest sent or rejected version is revised")
+    def post(self, quote_id):
+        """Start the next version of a sent or rejected quote: a draft with the same number and lines; the old
+        version becomes superseded."""
+        with _sessions().begin() as session:
+            view = service.revise_quote(session, quote_id, current_principal(), _optional_version())
+        return _with_etag(view, 201, Location=f"/api/v1/quotes/{view['id']}")
+
+
+@blp.route("/<uuid:quote_id>/accept")
+class QuoteAccept(MethodView):
+    @requires("quotes:accept")
+    @blp.arguments(QuoteAcceptSchema)
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(409, description="Not a sent quote, already accepted, or expired")
+    def post(self, data, quote_id):
+        """Record the customer's acceptance: the order is placed with the ERP (crm.order.placed, with the agreed
+        lines and prices), the deal is won, the customer's timeline shows it."""
+        with _sessions().begin() as session:
+            return _with_etag(service.accept_quote(session, quote_id, data, current_principal(),
+                                                   _optional_version()))
+
+
+@blp.route("/<uuid:quote_id>/reject")
+class QuoteReject(MethodView):
+    @requires("quotes:accept")
+    @blp.arguments(QuoteRejectSchema)
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(409, description="Not a sent quote")
+    def post(self, data, quote_id):
+        """Record that the customer declined (quotes:accept records either answer); revise it to try again."""
+        with _sessions().begin() as session:
+            return _with_etag(service.reject_quote(session, quote_id, data["reason"], current_principal(),
+                                                   _optional_version()))
+
+
+@blp.route("/<uuid:quote_id>/pdf")
+class QuotePdf(MethodView):
+    @requires("quotes:read")
+    @blp.response(200, content_type="application/pdf", description="The quote as a PDF document")
+    def get(self, quote_id):
+        """The quote as a PDF: seller, customer, number, version, dates, lines, totals and terms."""
+        with _sessions().begin() as session:
+            filename, pdf = service.quote_pdf(session, quote_id, current_principal(), _context().seller)
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{filename}"'})

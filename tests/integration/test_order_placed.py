@@ -1,0 +1,104 @@
+"""Quote to order over the real broker: a quote priced from the ERP's catalog, accepted in the CRM, is on
+crm.order.v1 as crm.order.placed with the agreed lines, valid against its contract."""
+
+import email
+import os
+import uuid
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from kafka import KafkaConsumer
+from kafka.structs import TopicPartition
+from shared_events import contracts, envelope
+
+from .conftest import wait_until
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "crm.order.v1"
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, env):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((env.rcpt_tos, email.message_from_bytes(env.original_content, policy=policy.default)))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server where the stack's CRM sends quotes (CRM_SMTP_HOST/PORT, default 127.0.0.1:1025)."""
+    box = Mailbox()
+    controller = Controller(box, hostname=os.environ.get("CRM_SMTP_HOST", "127.0.0.1"),
+                            port=int(os.environ.get("CRM_SMTP_PORT", "1025")))
+    controller.start()
+    yield box
+    controller.stop()
+
+
+def ok(r, status=200):
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def events_about(bootstrap, key: str) -> list:
+    """Every event on crm.order.v1 with this key, read from the beginning."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+        parts = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        end = consumer.end_offsets(parts)
+        found = []
+        while any(consumer.position(tp) < end[tp] for tp in parts):
+            for records in consumer.poll(timeout_ms=1000).values():
+                found += [envelope.from_kafka(r.key, r.value, r.headers) for r in records if r.key == key.encode()]
+        return found
+    finally:
+        consumer.close()
+
+
+def test_an_accepted_quote_is_on_the_order_topic_with_the_agreed_lines(stack, bootstrap, mailbox):
+    crm, erp = stack.crm_http, stack.erp_http
+    t = uuid.uuid4().hex[:8]
+    # the ERP owns the catalog: a product and a volume price from 10 up
+    product = ok(erp.post(stack.erp + "/api/v1/products", json={
+        "sku": f"MON-{t}", "name": f"Monitor 27 {t}", "sale_price": "240.00", "tax_rate": "0.2"}, timeout=10), 201)
+    ok(erp.post(stack.erp + "/api/v1/price-lists", json={"name": f"Volume {t}", "items": [
+        {"product_id": product["id"], "min_quantity": "10", "price": "200.00"}]}, timeout=10), 201)
+    wait_until(lambda: (r := crm.get(f"{stack.crm}/api/v1/catalog/products/{product['id']}/price",
+                                     params={"quantity": "12"}, timeout=5)).status_code == 200
+               and r.json()["source"] == "general", 30, 0.2, "the product and its price list in the CRM catalog")
+
+    # the CRM quotes it on a deal: 12 × 200.00 × 95 % = 2280.00, tax 20 % = 456.00
+    party = stack.create_party(kind="company", legal_name=f"Initech {t}", roles=["customer"],
+                               emails=[{"value": f"buyer-{t}@initech.test"}])
+    deal = ok(crm.post(stack.crm + "/api/v1/deals", json={"name": f"Monitors {t}", "party_id": party["id"]},
+                       timeout=10), 201)
+    quote = ok(crm.post(stack.crm + "/api/v1/quotes", json={"deal_id": deal["id"], "customer_reference": f"PO-{t}",
+                                                            "requested_date": "2030-01-15", "lines": [
+        {"product_id": product["id"], "quantity": "12", "discount_percent": "5"}]}, timeout=10), 201)
+    assert (quote["lines"][0]["unit_price"], quote["gross_total"]) == ("200.0000", "2736.00")
+    ok(crm.post(f"{stack.crm}/api/v1/quotes/{quote['id']}/send", json={}, timeout=30))
+    (recipients, msg), = mailbox.messages
+    assert recipients == [f"buyer-{t}@initech.test"] and quote["number"] in msg["Subject"]
+    accepted = ok(crm.post(f"{stack.crm}/api/v1/quotes/{quote['id']}/accept", json={}, timeout=10))
+
+    # the relay publishes the order; the ERP (or anyone) reads it from the topic
+    (event,) = wait_until(lambda: events_about(bootstrap, accepted["order_id"]), 30, 0.5,
+                          f"order {accepted['order_id']} on {TOPIC}")
+    assert (event.get_type(), event.get_subject(), event.get_source()) == (
+        "crm.order.placed", accepted["order_id"], "/crm")
+    data = event.get_data()
+    contracts.validate("crm.order.placed", data)
+    assert (data["quote_id"], data["quote_number"], data["deal_id"], data["party_id"]) == (
+        quote["id"], quote["number"], deal["id"], party["id"])
+    assert (data["currency"], data["requested_date"], data["customer_reference"]) == ("EUR", "2030-01-15", f"PO-{t}")
+    assert data["lines"] == [{"line_no": 1, "product_id": product["id"], "sku": f"MON-{t}",
+                              "description": f"Monitor 27 {t}", "quantity": "12.0000", "unit_price": "200.0000",
+                              "discount_percent": "5.00", "tax_rate": "0.2000", "line_total": "2280.00"}]
+    assert (data["net_total"], data["tax_total"], data["gross_total"]) == ("2280.00", "456.00", "2736.00")
+    assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}", timeout=5))["status"] == "won"
