@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from .access.api import blp as teams_blp
 from .access.roles import CATALOG
 from .activities import api as activities_api
+from .billing.api import blp as billing_blp
 from .catalog import api as catalog_api
 from .config import Settings
 from .db import audit_log, auth
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     activities_api.register(api)
     api.register_blueprint(tasks_blp)
     api.register_blueprint(timeline_blp)
+    api.register_blueprint(billing_blp)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))

@@ -1,4 +1,5 @@
-"""The CRM worker: publishes the outbox to Kafka and keeps the catalog replica from the ERP's topics."""
+"""The CRM worker: publishes the outbox to Kafka, keeps the catalog replica, and follows the ERP's orders,
+invoices and payments."""
 
 import logging
 from datetime import timedelta
@@ -9,6 +10,9 @@ from shared_events.inbox import InboxConsumer
 from shared_events.outbox import BacklogCollector, OutboxRelay
 from shared_events.topics import ensure_topics
 
+from .billing.handlers import CONSUMER as BILLING_CONSUMER
+from .billing.handlers import HANDLERS as BILLING_HANDLERS
+from .billing.handlers import TOPICS as BILLING_TOPICS
 from .catalog.handlers import CONSUMER as CATALOG_CONSUMER
 from .catalog.handlers import HANDLERS as CATALOG_HANDLERS
 from .catalog.handlers import TOPICS as CATALOG_TOPICS
@@ -18,6 +22,12 @@ from .db import outbox, processed_events
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
     return InboxConsumer(CATALOG_CONSUMER, settings.kafka_bootstrap, CATALOG_TOPICS, CATALOG_HANDLERS, sessions,
+                         processed_events, **kwargs)
+
+
+def billing_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    """Orders, invoices and payments from the ERP: deal status, timeline, balances, overdue follow-ups."""
+    return InboxConsumer(BILLING_CONSUMER, settings.kafka_bootstrap, BILLING_TOPICS, BILLING_HANDLERS, sessions,
                          processed_events, **kwargs)
 
 
@@ -33,6 +43,6 @@ def main(settings: Settings | None = None) -> None:
     BacklogCollector.register(engine, outbox, "crm")
     relay = OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="crm",
                         retention=timedelta(hours=settings.outbox_retention_hours))
-    run_worker("crm", [relay, catalog_consumer(settings, sessions)],
+    run_worker("crm", [relay, catalog_consumer(settings, sessions), billing_consumer(settings, sessions)],
                {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
                settings.worker_health_host, settings.worker_health_port)

@@ -1,0 +1,122 @@
+"""Applies the ERP's order, invoice and payment events: newer states only; each applied change is put on the
+customer's (and deal's) timeline once, and an overdue invoice gives the customer's owner a follow-up task."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from cloudevents.core.v1.event import CloudEvent
+from shared_events.envelope import sequence_of
+from shared_events.replica import upsert_if_newer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..deals.models import Deal
+from ..parties.models import Party
+from ..tasks.service import add_task
+from ..timeline.service import add_entry
+from .models import InvoiceReplica, OrderReplica, PaymentReplica
+
+CONSUMER = "crm.sales"
+TOPICS = ["erp.order.v1", "erp.invoice.v1", "erp.payment.v1"]
+
+ORDER_TITLES = {"accepted": "accepted", "rejected": "rejected", "partially_delivered": "partially delivered",
+                "delivered": "delivered", "cancelled": "cancelled", "invoiced": "invoiced"}
+
+
+def _actor(event: CloudEvent) -> dict | str:
+    actor_id, name = event.get_extension("actor"), event.get_extension("actorname")
+    return {"id": actor_id, "name": f"ERP: {name}"} if actor_id else "ERP"
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _known(session: Session, party_id: str, deal_id: str | None) -> tuple[str | None, str | None]:
+    """The party and deal ids that exist here (a timeline entry may only point at real records)."""
+    party = session.get(Party, party_id)
+    deal = session.get(Deal, deal_id) if deal_id else None
+    return (party.id if party else None), (deal.id if deal else None)
+
+
+def _money(amount: str, currency: str) -> str:
+    return f"{Decimal(amount):,.2f} {currency}"
+
+
+def apply_order(session: Session, event: CloudEvent) -> bool:
+    s = event.get_data()
+    applied = upsert_if_newer(session, OrderReplica.__table__, {"id": s["id"]}, sequence_of(event), {
+        "number": s["number"], "crm_order_id": s.get("crm_order_id"), "deal_id": s.get("deal_id"),
+        "party_id": s["party_id"], "status": s["status"], "reason": s.get("reason"), "currency": s["currency"],
+        "gross_total": Decimal(s["gross_total"]), "lines": s["lines"],
+        "last_delivery_at": _dt(s.get("last_delivery_at")), "erp_updated_at": _dt(s["updated_at"]),
+        "replicated_at": datetime.now(UTC)})
+    party_id, deal_id = _known(session, s["party_id"], s.get("deal_id"))
+    if applied and (party_id or deal_id):
+        status = s["status"]
+        title = f"Order {s['number']} {ORDER_TITLES.get(status, status)}"
+        if status == "rejected" and s.get("reason"):
+            title += f": {s['reason']}"
+        add_entry(session, kind="delivery" if "delivered" in status else "order_status", title=title,
+                  occurred_at=event.get_time(), party_id=party_id, deal_id=deal_id, ref_type="erp_order",
+                  ref_id=s["id"], actor=_actor(event),
+                  data={"status": status, "number": s["number"], "gross_total": s["gross_total"],
+                        "currency": s["currency"]})
+    return applied
+
+
+def apply_invoice(session: Session, event: CloudEvent) -> bool:
+    s = event.get_data()
+    applied = upsert_if_newer(session, InvoiceReplica.__table__, {"id": s["id"]}, sequence_of(event), {
+        "number": s["number"], "kind": s["kind"], "party_id": s["party_id"], "order_id": s.get("order_id"),
+        "deal_id": s.get("deal_id"), "status": s["status"], "issue_date": _d(s["issue_date"]),
+        "due_date": _d(s.get("due_date")), "currency": s["currency"], "gross_total": Decimal(s["gross_total"]),
+        "amount_paid": Decimal(s["amount_paid"]), "balance_due": Decimal(s["balance_due"]),
+        "erp_updated_at": _dt(s["updated_at"]), "replicated_at": datetime.now(UTC)})
+    party_id, deal_id = _known(session, s["party_id"], s.get("deal_id"))
+    if not applied or not (party_id or deal_id):
+        return applied
+    doc = "Credit note" if s["kind"] == "credit_note" else "Invoice"
+    verb = event.get_type().rsplit(".", 1)[1].replace("_", " ")
+    add_entry(session, kind="credit_note" if s["kind"] == "credit_note" else "invoice",
+              title=f"{doc} {s['number']} {verb} ({_money(s['gross_total'], s['currency'])})",
+              occurred_at=event.get_time(), party_id=party_id, deal_id=deal_id, ref_type="erp_invoice",
+              ref_id=s["id"], actor=_actor(event),
+              data={"status": s["status"], "balance_due": s["balance_due"], "due_date": s.get("due_date")})
+    if event.get_type() == "erp.invoice.overdue" and party_id:
+        owner = session.execute(select(Party.owner_id).where(Party.id == party_id)).scalar_one_or_none()
+        if owner:
+            add_task(session, title=f"Follow up overdue invoice {s['number']} "
+                                    f"({_money(s['balance_due'], s['currency'])} due {s.get('due_date')})",
+                     assignee_id=owner, priority="high", due_date=datetime.now(UTC).date() + timedelta(days=1),
+                     record_type="party", record_id=party_id,
+                     description="The ERP reports this invoice past its due date. Contact the customer.")
+    return applied
+
+
+def apply_payment(session: Session, event: CloudEvent) -> bool:
+    s = event.get_data()
+    applied = upsert_if_newer(session, PaymentReplica.__table__, {"id": s["id"]}, sequence_of(event), {
+        "number": s["number"], "direction": s["direction"], "party_id": s["party_id"],
+        "amount": Decimal(s["amount"]), "currency": s["currency"], "payment_date": _d(s["payment_date"]),
+        "allocations": s["allocations"], "unallocated": Decimal(s["unallocated"]),
+        "party_balance": Decimal(s["party_balance"]) if s.get("party_balance") is not None else None,
+        "erp_updated_at": _dt(s["updated_at"]), "replicated_at": datetime.now(UTC)})
+    party_id, _ = _known(session, s["party_id"], None)
+    if applied and party_id and event.get_type() != "erp.payment.allocated":
+        what = "received" if s["direction"] == "in" else "paid"
+        add_entry(session, kind="payment", title=f"Payment {s['number']} {what} ({_money(s['amount'], s['currency'])})",
+                  occurred_at=event.get_time(), party_id=party_id, ref_type="erp_payment", ref_id=s["id"],
+                  actor=_actor(event), data={"allocations": s["allocations"], "unallocated": s["unallocated"]})
+    return applied
+
+
+HANDLERS = {
+    **{f"erp.order.{v}": apply_order for v in ORDER_TITLES},
+    **{f"erp.invoice.{v}": apply_invoice for v in ("issued", "partially_paid", "paid", "overdue", "credited")},
+    **{f"erp.payment.{v}": apply_payment for v in ("received", "made", "allocated")},
+}

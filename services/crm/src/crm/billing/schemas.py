@@ -1,0 +1,73 @@
+"""What the billing views return (money as decimal strings)."""
+
+from marshmallow import Schema, fields
+from servicekit.pagination import page_schema
+
+MONEY = dict(as_string=True, places=2)
+
+
+class OrderViewSchema(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    crm_order_id = fields.UUID(allow_none=True)
+    deal_id = fields.UUID(allow_none=True)
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    currency = fields.String()
+    gross_total = fields.Decimal(**MONEY)
+    lines = fields.List(fields.Dict())
+    last_delivery_at = fields.DateTime(allow_none=True)
+    erp_updated_at = fields.DateTime()
+
+
+class InvoiceViewSchema(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    issue_date = fields.Date()
+    due_date = fields.Date(allow_none=True)
+    currency = fields.String()
+    gross_total = fields.Decimal(**MONEY)
+    amount_paid = fields.Decimal(**MONEY)
+    balance_due = fields.Decimal(**MONEY)
+    deal_id = fields.UUID(allow_none=True)
+
+
+class PaymentViewSchema(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    direction = fields.String()
+    amount = fields.Decimal(**MONEY)
+    currency = fields.String()
+    payment_date = fields.Date()
+    unallocated = fields.Decimal(**MONEY)
+
+
+class BalanceSchema(Schema):
+    currency = fields.String()
+    amount = fields.Decimal(**MONEY)
+
+
+class PartyBillingSchema(Schema):
+    party_id = fields.UUID()
+    balance = fields.List(fields.Nested(BalanceSchema), metadata={"description": "Open invoices' balance due."})
+    overdue_count = fields.Integer()
+    open_invoices = fields.List(fields.Nested(InvoiceViewSchema))
+    orders = fields.List(fields.Nested(OrderViewSchema))
+    recent_payments = fields.List(fields.Nested(PaymentViewSchema))
+    last_delivery_at = fields.DateTime(allow_none=True)
+
+
+class OverdueCustomerSchema(Schema):
+    party_id = fields.UUID()
+    display_name = fields.String()
+    owner_id = fields.UUID(allow_none=True)
+    currency = fields.String()
+    overdue_amount = fields.Decimal(**MONEY)
+    invoices = fields.Integer()
+    oldest_due_date = fields.Date()
+    days_overdue = fields.Integer()
+
+
+OverdueCustomerPageSchema = page_schema(OverdueCustomerSchema, "OverdueCustomerPage")

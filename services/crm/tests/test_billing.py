@@ -1,0 +1,112 @@
+"""Sales and support see what the ERP reports about orders, invoices and payments: on the deal, on the
+customer's timeline and account, and as follow-up tasks for overdue invoices."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from crm.billing.handlers import CONSUMER, HANDLERS
+from crm.db import processed_events
+from shared_events import envelope
+from shared_events.inbox import InboxConsumer
+from shared_events.testing import Record, RecordingProducer
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def erp(app):
+    """Delivers ERP events to the CRM's billing consumer the way the worker does (minus the broker)."""
+    inbox = InboxConsumer(CONSUMER, "unused:1", [], HANDLERS, app.extensions["crm.db"].sessions, processed_events,
+                          producer_factory=RecordingProducer)
+    offsets = iter(range(10**6))
+
+    def send(type_, data, sequence):
+        ev = envelope.new_event(type_, data["id"], data, sequence, actor_id=str(uuid.uuid4()),
+                                actor_name="clerk@erp.test")
+        topic, key, value, headers = envelope.to_kafka(ev)
+        return inbox.handle_message(Record(topic, 0, next(offsets), key, value, headers))
+    return send
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def order_state(party_id, deal_id, status, version, **over):
+    return {"id": over.pop("id"), "number": "SO-2026-00007", "crm_order_id": str(uuid.uuid4()), "deal_id": deal_id,
+            "party_id": party_id, "status": status, "reason": over.pop("reason", None), "currency": "EUR",
+            "lines": [{"product_id": str(uuid.uuid4()), "quantity": "2", "delivered_quantity":
+                       "2" if status == "delivered" else "0", "unit_price": "50"}],
+            "net_total": "100", "tax_total": "20", "gross_total": "120", "last_delivery_at":
+            now() if status == "delivered" else None, "version": version, "updated_at": now(), **over}
+
+
+def invoice_state(party_id, status, version, balance, due, **over):
+    return {"id": over.pop("id"), "number": over.pop("number", "INV-2026-000031"), "kind": "invoice",
+            "party_id": party_id, "status": status, "issue_date": (due - timedelta(days=30)).isoformat(),
+            "due_date": due.isoformat(), "currency": "EUR", "net_total": "100", "tax_total": "20",
+            "gross_total": "120", "amount_paid": str(120 - balance), "balance_due": str(balance), "version": version,
+            "updated_at": now(), **over}
+
+
+def deal_for(rep, party_id):
+    r = rep.post("/api/v1/deals", json={"name": f"Deal {uuid.uuid4().hex[:6]}", "party_id": party_id})
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def test_order_status_shows_on_the_deal_and_the_customers_timeline(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Acme {uuid.uuid4().hex[:6]}"}).json
+    deal = deal_for(rep, acme["id"])
+    order_id = str(uuid.uuid4())
+    assert erp("erp.order.accepted", order_state(acme["id"], deal["id"], "accepted", 1, id=order_id), 1) == "applied"
+    assert erp("erp.order.delivered", order_state(acme["id"], deal["id"], "delivered", 3, id=order_id), 3) == "applied"
+    late = erp("erp.order.partially_delivered", order_state(acme["id"], deal["id"], "partially_delivered", 2,
+                                                             id=order_id), 2)
+    assert late == "applied"  # recorded as processed, but older than what we show: no change, no timeline entry
+    (order,) = rep.get(f"/api/v1/deals/{deal['id']}/orders").json
+    assert order["status"] == "delivered" and order["gross_total"] == "120.00"
+    timeline = rep.get(f"/api/v1/parties/{acme['id']}/timeline").json["items"]
+    titles = [e["title"] for e in timeline if e["kind"] in ("order_status", "delivery")]
+    assert titles == ["Order SO-2026-00007 delivered", "Order SO-2026-00007 accepted"]
+    assert rep.get(f"/api/v1/parties/{acme['id']}/billing").json["last_delivery_at"] is not None
+
+
+def test_open_invoices_balance_and_overdue_follow_up(as_user, erp):
+    rep, other = as_user("sales_rep"), as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Late {uuid.uuid4().hex[:6]}"}).json
+    inv = str(uuid.uuid4())
+    due = date.today() - timedelta(days=5)
+    erp("erp.invoice.issued", invoice_state(acme["id"], "issued", 1, 120, due, id=inv), 1)
+    erp("erp.invoice.partially_paid", invoice_state(acme["id"], "partially_paid", 2, 70, due, id=inv), 2)
+    billing = rep.get(f"/api/v1/parties/{acme['id']}/billing").json
+    assert billing["balance"] == [{"currency": "EUR", "amount": "70.00"}]
+    assert billing["open_invoices"][0]["status"] == "partially_paid" and billing["overdue_count"] == 1
+    overdue = invoice_state(acme["id"], "overdue", 3, 70, due, id=inv)
+    assert erp("erp.invoice.overdue", overdue, 3) == "applied"
+    assert erp("erp.invoice.overdue", overdue, 3) == "applied"  # a second copy (new id) is older-or-equal: no effect
+    tasks = rep.get("/api/v1/tasks", query_string={"mine": "true", "record_id": acme["id"]}).json["items"]
+    assert len([t for t in tasks if "Follow up overdue invoice" in t["title"]]) == 1
+    assert tasks[0]["priority"] == "high"
+    listed = rep.get("/api/v1/billing/overdue-customers").json["items"]
+    mine = [c for c in listed if c["party_id"] == acme["id"]]
+    assert mine and mine[0]["overdue_amount"] == "70.00" and mine[0]["days_overdue"] == 5
+    assert all(c["party_id"] != acme["id"] for c in other.get("/api/v1/billing/overdue-customers").json["items"])
+    assert other.get(f"/api/v1/parties/{acme['id']}/billing").status_code == 404
+    erp("erp.invoice.paid", invoice_state(acme["id"], "paid", 4, 0, due, id=inv), 4)
+    assert rep.get(f"/api/v1/parties/{acme['id']}/billing").json["balance"] == []
+
+
+def test_payments_appear_on_the_timeline(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Pay {uuid.uuid4().hex[:6]}"}).json
+    pay = {"id": str(uuid.uuid4()), "number": "PAY-2026-000004", "direction": "in", "party_id": acme["id"],
+           "amount": "500.00", "currency": "EUR", "payment_date": date.today().isoformat(), "method": "bank_transfer",
+           "allocations": [{"document_id": str(uuid.uuid4()), "document_number": "INV-1", "amount": "500.00"}],
+           "unallocated": "0", "party_balance": "0", "version": 1, "updated_at": now()}
+    assert erp("erp.payment.received", pay, 1) == "applied"
+    timeline = rep.get(f"/api/v1/parties/{acme['id']}/timeline", query_string={"kind": "payment"}).json["items"]
+    assert [e["title"] for e in timeline] == ["Payment PAY-2026-000004 received (500.00 EUR)"]
+    assert rep.get(f"/api/v1/parties/{acme['id']}/billing").json["recent_payments"][0]["amount"] == "500.00"
