@@ -146,6 +146,7 @@ def stack(tmp_path_factory):
                CRM_WORKER_HEALTH_PORT=str(free_port()), ERP_WORKER_HEALTH_PORT=str(free_port()))
     env["CRM_PUBLIC_URL"] = f"http://{env['CRM_BIND']}"
     env["ERP_PUBLIC_URL"] = f"http://{env['ERP_BIND']}"
+    env.update(CRM_SMTP_HOST="127.0.0.1", CRM_SMTP_PORT=str(free_port()))  # the quote tests' SMTP server
     log_dir = Path(os.environ.get("LOCAL_DIR", tmp_path_factory.mktemp("it"))) / "it-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     s = Stack(env, log_dir)

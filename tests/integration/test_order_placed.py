@@ -2,7 +2,6 @@
 crm.order.v1 as crm.order.placed with the agreed lines, valid against its contract."""
 
 import email
-import os
 import uuid
 from email import policy
 
@@ -29,11 +28,10 @@ class Mailbox:
 
 
 @pytest.fixture
-def mailbox():
-    """A real SMTP server where the stack's CRM sends quotes (CRM_SMTP_HOST/PORT, default 127.0.0.1:1025)."""
+def mailbox(stack):
+    """A real SMTP server where the stack's CRM sends quotes (the stack's CRM_SMTP_HOST/PORT, a free port)."""
     box = Mailbox()
-    controller = Controller(box, hostname=os.environ.get("CRM_SMTP_HOST", "127.0.0.1"),
-                            port=int(os.environ.get("CRM_SMTP_PORT", "1025")))
+    controller = Controller(box, hostname=stack.env["CRM_SMTP_HOST"], port=int(stack.env["CRM_SMTP_PORT"]))
     controller.start()
     yield box
     controller.stop()
