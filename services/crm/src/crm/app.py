@@ -22,6 +22,7 @@ from .deals import api as deals_api
 from .leads import api as leads_api
 from .parties.api import blp as parties_blp
 from .quotes import api as quotes_api
+from .statistics.api import blp as statistics_blp
 from .tasks.api import blp as tasks_blp
 from .timeline.api import blp as timeline_blp
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(tasks_blp)
     api.register_blueprint(timeline_blp)
     api.register_blueprint(billing_blp)
+    api.register_blueprint(statistics_blp)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))

@@ -47,7 +47,8 @@ def _uuids(values: list[str]):
     return cast(array(values), ARRAY(UUID(as_uuid=False)))
 
 
-def _visible(actor: Principal):
+def visible_activities(actor: Principal):
+    """Activities the user may see: by the usual record rule, plus those they took part in."""
     return or_(visible("activities", RECORD, Activity.id, Activity.owner_id, actor),
                Activity.participants.contains(_uuids([actor.user_id])))
 
@@ -162,7 +163,7 @@ def log_activity(session: Session, data: dict, actor: Principal) -> dict:
 
 
 def _find(session: Session, activity_id, actor: Principal, for_update: bool = False) -> Activity:
-    stmt = select(Activity).where(Activity.id == str(activity_id), _visible(actor))
+    stmt = select(Activity).where(Activity.id == str(activity_id), visible_activities(actor))
     if for_update:
         stmt = stmt.with_for_update(of=Activity)
     found = session.execute(stmt).scalar_one_or_none()
@@ -268,7 +269,7 @@ def unshare_activity(session: Session, activity_id, share_id, actor: Principal) 
 
 def list_activities(session: Session, args: dict, actor: Principal) -> dict:
     """Activities the caller may see, filtered, sorted (default newest first) and paginated."""
-    stmt = _select().where(_visible(actor))
+    stmt = _select().where(visible_activities(actor))
     for f in ("party_id", "deal_id", "lead_id", "owner_id"):
         if args.get(f):
             stmt = stmt.where(getattr(Activity, f) == str(args[f]))

@@ -68,6 +68,11 @@ def _editable(actor: Principal):
     return _visible(actor, editable)
 
 
+def visible_quotes(actor: Principal):
+    """Quotes the user may see: those of a customer or a deal they see (statistics count only these too)."""
+    return _visible(actor)
+
+
 def quote_state(q: Quote) -> dict:
     """What the audit trail records of a quote."""
     return {
