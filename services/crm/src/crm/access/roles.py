@@ -36,7 +36,7 @@ CATALOG = RoleCatalog("crm", PERMISSIONS, {
         "leads:assign", "leads:export", "deals:assign", "deals:export", "pipelines:manage", "tasks:assign",
         "activities:assign", "activity_types:manage", "statistics:read", "users:read", "audit:read")),
     "sales_rep": ("Works own customers, leads and deals and those shared with them or their teams.", (
-        "parties:read", "parties:create", "parties:update", "parties:share", *_SALES_WORK)),
+        "parties:read", "parties:create", "parties:update", "parties:share", "statistics:read", *_SALES_WORK)),
     "support_agent": ("Helps any customer: reads every party, logs activities and tasks.", (
         "parties:read", "parties:read_all", "parties:update", "activities:read", "activities:create",
         "activities:update", "tasks:read", "tasks:create", "tasks:update", "deals:read", "quotes:read",
