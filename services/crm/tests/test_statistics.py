@@ -169,8 +169,11 @@ def test_a_rep_counts_only_the_deals_they_may_see(as_user):
     everything = statistics(admin, "deals", pipeline_id=pipe["id"], measures="sum_amount")
     assert everything["totals"]["by_currency"][0]["sum_amount"] == "9151.00"
 
-    plain_rep = other.get("/api/v1/statistics/deals")
-    assert plain_rep.status_code == 403 and plain_rep.json["missing_permission"] == "statistics:read"
+    # every rep reads statistics, of their own records only
+    assert statistics(other, "deals", pipeline_id=pipe["id"], measures="sum_amount")["rows"] == [
+        {"currency": "EUR", "count": 2, "sum_amount": "9001.00"}]
+    support = as_user("support_agent").get("/api/v1/statistics/deals")
+    assert support.status_code == 403 and support.json["missing_permission"] == "statistics:read"
     marketing = as_user("marketing")  # may read statistics, but not deals
     refused = marketing.get("/api/v1/statistics/deals")
     assert refused.status_code == 403 and refused.json["missing_permission"] == "deals:read"
