@@ -15,6 +15,7 @@ from .access.roles import CATALOG
 from .catalog.api import blp as catalog_blp
 from .config import Settings
 from .db import audit_log, auth
+from .ledger.api import register as register_ledger_api
 from .parties.api import blp as parties_blp
 from .purchasing.api import blp as purchasing_blp
 from .stock.api import register as register_stock_api
@@ -43,5 +44,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(catalog_blp)
     api.register_blueprint(purchasing_blp)
     register_stock_api(api)
+    register_ledger_api(api)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

@@ -1,5 +1,5 @@
 """Operator commands: erp migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
-rebuild-replica parties | makemigration."""
+rebuild-replica parties | verify-ledger | makemigration."""
 
 import sys
 from pathlib import Path
@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     parser, sub = cli.parser("erp", "127.0.0.1:8020")
     rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topic")
     rb.add_argument("replica", choices=["parties"])
+    sub.add_parser("verify-ledger", help="recompute the hash chain over posted journal entries (exit 1 if broken)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -23,6 +24,11 @@ def main(argv: list[str] | None = None) -> None:
         from .worker import main as worker_main
         worker_main(settings)
 
+    if args.cmd == "verify-ledger":
+        from .ledger.hashchain import verify_database
+        if not verify_database(settings.database_url):
+            raise SystemExit(1)
+        return
     if args.cmd == "rebuild-replica":
         from .replay import rebuild_party_replica
         print(f"replica rebuilt from {rebuild_party_replica(settings)} events")

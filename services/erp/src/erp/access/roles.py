@@ -10,6 +10,7 @@ PERMISSIONS = (
     "sales:read", "sales:create", "sales:deliver", "sales:cancel",
     "invoices:read", "invoices:issue", "invoices:credit",
     "payments:read", "payments:record", "payments:allocate",
+    "ledger:read", "ledger:post", "ledger:close", "ledger:report", "accounts:manage",
     "users:read", "users:create", "users:update",
     "roles:read", "roles:create", "roles:update", "roles:delete",
     "audit:read",
@@ -20,7 +21,8 @@ CATALOG = RoleCatalog("erp", PERMISSIONS, {
     "accountant": ("Keeps the books: terms, stock valuation, supplier bills, the audit trail.", (
         "partners:read", "partners:update", "catalog:read", "stock:read", "stock:report",
         "purchasing:read", "purchasing:bill", "audit:read",
-        "invoices:*", "payments:*", "sales:read")),
+        "invoices:*", "payments:*", "sales:read",
+        "ledger:read", "ledger:post", "ledger:close", "ledger:report", "accounts:manage")),
     "warehouse_clerk": ("Receives, moves, counts and ships goods.", (
         "partners:read", "catalog:read", "stock:read", "stock:move", "stock:adjust", "stock:count",
         "stock:report", "purchasing:read", "purchasing:receive",
@@ -29,5 +31,5 @@ CATALOG = RoleCatalog("erp", PERMISSIONS, {
         "partners:read", "partners:update", "catalog:read", "catalog:create", "catalog:update", "catalog:import",
         "stock:read", "purchasing:read", "purchasing:create", "purchasing:update",
         "payments:read")),
-    "auditor": ("Reads everything, changes nothing.", ("*:read", "stock:report")),
+    "auditor": ("Reads everything, changes nothing.", ("*:read", "stock:report", "ledger:report")),
 })

@@ -33,11 +33,14 @@ def tolerance_from_env() -> Tolerance:
 
 
 def post_to_payables(session: Session, bill: SupplierBill) -> None:
-    """Hook: book an approved bill in accounts payable (credit the supplier, debit stock-in-transit/expense and
-    input tax). The general ledger does not exist yet: this records nothing. The ledger work fills this
-    function in; it runs inside the approval's transaction, so the journal entry and the approval commit together.
-    """
-    return None
+    """Book an approved bill in accounts payable (journal PUR): debit goods received not invoiced (stocked goods,
+    at their receipt value; the price difference to price variance) or purchases (other lines), debit deductible
+    VAT, credit the supplier's payable for the total, due on the bill's due date. Runs inside the approval's
+    transaction, so the journal entry and the approval commit together. A bill dated in a closed period is booked
+    on the first open day."""
+    from ..ledger.documents import post_supplier_bill
+
+    post_supplier_bill(session, bill, bill.decided_by)
 
 
 def _dec(d: Decimal | None) -> str | None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
 from ..db import audit_log, outbox
+from ..ledger.documents import post_stock_move as post_valuation
 from . import events, layers, valuation
 from .models import Location, Reservation, StockLevel, StockMove, StockProduct, StockQuant, ValuationLayer, Warehouse
 
@@ -265,6 +266,7 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
     _saved(session, move, actor)
     if layer is not None:
         session.add(ValuationLayer(product_id=product.id, move_id=move.id, done_at=move.done_at, **layer))
+        post_valuation(session, move, actor)  # the ledger's stock/GRNI or COGS/stock entry (journal STK)
     if changed_warehouses:
         announce(session, product, stock, actor)
     return move
