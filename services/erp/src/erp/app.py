@@ -18,6 +18,7 @@ from .db import audit_log, auth
 from .ledger.api import register as register_ledger_api
 from .parties.api import blp as parties_blp
 from .purchasing.api import blp as purchasing_blp
+from .sales.blueprints import register as register_quote_to_cash_api
 from .stock.api import register as register_stock_api
 
 
@@ -45,5 +46,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(purchasing_blp)
     register_stock_api(api)
     register_ledger_api(api)
+    register_quote_to_cash_api(api)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

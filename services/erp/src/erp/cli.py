@@ -1,5 +1,5 @@
 """Operator commands: erp migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
-rebuild-replica parties | verify-ledger | makemigration."""
+rebuild-replica parties | mark-overdue | verify-ledger | makemigration."""
 
 import sys
 from pathlib import Path
@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topic")
     rb.add_argument("replica", choices=["parties"])
     sub.add_parser("verify-ledger", help="recompute the hash chain over posted journal entries (exit 1 if broken)")
+    sub.add_parser("mark-overdue", help="mark invoices past due as overdue (erp.invoice.overdue, once each)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -24,6 +25,17 @@ def main(argv: list[str] | None = None) -> None:
         from .worker import main as worker_main
         worker_main(settings)
 
+    if args.cmd == "mark-overdue":
+        from servicekit.db import make_engine, make_session_factory
+
+        from .invoicing.overdue import run_once
+        engine = make_engine(settings.database_url)
+        try:
+            marked = run_once(make_session_factory(engine))
+        finally:
+            engine.dispose()
+        print(f"marked {len(marked)} invoice(s) overdue" + (f": {', '.join(marked)}" if marked else ""))
+        return
     if args.cmd == "verify-ledger":
         from .ledger.hashchain import verify_database
         if not verify_database(settings.database_url):

@@ -15,6 +15,7 @@ class Settings:
     session_ttl_hours: int
     outbox_retention_hours: int
     trusted_proxies: int
+    overdue_interval_minutes: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -27,4 +28,5 @@ class Settings:
             session_ttl_hours=env_int("ERP_SESSION_TTL_HOURS", 12),
             outbox_retention_hours=env_int("ERP_OUTBOX_RETENTION_HOURS", 168),
             trusted_proxies=env_int("ERP_TRUSTED_PROXIES", 0),
+            overdue_interval_minutes=env_int("ERP_OVERDUE_INTERVAL_MINUTES", 60),
         )

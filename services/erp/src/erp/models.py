@@ -4,5 +4,6 @@ from .catalog.models import Category, PriceList, PriceListItem, Product  # noqa:
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
 from .ledger import models as ledger_models  # noqa: F401
 from .parties.models import PartyAccount, PartyReplica, PartyReplicaChange  # noqa: F401
+from .payments import models as quote_to_cash_models  # noqa: F401 - sales orders, invoices, payments
 from .purchasing import models as purchasing_models  # noqa: F401
 from .stock import models as stock_models  # noqa: F401

@@ -1,4 +1,5 @@
-"""The ERP worker: keeps the party replica from crm.party.v1 and publishes the ERP outbox."""
+"""The ERP worker: keeps the party replica from crm.party.v1, accepts or rejects CRM orders from crm.order.v1, marks
+overdue invoices every ERP_OVERDUE_INTERVAL_MINUTES, and publishes the ERP outbox."""
 
 import logging
 from datetime import timedelta
@@ -11,13 +12,21 @@ from shared_events.topics import ensure_topics
 
 from .config import Settings
 from .db import outbox, processed_events
+from .invoicing.overdue import OverdueLoop
 from .parties.handlers import HANDLERS as PARTY_HANDLERS
+from .sales.handlers import HANDLERS as ORDER_HANDLERS
 
 PARTY_CONSUMER = "erp.parties"
+ORDER_CONSUMER = "erp.orders"
 
 
 def party_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
     return InboxConsumer(PARTY_CONSUMER, settings.kafka_bootstrap, ["crm.party.v1"], PARTY_HANDLERS,
+                         sessions, processed_events, **kwargs)
+
+
+def order_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    return InboxConsumer(ORDER_CONSUMER, settings.kafka_bootstrap, ["crm.order.v1"], ORDER_HANDLERS,
                          sessions, processed_events, **kwargs)
 
 
@@ -33,6 +42,7 @@ def main(settings: Settings | None = None) -> None:
     BacklogCollector.register(engine, outbox, "erp")
     loops = [OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="erp",
                         retention=timedelta(hours=settings.outbox_retention_hours)),
-             party_consumer(settings, sessions)]
+             party_consumer(settings, sessions), order_consumer(settings, sessions),
+             OverdueLoop(sessions, settings.overdue_interval_minutes)]
     run_worker("erp", loops, {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
                settings.worker_health_host, settings.worker_health_port)

@@ -1,0 +1,1 @@
+"""Customer invoices and credit notes: gapless numbers per series and year, legal snapshots, PDF, overdue job."""
