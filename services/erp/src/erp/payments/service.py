@@ -341,8 +341,10 @@ def _bounce(session: Session, payment: Payment, reason: str, actor) -> None:
         a.reversed_at = _now()
         if a.invoice_id:
             invoicing.record_payment(session, invoices[a.invoice_id], -a.amount, actor)
-        postings.reverse(session, a.journal_entry_id, today, f"cheque {payment.cheque_number} bounced", actor)
-    postings.reverse(session, payment.journal_entry_id, today, f"cheque {payment.cheque_number} bounced: {reason}",
-                     actor)
+        postings.reverse(session, a.journal_entry_id, max(today, a.allocated_on),
+                         f"cheque {payment.cheque_number} bounced", actor)
+    # a reversal is never dated before the entry it reverses (a cheque may be dated ahead)
+    postings.reverse(session, payment.journal_entry_id, max(today, payment.payment_date),
+                     f"cheque {payment.cheque_number} bounced: {reason}", actor)
     payment.status, payment.allocated = "bounced", ZERO
     payment.bounced_at, payment.bounce_reason = _now(), reason
