@@ -19,7 +19,10 @@ from .catalog import api as catalog_api
 from .config import Settings
 from .db import audit_log, auth
 from .deals import api as deals_api
+from .exports.api import blp as exports_blp
+from .imports.api import blp as imports_blp
 from .leads import api as leads_api
+from .merge.api import blp as merge_blp
 from .parties.api import blp as parties_blp
 from .quotes import api as quotes_api
 from .statistics.api import blp as statistics_blp
@@ -46,6 +49,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,
                                                      timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
+    api.register_blueprint(merge_blp)
+    api.register_blueprint(imports_blp)
+    api.register_blueprint(exports_blp)
     api.register_blueprint(teams_blp)
     leads_api.register(api)
     deals_api.register(api)

@@ -6,6 +6,7 @@ from .billing.models import InvoiceReplica, OrderReplica, PaymentReplica  # noqa
 from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, StockReplica  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
 from .deals.models import Deal, DealStageChange, Pipeline, Stage  # noqa: F401
+from .imports.models import ImportBatch, ImportChange  # noqa: F401
 from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
 from .parties.models import Party  # noqa: F401
 from .quotes.models import Quote, QuoteLine  # noqa: F401

@@ -59,6 +59,7 @@ class Lead(Base):
         CheckConstraint("score is null or score between 0 and 100", name="score"),
         Index("ix_leads_display_name_lower", text("lower(display_name)")),
         Index("ix_leads_person_company", "name_key", "company_key"),
+        Index("ix_leads_import_batch_id", "import_batch_id", postgresql_where=text("import_batch_id is not null")),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_new_id)
@@ -97,6 +98,8 @@ class Lead(Base):
     # deals point back at their source lead, hence use_alter to break the cycle
     converted_deal_id: Mapped[str | None] = mapped_column(
         UUID(as_uuid=False), ForeignKey("deals.id", use_alter=True, name="fk_leads_converted_deal_id_deals"))
+    # the import that created this lead (imports can be reverted)
+    import_batch_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("imports.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -25,6 +25,7 @@ def party_state(p: Party) -> dict:
         "shipping_address": p.shipping_address,
         "owner_id": p.owner_id,
         "status": p.status,
+        "merged_into_id": p.merged_into_id,
         "version": p.version,
         "created_at": p.created_at.isoformat(),
         "updated_at": p.updated_at.isoformat(),

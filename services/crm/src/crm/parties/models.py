@@ -17,9 +17,12 @@ class Party(Base):
     __tablename__ = "parties"
     __table_args__ = (
         CheckConstraint("kind in ('company', 'person')", name="kind"),
-        CheckConstraint("status in ('active', 'archived')", name="status"),
+        CheckConstraint("status in ('active', 'archived', 'merged')", name="status"),
+        CheckConstraint("(status = 'merged') = (merged_into_id is not null)", name="merged"),
         Index("ix_parties_display_name_lower", text("lower(display_name)")),
         Index("ix_parties_roles", "roles", postgresql_using="gin"),
+        Index("ix_parties_merged_into_id", "merged_into_id", postgresql_where=text("merged_into_id is not null")),
+        Index("ix_parties_import_batch_id", "import_batch_id", postgresql_where=text("import_batch_id is not null")),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=lambda: str(uuid.uuid4()))
@@ -43,3 +46,7 @@ class Party(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a duplicate absorbed by another party (status 'merged'): clients and subscribers follow this id
+    merged_into_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"))
+    # the import that created this party (imports can be reverted)
+    import_batch_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("imports.id"))

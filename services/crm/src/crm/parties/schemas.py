@@ -79,13 +79,17 @@ class PartySchema(_PartyFields):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     archived_at = fields.DateTime(allow_none=True)
+    merged_into_id = fields.UUID(allow_none=True, metadata={
+        "description": "Set when status is merged: this party was a duplicate of that one; follow it."})
+    import_batch_id = fields.UUID(allow_none=True, metadata={"description": "The import that created it."})
 
 
 class PartyListArgs(PageArgs):
     q = fields.String(metadata={"description": "Search in name, email and tax id (case-insensitive)."})
     kind = fields.String(validate=validate.OneOf(KINDS))
     role = fields.String(validate=validate.OneOf(ROLES))
-    status = fields.String(load_default="active", validate=validate.OneOf(["active", "archived", "all"]))
+    status = fields.String(load_default="active", validate=validate.OneOf(["active", "archived", "merged", "all"]),
+                           metadata={"description": "active (default), archived, merged (absorbed duplicates) or all."})
     company_id = fields.UUID()
     owner_id = fields.String()
     tax_id = fields.String()

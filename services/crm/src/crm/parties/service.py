@@ -112,6 +112,9 @@ def _for_change(session: Session, party_id: str, actor: Principal) -> Party:
                             .with_for_update(of=Party)).scalar_one_or_none()
     if party is None:
         raise NotFound("party", party_id)
+    if party.status == "merged":
+        raise Problem(409, "Party is merged", f"This party was merged into {party.merged_into_id}: change that one.",
+                      "party-merged", merged_into_id=party.merged_into_id)
     may_edit = session.execute(select(Party.id).where(
         Party.id == party.id, editable("parties", "party", Party.id, Party.owner_id, actor))).first()
     if not may_edit:

@@ -1,14 +1,17 @@
-"""Applies crm.party.* events to the replica: newer sequences only, each change noted once."""
+"""Applies crm.party.* events to the replica: newer sequences only, each change noted once. A merge
+(crm.party.merged) also hands the absorbed party's ERP terms to the survivor when the survivor has none."""
 
 from datetime import datetime
 
 from cloudevents.core.v1.event import CloudEvent
+from servicekit import audit
 from shared_events.envelope import sequence_of
 from shared_events.replica import upsert_if_newer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .models import MASTER_FIELDS, PartyReplica, PartyReplicaChange
+from ..db import audit_log
+from .models import MASTER_FIELDS, PartyAccount, PartyReplica, PartyReplicaChange
 
 REPLICATED = [f for f in MASTER_FIELDS if f != "id"]
 
@@ -34,6 +37,25 @@ def apply_party_state(session: Session, event: CloudEvent) -> bool:
     return applied
 
 
+def apply_party_merged(session: Session, event: CloudEvent) -> bool:
+    """The absorbed party's replica becomes status 'merged' (pointing at the survivor); its payment terms, credit
+    limit and group move to the survivor unless the survivor has terms of its own (those win)."""
+    applied = apply_party_state(session, event)
+    survivor_id = event.get_data().get("merged_into_id")
+    if applied and survivor_id:
+        absorbed_id = event.get_data()["id"]
+        survivor_has_terms = session.execute(
+            select(PartyAccount.party_id).where(PartyAccount.party_id == survivor_id)).first()
+        if not survivor_has_terms:
+            moved = session.execute(update(PartyAccount).where(PartyAccount.party_id == absorbed_id)
+                                    .values(party_id=survivor_id, version=PartyAccount.version + 1,
+                                            updated_at=datetime.now().astimezone())).rowcount
+            if moved:
+                audit.record(session, audit_log, _actor(event), "move_terms", "party", survivor_id,
+                             changes={"from_party_id": {"before": None, "after": absorbed_id}})
+    return applied
+
+
 def _actor(event: CloudEvent) -> str | None:
     """Who caused the change in the CRM, as the CRM's audit names them."""
     actor_id, name = event.get_extension("actor"), event.get_extension("actorname")
@@ -46,4 +68,5 @@ HANDLERS = {
     "crm.party.created": apply_party_state,
     "crm.party.updated": apply_party_state,
     "crm.party.archived": apply_party_state,
+    "crm.party.merged": apply_party_merged,
 }

@@ -12,7 +12,7 @@ from ..db import Base
 # Fields whose owner is the CRM; the ERP refuses to change them.
 MASTER_FIELDS = ("kind", "display_name", "legal_name", "first_name", "last_name", "company_id", "job_title",
                  "roles", "tax_id", "emails", "phones", "website", "billing_address", "shipping_address",
-                 "owner_id", "status")
+                 "owner_id", "status", "merged_into_id")
 
 
 class PartyReplica(Base):
@@ -42,6 +42,8 @@ class PartyReplica(Base):
     shipping_address: Mapped[dict | None] = mapped_column(JSONB)
     owner_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(10))
+    # set when the CRM merged this party into another (status 'merged'): documents follow this id
+    merged_into_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     crm_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     replicated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -32,6 +32,8 @@ class PartyViewSchema(Schema):
     billing_address = fields.Dict(allow_none=True)
     shipping_address = fields.Dict(allow_none=True)
     status = fields.String()
+    merged_into_id = fields.UUID(allow_none=True, metadata={
+        "description": "Set when status is merged: the CRM merged this duplicate into that party; follow it."})
     crm_version = fields.Integer(attribute="sequence", metadata={"description": "The CRM version this copy reflects."})
     crm_updated_at = fields.DateTime()
     replicated_at = fields.DateTime()
@@ -73,7 +75,7 @@ class AccountUpdateSchema(Schema):
 
 class PartyListArgs(PageArgs):
     q = fields.String(metadata={"description": "Search in name, email and tax id."})
-    status = fields.String(load_default="active", validate=validate.OneOf(["active", "archived", "all"]))
+    status = fields.String(load_default="active", validate=validate.OneOf(["active", "archived", "merged", "all"]))
     kind = fields.String(validate=validate.OneOf(["company", "person"]))
     country = fields.String()
 

@@ -68,6 +68,9 @@ def update_terms(session: Session, party_id: str, expected_version: int, changes
     if replica.status == "archived":
         raise Problem(409, "Party is archived", "The CRM archived this party; restore it there before changing "
                       "its terms here.", "party-archived")
+    if replica.status == "merged":
+        raise Problem(409, "Party is merged", f"The CRM merged this party into {replica.merged_into_id}: change "
+                      "that party's terms.", "party-merged", merged_into_id=replica.merged_into_id)
     account = session.execute(
         select(PartyAccount).where(PartyAccount.party_id == str(party_id)).with_for_update()).scalar_one_or_none()
     check_version(account.version if account else 0, expected_version)

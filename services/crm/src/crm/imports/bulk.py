@@ -1,0 +1,63 @@
+"""Batched writes for imports: multi-row INSERTs of records, their outbox events and their audit rows, and
+executemany UPDATEs, instead of one ORM flush per row."""
+
+import uuid
+from collections.abc import Iterable
+
+from cloudevents.core.v1.event import CloudEvent
+from servicekit import audit
+from shared_events import envelope
+from shared_events.outbox import NOTIFY_CHANNEL
+from sqlalchemy import Table, cast, column, insert, text, update, values
+from sqlalchemy.orm import Session
+
+from ..db import audit_log, outbox
+
+CHUNK = 500  # rows per INSERT statement
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    """INSERT ... VALUES (...), (...), ...: SQLAlchemy's "insertmany" sends up to CHUNK rows per statement
+    (every row names the same columns)."""
+    if rows:
+        session.execute(insert(table).execution_options(insertmanyvalues_page_size=CHUNK), rows)
+
+
+def update_rows(session: Session, table: Table, rows: list[dict], columns: list[str]) -> None:
+    """UPDATE table SET columns FROM (VALUES (...), (...), ...) WHERE id matches: one statement per CHUNK rows."""
+    names = ["id", *columns]
+    for part in chunks(rows):
+        v = values(*(column(c, table.c[c].type) for c in names), name="v").data(
+            [tuple(r[c] for c in names) for r in part])
+        session.execute(update(table).where(table.c.id == cast(v.c.id, table.c.id.type))
+                        .values({c: cast(v.c[c], table.c[c].type) for c in columns}))
+
+
+def add_events(session: Session, events: list[CloudEvent], aggregatetype: str) -> None:
+    """Outbox rows for events (validated when built), written in batches; one NOTIFY wakes the relay on commit."""
+    if not events:
+        return
+    rows = []
+    for event in events:
+        topic, *_ = envelope.to_kafka(event)
+        rows.append({"event_id": event.get_id(), "aggregatetype": aggregatetype, "aggregateid": event.get_subject(),
+                     "type": event.get_type(), "topic": topic, "payload": envelope.to_record(event)})
+    insert_rows(session, outbox, rows)
+    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def audit_row(actor, action: str, entity_type: str, entity_id: str, before: dict | None, after: dict | None) -> dict:
+    """The row servicekit.audit.record would write, for insert_rows."""
+    return {"id": str(uuid.uuid4()), "actor_id": getattr(actor, "user_id", None),
+            "actor": getattr(actor, "label", None) or "system", "token_id": getattr(actor, "token_id", None),
+            "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
+            "changes": audit.diff(before, after)}
+
+
+def add_audit(session: Session, rows: list[dict]) -> None:
+    insert_rows(session, audit_log, rows)

@@ -1,0 +1,204 @@
+"""Reading an uploaded file into rows: CSV (any common delimiter and encoding), XLSX (first sheet) and vCard.
+
+Tables give rows of {column header: text}; vCards give rows already named by import field (see fields.py), since
+RFC 6350 says what each property means. Row numbers are what a user sees: the header is row 1 of a table, the
+first card is card 1.
+"""
+
+import csv
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import vobject
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from servicekit.problems import field_error
+
+FORMATS = {"csv": "csv", "txt": "csv", "tsv": "csv", "xlsx": "xlsx", "vcf": "vcf", "vcard": "vcf"}
+
+
+@dataclass
+class Table:
+    format: str
+    columns: list[str]
+    rows: list[tuple[int, dict]]  # (row number, {column or field: value})
+    warnings: list[dict] = field(default_factory=list)
+
+
+def detect_format(file_name: str, data: bytes) -> str:
+    ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if ext in FORMATS:
+        return FORMATS[ext]
+    if data[:2] == b"PK":
+        return "xlsx"
+    if data.lstrip()[:11].upper() == b"BEGIN:VCARD":
+        return "vcf"
+    return "csv"
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _headers(raw: list) -> list[str]:
+    """Trimmed header names; a repeated one gets " #2", " #3"... so every column can be mapped."""
+    out, seen = [], {}
+    for i, h in enumerate(raw):
+        name = str(h).strip() if h is not None and str(h).strip() else f"column {i + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return out
+
+
+def _unescaped(value: str) -> str:
+    """Exports put an apostrophe before text a spreadsheet would run as a formula; it is not part of the value."""
+    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
+
+
+def _rows(records, max_rows: int) -> tuple[list[str], list[tuple[int, dict]]]:
+    columns: list[str] | None = None
+    rows = []
+    for number, record in enumerate(records, start=1):
+        cells = ["" if v is None else v for v in record]
+        if not any(str(c).strip() for c in cells):
+            continue
+        if columns is None:
+            columns = _headers(cells)
+            continue
+        if len(rows) >= max_rows:
+            raise field_error("file", f"more than {max_rows} rows: split the file (one import per part)", status=413,
+                              title="File too large", type_="import-too-large")
+        rows.append((number, {c: _unescaped(str(v).strip()) for c, v in zip(columns, cells, strict=False)
+                              if str(v).strip()}))
+    if columns is None:
+        raise field_error("file", "the file is empty: the first row must name the columns")
+    return columns, rows
+
+
+def read_csv(data: bytes, max_rows: int) -> Table:
+    text = _decode(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    columns, rows = _rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), max_rows)
+    return Table("csv", columns, rows)
+
+
+def _cell(value):
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # phone numbers and postal codes typed as numbers
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def read_xlsx(data: bytes, max_rows: int) -> Table:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on styles it does not know say nothing about data
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise field_error("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        columns, rows = _rows(([_cell(v) for v in r] for r in sheet.iter_rows(values_only=True)), max_rows)
+    finally:
+        workbook.close()
+    return Table("xlsx", columns, rows)
+
+
+# -- vCard (RFC 6350; versions 3.0 and 4.0 read the same here) -------------------------------------------------
+
+_IGNORED_TYPES = {"internet", "pref", "voice", "x400"}
+
+
+def _label(prop) -> str | None:
+    types = [t.lower() for t in prop.params.get("TYPE", []) for t in t.split(",")]
+    useful = [t for t in types if t not in _IGNORED_TYPES]
+    return useful[0][:50] if useful else None
+
+
+def _text(value) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value or "").strip()
+
+
+def _card_fields(card, number: int, notes: list[dict]) -> dict:
+    c = card.contents
+    out: dict = {}
+    kind = _text(c["kind"][0].value).lower() if "kind" in c else "individual"
+    out["kind"] = "company" if kind == "org" else "person"
+    if "n" in c:
+        name = c["n"][0].value
+        given = " ".join(x for x in (_text(name.given), _text(name.additional)) if x)
+        if given:
+            out["first_name"] = given
+        if _text(name.family):
+            out["last_name"] = _text(name.family)
+    if "fn" in c and _text(c["fn"][0].value):
+        out["full_name"] = _text(c["fn"][0].value)
+    if "org" in c and _text(c["org"][0].value):
+        out["company_name"] = _text(c["org"][0].value)
+    if out["kind"] == "company":
+        out["legal_name"] = out.pop("company_name", None) or out.get("full_name")
+    if "title" in c and _text(c["title"][0].value):
+        out["job_title"] = _text(c["title"][0].value)
+    for prop, name in (("email", "email"), ("tel", "phone")):
+        values = [{"value": _text(p.value), "label": _label(p)} for p in c.get(prop, []) if _text(p.value)]
+        if values:
+            out[name] = values
+    if "url" in c and _text(c["url"][0].value):
+        out["website"] = _text(c["url"][0].value)
+    addresses = c.get("adr", [])
+    if addresses:
+        adr = next((a for a in addresses if _label(a) == "work"), addresses[0]).value
+        street = [s.strip() for s in _text(adr.street).splitlines() if s.strip()]
+        parts = {"billing_line1": street[0] if street else "", "billing_line2": " ".join(street[1:]),
+                 "billing_city": _text(adr.city), "billing_region": _text(adr.region),
+                 "billing_postal_code": _text(adr.code)}
+        country = _text(adr.country)
+        if len(country) == 2 and country.isalpha():
+            parts["billing_country"] = country.upper()
+        elif country:
+            notes.append({"row": number, "field": "billing_country", "column": None,
+                          "message": f"country {country!r} is not an ISO code (e.g. FR): left out"})
+        out.update({k: v for k, v in parts.items() if v})
+    return out
+
+
+def read_vcards(data: bytes, max_rows: int) -> Table:
+    text = _decode(data)
+    rows, notes = [], []
+    try:
+        for number, card in enumerate(vobject.readComponents(text), start=1):
+            if card.name.upper() != "VCARD":
+                continue
+            if len(rows) >= max_rows:
+                raise field_error("file", f"more than {max_rows} cards: split the file", status=413,
+                                  title="File too large", type_="import-too-large")
+            rows.append((number, _card_fields(card, number, notes)))
+    except vobject.base.ParseError as exc:
+        raise field_error("file", f"not a readable vCard file: {exc}") from None
+    if not rows:
+        raise field_error("file", "no vCard (BEGIN:VCARD ... END:VCARD) in the file")
+    return Table("vcf", [], rows, notes)
+
+
+def read_file(file_name: str, data: bytes, max_rows: int) -> Table:
+    fmt = detect_format(file_name, data)
+    if fmt == "xlsx":
+        return read_xlsx(data, max_rows)
+    if fmt == "vcf":
+        return read_vcards(data, max_rows)
+    return read_csv(data, max_rows)

@@ -1,0 +1,1 @@
+"""Likely duplicate parties, and merging them into one survivor."""

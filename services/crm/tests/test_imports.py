@@ -1,0 +1,307 @@
+"""A sales manager imports customers and leads from CSV, XLSX and vCard files: previews first, imports as one batch,
+and can take the batch back."""
+
+import csv
+import io
+import json
+import uuid
+
+import pytest
+from crm.parties.models import Party
+from openpyxl import Workbook
+from shared_events import contracts
+from sqlalchemy import event, func, select
+
+pytestmark = pytest.mark.db
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def csv_bytes(rows: list[list], delimiter=",") -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows(rows)
+    return out.getvalue().encode()
+
+
+def upload(client, content: bytes, name="contacts.csv", status=None, **form):
+    data = {"file": (io.BytesIO(content), name), **{k: json.dumps(v) if k == "mapping" else str(v).lower()
+                                                      if isinstance(v, bool) else v for k, v in form.items()}}
+    r = client.post("/api/v1/imports", data=data, content_type="multipart/form-data")
+    expected = status or (200 if form.get("dry_run") else 201)
+    assert r.status_code == expected, r.json
+    return r.json
+
+
+def parties_named(client, text, **query):
+    r = client.get("/api/v1/parties", query_string={"q": text, "page_size": 200, "status": "all", **query})
+    assert r.status_code == 200, r.json
+    return r.json["items"]
+
+
+def test_a_csv_with_a_column_mapping_is_previewed_then_imported_as_one_batch(as_user, outbox_events):
+    manager = as_user("sales_manager")
+    t = tag()
+    content = csv_bytes([
+        ["Type", "Organisation", "Given", "Family", "E-mail", "Mobile", "Land", "Tags", "Ignored"],
+        ["company", f"Globex {t} SA", "", "", f"hello@globex-{t}.test", "+41 22 555 01 01", "ch", "customer", "x"],
+        ["person", f"Globex {t} SA", "Hank", f"Scorpio{t}", f"hank@globex-{t}.test; h.s@globex-{t}.test", "", "", "",
+         ""],
+        ["person", f"Initrode {t}", "Peter", f"Gibbons{t}", "not-an-email", "", "", "", ""],
+        ["", "", "", "", "", "", "", "", ""],
+        ["company", f"Bad Country {t}", "", "", "", "", "France", "", ""],
+        ["company", f"Bad Role {t}", "", "", "", "", "", "emperor", ""],
+    ], delimiter=";")
+    mapping = {"Type": "kind", "Organisation": "company_name", "Given": "first_name", "Family": "last_name",
+               "E-mail": "email", "Mobile": "phone", "Land": "billing_country", "Tags": "roles", "Ignored": None}
+
+    preview = upload(manager, content, dry_run=True, target="parties", mapping=mapping)
+    assert preview["id"] is None and preview["status"] == "preview" and preview["file_format"] == "csv"
+    assert preview["rows"] == 5  # the empty line is no row
+    assert (preview["to_create"], preview["to_update"], preview["skipped"], preview["error_rows"]) == (2, 0, 0, 3)
+    errors = {(e["row"], e["field"], e["column"]) for e in preview["errors"]}
+    assert errors == {(4, "email", "E-mail"), (6, "billing_country", "Land"), (7, "roles", "Tags")}
+    first = preview["preview"][0]
+    assert first["row"] == 2 and first["action"] == "create"
+    assert first["record"]["legal_name"] == f"Globex {t} SA" and first["record"]["billing_address"] == {"country": "CH"}
+    assert first["record"]["phones"] == [{"value": "+41 22 555 01 01", "primary": True}]
+    hank = preview["preview"][1]["record"]
+    assert hank["company_id"] == first["record"]["id"]  # linked to the company row of the same file
+    assert [e["value"] for e in hank["emails"]] == [f"hank@globex-{t}.test", f"h.s@globex-{t}.test"]
+    assert parties_named(manager, t) == []  # a dry run writes nothing
+
+    report = upload(manager, content, target="parties", mapping=mapping)
+    assert report["status"] == "done" and report["to_create"] == 2 and report["error_rows"] == 3
+    batch = manager.get(f"/api/v1/imports/{report['id']}").json
+    assert batch["status"] == "done" and batch["processed_rows"] == batch["total_rows"] == 5
+    assert (batch["created_count"], batch["error_count"]) == (2, 3) and len(batch["errors"]) == 3
+    assert batch["file_name"] == "contacts.csv" and batch["created_by"] == manager.user["id"]
+    stored = {p["display_name"]: p for p in parties_named(manager, t)}
+    company, person = stored[f"Globex {t} SA"], stored[f"Hank Scorpio{t}"]
+    assert person["company_id"] == company["id"] and company["roles"] == ["customer"]
+    assert company["import_batch_id"] == report["id"] and person["owner_id"] == manager.user["id"]
+    (etype, payload), = outbox_events(company["id"])
+    assert etype == "crm.party.created"
+    contracts.validate(etype, payload["data"])
+    assert manager.get("/api/v1/imports").json["items"][0]["id"] == report["id"]
+
+
+@pytest.mark.parametrize("mode", ["skip", "update", "create"])
+def test_a_row_matching_an_existing_party_is_skipped_updated_or_created(as_user, outbox_events, mode):
+    manager = as_user("sales_manager")
+    t = tag()
+    existing = manager.post("/api/v1/parties", json={
+        "kind": "company", "legal_name": f"Umbrella {t}", "emails": [{"value": f"INFO@umbrella-{t}.test"}],
+        "roles": ["prospect"], "billing_address": {"city": "Raccoon City"}}).json
+    content = csv_bytes([["legal_name", "email", "phone", "roles", "billing_postal_code", "tax_id"],
+                         [f"Umbrella {t} Corp", f"info@umbrella-{t}.test", "+1 555 0100", "customer", "12345", ""],
+                         [f"Fresh {t}", f"new@fresh-{t}.test", "", "", "", ""]])
+    report = upload(manager, content, target="parties", on_duplicate=mode)
+    stored = manager.get(f"/api/v1/parties/{existing['id']}").json
+    if mode == "skip":
+        assert (report["skipped"], report["to_create"], report["to_update"]) == (1, 1, 0)
+        assert report["preview"][0]["match_id"] == existing["id"] and report["preview"][0]["match_reason"] == "email"
+        assert stored["version"] == 1
+    elif mode == "update":
+        assert (report["skipped"], report["to_create"], report["to_update"]) == (0, 1, 1)
+        assert stored["version"] == 2 and stored["legal_name"] == f"Umbrella {t} Corp"
+        assert stored["roles"] == ["customer", "prospect"] and stored["phones"][0]["value"] == "+1 555 0100"
+        assert stored["billing_address"] == {"city": "Raccoon City", "postal_code": "12345"}
+        assert len(stored["emails"]) == 1  # the same address, whatever its case
+        events = outbox_events(existing["id"])
+        assert [e for e, _ in events] == ["crm.party.created", "crm.party.updated"]
+        contracts.validate("crm.party.updated", events[1][1]["data"])
+        assert events[1][1]["attributes"]["sequence"] == "2"
+    else:
+        assert (report["skipped"], report["to_create"], report["to_update"]) == (0, 2, 0)
+        assert stored["version"] == 1
+        assert len(parties_named(manager, f"Umbrella {t}")) == 2
+
+
+def test_rows_repeating_an_earlier_row_follow_the_duplicate_rule(as_user):
+    manager = as_user("sales_manager")
+    t = tag()
+    rows = [["name", "email", "phone"], [f"Ann {t}", f"ann-{t}@x.test", ""],
+            [f"Ann {t}", f"ANN-{t}@x.test", "0612345678"]]
+    report = upload(manager, csv_bytes(rows), target="parties", kind="person", on_duplicate="update")
+    assert (report["to_create"], report["skipped"]) == (1, 1)
+    (ann,) = parties_named(manager, f"Ann {t}")
+    assert ann["phones"][0]["value"] == "0612345678" and ann["first_name"] == "Ann"
+
+
+def test_an_xlsx_of_leads_is_mapped_by_its_headers(as_user, db):
+    manager = as_user("sales_manager")
+    t = tag()
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Name", "Company", "Email", "Phone", "Campaign", "Score"])
+    ws.append([f"Grace Hopper{t}", "Navy", f"grace-{t}@navy.test", 33612345678, f"fair-{t}", 80])
+    ws.append([f"Alan Turing{t}", "Bletchley", f"alan-{t}@bp.test", None, f"fair-{t}", 101])
+    ws.append([None, None, None, None, None, None])
+    ws.append(["", "", f"nobody-{t}@x.test", None, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = upload(manager, buf.getvalue(), name="leads.xlsx", target="leads")
+    assert report["file_format"] == "xlsx" and report["rows"] == 3 and report["to_create"] == 1
+    assert {(e["row"], e["field"]) for e in report["errors"]} == {(3, "score"), (5, "last_name")}
+    leads = manager.get("/api/v1/leads", query_string={"campaign": f"fair-{t}"}).json["items"]
+    (grace,) = leads
+    assert grace["first_name"] == "Grace" and grace["last_name"] == f"Hopper{t}" and grace["company_name"] == "Navy"
+    assert grace["phone"] == "33612345678" and grace["score"] == 80 and grace["source"] == "import"
+    timeline = manager.get(f"/api/v1/leads/{grace['id']}/timeline").json["items"]
+    assert [e["kind"] for e in timeline] == ["lead_created"]
+    # the same file again: the lead is found by its email and left alone
+    again = upload(manager, buf.getvalue(), name="leads.xlsx", target="leads")
+    assert (again["to_create"], again["skipped"]) == (0, 1)
+
+
+VCARDS = """BEGIN:VCARD
+VERSION:4.0
+FN:Élodie Dupont
+N:Dupont;Élodie;;;
+ORG:{org}
+TITLE:CFO
+EMAIL;TYPE=work:elodie@{domain}
+TEL;TYPE=cell:+33 6 12 34 56 78
+ADR;TYPE=work:;;1 rue Neuve;Lyon;;69001;France
+END:VCARD
+BEGIN:VCARD
+VERSION:3.0
+FN:Jean Martin
+N:Martin;Jean;;;
+ORG:{org}
+EMAIL;TYPE=INTERNET;TYPE=HOME:jean@{domain}
+ADR;TYPE=home:;;2 place Bellecour;Lyon;;69002;FR
+END:VCARD
+BEGIN:VCARD
+VERSION:4.0
+KIND:org
+FN:{org} Holding
+END:VCARD
+"""
+
+
+def test_vcards_become_people_of_their_organisation(as_user):
+    manager = as_user("sales_manager")
+    t = tag()
+    content = VCARDS.format(org=f"Dupont {t} SARL", domain=f"dupont-{t}.test").replace("\n", "\r\n").encode()
+    report = upload(manager, content, name="contacts.vcf", target="parties")
+    assert report["file_format"] == "vcf" and report["rows"] == 3 and report["error_rows"] == 0
+    assert report["to_create"] == 4  # two people, the holding, and their company
+    assert report["warnings"] == [{"row": 1, "field": "billing_country", "column": None,
+                                   "message": "country 'France' is not an ISO code (e.g. FR): left out"}]
+    people = {p["last_name"]: p for p in parties_named(manager, "", kind="person", company_id=None)
+              if p["import_batch_id"] == report["id"]}
+    elodie, jean = people["Dupont"], people["Martin"]
+    assert elodie["first_name"] == "Élodie" and elodie["job_title"] == "CFO"
+    assert elodie["emails"] == [{"value": f"elodie@dupont-{t}.test", "label": "work", "primary": True}]
+    assert elodie["phones"][0]["label"] == "cell" and elodie["billing_address"]["city"] == "Lyon"
+    assert jean["billing_address"]["country"] == "FR" and jean["company_id"] == elodie["company_id"]
+    company = manager.get(f"/api/v1/parties/{elodie['company_id']}").json
+    assert company["display_name"] == f"Dupont {t} SARL" and company["import_batch_id"] == report["id"]
+    assert len(parties_named(manager, f"Dupont {t} SARL Holding")) == 1
+
+
+def test_revert_deletes_what_was_created_and_restores_what_was_updated(as_user, outbox_events):
+    manager = as_user("sales_manager")
+    t = tag()
+    existing = manager.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Old {t}", "tax_id": f"TX{t}",
+                                                     "website": "https://old.test"}).json
+    rows = [["kind", "legal_name", "tax_id", "website"],
+            ["company", f"Renamed {t}", f"TX{t}", "https://new.test"],
+            ["company", f"Plain {t}", "", ""],
+            ["company", f"Edited {t}", "", ""],
+            ["company", f"With deal {t}", "", ""]]
+    report = upload(manager, csv_bytes(rows), target="parties", on_duplicate="update")
+    assert (report["to_create"], report["to_update"]) == (3, 1)
+    created = {p["display_name"]: p for p in parties_named(manager, t) if p["import_batch_id"] == report["id"]}
+    edited, with_deal, plain = created[f"Edited {t}"], created[f"With deal {t}"], created[f"Plain {t}"]
+    assert manager.patch(f"/api/v1/parties/{edited['id']}", json={"tax_id": "KEEP"},
+                         headers={"If-Match": '"1"'}).status_code == 200
+    assert manager.post("/api/v1/deals", json={"name": "Keeps it", "party_id": with_deal["id"]}).status_code == 201
+
+    r = manager.post(f"/api/v1/imports/{report['id']}/revert")
+    assert r.status_code == 200, r.json
+    assert r.json["status"] == "reverted" and r.json["reverted_by"] == manager.user["id"]
+    revert = r.json["revert_report"]
+    assert (revert["deleted"], revert["restored"]) == (1, 1)
+    assert {k["record_id"]: k["reason"] for k in revert["kept"]} == {
+        edited["id"]: "changed since the import", with_deal["id"]: "other records point at it"}
+    assert manager.get(f"/api/v1/parties/{plain['id']}").status_code == 404
+    assert [e for e, _ in outbox_events(plain["id"])] == ["crm.party.created", "crm.party.archived"]
+    back = manager.get(f"/api/v1/parties/{existing['id']}").json
+    assert back["legal_name"] == f"Old {t}" and back["website"] == "https://old.test" and back["version"] == 3
+    events = outbox_events(existing["id"])
+    assert [e for e, _ in events] == ["crm.party.created", "crm.party.updated", "crm.party.updated"]
+    contracts.validate("crm.party.updated", events[-1][1]["data"])
+    assert events[-1][1]["data"]["legal_name"] == f"Old {t}"
+    assert manager.post(f"/api/v1/imports/{report['id']}/revert").status_code == 409
+
+
+def test_a_reverted_lead_import_leaves_no_trace(as_user):
+    manager = as_user("sales_manager")
+    t = tag()
+    report = upload(manager, csv_bytes([["first_name", "last_name", "campaign"], ["Ada", f"L{t}", f"c-{t}"]]),
+                    target="leads")
+    (lead,) = manager.get("/api/v1/leads", query_string={"campaign": f"c-{t}"}).json["items"]
+    assert manager.post(f"/api/v1/imports/{report['id']}/revert").json["revert_report"]["deleted"] == 1
+    assert manager.get(f"/api/v1/leads/{lead['id']}").status_code == 404
+
+
+def test_a_large_import_runs_in_batched_statements_and_reports_progress(as_user, db):
+    manager = as_user("sales_manager")
+    t = tag()
+    rows = [["first_name", "last_name", "email", "phone", "company_name"]]
+    rows += [[f"P{i}", f"Bulk{t}", f"p{i}-{t}@bulk.test", f"+33 6 {i:08d}", f"Bulk {t} Co {i % 10}"]
+             for i in range(5000)]
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split("(", 1)[0].strip()[:60])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        report = upload(manager, csv_bytes(rows), name="big.csv", target="parties")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert report["rows"] == 5000 and report["to_create"] == 5010 and report["error_rows"] == 0
+    batch = manager.get(f"/api/v1/imports/{report['id']}").json
+    assert batch["status"] == "done" and batch["processed_rows"] == 5000 and batch["created_count"] == 5010
+    with db.sessions() as s:
+        stored = s.execute(select(func.count()).select_from(Party).where(
+            Party.import_batch_id == report["id"])).scalar_one()
+    assert stored == 5010
+    inserts = [s for s in statements if s.startswith("INSERT INTO parties")]
+    outbox_inserts = [s for s in statements if s.startswith("INSERT INTO outbox")]
+    progress = [s for s in statements if s.startswith("UPDATE imports SET processed_rows")]
+    assert 1 <= len(inserts) <= 12 and 1 <= len(outbox_inserts) <= 12  # 500 rows a statement, not one per row
+    assert len(progress) >= 10
+    assert len(statements) < 200
+
+
+def test_who_may_import_and_see_imports(as_user):
+    rep, marketing, manager = as_user("sales_rep"), as_user("marketing"), as_user("sales_manager")
+    content = csv_bytes([["legal_name"], [f"Nope {tag()}"]])
+    assert upload(rep, content, target="parties", status=403)["missing_permission"] == "parties:import"
+    assert upload(marketing, content, target="leads", status=403)["missing_permission"] == "parties:import"
+    report = upload(manager, content, target="parties")
+    other = as_user("sales_manager")
+    assert other.get(f"/api/v1/imports/{report['id']}").status_code == 404
+    assert other.post(f"/api/v1/imports/{report['id']}/revert").status_code == 404
+
+
+@pytest.mark.parametrize("content, form, field", [
+    (b"", {"target": "parties"}, "file"),
+    (b"colour,shape\nred,round\n", {"target": "parties"}, "mapping"),
+    (b"a,b\n1,2\n", {"target": "parties", "mapping": {"nope": "email"}}, "mapping.nope"),
+    (b"a,b\n1,2\n", {"target": "parties", "mapping": {"a": "colour"}}, "mapping.a"),
+    (b"PK\x03\x04 broken", {"target": "parties"}, "file"),
+    (b"BEGIN:VCARD\nthis is not\n", {"target": "parties"}, "file"),
+])
+def test_unusable_files_and_mappings_are_refused_before_anything_is_written(as_user, content, form, field):
+    manager = as_user("sales_manager")
+    name = "x.vcf" if content.startswith(b"BEGIN") else "x.xlsx" if content.startswith(b"PK") else "x.csv"
+    r = upload(manager, content, name=name, status=422, **form)
+    assert field in [e["field"] for e in r["errors"]], r
+    assert manager.get("/api/v1/imports").json["total"] == 0
