@@ -110,3 +110,19 @@ def test_payments_appear_on_the_timeline(as_user, erp):
     timeline = rep.get(f"/api/v1/parties/{acme['id']}/timeline", query_string={"kind": "payment"}).json["items"]
     assert [e["title"] for e in timeline] == ["Payment PAY-2026-000004 received (500.00 EUR)"]
     assert rep.get(f"/api/v1/parties/{acme['id']}/billing").json["recent_payments"][0]["amount"] == "500.00"
+
+
+def test_documents_of_a_merged_party_land_on_the_survivor(as_user, erp):
+    manager = as_user("sales_manager")  # merging duplicates is a manager's job
+    name = f"Twin {uuid.uuid4().hex[:6]}"
+    keep = manager.post("/api/v1/parties", json={"kind": "company", "legal_name": name}).json
+    dup = manager.post("/api/v1/parties", json={"kind": "company", "legal_name": name + " SA"}).json
+    merged = manager.post(f"/api/v1/parties/{keep['id']}/merge", json={"party_ids": [dup["id"]]},
+                          headers={"If-Match": f'"{keep["version"]}"'})
+    assert merged.status_code == 200, merged.json
+    # the ERP still knows the absorbed party's id on an invoice issued before it heard of the merge
+    inv = invoice_state(dup["id"], "issued", 1, 120, date.today() + timedelta(days=20), id=str(uuid.uuid4()))
+    assert erp("erp.invoice.issued", inv, 1) == "applied"
+    billing = manager.get(f"/api/v1/parties/{keep['id']}/billing").json
+    assert [i["id"] for i in billing["open_invoices"]] == [inv["id"]]
+    assert any(e["kind"] == "invoice" for e in manager.get(f"/api/v1/parties/{keep['id']}/timeline").json["items"])
