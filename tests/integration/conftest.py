@@ -4,6 +4,7 @@
 KAFKA_BOOTSTRAP_SERVERS; INFRA_SCRIPTS points at deploy/local so fault tests can stop and restart the broker.
 """
 
+import email
 import os
 import signal
 import socket
@@ -11,10 +12,12 @@ import subprocess
 import sys
 import time
 import uuid
+from email import policy
 from pathlib import Path
 
 import pytest
 import requests
+from aiosmtpd.controller import Controller
 
 BIN = Path(sys.executable).parent
 
@@ -175,3 +178,24 @@ def broker():
             subprocess.run([f"{scripts}/kafka.sh", "start"], check=True, capture_output=True)
 
     return Broker()
+
+
+class Mailbox:
+    """What a real SMTP server received: (recipients, parsed message) pairs."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, env):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((env.rcpt_tos, email.message_from_bytes(env.original_content, policy=policy.default)))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def mailbox(stack):
+    """A real SMTP server where the stack's CRM sends quotes (the stack's CRM_SMTP_HOST/PORT, a free port)."""
+    box = Mailbox()
+    controller = Controller(box, hostname=stack.env["CRM_SMTP_HOST"], port=int(stack.env["CRM_SMTP_PORT"]))
+    controller.start()
+    yield box
+    controller.stop()

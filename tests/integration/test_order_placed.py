@@ -1,12 +1,9 @@
 """Quote to order over the real broker: a quote priced from the ERP's catalog, accepted in the CRM, is on
 crm.order.v1 as crm.order.placed with the agreed lines, valid against its contract."""
 
-import email
 import uuid
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 from shared_events import contracts, envelope
@@ -16,25 +13,6 @@ from .conftest import wait_until
 pytestmark = pytest.mark.integration
 
 TOPIC = "crm.order.v1"
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, env):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((env.rcpt_tos, email.message_from_bytes(env.original_content, policy=policy.default)))
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def mailbox(stack):
-    """A real SMTP server where the stack's CRM sends quotes (the stack's CRM_SMTP_HOST/PORT, a free port)."""
-    box = Mailbox()
-    controller = Controller(box, hostname=stack.env["CRM_SMTP_HOST"], port=int(stack.env["CRM_SMTP_PORT"]))
-    controller.start()
-    yield box
-    controller.stop()
 
 
 def ok(r, status=200):

@@ -2,8 +2,8 @@
 deliver it (partially or fully) and cancel it. Each takes a session and the acting user, writes the audit trail and
 adds the order's whole state to the outbox (erp.order.v1); none commits.
 
-The warehouse orders ship from is the one named on the order, else the one whose code is in ERP_SALES_WAREHOUSE,
-else the oldest active warehouse.
+The warehouse an order ships from is the one named on the order, else the one whose code is in ERP_SALES_WAREHOUSE,
+else the active warehouse that can fill the most lines in full from what is available (the oldest among equals).
 """
 
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ from ..invoicing.amounts import document_totals, fmt, fmt_number, four_places, l
 from ..parties.models import PartyAccount, PartyReplica
 from ..payments.balances import receivable_balance
 from ..stock import service as stock
-from ..stock.models import Warehouse
+from ..stock.models import StockLevel, Warehouse
 from . import events
 from .models import SalesDelivery, SalesDeliveryLine, SalesOrder, SalesOrderLine, delivery_numbers, order_numbers
 
@@ -121,15 +121,24 @@ def _check_credit(session: Session, party_id: str, gross: Decimal) -> None:
                         f"exceeds the credit limit {fmt(limit)}", "party_id", status=409)
 
 
-def sales_warehouse(session: Session, warehouse_id=None) -> Warehouse | None:
-    """The warehouse an order ships from (see the module's docstring)."""
+def sales_warehouse(session: Session, warehouse_id=None, wanted: dict[str, Decimal] | None = None
+                    ) -> Warehouse | None:
+    """The warehouse an order ships from (see the module's docstring): the one named, else ERP_SALES_WAREHOUSE,
+    else the active warehouse that has the most of the wanted lines available in full (the oldest among equals)."""
     if warehouse_id:
         return stock.warehouse_for_stock(session, warehouse_id)
     code = env_str("ERP_SALES_WAREHOUSE", "").strip()
     stmt = select(Warehouse).where(Warehouse.active)
     if code:
         return session.execute(stmt.where(func.lower(Warehouse.code) == code.lower())).scalar_one_or_none()
-    return session.execute(stmt.order_by(Warehouse.created_at, Warehouse.code).limit(1)).scalar_one_or_none()
+    warehouses = list(session.execute(stmt.order_by(Warehouse.created_at, Warehouse.code)).scalars())
+    if not warehouses or not wanted:
+        return warehouses[0] if warehouses else None
+    covered: dict[str, int] = {}
+    for level in session.execute(select(StockLevel).where(StockLevel.product_id.in_(list(wanted)))).scalars():
+        if level.on_hand - level.reserved >= wanted[level.product_id]:
+            covered[level.warehouse_id] = covered.get(level.warehouse_id, 0) + 1
+    return max(warehouses, key=lambda w: covered.get(w.id, 0))  # max keeps the first (oldest) among equals
 
 
 def _reserve(session: Session, order: SalesOrder, lines: list[SalesOrderLine], actor) -> None:
@@ -267,7 +276,10 @@ def place_crm_order(session: Session, event: CloudEvent) -> SalesOrder:
                        discount_percent=four_places(Decimal(x.get("discount_percent") or "0")),
                        tax_rate=four_places(Decimal(x["tax_rate"])), description=x.get("description"))
                 for x in sorted(data["lines"], key=lambda x: x["line_no"])]
-    warehouse = sales_warehouse(session)
+    wanted: dict[str, Decimal] = {}
+    for li in lines_in:
+        wanted[str(li.product_id)] = wanted.get(str(li.product_id), Decimal("0")) + li.quantity
+    warehouse = sales_warehouse(session, wanted=wanted)
     order = _new_order(
         session, source="crm", crm_order_id=data["order_id"], quote_id=data.get("quote_id"),
         quote_number=data.get("quote_number"), deal_id=data.get("deal_id"), party_id=data["party_id"],
