@@ -7,7 +7,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-$ROOT/.local/venv}"
 export LOCAL_DIR="${LOCAL_DIR:-$ROOT/.local/run}"
 export CRM_BIND="${CRM_BIND:-127.0.0.1:8010}" ERP_BIND="${ERP_BIND:-127.0.0.1:8020}"
-export CRM_PUBLIC_URL="${CRM_PUBLIC_URL:-http://$CRM_BIND}"
+export CRM_PUBLIC_URL="${CRM_PUBLIC_URL:-http://$CRM_BIND}" ERP_PUBLIC_URL="${ERP_PUBLIC_URL:-http://$ERP_BIND}"
 LOGS="$LOCAL_DIR/logs"
 mkdir -p "$LOGS"
 

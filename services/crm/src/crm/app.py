@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))
     app.extensions["crm.db"] = db
-    api = create_api(app, "CRM API", "Parties, leads, deals, agenda, tickets and campaigns. Authenticate with "
+    api = create_api(app, "CRM API", "Parties, leads and web capture, funnels and deals, quotes, activities, the "
+                     "customer timeline, tasks, the ERP's catalog and billing as the CRM sees them, statistics, "
+                     "import and export. Authenticate with "
                      "POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. Errors are RFC 9457 "
                      "problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,

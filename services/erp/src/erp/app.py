@@ -36,8 +36,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))
     app.extensions["erp.db"] = db
-    api = create_api(app, "ERP API", "Customers and suppliers (master data from the CRM), and the ERP's own "
-                     "terms. Authenticate with POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. "
+    api = create_api(app, "ERP API", "Customers and suppliers (master data from the CRM) with the ERP's own terms; "
+                     "catalog and price lists; stock, warehouses and valuation; purchasing; sales orders, invoices "
+                     "and payments; the double-entry ledger and its reports. Authenticate with "
+                     "POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. "
                      "Errors are RFC 9457 problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("erp", auth, audit_log, CATALOG, db.sessions,
                                                      timedelta(hours=settings.session_ttl_hours)))

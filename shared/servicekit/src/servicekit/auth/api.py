@@ -94,7 +94,7 @@ class Login(MethodView):
     @auth_blp.alt_response(401, description="Invalid email or password")
     @auth_blp.alt_response(429, description="Too many failed logins (per account and per address)")
     def post(self, creds):
-        """Exchange email and password for a session token (the one unauthenticated call)."""
+        """Exchange email and password for a session token (one of the two unauthenticated calls, with lead capture)."""
         ctx = _ctx()
         return service.login(ctx.sessions, ctx.tables, ctx.audit, ctx.service, creds["email"], creds["password"],
                              _address(), ctx.session_ttl)
