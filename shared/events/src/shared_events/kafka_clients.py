@@ -16,6 +16,7 @@ def producer(bootstrap: str, **overrides) -> KafkaProducer:
         request_timeout_ms=10_000,
         delivery_timeout_ms=30_000,
         bootstrap_timeout_ms=10_000,
+        metadata_max_age_ms=10_000,
     )
     cfg.update(overrides)
     return KafkaProducer(**cfg)
@@ -32,6 +33,9 @@ def consumer(bootstrap: str, group_id: str | None, topics: list[str], **override
         heartbeat_interval_ms=3_000,
         max_poll_records=200,
         bootstrap_timeout_ms=10_000,
+        # a consumer that joins right after its topics were created can be left waiting for partition leaders
+        # until the next metadata refresh (kafka-python's default: 5 minutes); refresh often instead
+        metadata_max_age_ms=5_000,
     )
     cfg.update(overrides)
     c = KafkaConsumer(**cfg)
