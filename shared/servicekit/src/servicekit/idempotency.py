@@ -46,3 +46,37 @@ def claim(session: Session, table: Table, scope: str, key: str, request_body) ->
 
 def remember(session: Session, table: Table, scope: str, key: str, status: int, body: dict) -> None:
     session.execute(table.update().where(table.c.scope == scope, table.c.key == key).values(status=status, body=body))
+
+
+def create_once(sessions, table: Table, scope: str, actor, create, dump, location=None):
+    """Run a creating use case in one transaction; with an Idempotency-Key header a retry gets the first answer.
+
+    `create(session, actor)` returns the new record's view, `dump(view)` its JSON body (what a retry replays),
+    `location(body)` its URL. With a location the answer carries Location and (for versioned records) ETag.
+    """
+    from flask import jsonify, request
+
+    from .etag import etag_of
+
+    def headers(body: dict) -> dict:
+        if location is None:
+            return {}
+        out = {"Location": location(body)}
+        if "version" in body:
+            out["ETag"] = etag_of(body["version"])
+        return out
+
+    key = request.headers.get("Idempotency-Key")
+    scope = f"{scope} {actor.user_id}"
+    with sessions.begin() as session:
+        if key:
+            stored = claim(session, table, scope, key, request.get_json(silent=True))
+            if stored:
+                status, body = stored
+                return jsonify(body), status, headers(body)
+        view = create(session, actor)
+        if key:
+            remember(session, table, scope, key, 201, dump(view))
+    if location is None:
+        return view
+    return view, 201, headers(view)

@@ -1,7 +1,7 @@
 """HTTP endpoints of the ledger: chart of accounts and role mapping, journals, manual entries (draft -> post,
 reverse), period close, hash chain verification and the financial reports (JSON, CSV, XLSX)."""
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
@@ -66,18 +66,7 @@ def _sessions():
 
 def _create(scope: str, schema: Schema, create):
     """Run a creating use case in one transaction; with Idempotency-Key a retry gets the first answer."""
-    key = request.headers.get("Idempotency-Key")
-    me = current_principal()
-    scope = f"{scope} {me.user_id}"
-    with _sessions().begin() as session:
-        if key:
-            stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
-            if stored:
-                return jsonify(stored[1]), stored[0]
-        created = create(session, me)
-        if key:
-            idempotency.remember(session, idempotency_keys, scope, key, 201, schema.dump(created))
-    return created
+    return idempotency.create_once(_sessions(), idempotency_keys, scope, current_principal(), create, schema.dump)
 
 
 # -- chart of accounts ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """HTTP endpoints of sales orders: list and read, counter sales, deliveries, cancellation."""
 
-from flask import current_app, jsonify, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from servicekit import idempotency
@@ -34,25 +34,8 @@ def etagged(view: dict, status: int = 200, **headers):
 
 def create_once(scope: str, schema, create, location):
     """Run a creating use case once per Idempotency-Key: a retry gets the first answer."""
-    key = request.headers.get("Idempotency-Key")
-    me = current_principal()
-    scope = f"{scope} {me.user_id}"
-    with sessions().begin() as session:
-        if key:
-            stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json(silent=True))
-            if stored:
-                status, body = stored
-                headers = {"Location": location(body)}
-                if "version" in body:
-                    headers["ETag"] = etag_of(body["version"])
-                return jsonify(body), status, headers
-        view = create(session, me)
-        if key:
-            idempotency.remember(session, idempotency_keys, scope, key, 201, schema().dump(view))
-    headers = {"Location": location(view)}
-    if "version" in view:
-        headers["ETag"] = etag_of(view["version"])
-    return view, 201, headers
+    return idempotency.create_once(sessions(), idempotency_keys, scope, current_principal(), create,
+                                   lambda view: schema().dump(view), location)
 
 
 @blp.route("/sales-orders")

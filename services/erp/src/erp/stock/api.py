@@ -2,7 +2,7 @@
 
 import functools
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -77,18 +77,7 @@ def requires_any(*permissions: str):
 
 def _create(scope: str, schema: Schema, create):
     """Run a creating use case in one transaction; with Idempotency-Key a retry gets the first answer."""
-    key = request.headers.get("Idempotency-Key")
-    me = current_principal()
-    scope = f"{scope} {me.user_id}"
-    with _sessions().begin() as session:
-        if key:
-            stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
-            if stored:
-                return jsonify(stored[1]), stored[0]
-        created = create(session, me)
-        if key:
-            idempotency.remember(session, idempotency_keys, scope, key, 201, schema.dump(created))
-    return created
+    return idempotency.create_once(_sessions(), idempotency_keys, scope, current_principal(), create, schema.dump)
 
 
 def _csv(text: str, name: str) -> Response:
