@@ -3,6 +3,7 @@ and moves poison messages to `<topic>.dlq` after bounded retries."""
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from cloudevents.core.v1.event import CloudEvent
@@ -52,6 +53,8 @@ class InboxConsumer:
         self._consumer_factory = consumer_factory or (
             lambda: kafka_clients.consumer(bootstrap, self.group_id, topics))
         self._producer_factory = producer_factory or (lambda: kafka_clients.producer(bootstrap))
+        self.stall_after = 10.0  # seconds without progress while records wait before reconnecting
+        self._last_progress = 0.0
         self.dead_letters = dead_letters  # off when rebuilding: poison was dead-lettered the first time
         self._consumer = None
         self._producer = None
@@ -147,10 +150,27 @@ class InboxConsumer:
                 self._consumer.commit({TopicPartition(tp.topic, tp.partition): position})
         return seen
 
+    def _stuck(self) -> bool:
+        """True when the assigned partitions have records waiting but polls have returned nothing for a while
+        (seen with kafka-python right after a topic is created: the fetcher idles until a reconnect)."""
+        if time.monotonic() - self._last_progress < self.stall_after or self._consumer is None:
+            return False
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return False
+        end = self._consumer.end_offsets(assigned)
+        return any(self._consumer.position(tp) < end[tp] for tp in assigned)
+
     def run(self) -> None:
+        self._last_progress = time.monotonic()
         while not self.stopping.is_set():
             try:
-                self.poll_once()
+                if self.poll_once():
+                    self._last_progress = time.monotonic()
+                elif self._stuck():
+                    log.warning("%s: records are waiting but none arrive; reconnecting", self.name)
+                    self.close()
+                    self._last_progress = time.monotonic()
             except Exception as exc:  # noqa: BLE001 - the loop must survive broker outages
                 log.warning("%s: %s; reconnecting", self.name, exc)
                 self.close()
