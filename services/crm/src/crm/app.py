@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from .access.api import blp as teams_blp
 from .access.roles import CATALOG
 from .activities import api as activities_api
+from .audit_scope import audit_scope
 from .billing.api import blp as billing_blp
 from .catalog import api as catalog_api
 from .config import Settings
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                      "POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. Errors are RFC 9457 "
                      "problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,
-                                                     timedelta(hours=settings.session_ttl_hours)))
+                                                     timedelta(hours=settings.session_ttl_hours),
+                                                     audit_scope=audit_scope))
     api.register_blueprint(parties_blp)
     api.register_blueprint(merge_blp)
     api.register_blueprint(imports_blp)

@@ -66,12 +66,30 @@ def record(session: Session, table: Table, actor, action: str, entity_type: str,
     ))
 
 
-def query(session: Session, table: Table, filters: dict, page: int, page_size: int) -> dict:
+# what an audit entry may reveal only to administrators: where people logged in from
+_ADMIN_ONLY_CHANGES = ("address",)
+
+
+def query(session: Session, table: Table, filters: dict, page: int, page_size: int, scope=None,
+          show_addresses: bool = False) -> dict:
+    """A page of the trail; `scope` is a SQL predicate limiting it to entries about records the caller may see."""
     stmt = select(table)
+    if scope is not None:
+        stmt = stmt.where(scope)
     for key in ("entity_type", "entity_id", "actor_id", "action"):
         if filters.get(key):
             stmt = stmt.where(table.c[key] == str(filters[key]))
     if filters.get("since"):
         stmt = stmt.where(table.c.at >= filters["since"])
     stmt = stmt.order_by(table.c.at.desc(), table.c.id)
-    return paginate(session, stmt, page, page_size, entities=False)
+    result = paginate(session, stmt, page, page_size, entities=False)
+    if not show_addresses:
+        result["items"] = [_redacted(dict(item)) for item in result["items"]]
+    return result
+
+
+def _redacted(entry: dict) -> dict:
+    changes = entry.get("changes")
+    if isinstance(changes, dict) and any(k in changes for k in _ADMIN_ONLY_CHANGES):
+        entry["changes"] = {k: v for k, v in changes.items() if k not in _ADMIN_ONLY_CHANGES}
+    return entry

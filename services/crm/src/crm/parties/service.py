@@ -31,6 +31,11 @@ def _visible(actor: Principal):
     return visible("parties", "party", Party.id, Party.owner_id, actor)
 
 
+def visible_parties(actor: Principal):
+    """Parties the user may see (the audit trail and other cross-record lists filter by it)."""
+    return _visible(actor)
+
+
 def _display_name(kind: str, legal_name, first_name, last_name) -> str:
     if kind == "company":
         return legal_name

@@ -37,6 +37,11 @@ def _visible(actor: Principal):
     return or_(visible("tasks", RECORD, Task.id, Task.assignee_id, actor), Task.created_by == actor.user_id)
 
 
+def visible_tasks(actor: Principal):
+    """Tasks the user may see (the audit trail and other cross-record lists filter by it)."""
+    return _visible(actor)
+
+
 def _editable(actor: Principal):
     return or_(editable("tasks", RECORD, Task.id, Task.assignee_id, actor), Task.created_by == actor.user_id)
 

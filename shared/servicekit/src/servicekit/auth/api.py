@@ -1,17 +1,18 @@
 """Identity endpoints every service has: login, me and my tokens, users, roles, audit."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.orm import sessionmaker
 
 from .. import audit
 from . import service
-from .principal import current_principal, requires, unauthenticated
+from .principal import Principal, current_principal, requires, unauthenticated
 from .schemas import (
     AuditArgs,
     AuditPageSchema,
@@ -42,6 +43,8 @@ class AuthContext:
     catalog: RoleCatalog
     sessions: sessionmaker
     session_ttl: timedelta
+    # (principal, audit table) -> SQL predicate: the audit entries this caller may read (None: all of them)
+    audit_scope: Callable[[Principal, Table], ColumnElement] | None = None
 
 
 PUBLIC_ENDPOINTS = {
@@ -253,7 +256,11 @@ class Audit(MethodView):
     @audit_blp.arguments(AuditArgs, location="query")
     @audit_blp.response(200, AuditPageSchema)
     def get(self, args):
-        """The audit trail, newest first; filter by record (entity_type + entity_id), actor or action."""
-        ctx = _ctx()
+        """The audit trail, newest first; filter by record (entity_type + entity_id), actor or action.
+
+        Only entries about records the caller may see; login addresses only to administrators."""
+        ctx, me = _ctx(), current_principal()
+        scope = None if me.is_admin or ctx.audit_scope is None else ctx.audit_scope(me, ctx.audit)
         with ctx.sessions.begin() as session:
-            return audit.query(session, ctx.audit, args, args["page"], args["page_size"])
+            return audit.query(session, ctx.audit, args, args["page"], args["page_size"], scope=scope,
+                               show_addresses=me.is_admin)
