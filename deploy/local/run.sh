@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: PostgreSQL and Kafka on loopback, migrations, then CRM and ERP (web + worker each).
-# Ctrl-C stops everything it started.
+# A process that dies is restarted with growing delays (supervise.sh); Ctrl-C stops everything it started.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=supervise.sh
+source "$HERE/supervise.sh"
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-$ROOT/.local/venv}"
 export LOCAL_DIR="${LOCAL_DIR:-$ROOT/.local/run}"
@@ -16,7 +18,7 @@ stop_all() {
   trap - INT TERM EXIT
   echo; echo "stopping..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
   "$HERE/infra.sh" down
   echo "stopped."
   exit 0  # a trap handler returns to the interrupted loop otherwise
@@ -30,8 +32,7 @@ eval "$("$HERE/infra.sh" env)"
 
 for proc in "crm web" "crm worker" "erp web" "erp worker"; do
   # shellcheck disable=SC2086
-  "$VENV/bin/"$proc >"$LOGS/${proc// /-}.log" 2>&1 &
-  pids+=($!)
+  supervise "${proc// /-}" "$VENV/bin/"$proc
 done
 
 wait_http() {
@@ -65,11 +66,6 @@ cat <<MSG
              -H 'content-type: application/json' -d '{"kind":"company","legal_name":"Acme SA","roles":["customer"]}'
   or paste the token into "Authorize" in /docs.
 
-  Ctrl-C stops everything.
+  A process that exits is restarted (see $LOGS/supervisor.log). Ctrl-C stops everything.
 MSG
-while true; do
-  for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "a process exited; see $LOGS" >&2; exit 1; }
-  done
-  sleep 2
-done
+while true; do sleep 5; done

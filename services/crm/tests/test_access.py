@@ -132,7 +132,10 @@ def test_admins_manage_users_deactivation_revokes_access_and_the_last_admin_stay
                            environ_base=from_new_address()).json
     hdr = {"Authorization": f"Bearer {login['token']}"}
     assert anonymous.get("/api/v1/parties", headers=hdr).status_code == 200
-    off = admin.patch(f"/api/v1/users/{created.json['id']}", json={"is_active": False})
+    user_url = f"/api/v1/users/{created.json['id']}"
+    assert admin.patch(user_url, json={"is_active": False}).status_code == 428  # If-Match is required
+    assert admin.patch(user_url, json={"is_active": False}, headers={"If-Match": '"stale"'}).status_code == 412
+    off = admin.patch(user_url, json={"is_active": False}, headers={"If-Match": admin.get(user_url).headers["ETag"]})
     assert off.status_code == 200 and off.json["is_active"] is False
     assert anonymous.get("/api/v1/parties", headers=hdr).status_code == 401
     assert anonymous.post("/api/v1/auth/login", json={"email": email, "password": "a-strong-password"},
@@ -146,7 +149,8 @@ def test_custom_roles_are_checked_against_the_permission_catalogue(as_user):
     assert bad.status_code == 422 and "parties:fly" in bad.json["errors"][0]["message"]
     r = admin.post("/api/v1/roles", json={"name": name, "description": "reads", "permissions": ["parties:read"]})
     assert r.status_code == 201 and r.json["builtin"] is False
-    assert admin.patch("/api/v1/roles/sales_rep", json={"permissions": ["*"]}).status_code == 409
+    builtin = {"If-Match": admin.get("/api/v1/roles/sales_rep").headers["ETag"]}
+    assert admin.patch("/api/v1/roles/sales_rep", json={"permissions": ["*"]}, headers=builtin).status_code == 409
     viewer = as_user(name)
     assert viewer.get("/api/v1/parties").status_code == 200
     assert viewer.post("/api/v1/parties", json={"kind": "company", "legal_name": "No"}).status_code == 403
@@ -270,11 +274,35 @@ def test_no_role_change_can_leave_the_crm_without_an_administrator(app, as_user)
         others = _active_admins(s, auth) - {last.user["id"]}
         s.execute(update(auth.users).where(auth.users.c.id.in_(others)).values(is_active=False))
     try:
-        r = last.patch(f"/api/v1/roles/{name}", json={"permissions": ["parties:read"]})
+        role_tag = {"If-Match": last.get(f"/api/v1/roles/{name}").headers["ETag"]}
+        r = last.patch(f"/api/v1/roles/{name}", json={"permissions": ["parties:read"]}, headers=role_tag)
         assert r.status_code == 409 and r.json["title"] == "Last administrator"
         assert last.delete(f"/api/v1/roles/{name}").status_code == 409
-        assert last.patch(f"/api/v1/users/{last.user['id']}", json={"is_active": False}).status_code == 409
+        user_tag = {"If-Match": last.get(f"/api/v1/users/{last.user['id']}").headers["ETag"]}
+        assert last.patch(f"/api/v1/users/{last.user['id']}", json={"is_active": False},
+                          headers=user_tag).status_code == 409
         assert last.get("/api/v1/users").status_code == 200  # still in charge
     finally:
         with app.extensions["crm.db"].sessions.begin() as s:
             s.execute(update(auth.users).where(auth.users.c.id.in_(others)).values(is_active=True))
+
+
+def test_users_and_roles_change_only_with_if_match_and_say_what_is_wrong(as_user):
+    admin = as_user("admin")
+    other, target = as_user("sales_rep").user, as_user("sales_rep").user
+    url = f"/api/v1/users/{target['id']}"
+    tag = {"If-Match": admin.get(url).headers["ETag"]}
+    taken = admin.patch(url, json={"email": other["email"].upper()}, headers=tag)
+    assert taken.status_code == 409 and taken.json["errors"][0]["field"] == "email"
+    assert admin.patch(url, json={}, headers=tag).status_code == 422  # nothing to change
+    renamed = admin.patch(url, json={"name": "Renamed"}, headers=tag)
+    assert renamed.status_code == 200 and renamed.headers["ETag"] != tag["If-Match"]
+    assert admin.patch(url, json={"name": "Lost update"}, headers=tag).status_code == 412  # stale ETag
+    assert admin.get(url).json["name"] == "Renamed"
+    name = f"reader_{uuid.uuid4().hex[:6]}"
+    assert admin.post("/api/v1/roles", json={"name": name, "permissions": ["parties:read"]}).status_code == 201
+    role_url = f"/api/v1/roles/{name}"
+    empty = admin.patch(role_url, json={}, headers={"If-Match": admin.get(role_url).headers["ETag"]})
+    assert empty.status_code == 422 and empty.json["errors"][0]["field"] == "(body)"
+    assert admin.patch(role_url, json={"description": "x"}).status_code == 428
+    assert admin.get(role_url).json["description"] != "x"

@@ -292,27 +292,34 @@ def test_managers_shape_pipelines_and_stages_holding_deals_stay(as_user):
         {"name": "A"}, {"name": "B"}, {"name": "Won", "kind": "won"}]})
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "stages"
     url = f"/api/v1/pipelines/{pipe['id']}"
-    added = manager.post(url + "/stages", json={"name": "Demo", "probability": 55, "position": 2})
+    assert manager.post(url + "/stages", json={"name": "Demo", "probability": 55}).status_code == 428
+    added = manager.post(url + "/stages", json={"name": "Demo", "probability": 55, "position": 2},
+                         headers={"If-Match": f'"{pipe["version"]}"'})
     assert added.status_code == 201
     assert [s["name"] for s in added.json["stages"]] == ["Qualification", "Demo", "Proposal", "Negotiation", "Won",
                                                          "Lost"]
     ids = {s["name"]: s["id"] for s in added.json["stages"]}
     order = [ids[n] for n in ("Demo", "Qualification", "Proposal", "Negotiation", "Won", "Lost")]
-    reordered = manager.put(url + "/stages/order", json={"stage_ids": order})
+    stale = {"If-Match": f'"{pipe["version"]}"'}
+    assert manager.put(url + "/stages/order", json={"stage_ids": order}, headers=stale).status_code == 412
+    reordered = manager.put(url + "/stages/order", json={"stage_ids": order}, headers=etag(added))
     assert [s["position"] for s in reordered.json["stages"]] == [1, 2, 3, 4, 5, 6]
     assert reordered.json["stages"][0]["name"] == "Demo"
-    partial = manager.put(url + "/stages/order", json={"stage_ids": order[:2]})
+    partial = manager.put(url + "/stages/order", json={"stage_ids": order[:2]}, headers=etag(reordered))
     assert partial.status_code == 422 and partial.json["errors"][0]["field"] == "stage_ids"
-    renamed = manager.patch(f"{url}/stages/{ids['Demo']}", json={"name": "Live demo", "probability": 60})
+    assert manager.patch(f"{url}/stages/{ids['Demo']}", json={"name": "Live demo"}).status_code == 428
+    renamed = manager.patch(f"{url}/stages/{ids['Demo']}", json={"name": "Live demo", "probability": 60},
+                            headers=etag(reordered))
     assert stage(renamed.json, "Live demo")["probability"] == 60
-    won_prob = manager.patch(f"{url}/stages/{ids['Won']}", json={"probability": 90})
+    won_prob = manager.patch(f"{url}/stages/{ids['Won']}", json={"probability": 90}, headers=etag(renamed))
     assert won_prob.status_code == 422 and won_prob.json["errors"][0]["field"] == "probability"
     deal = open_deal(manager, pipeline_id=pipe["id"], stage_id=ids["Demo"])
-    held = manager.delete(f"{url}/stages/{ids['Demo']}")
+    held = manager.delete(f"{url}/stages/{ids['Demo']}", headers=etag(renamed))
     assert held.status_code == 409 and held.json["deal_count"] == 1
-    assert manager.delete(f"{url}/stages/{ids['Won']}").status_code == 409
+    assert manager.delete(f"{url}/stages/{ids['Won']}", headers=etag(renamed)).status_code == 409
     manager.post(f"/api/v1/deals/{deal['id']}/move", json={"stage_id": ids["Proposal"]})
-    gone = manager.delete(f"{url}/stages/{ids['Demo']}")
+    assert manager.delete(f"{url}/stages/{ids['Demo']}").status_code == 428
+    gone = manager.delete(f"{url}/stages/{ids['Demo']}", headers=etag(renamed))
     assert gone.status_code == 200 and "Live demo" not in [s["name"] for s in gone.json["stages"]]
     history = manager.get(f"/api/v1/deals/{deal['id']}/history").json
     assert history[0]["to_stage_name"] == "Live demo" and history[0]["to_stage_id"] is None  # the name stays
@@ -320,6 +327,10 @@ def test_managers_shape_pipelines_and_stages_holding_deals_stay(as_user):
     assert manager.patch(url, json={"name": "x"}).status_code == 428
     r = manager.patch(url, json={"name": f"Renamed {tag()}"}, headers={"If-Match": current.headers["ETag"]})
     assert r.status_code == 200 and r.json["version"] == current.json["version"] + 1
+
+
+def etag(response) -> dict:
+    return {"If-Match": response.headers["ETag"]}
 
 
 def test_there_is_always_exactly_one_default_pipeline(client):

@@ -211,7 +211,7 @@ def test_a_rep_builds_a_quote_from_the_catalog_with_list_prices_a_discount_and_t
     assert (q["net_total"], q["tax_total"], q["gross_total"]) == ("6515.90", "1300.14", "7816.04")
 
     # 4 laptops fall below the break: back to the base 1200; 4 × 1200 × 92.5 % = 4440.00, tax 888.00
-    q = created(rep.patch(f"{QUOTES}/{q['id']}/lines/{lap['id']}", json={"quantity": "4"}), 200)
+    q = created(rep.patch(f"{QUOTES}/{q['id']}/lines/{lap['id']}", json={"quantity": "4"}, headers=etag(q)), 200)
     lap = q["lines"][0]
     assert (lap["list_price"], lap["unit_price"], lap["price_source"], lap["net_amount"]) == (
         "1200.0000", "1200.0000", "base", "4440.00")
@@ -219,9 +219,9 @@ def test_a_rep_builds_a_quote_from_the_catalog_with_list_prices_a_discount_and_t
     assert q["warnings"] == []  # 4 of 5 available
 
     # an agreed price goes back to the list price with null; removing a line renumbers the rest
-    q = created(rep.patch(f"{QUOTES}/{q['id']}/lines/{sup['id']}", json={"unit_price": None}), 200)
+    q = created(rep.patch(f"{QUOTES}/{q['id']}/lines/{sup['id']}", json={"unit_price": None}, headers=etag(q)), 200)
     assert (q["lines"][1]["unit_price"], q["lines"][1]["price_overridden"]) == ("150.0000", False)
-    q = created(rep.delete(f"{QUOTES}/{q['id']}/lines/{sup['id']}"), 200)
+    q = created(rep.delete(f"{QUOTES}/{q['id']}/lines/{sup['id']}", headers=etag(q)), 200)
     assert [(x["line_no"], x["sku"]) for x in q["lines"]] == [(1, laptop["sku"]), (2, cable["sku"])]
     assert (q["net_total"], q["tax_total"], q["gross_total"]) == ("4460.93", "889.15", "5350.08")
 
@@ -232,7 +232,7 @@ def test_a_rep_builds_a_quote_from_the_catalog_with_list_prices_a_discount_and_t
 def test_every_change_is_in_the_audit_trail(rep, products, db):
     c = customer(rep)
     q = new_quote(rep, c["deal"], line(products["laptop"], 1))
-    q = created(rep.post(f"{QUOTES}/{q['id']}/lines", json=line(products["cable"], 2)))
+    q = created(rep.post(f"{QUOTES}/{q['id']}/lines", json=line(products["cable"], 2), headers=etag(q)))
     q = created(rep.patch(f"{QUOTES}/{q['id']}", json={"notes": "Delivery in two weeks."}, headers=etag(q)), 200)
     with db.sessions() as s:
         rows = s.execute(select(audit_log.c.action, audit_log.c.actor_id, audit_log.c.changes)
@@ -347,8 +347,8 @@ def test_sending_emails_the_pdf_to_the_buyer_and_marks_the_quote_sent(rep, produ
 
     # a sent quote is no longer edited: it is revised
     for r in (rep.patch(f"{QUOTES}/{q['id']}", json={"notes": "x"}, headers=etag(sent)),
-              rep.post(f"{QUOTES}/{q['id']}/lines", json=line(products["cable"], 1)),
-              rep.delete(f"{QUOTES}/{q['id']}/lines/{q['lines'][0]['id']}"),
+              rep.post(f"{QUOTES}/{q['id']}/lines", json=line(products["cable"], 1), headers=etag(sent)),
+              rep.delete(f"{QUOTES}/{q['id']}/lines/{q['lines'][0]['id']}", headers=etag(sent)),
               rep.post(f"{QUOTES}/{q['id']}/send", json={})):
         assert r.status_code == 409 and r.json["status"] == 409 and r.json["type"].endswith("/quote-status"), r.json
 
@@ -409,7 +409,7 @@ def test_revising_a_sent_quote_makes_version_2_and_supersedes_version_1(rep, pro
     assert rep.post(f"{QUOTES}/{v1['id']}/accept", json={}).status_code == 409
     assert rep.post(f"{QUOTES}/{v1['id']}/revise").status_code == 409
     assert rep.post(f"{QUOTES}/{v2['id']}/revise").status_code == 409  # a draft is edited, not revised
-    v2 = created(rep.post(f"{QUOTES}/{v2['id']}/lines", json=line(products["cable"], 1)))
+    v2 = created(rep.post(f"{QUOTES}/{v2['id']}/lines", json=line(products["cable"], 1), headers=etag(v2)))
     sent2 = created(rep.post(f"{QUOTES}/{v2['id']}/send", json={}), 200)
     assert smtp.messages[-1][1]["Subject"] == f"Quote {v1['number']} (version 2) from Northwind Supplies Ltd"
     assert "Version: 2" in pdf_text(smtp.messages[-1][1].get_payload()[1].get_content())

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
-from servicekit import health
+from servicekit import guards, health
 from servicekit.api import create_api
 from servicekit.auth import api as auth_api
 from servicekit.db import make_engine, make_session_factory, ping
@@ -21,6 +21,7 @@ from .config import Settings
 from .db import audit_log, auth
 from .deals import api as deals_api
 from .exports.api import blp as exports_blp
+from .imports import service as imports_service
 from .imports.api import blp as imports_blp
 from .leads import api as leads_api
 from .merge.api import blp as merge_blp
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("crm", static_folder=None)
     app.config["TRUSTED_PROXIES"] = settings.trusted_proxies
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))
     app.extensions["crm.db"] = db
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(parties_blp)
     api.register_blueprint(merge_blp)
     api.register_blueprint(imports_blp)
+    guards.allow_larger_body(app, "imports.Imports", imports_service.MAX_BYTES + 64 * 1024)
     api.register_blueprint(exports_blp)
     api.register_blueprint(teams_blp)
     leads_api.register(api)

@@ -14,6 +14,7 @@ class Settings:
     session_ttl_hours: int
     outbox_retention_hours: int
     trusted_proxies: int
+    max_body_bytes: int = 1024 * 1024  # JSON bodies; file imports have their own limit
     erp_public_url: str = "http://127.0.0.1:8020"  # where clients change the catalog the CRM only mirrors
     # the SMTP server quotes are sent through (the defaults suit a local catcher such as `aiosmtpd -n`)
     smtp_host: str = "127.0.0.1"
@@ -35,6 +36,7 @@ class Settings:
             session_ttl_hours=env_int("CRM_SESSION_TTL_HOURS", 12),
             outbox_retention_hours=env_int("CRM_OUTBOX_RETENTION_HOURS", 168),
             trusted_proxies=env_int("CRM_TRUSTED_PROXIES", 0),
+            max_body_bytes=env_int("CRM_MAX_BODY_BYTES", 1024 * 1024),
             erp_public_url=env_str("ERP_PUBLIC_URL", "http://127.0.0.1:8020").rstrip("/"),
             smtp_host=env_str("CRM_SMTP_HOST", "127.0.0.1"),
             smtp_port=env_int("CRM_SMTP_PORT", 1025),

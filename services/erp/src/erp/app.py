@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
-from servicekit import health
+from servicekit import guards, health
 from servicekit.api import create_api
 from servicekit.auth import api as auth_api
 from servicekit.db import make_engine, make_session_factory, ping
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("erp", static_folder=None)
     app.config["TRUSTED_PROXIES"] = settings.trusted_proxies
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                      timedelta(hours=settings.session_ttl_hours)))
     api.register_blueprint(parties_blp)
     api.register_blueprint(catalog_blp)
+    guards.allow_larger_body(app, "catalog.ProductImport", 25 * 1024 * 1024)  # CSV/XLSX of products
     api.register_blueprint(purchasing_blp)
     register_stock_api(api)
     register_ledger_api(api)

@@ -16,6 +16,7 @@ class Settings:
     outbox_retention_hours: int
     trusted_proxies: int
     overdue_interval_minutes: int
+    max_body_bytes: int = 1024 * 1024  # JSON bodies; file imports have their own limit
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -28,5 +29,6 @@ class Settings:
             session_ttl_hours=env_int("ERP_SESSION_TTL_HOURS", 12),
             outbox_retention_hours=env_int("ERP_OUTBOX_RETENTION_HOURS", 168),
             trusted_proxies=env_int("ERP_TRUSTED_PROXIES", 0),
+            max_body_bytes=env_int("ERP_MAX_BODY_BYTES", 1024 * 1024),
             overdue_interval_minutes=env_int("ERP_OVERDUE_INTERVAL_MINUTES", 60),
         )

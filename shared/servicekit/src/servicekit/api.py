@@ -5,7 +5,7 @@ from importlib import resources
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from . import problems
+from . import guards, openapi, problems
 
 
 def create_api(app: Flask, title: str, description: str) -> Api:
@@ -27,7 +27,9 @@ def create_api(app: Flask, title: str, description: str) -> Api:
     def swagger_assets(filename):
         return send_from_directory(assets, filename)
 
+    openapi.install(app, api)
     problems.register(app)
+    guards.install(app)
     trusted = int(app.config.get("TRUSTED_PROXIES", 0))
     if trusted:
         # behind N reverse proxies, the client address (used by the login rate limit) is in X-Forwarded-For

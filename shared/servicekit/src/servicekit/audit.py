@@ -8,7 +8,7 @@ from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func, s
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session
 
-from .pagination import paginate
+from .pagination import apply_sort, paginate
 
 
 def audit_table(metadata: MetaData) -> Table:
@@ -81,7 +81,8 @@ def query(session: Session, table: Table, filters: dict, page: int, page_size: i
             stmt = stmt.where(table.c[key] == str(filters[key]))
     if filters.get("since"):
         stmt = stmt.where(table.c.at >= filters["since"])
-    stmt = stmt.order_by(table.c.at.desc(), table.c.id)
+    stmt = apply_sort(stmt, filters.get("sort"), {"at": table.c.at, "action": table.c.action,
+                                                  "entity_type": table.c.entity_type}, [table.c.at.desc(), table.c.id])
     result = paginate(session, stmt, page, page_size, entities=False)
     if not show_addresses:
         result["items"] = [_redacted(dict(item)) for item in result["items"]]

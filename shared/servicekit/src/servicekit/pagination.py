@@ -9,9 +9,11 @@ from sqlalchemy.sql import Select
 
 from .problems import field_error
 
+MAX_PAGE = 1_000_000  # page * page_size stays far inside bigint; deeper pages mean a narrower filter
+
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
     sort = fields.String(load_default=None, metadata={
         "description": "Field to sort by; prefix with - for descending. Comma-separated for several."})
@@ -28,6 +30,13 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+
+
+def fixed_order(args: dict, order: str) -> None:
+    """Lists whose order is their meaning (most overdue first, most certain first) refuse `sort` instead of
+    ignoring it."""
+    if args.get("sort"):
+        raise field_error("sort", f"this list has a fixed order ({order}); leave sort out")
 
 
 def apply_sort(stmt: Select, sort: str | None, columns: dict, default) -> Select:

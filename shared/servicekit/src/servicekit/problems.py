@@ -41,7 +41,7 @@ def problem_response(status: int, title: str, detail: str | None = None, type_: 
     }
     if detail:
         body["detail"] = detail
-    body["instance"] = request.path if request else None
+    body["instance"] = request.path.replace("\x00", "") if request else None
     if errors:
         body["errors"] = errors
     body.update(extensions)

@@ -36,3 +36,18 @@ def every_route(app: Flask):
 
 def is_public(endpoint: str) -> bool:
     return endpoint in PUBLIC_ENDPOINTS
+
+
+def changing_operations(app: Flask):
+    """(method, rule, mark) for every PATCH/PUT/DELETE and every POST on an existing record (a path with a
+    parameter): mark is "required", "optional" or None, from the view's If-Match decorator."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS", "GET"}):
+            if method == "POST" and not rule.arguments:
+                continue  # creates: Idempotency-Key, not If-Match
+            fn = getattr(view_class, method.lower(), None) if view_class else view
+            mark = ("required" if getattr(fn, "_requires_if_match", False)
+                    else "optional" if getattr(fn, "_optional_if_match", False) else None)
+            yield method, rule.rule, mark

@@ -2,10 +2,10 @@
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 
 from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
 from ..db import idempotency_keys
@@ -93,6 +93,7 @@ class ActivityById(MethodView):
             return _with_etag(service.get_activity(session, activity_id, current_principal()))
 
     @requires("activities:update")
+    @if_match_required
     @blp.arguments(ActivityUpdateSchema)
     @blp.response(200, ActivitySchema)
     @blp.alt_response(412, description="The activity changed since the ETag you sent")
@@ -104,6 +105,7 @@ class ActivityById(MethodView):
             return _with_etag(service.update_activity(session, activity_id, expected, changes, current_principal()))
 
     @requires("activities:update")
+    @if_match_optional
     @blp.response(204)
     @blp.alt_response(412, description="The activity changed since the ETag you sent")
     def delete(self, activity_id):
@@ -184,6 +186,7 @@ class ActivityTypeByKey(MethodView):
             return found, 200, {"ETag": etag_of(found.version)}
 
     @requires("activity_types:manage")
+    @if_match_required
     @types_blp.arguments(ActivityTypeUpdateSchema)
     @types_blp.response(200, ActivityTypeSchema)
     def patch(self, changes, key):

@@ -2,8 +2,9 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from servicekit import pagination
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 from servicekit.pagination import PageArgs
 
 from . import service
@@ -45,4 +46,5 @@ class OverdueCustomers(MethodView):
     def get(self, args):
         """Customers you can see with invoices past due (collections), most overdue first."""
         with _sessions().begin() as session:
+            pagination.fixed_order(args, "most overdue first")
             return service.overdue_customers(session, current_principal(), args["page"], args["page_size"])

@@ -3,8 +3,9 @@
 import flask
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from servicekit.auth.principal import requires
+from servicekit.blueprint import Blueprint
 from servicekit.problems import NotFound, Problem
 
 from . import service

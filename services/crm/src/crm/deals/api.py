@@ -2,10 +2,10 @@
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 
 from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
 from ..db import idempotency_keys
@@ -91,6 +91,7 @@ class PipelineById(MethodView):
             return _with_etag(pipelines.pipeline_view(session, pipelines.get_pipeline(session, pipeline_id)))
 
     @requires("pipelines:manage")
+    @if_match_required
     @pipelines_blp.arguments(PipelineUpdateSchema)
     @pipelines_blp.response(200, PipelineSchema)
     def patch(self, changes, pipeline_id):
@@ -104,43 +105,53 @@ class PipelineById(MethodView):
 @pipelines_blp.route("/<uuid:pipeline_id>/stages")
 class PipelineStages(MethodView):
     @requires("pipelines:manage")
+    @if_match_required
     @pipelines_blp.arguments(PipelineStageCreateSchema)
     @pipelines_blp.response(201, PipelineSchema)
     def post(self, data, pipeline_id):
-        """Add an open stage; answers the whole pipeline."""
+        """Add an open stage; answers the whole pipeline. Requires If-Match with the pipeline's ETag."""
+        expected = required_version()
         with _sessions().begin() as session:
-            return _with_etag(pipelines.add_stage(session, pipeline_id, data, current_principal()), 201)
+            return _with_etag(pipelines.add_stage(session, pipeline_id, data, current_principal(), expected), 201)
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>/stages/order")
 class PipelineStageOrder(MethodView):
     @requires("pipelines:manage")
+    @if_match_required
     @pipelines_blp.arguments(PipelineStageOrderSchema)
     @pipelines_blp.response(200, PipelineSchema)
     def put(self, data, pipeline_id):
-        """Reorder the stages: name every stage of the pipeline once, in the new order."""
+        """Reorder the stages: name every stage of the pipeline once, in the new order. Requires If-Match."""
+        expected = required_version()
         with _sessions().begin() as session:
             return _with_etag(pipelines.reorder_stages(session, pipeline_id, data["stage_ids"],
-                                                       current_principal()))
+                                                       current_principal(), expected))
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>/stages/<uuid:stage_id>")
 class PipelineStage(MethodView):
     @requires("pipelines:manage")
+    @if_match_required
     @pipelines_blp.arguments(PipelineStageUpdateSchema)
     @pipelines_blp.response(200, PipelineSchema)
     def patch(self, changes, pipeline_id, stage_id):
-        """Rename a stage or change its probability."""
+        """Rename a stage or change its probability. Requires If-Match with the pipeline's ETag."""
+        expected = required_version()
         with _sessions().begin() as session:
-            return _with_etag(pipelines.update_stage(session, pipeline_id, stage_id, changes, current_principal()))
+            return _with_etag(pipelines.update_stage(session, pipeline_id, stage_id, changes, current_principal(),
+                                                     expected))
 
     @requires("pipelines:manage")
+    @if_match_required
     @pipelines_blp.response(200, PipelineSchema)
     @pipelines_blp.alt_response(409, description="The stage holds deals, or the pipeline needs it")
     def delete(self, pipeline_id, stage_id):
-        """Remove an open stage that holds no deal."""
+        """Remove an open stage that holds no deal. Requires If-Match with the pipeline's ETag."""
+        expected = required_version()
         with _sessions().begin() as session:
-            return _with_etag(pipelines.remove_stage(session, pipeline_id, stage_id, current_principal()))
+            return _with_etag(pipelines.remove_stage(session, pipeline_id, stage_id, current_principal(),
+                                                     expected))
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>/board")
@@ -208,6 +219,7 @@ class DealById(MethodView):
             return _with_etag(service.get_deal(session, deal_id, current_principal()))
 
     @requires("deals:update")
+    @if_match_required
     @deals_blp.arguments(DealUpdateSchema)
     @deals_blp.response(200, DealSchema)
     @deals_blp.alt_response(412, description="The deal changed since the ETag you sent")
@@ -222,6 +234,7 @@ class DealById(MethodView):
 @deals_blp.route("/<uuid:deal_id>/move")
 class DealMove(MethodView):
     @requires("deals:update")
+    @if_match_optional
     @deals_blp.arguments(DealMoveSchema)
     @deals_blp.response(200, DealSchema)
     @deals_blp.alt_response(409, description="The deal is won or lost: reopen it first")
@@ -236,6 +249,7 @@ class DealMove(MethodView):
 @deals_blp.route("/<uuid:deal_id>/won")
 class DealWon(MethodView):
     @requires("deals:update")
+    @if_match_optional
     @deals_blp.arguments(DealWonSchema)
     @deals_blp.response(200, DealSchema)
     def post(self, data, deal_id):
@@ -248,6 +262,7 @@ class DealWon(MethodView):
 @deals_blp.route("/<uuid:deal_id>/lost")
 class DealLost(MethodView):
     @requires("deals:update")
+    @if_match_optional
     @deals_blp.arguments(DealLostSchema)
     @deals_blp.response(200, DealSchema)
     def post(self, data, deal_id):
@@ -260,6 +275,7 @@ class DealLost(MethodView):
 @deals_blp.route("/<uuid:deal_id>/reopen")
 class DealReopen(MethodView):
     @requires("deals:update")
+    @if_match_optional
     @deals_blp.arguments(DealReopenSchema)
     @deals_blp.response(200, DealSchema)
     def post(self, data, deal_id):

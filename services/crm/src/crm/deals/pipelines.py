@@ -174,9 +174,10 @@ def _renumber(stages: list[Stage]) -> None:
         s.position = position
 
 
-def add_stage(session: Session, pipeline_id: str, data: dict, actor: Principal) -> dict:
+def add_stage(session: Session, pipeline_id: str, data: dict, actor: Principal, expected_version: int) -> dict:
     """Add an open stage at `position` (1 = first; default: after the last open stage)."""
     pipeline = get_pipeline(session, pipeline_id, lock=True)
+    check_version(pipeline.version, expected_version)  # stages are part of the pipeline's version
     stages = stages_of(session, pipeline.id)
     before = _state(pipeline, stages)
     name = data["name"].strip()
@@ -191,9 +192,11 @@ def add_stage(session: Session, pipeline_id: str, data: dict, actor: Principal) 
     return _changed(session, pipeline, before, "add_stage", actor)
 
 
-def update_stage(session: Session, pipeline_id: str, stage_id: str, changes: dict, actor: Principal) -> dict:
+def update_stage(session: Session, pipeline_id: str, stage_id: str, changes: dict, actor: Principal,
+                 expected_version: int) -> dict:
     """Rename a stage or change its probability (won stays 100, lost stays 0)."""
     pipeline = get_pipeline(session, pipeline_id, lock=True)
+    check_version(pipeline.version, expected_version)  # stages are part of the pipeline's version
     stage = _stage_of(session, pipeline, stage_id)
     stages = stages_of(session, pipeline.id)
     before = _state(pipeline, stages)
@@ -212,9 +215,11 @@ def update_stage(session: Session, pipeline_id: str, stage_id: str, changes: dic
     return _changed(session, pipeline, before, "update_stage", actor)
 
 
-def reorder_stages(session: Session, pipeline_id: str, stage_ids: list, actor: Principal) -> dict:
+def reorder_stages(session: Session, pipeline_id: str, stage_ids: list, actor: Principal,
+                   expected_version: int) -> dict:
     """Put the stages in the given order; the list must name every stage of the pipeline once."""
     pipeline = get_pipeline(session, pipeline_id, lock=True)
+    check_version(pipeline.version, expected_version)  # stages are part of the pipeline's version
     stages = stages_of(session, pipeline.id)
     by_id = {s.id: s for s in stages}
     wanted = [str(i) for i in stage_ids]
@@ -225,9 +230,10 @@ def reorder_stages(session: Session, pipeline_id: str, stage_ids: list, actor: P
     return _changed(session, pipeline, before, "reorder_stages", actor)
 
 
-def remove_stage(session: Session, pipeline_id: str, stage_id: str, actor: Principal) -> dict:
+def remove_stage(session: Session, pipeline_id: str, stage_id: str, actor: Principal, expected_version: int) -> dict:
     """Remove an open stage that holds no deal; its name stays in the stage history of deals that passed by."""
     pipeline = get_pipeline(session, pipeline_id, lock=True)
+    check_version(pipeline.version, expected_version)  # stages are part of the pipeline's version
     stage = _stage_of(session, pipeline, stage_id)  # locked: a deal cannot enter it while we look
     stages = stages_of(session, pipeline.id)
     if stage.kind != "open":

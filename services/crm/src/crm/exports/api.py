@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 
 from . import formats, service
 from .schemas import DealExportArgs, LeadExportArgs, PartyExportArgs

@@ -2,8 +2,8 @@
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 from servicekit.problems import field_error
 
 from . import service

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from servicekit.auth.principal import Principal
-from servicekit.pagination import paginate
+from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -117,8 +117,9 @@ def list_imports(session: Session, args: dict, actor: Principal) -> dict:
         stmt = stmt.where(ImportBatch.created_by == actor.user_id)
     if args.get("target"):
         stmt = stmt.where(ImportBatch.target == args["target"])
-    return paginate(session, stmt.order_by(ImportBatch.created_at.desc(), ImportBatch.id), args["page"],
-                    args["page_size"])
+    stmt = apply_sort(stmt, args.get("sort"), {"created_at": ImportBatch.created_at, "target": ImportBatch.target},
+                      [ImportBatch.created_at.desc(), ImportBatch.id])
+    return paginate(session, stmt, args["page"], args["page_size"])
 
 
 def revert_import(session: Session, batch_id, actor: Principal) -> ImportBatch:

@@ -2,10 +2,10 @@
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from servicekit import idempotency
+from servicekit import guards, idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 from servicekit.problems import Problem, field_error
 
 from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
@@ -101,6 +101,7 @@ class LeadById(MethodView):
             return _with_etag(service.get_lead(session, lead_id, current_principal()))
 
     @requires("leads:update")
+    @if_match_required
     @leads_blp.arguments(LeadUpdateSchema)
     @leads_blp.response(200, LeadSchema)
     @leads_blp.alt_response(409, description="The lead is converted")
@@ -116,6 +117,7 @@ class LeadById(MethodView):
 @leads_blp.route("/<uuid:lead_id>/qualify")
 class LeadQualify(MethodView):
     @requires("leads:update")
+    @if_match_optional
     @leads_blp.response(200, LeadSchema)
     def post(self, lead_id):
         """Mark the lead qualified (ready to convert). If-Match optional."""
@@ -127,6 +129,7 @@ class LeadQualify(MethodView):
 @leads_blp.route("/<uuid:lead_id>/disqualify")
 class LeadDisqualify(MethodView):
     @requires("leads:update")
+    @if_match_optional
     @leads_blp.arguments(LeadDisqualifySchema)
     @leads_blp.response(200, LeadSchema)
     def post(self, data, lead_id):
@@ -151,6 +154,7 @@ class LeadDuplicates(MethodView):
 @leads_blp.route("/<uuid:lead_id>/convert")
 class LeadConvert(MethodView):
     @requires("leads:convert")
+    @if_match_optional
     @leads_blp.arguments(LeadConvertSchema)
     @leads_blp.response(200, LeadConversionSchema)
     @leads_blp.alt_response(409, description="The lead is converted or disqualified")
@@ -229,6 +233,7 @@ class LeadFormById(MethodView):
             return _with_etag(capture.form_view(capture.get_form(session, form_id)))
 
     @requires("lead_forms:manage")
+    @if_match_required
     @forms_blp.arguments(LeadFormUpdateSchema)
     @forms_blp.response(200, LeadFormSchema)
     def patch(self, changes, form_id):
@@ -262,7 +267,9 @@ def _submitted_fields() -> dict:
             raise field_error("(body)", "send a JSON object")
         return body
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return request.form.to_dict()
+        fields = request.form.to_dict()
+        guards.check_value(fields, "form")
+        return fields
     raise Problem(415, "Unsupported media type", "Send application/json or application/x-www-form-urlencoded.",
                   "unsupported-media-type")
 

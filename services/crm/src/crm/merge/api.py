@@ -2,9 +2,10 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from servicekit import pagination
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_required, required_version
 
 from ..parties.schemas import PartySchema
 from . import duplicates, service
@@ -27,6 +28,7 @@ class DuplicateGroups(MethodView):
     def get(self, args):
         """Groups of parties you can see that are probably the same company or person, most certain first."""
         with _sessions().begin() as session:
+            pagination.fixed_order(args, "most certain first")
             return duplicates.find_duplicate_groups(session, args, current_principal())
 
 
@@ -44,6 +46,7 @@ class PartyDuplicates(MethodView):
 @blp.route("/<uuid:party_id>/merge")
 class PartyMerge(MethodView):
     @requires("parties:merge")
+    @if_match_required
     @blp.arguments(MergeSchema)
     @blp.response(200, PartySchema)
     @blp.alt_response(403, description="One of the parties is not yours to change")

@@ -2,10 +2,10 @@
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_required, required_version
 
 from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
 from ..db import idempotency_keys
@@ -67,6 +67,7 @@ class PartyById(MethodView):
             return _with_etag(service.get_party(session, party_id, current_principal()))
 
     @requires("parties:update")
+    @if_match_required
     @blp.arguments(PartyUpdateSchema)
     @blp.response(200, PartySchema)
     @blp.alt_response(412, description="The party changed since the ETag you sent")
@@ -81,6 +82,7 @@ class PartyById(MethodView):
 @blp.route("/<uuid:party_id>/archive")
 class PartyArchive(MethodView):
     @requires("parties:archive")
+    @if_match_required
     @blp.response(200, PartySchema)
     def post(self, party_id):
         """Archive a party (it leaves default lists; documents keep pointing at it). Requires If-Match."""
@@ -92,6 +94,7 @@ class PartyArchive(MethodView):
 @blp.route("/<uuid:party_id>/restore")
 class PartyRestore(MethodView):
     @requires("parties:archive")
+    @if_match_required
     @blp.response(200, PartySchema)
     def post(self, party_id):
         """Bring an archived party back. Requires If-Match."""

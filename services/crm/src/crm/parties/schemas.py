@@ -91,7 +91,7 @@ class PartyListArgs(PageArgs):
     status = fields.String(load_default="active", validate=validate.OneOf(["active", "archived", "merged", "all"]),
                            metadata={"description": "active (default), archived, merged (absorbed duplicates) or all."})
     company_id = fields.UUID()
-    owner_id = fields.String()
+    owner_id = fields.UUID()
     tax_id = fields.String()
     country = fields.String(metadata={"description": "Billing address country (ISO code)."})
 

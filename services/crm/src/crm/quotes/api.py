@@ -4,10 +4,11 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 
 from ..config import Settings
 from ..db import idempotency_keys
@@ -107,6 +108,7 @@ class QuoteById(MethodView):
             return _with_etag(service.get_quote(session, quote_id, current_principal()))
 
     @requires("quotes:update")
+    @if_match_required
     @blp.arguments(QuoteUpdateSchema)
     @blp.response(200, QuoteSchema)
     @blp.alt_response(409, description="The quote is not a draft")
@@ -122,41 +124,45 @@ class QuoteById(MethodView):
 @blp.route("/<uuid:quote_id>/lines")
 class QuoteLines(MethodView):
     @requires("quotes:update")
+    @if_match_required
     @blp.arguments(QuoteLineInputSchema)
     @blp.response(201, QuoteSchema)
     @blp.alt_response(409, description="The quote is not a draft")
     def post(self, data, quote_id):
-        """Add a line to a draft; answers the whole quote with its new totals."""
+        """Add a line to a draft; answers the whole quote with its new totals. Requires If-Match."""
         with _sessions().begin() as session:
-            return _with_etag(service.add_line(session, quote_id, data, current_principal(), _optional_version()),
+            return _with_etag(service.add_line(session, quote_id, data, current_principal(), required_version()),
                               201)
 
 
 @blp.route("/<uuid:quote_id>/lines/<uuid:line_id>")
 class QuoteLineById(MethodView):
     @requires("quotes:update")
+    @if_match_required
     @blp.arguments(QuoteLineUpdateSchema)
     @blp.response(200, QuoteSchema)
     @blp.alt_response(409, description="The quote is not a draft")
     def patch(self, changes, quote_id, line_id):
-        """Change a draft's line (quantity, agreed price, discount, tax rate, description)."""
+        """Change a draft's line (quantity, agreed price, discount, tax rate, description). Requires If-Match."""
         with _sessions().begin() as session:
             return _with_etag(service.update_line(session, quote_id, line_id, changes, current_principal(),
-                                                  _optional_version()))
+                                                  required_version()))
 
     @requires("quotes:update")
+    @if_match_required
     @blp.response(200, QuoteSchema)
     @blp.alt_response(409, description="The quote is not a draft")
     def delete(self, quote_id, line_id):
-        """Remove a draft's line; the others are renumbered. Answers the quote."""
+        """Remove a draft's line; the others are renumbered. Answers the quote. Requires If-Match."""
         with _sessions().begin() as session:
             return _with_etag(service.remove_line(session, quote_id, line_id, current_principal(),
-                                                  _optional_version()))
+                                                  required_version()))
 
 
 @blp.route("/<uuid:quote_id>/send")
 class QuoteSend(MethodView):
     @requires("quotes:send")
+    @if_match_optional
     @blp.arguments(QuoteSendSchema)
     @blp.response(200, QuoteSchema)
     @blp.alt_response(409, description="The quote is not a draft")
@@ -173,6 +179,7 @@ class QuoteSend(MethodView):
 @blp.route("/<uuid:quote_id>/revise")
 class QuoteRevise(MethodView):
     @requires("quotes:update")
+    @if_match_optional
     @blp.response(201, QuoteSchema)
     @blp.alt_response(409, description="Only the latest sent or rejected version is revised")
     def post(self, quote_id):
@@ -186,6 +193,7 @@ class QuoteRevise(MethodView):
 @blp.route("/<uuid:quote_id>/accept")
 class QuoteAccept(MethodView):
     @requires("quotes:accept")
+    @if_match_optional
     @blp.arguments(QuoteAcceptSchema)
     @blp.response(200, QuoteSchema)
     @blp.alt_response(409, description="Not a sent quote, already accepted, or expired")
@@ -200,6 +208,7 @@ class QuoteAccept(MethodView):
 @blp.route("/<uuid:quote_id>/reject")
 class QuoteReject(MethodView):
     @requires("quotes:accept")
+    @if_match_optional
     @blp.arguments(QuoteRejectSchema)
     @blp.response(200, QuoteSchema)
     @blp.alt_response(409, description="Not a sent quote")

@@ -5,8 +5,8 @@ import io
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 
 from . import service
 from .schemas import StatisticsArgs, StatisticsRowSchema, StatisticsSchema

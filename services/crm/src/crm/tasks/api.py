@@ -2,10 +2,10 @@
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 
 from ..access.schemas import ShareCreateSchema, ShareSchema
 from ..db import idempotency_keys
@@ -93,6 +93,7 @@ class TaskById(MethodView):
             return _with_etag(service.get_task(session, task_id, current_principal()))
 
     @requires("tasks:update")
+    @if_match_required
     @blp.arguments(TaskUpdateSchema)
     @blp.response(200, TaskSchema)
     @blp.alt_response(412, description="The task changed since the ETag you sent")
@@ -107,6 +108,7 @@ class TaskById(MethodView):
 @blp.route("/<uuid:task_id>/complete")
 class TaskComplete(MethodView):
     @requires("tasks:update")
+    @if_match_optional
     @blp.response(200, TaskSchema)
     def post(self, task_id):
         """Mark the task done. If-Match is optional: when sent, it must match."""
@@ -118,6 +120,7 @@ class TaskComplete(MethodView):
 @blp.route("/<uuid:task_id>/reopen")
 class TaskReopen(MethodView):
     @requires("tasks:update")
+    @if_match_optional
     @blp.response(200, TaskSchema)
     def post(self, task_id):
         """Open a done or cancelled task again. If-Match is optional: when sent, it must match."""

@@ -2,8 +2,8 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 
 from . import service
 from .schemas import TimelineArgs, TimelinePageSchema

@@ -4,10 +4,10 @@ import json
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_required, required_version
 from servicekit.problems import field_error
 
 from ..db import idempotency_keys
@@ -74,6 +74,7 @@ class CategoryById(MethodView):
             return _etagged(service._category(session, category_id))
 
     @requires("catalog:update")
+    @if_match_required
     @blp.arguments(CategoryUpdateSchema)
     @blp.response(200, CategorySchema)
     def patch(self, changes, category_id):
@@ -122,6 +123,7 @@ class ProductById(MethodView):
             return _etagged(service.get_product(session, product_id))
 
     @requires("catalog:update")
+    @if_match_required
     @blp.arguments(ProductUpdateSchema)
     @blp.response(200, ProductSchema)
     def patch(self, changes, product_id):
@@ -193,6 +195,7 @@ class PriceListById(MethodView):
             return _etagged(service.get_price_list(session, price_list_id))
 
     @requires("catalog:update")
+    @if_match_required
     @blp.arguments(PriceListUpdateSchema)
     @blp.response(200, PriceListSchema)
     def patch(self, changes, price_list_id):

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from servicekit.pagination import PageArgs, page_schema
+from servicekit.validators import not_blank
 
 from .models import KINDS, VALUATION_METHODS
 
@@ -21,12 +22,12 @@ class CategorySchema(Schema):
 
 
 class CategoryCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), not_blank])
     parent_id = fields.UUID(load_default=None, allow_none=True)
 
 
 class CategoryUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = fields.String(validate=[validate.Length(min=1, max=100), not_blank])
     parent_id = fields.UUID(allow_none=True)
     active = fields.Boolean()
 
@@ -55,7 +56,7 @@ class _ProductFields(Schema):
 class ProductCreateSchema(_ProductFields):
     sku = fields.String(required=True, validate=[validate.Length(min=1, max=64), validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$", error="letters, digits and . _ - / only")])
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
 
 
 class ProductUpdateSchema(_ProductFields):
@@ -84,7 +85,7 @@ class PriceListItemSchema(Schema):
 
 
 class _PriceListFields(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = fields.String(validate=[validate.Length(min=1, max=100), not_blank])
     currency = fields.String(validate=CURRENCY)
     customer_group = fields.String(allow_none=True, validate=validate.Length(max=50))
     party_id = fields.UUID(allow_none=True, metadata={"description": "A customer (CRM party id)."})
@@ -102,7 +103,7 @@ class _PriceListFields(Schema):
 
 
 class PriceListCreateSchema(_PriceListFields):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), not_blank])
 
 
 class PriceListUpdateSchema(_PriceListFields):

@@ -314,7 +314,9 @@ def get_price_list(session: Session, price_list_id: str) -> dict:
 
 
 def list_price_lists(session: Session, args: dict) -> dict:
-    stmt = select(PriceList).order_by(PriceList.name, PriceList.id)
+    stmt = apply_sort(select(PriceList), args.get("sort"), {
+        "name": PriceList.name, "currency": PriceList.currency, "valid_from": PriceList.valid_from,
+    }, [PriceList.name, PriceList.id])
     if args.get("party_id"):
         stmt = stmt.where(PriceList.party_id == str(args["party_id"]))
     if args.get("customer_group"):

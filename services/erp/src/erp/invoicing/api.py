@@ -2,8 +2,8 @@
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 
 from ..sales.api import create_once, etagged, sessions
 from . import pdf, service

@@ -3,11 +3,11 @@ reverse), period close, hash chain verification and the financial reports (JSON,
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_required, required_version
 
 from ..db import idempotency_keys
 from . import accounts, exports, hashchain, reports, service
@@ -101,6 +101,7 @@ class AccountById(MethodView):
         return view, 200, {"ETag": etag_of(view["version"])}
 
     @requires("accounts:manage")
+    @if_match_required
     @ledger_blp.arguments(LedgerAccountUpdateSchema)
     @ledger_blp.response(200, LedgerAccountSchema)
     @ledger_blp.alt_response(409, description="Code or type of an account with postings; deactivating a mapped one")
@@ -222,6 +223,7 @@ class EntryById(MethodView):
         return view, 200, {"ETag": etag_of(view["version"])}
 
     @requires("ledger:post")
+    @if_match_required
     @entries_blp.arguments(JournalEntryUpdateSchema)
     @entries_blp.response(200, JournalEntrySchema)
     @entries_blp.alt_response(409, description="The entry is posted: reverse it instead")
@@ -244,6 +246,7 @@ class EntryById(MethodView):
 @entries_blp.route("/<uuid:entry_id>/post")
 class PostEntry(MethodView):
     @requires("ledger:post")
+    @if_match_required
     @entries_blp.response(200, JournalEntrySchema)
     @entries_blp.alt_response(409, description="Already posted, or dated in a closed period")
     @entries_blp.alt_response(422, description="Unbalanced, unknown or inactive account, missing party")

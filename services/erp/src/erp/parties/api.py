@@ -2,9 +2,9 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_required, required_version
 from servicekit.pagination import PageArgs
 
 from . import service
@@ -56,6 +56,7 @@ class PartyById(MethodView):
         return view, 200, {"ETag": etag_of(view["account"]["version"])}
 
     @requires("partners:update")
+    @if_match_required
     @blp.arguments(AccountUpdateSchema)
     @blp.response(200, PartyViewSchema)
     @blp.alt_response(422, description="Invalid field, or a master-data field the CRM owns")

@@ -1,8 +1,8 @@
 """HTTP endpoints of payments, bank accounts and party statements."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 
 from ..sales.api import create_once, etagged, sessions
 from . import service, statement

@@ -2,10 +2,10 @@
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 
 from ..db import idempotency_keys
 from . import bills, service
@@ -85,6 +85,7 @@ class PurchaseOrderById(MethodView):
             return _etagged(service.get_order(session, po_id))
 
     @requires("purchasing:update")
+    @if_match_required
     @blp.arguments(PurchaseOrderUpdateSchema)
     @blp.response(200, PurchaseOrderSchema)
     @blp.alt_response(409, description="The order's state does not allow this change")
@@ -101,6 +102,7 @@ class PurchaseOrderById(MethodView):
 @blp.route("/purchase-orders/<uuid:po_id>/send")
 class PurchaseOrderSend(MethodView):
     @requires("purchasing:update")
+    @if_match_optional
     @blp.response(200, PurchaseOrderSchema)
     @blp.alt_response(409, description="Only a draft can be sent")
     def post(self, po_id):
@@ -112,6 +114,7 @@ class PurchaseOrderSend(MethodView):
 @blp.route("/purchase-orders/<uuid:po_id>/cancel")
 class PurchaseOrderCancel(MethodView):
     @requires("purchasing:update")
+    @if_match_optional
     @blp.arguments(PurchaseOrderCancelSchema)
     @blp.response(200, PurchaseOrderSchema)
     @blp.alt_response(409, description="Received, billed or cancelled orders cannot be cancelled")
@@ -183,6 +186,7 @@ class SupplierBillById(MethodView):
 @blp.route("/supplier-bills/<uuid:bill_id>/approve")
 class SupplierBillApprove(MethodView):
     @requires("purchasing:bill")
+    @if_match_optional
     @blp.arguments(SupplierBillApproveSchema)
     @blp.response(200, SupplierBillSchema)
     @blp.alt_response(409, description="The bill is already approved or rejected")
@@ -198,6 +202,7 @@ class SupplierBillApprove(MethodView):
 @blp.route("/supplier-bills/<uuid:bill_id>/reject")
 class SupplierBillReject(MethodView):
     @requires("purchasing:bill")
+    @if_match_optional
     @blp.arguments(SupplierBillRejectSchema)
     @blp.response(200, SupplierBillSchema)
     @blp.alt_response(409, description="The bill is already approved or rejected")

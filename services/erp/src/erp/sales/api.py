@@ -2,9 +2,9 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of
 
 from ..db import idempotency_keys

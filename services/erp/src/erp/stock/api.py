@@ -4,11 +4,11 @@ import functools
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, forbidden, requires
-from servicekit.etag import etag_of, required_version
+from servicekit.blueprint import Blueprint
+from servicekit.etag import etag_of, if_match_required, required_version
 
 from ..db import idempotency_keys
 from . import counts, reports, service, warehouses
@@ -116,6 +116,7 @@ class WarehouseById(MethodView):
         return view, 200, {"ETag": etag_of(view["version"])}
 
     @requires("stock:adjust")
+    @if_match_required
     @warehouses_blp.arguments(WarehouseUpdateSchema)
     @warehouses_blp.response(200, WarehouseSchema)
     def patch(self, changes, warehouse_id):

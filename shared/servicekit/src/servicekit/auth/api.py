@@ -6,11 +6,13 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy.orm import sessionmaker
 
-from .. import audit
+from .. import audit, etag
+from ..blueprint import Blueprint
+from ..etag import if_match_required
 from . import service
 from .principal import Principal, current_principal, requires, unauthenticated
 from .schemas import (
@@ -51,6 +53,12 @@ PUBLIC_ENDPOINTS = {
     "health.healthz", "health.readyz", "health.metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
     "swagger_assets", "auth.Login", "lead_capture.LeadFormSubmissions",
 }
+
+
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+            "description": "The ETag of your last GET of this record."}
+ETAG_HEADER = {"ETag": {"description": "The record's current ETag: send it as If-Match to change it.",
+                        "schema": {"type": "string"}}}
 
 
 def _ctx() -> AuthContext:
@@ -178,20 +186,29 @@ class Users(MethodView):
 @users_blp.route("/<uuid:user_id>")
 class UserById(MethodView):
     @requires("users:read")
-    @users_blp.response(200, UserSchema)
+    @users_blp.response(200, UserSchema, headers=ETAG_HEADER)
     def get(self, user_id):
         ctx = _ctx()
         with ctx.sessions.begin() as session:
-            return service.get_user(session, ctx.tables, user_id)
+            user = service.get_user(session, ctx.tables, user_id)
+        return user, 200, {"ETag": service.user_etag(user)}
 
     @requires("users:update")
+    @if_match_required
     @users_blp.arguments(UserUpdateSchema)
-    @users_blp.response(200, UserSchema)
+    @users_blp.doc(parameters=[IF_MATCH])
+    @users_blp.response(200, UserSchema, headers=ETAG_HEADER)
+    @users_blp.alt_response(409, description="Another user has this email, or no administrator would be left")
+    @users_blp.alt_response(412, description="The user changed since your GET (If-Match is stale)")
+    @users_blp.alt_response(428, description="If-Match is missing")
     def patch(self, changes, user_id):
-        """Change name, email, roles or password, or deactivate (which revokes every token of the user)."""
-        ctx = _ctx()
+        """Change name, email, roles or password, or deactivate (which revokes every token of the user).
+        Send If-Match with the ETag of your GET."""
+        ctx, expected = _ctx(), etag.required_etag()
         with ctx.sessions.begin() as session:
-            return service.update_user(session, ctx.tables, ctx.audit, user_id, changes, current_principal())
+            user = service.update_user(session, ctx.tables, ctx.audit, user_id, changes, current_principal(),
+                                       expected)
+        return user, 200, {"ETag": service.user_etag(user)}
 
 
 @roles_blp.route("")
@@ -226,21 +243,28 @@ class Permissions(MethodView):
 @roles_blp.route("/<string:name>")
 class RoleByName(MethodView):
     @requires("roles:read")
-    @roles_blp.response(200, RoleSchema)
+    @roles_blp.response(200, RoleSchema, headers=ETAG_HEADER)
     def get(self, name):
         ctx = _ctx()
         with ctx.sessions.begin() as session:
-            return service.get_role(session, ctx.tables, name)
+            role = service.get_role(session, ctx.tables, name)
+        return role, 200, {"ETag": service.role_etag(role)}
 
     @requires("roles:update")
+    @if_match_required
     @roles_blp.arguments(RoleUpdateSchema)
-    @roles_blp.response(200, RoleSchema)
+    @roles_blp.doc(parameters=[IF_MATCH])
+    @roles_blp.response(200, RoleSchema, headers=ETAG_HEADER)
+    @roles_blp.alt_response(409, description="A built-in role, or no administrator would be left")
+    @roles_blp.alt_response(412, description="The role changed since your GET (If-Match is stale)")
+    @roles_blp.alt_response(428, description="If-Match is missing")
     def patch(self, changes, name):
-        """Change a custom role (built-in roles follow the code)."""
-        ctx = _ctx()
+        """Change a custom role (built-in roles follow the code). Send If-Match with the ETag of your GET."""
+        ctx, expected = _ctx(), etag.required_etag()
         with ctx.sessions.begin() as session:
-            return service.update_role(session, ctx.tables, ctx.audit, ctx.catalog, name, changes,
-                                       current_principal())
+            role = service.update_role(session, ctx.tables, ctx.audit, ctx.catalog, name, changes,
+                                       current_principal(), expected)
+        return role, 200, {"ETag": service.role_etag(role)}
 
     @requires("roles:delete")
     @roles_blp.response(204)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import audit
-from ..pagination import paginate
+from .. import audit, etag
+from ..pagination import apply_sort, paginate
 from ..problems import NotFound, Problem, field_error
 from . import secrets
 from .principal import Principal
@@ -114,7 +114,9 @@ def list_users(session: Session, t: AuthTables, args: dict) -> dict:
         stmt = stmt.where(t.users.c.id.in_(select(t.user_roles.c.user_id).where(t.user_roles.c.role == args["role"])))
     if args.get("is_active") is not None:
         stmt = stmt.where(t.users.c.is_active == args["is_active"])
-    page = paginate(session, stmt.order_by(func.lower(t.users.c.email)), args["page"], args["page_size"],
+    stmt = apply_sort(stmt, args.get("sort"), {"email": func.lower(t.users.c.email), "name": t.users.c.name,
+                                               "created_at": t.users.c.created_at}, [func.lower(t.users.c.email)])
+    page = paginate(session, stmt, args["page"], args["page_size"],
                     entities=False)
     roles = _roles_of(session, t, [u["id"] for u in page["items"]])
     for u in page["items"]:
@@ -136,9 +138,25 @@ def _keep_an_admin(session: Session, t: AuthTables, admins_before: set[str]) -> 
         raise Problem(409, "Last administrator", "This change would leave no active administrator.", "conflict")
 
 
-def update_user(session: Session, t: AuthTables, audit_t, user_id: str, changes: dict, actor) -> dict:
-    before = get_user(session, t, user_id)
+def user_etag(user: dict) -> str:
+    return etag.content_etag({k: user.get(k) for k in ("id", "email", "name", "is_active", "roles", "updated_at")})
+
+
+def role_etag(role: dict) -> str:
+    return etag.content_etag({k: role.get(k) for k in ("name", "description", "permissions", "builtin")})
+
+
+def update_user(session: Session, t: AuthTables, audit_t, user_id: str, changes: dict, actor,
+                expected_etag: str | None = None) -> dict:
+    """Change a user; with `expected_etag` (the request's If-Match), only if nobody changed it meanwhile."""
     session.execute(select(t.users.c.id).where(t.users.c.id == str(user_id)).with_for_update())
+    before = get_user(session, t, user_id)
+    if expected_etag is not None:
+        etag.check_etag(user_etag(before), expected_etag)
+    if "email" in changes and session.execute(select(t.users.c.id).where(
+            func.lower(t.users.c.email) == changes["email"].lower(), t.users.c.id != str(user_id))).first():
+        raise Problem(409, "Email taken", "Another user has this email.", "conflict",
+                      errors=[{"field": "email", "message": "already used by another user"}])
     admins_before = _active_admins(session, t)
     values = {k: changes[k] for k in ("name", "is_active", "email") if k in changes}
     if "password" in changes:
@@ -294,8 +312,13 @@ def _custom_role(session: Session, t: AuthTables, name: str) -> dict:
 
 
 def update_role(session: Session, t: AuthTables, audit_t, catalog: RoleCatalog, name: str, changes: dict,
-                actor) -> dict:
+                actor, expected_etag: str | None = None) -> dict:
+    session.execute(select(t.roles.c.name).where(t.roles.c.name == name).with_for_update())
     before = _custom_role(session, t, name)
+    if expected_etag is not None:
+        etag.check_etag(role_etag(before), expected_etag)
+    if not changes:
+        raise field_error("(body)", "send at least one field to change")
     admins_before = _active_admins(session, t)
     if "permissions" in changes:
         catalog.check(changes["permissions"])

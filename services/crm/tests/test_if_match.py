@@ -1,0 +1,57 @@
+"""Every change to an existing CRM record needs If-Match, or is listed here with the reason it does not.
+
+The walk covers the URL map, so a new endpoint must choose; the OpenAPI document must declare what the view does.
+"""
+
+from servicekit.testing import changing_operations
+
+# (method, rule) -> why it takes no If-Match
+NO_IF_MATCH = {
+    **{(m, "/api/v1/catalog"): "answers 405: the catalog is the ERP's" for m in ("POST", "PUT", "PATCH", "DELETE")},
+    **{(m, "/api/v1/catalog/<path:rest>"): "answers 405: the catalog is the ERP's"
+       for m in ("POST", "PUT", "PATCH", "DELETE")},
+    ("POST", "/api/v1/public/lead-forms/<string:form_key>/submissions"): "public capture: creates a lead",
+    ("DELETE", "/api/v1/me/tokens/<uuid:token_id>"): "revoking is idempotent and final",
+    ("DELETE", "/api/v1/roles/<string:name>"): "deleting a role is final and checked against its holders",
+    ("POST", "/api/v1/imports/<uuid:import_id>/revert"): "a batch is reverted once; a second revert is 409",
+    ("POST", "/api/v1/lead-forms/<uuid:form_id>/rotate-key"): "rotating is always safe to repeat",
+    ("POST", "/api/v1/teams/<uuid:team_id>/members"): "adds or sets one membership (idempotent)",
+    ("DELETE", "/api/v1/teams/<uuid:team_id>/members/<uuid:user_id>"): "removes one membership (idempotent)",
+    **{("POST", f"/api/v1/{kind}/<uuid:{key}>/assign"): "assigning sets one field to a given owner (idempotent)"
+       for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
+                         ("activities", "activity_id"))},
+    **{("POST", f"/api/v1/{kind}/<uuid:{key}>/shares"): "creates a share, a record of its own"
+       for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
+                         ("activities", "activity_id"), ("tasks", "task_id"))},
+    **{("DELETE", f"/api/v1/{kind}/<uuid:{key}>/shares/<uuid:share_id>"): "removes a share (idempotent)"
+       for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
+                         ("activities", "activity_id"), ("tasks", "task_id"))},
+}
+
+
+def test_every_change_requires_if_match_or_says_why_not(app):
+    unexplained, stale = [], []
+    for method, rule, mark in changing_operations(app):
+        if method in ("PATCH", "PUT") and (method, rule) not in NO_IF_MATCH:
+            assert mark == "required", f"{method} {rule} must require If-Match"
+        if mark is None and (method, rule) not in NO_IF_MATCH:
+            unexplained.append(f"{method} {rule}")
+        if mark is not None and (method, rule) in NO_IF_MATCH:
+            stale.append(f"{method} {rule}")
+    assert not unexplained, f"changes without If-Match and no reason given: {unexplained}"
+    assert not stale, f"allowlisted but guarded now, drop them from NO_IF_MATCH: {stale}"
+
+
+def test_the_document_declares_if_match_wherever_the_api_answers_428(app, client):
+    doc = client.get("/openapi.json").json
+    for method, rule, mark in changing_operations(app):
+        if mark is None:
+            continue
+        path = rule.replace("<uuid:", "{").replace("<string:", "{").replace(">", "}")
+        op = doc["paths"][path][method.lower()]
+        header = [p for p in op.get("parameters", []) if p["name"] == "If-Match"]
+        assert header and header[0]["required"] is (mark == "required"), f"{method} {path}"
+        assert "412" in op["responses"], f"{method} {path}"
+        if mark == "required":
+            assert "428" in op["responses"], f"{method} {path}"
+            assert "default" not in op["responses"]

@@ -1,0 +1,54 @@
+"""Every change to an existing ERP record needs If-Match, or is listed here with the reason it does not."""
+
+from servicekit.testing import changing_operations
+
+# (method, rule) -> why it takes no If-Match (yet: the document actions below check the record's state
+# themselves, so a repeated or concurrent one is refused with 409, never applied twice)
+STATE_CHECKED = "an action on a document whose state it checks (a second one is a 409)"
+NO_IF_MATCH = {
+    ("DELETE", "/api/v1/me/tokens/<uuid:token_id>"): "revoking is idempotent and final",
+    ("DELETE", "/api/v1/roles/<string:name>"): "deleting a role is final and checked against its holders",
+    ("DELETE", "/api/v1/accounts/<uuid:account_id>"): "only an unused account can go (409 otherwise)",
+    ("PATCH", "/api/v1/ledger/account-mapping"): "sets role -> account pairs, a whole-value replacement",
+    ("DELETE", "/api/v1/stock/reservations/<uuid:reservation_id>"): "releasing is idempotent",
+    ("POST", "/api/v1/warehouses/<uuid:warehouse_id>/locations"): "creates a location, a record of its own",
+    ("POST", "/api/v1/inventory-counts/<uuid:count_id>/lines"): "records a counted line, a record of its own",
+    ("POST", "/api/v1/purchase-orders/<uuid:po_id>/receipts"): "creates a goods receipt (Idempotency-Key)",
+    ("POST", "/api/v1/sales-orders/<uuid:order_id>/deliveries"): "creates a delivery (Idempotency-Key)",
+    ("POST", "/api/v1/invoices/<uuid:invoice_id>/credit-notes"): "creates a credit note (Idempotency-Key)",
+    ("POST", "/api/v1/sales-orders/<uuid:order_id>/invoice"): "creates the invoice (Idempotency-Key)",
+    ("POST", "/api/v1/payments/<uuid:payment_id>/allocate"): "allocation is checked against open amounts",
+    ("POST", "/api/v1/payments/<uuid:payment_id>/cheque"): STATE_CHECKED,
+    ("POST", "/api/v1/inventory-counts/<uuid:count_id>/cancel"): STATE_CHECKED,
+    ("POST", "/api/v1/inventory-counts/<uuid:count_id>/validate"): STATE_CHECKED,
+    ("DELETE", "/api/v1/invoices/<uuid:invoice_id>"): "only a draft can go: " + STATE_CHECKED,
+    ("POST", "/api/v1/invoices/<uuid:invoice_id>/issue"): STATE_CHECKED,
+    ("DELETE", "/api/v1/journal-entries/<uuid:entry_id>"): "only a draft can go: " + STATE_CHECKED,
+    ("POST", "/api/v1/journal-entries/<uuid:entry_id>/reverse"): STATE_CHECKED,
+    ("POST", "/api/v1/sales-orders/<uuid:order_id>/cancel"): STATE_CHECKED,
+}
+
+
+def test_every_change_requires_if_match_or_says_why_not(app):
+    unexplained, stale = [], []
+    for method, rule, mark in changing_operations(app):
+        if method in ("PATCH", "PUT") and (method, rule) not in NO_IF_MATCH:
+            assert mark == "required", f"{method} {rule} must require If-Match"
+        if mark is None and (method, rule) not in NO_IF_MATCH:
+            unexplained.append(f"{method} {rule}")
+        if mark is not None and (method, rule) in NO_IF_MATCH:
+            stale.append(f"{method} {rule}")
+    assert not unexplained, f"changes without If-Match and no reason given: {unexplained}"
+    assert not stale, f"allowlisted but guarded now, drop them from NO_IF_MATCH: {stale}"
+
+
+def test_the_document_declares_if_match_wherever_the_api_answers_428(app, client):
+    doc = client.get("/openapi.json").json
+    for method, rule, mark in changing_operations(app):
+        if mark is None:
+            continue
+        path = rule.replace("<uuid:", "{").replace("<string:", "{").replace(">", "}")
+        op = doc["paths"][path][method.lower()]
+        header = [p for p in op.get("parameters", []) if p["name"] == "If-Match"]
+        assert header and header[0]["required"] is (mark == "required"), f"{method} {path}"
+        assert "412" in op["responses"] and "default" not in op["responses"], f"{method} {path}"

@@ -1,0 +1,144 @@
+"""Make the generated OpenAPI document true to what the API does.
+
+flask-smorest writes what the decorators say; this adds what the app does around them, from the views themselves:
+every error as application/problem+json with the status codes the operation can really answer (401 unless public,
+403 when a permission is required, 404 for a record in the path, 400/413/415/422 for a body, 412/428 and the
+If-Match header where a change needs it, 503 when the database is away), no catch-all `default`, decimals as
+strings with a pattern, and public operations marked as needing no token.
+"""
+
+import re
+
+from flask import Flask
+from marshmallow import fields
+
+from .auth.api import PUBLIC_ENDPOINTS
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+            "description": "The ETag of your last GET of this record; the change applies only if it still matches."}
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                   "schema": {"type": "string", "maxLength": 200},
+                   "description": "Send the same key to retry a create safely: the first answer is repeated."}
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": ["string", "null"]},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "location": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+
+REASONS = {
+    400: "The body is not valid JSON",
+    401: "No valid bearer token",
+    403: "Your roles do not grant this",
+    404: "No such record, or not one you may see",
+    409: "The change conflicts with the record's state",
+    412: "The record changed since your GET (If-Match is stale)",
+    413: "The body is too large",
+    415: "The body is not JSON",
+    422: "A field is invalid (problem+json names it)",
+    428: "If-Match is missing",
+    429: "Too many requests: see Retry-After",
+    503: "The database is not reachable: retry after Retry-After seconds",
+}
+
+
+def decimal_as_string(converter, field, ret: dict, **_) -> dict:
+    """apispec attribute function: every Decimal leaves the API as a string, so the document says so."""
+    if isinstance(field, fields.Decimal):
+        bounds = [f"{word} {ret.pop(key)}" for key, word in (("minimum", "at least"), ("maximum", "at most"))
+                  if key in ret]
+        ret.pop("exclusiveMinimum", None)
+        ret.pop("exclusiveMaximum", None)
+        kinds = ret.get("type")
+        nullable = isinstance(kinds, list) and "null" in kinds
+        ret["type"] = ["string", "null"] if nullable else "string"
+        ret["format"] = "decimal"
+        ret["pattern"] = DECIMAL_PATTERN
+        if bounds:
+            description = ret.get("description", "")
+            ret["description"] = (description + " " if description else "") + f"({', '.join(bounds)})"
+    return ret
+
+
+def _openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _view_method(app: Flask, endpoint: str, method: str):
+    view = app.view_functions.get(endpoint)
+    view_class = getattr(view, "view_class", None)
+    return getattr(view_class, method, None) if view_class else view
+
+
+def _response(status: int) -> dict:
+    return {"description": REASONS.get(status, "Error"),
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def finish(app: Flask, doc: dict) -> dict:
+    """The document flask-smorest generated, made true (see the module's docstring)."""
+    doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    doc["components"].get("responses", {}).pop("DEFAULT_ERROR", None)
+    doc["components"].get("responses", {}).pop("UNPROCESSABLE_ENTITY", None)
+    for rule in app.url_map.iter_rules():
+        path = doc.get("paths", {}).get(_openapi_path(rule.rule))
+        if path is None:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op = path.get(method.lower())
+            if op is None:
+                continue
+            fn = _view_method(app, rule.endpoint, method.lower())
+            _finish_operation(op, fn, public=rule.endpoint in PUBLIC_ENDPOINTS, has_path_args=bool(rule.arguments),
+                              method=method)
+    return doc
+
+
+def _finish_operation(op: dict, fn, public: bool, has_path_args: bool, method: str) -> None:
+    responses = op.setdefault("responses", {})
+    responses.pop("default", None)
+    codes = {503}
+    if public:
+        op["security"] = []
+    else:
+        codes.add(401)
+    if getattr(fn, "_required_permission", None):
+        codes.add(403)
+    if has_path_args:
+        codes.add(404)
+    if "requestBody" in op:
+        codes |= {400, 413, 415, 422}
+    if op.get("parameters"):
+        codes.add(422)
+    required = getattr(fn, "_requires_if_match", False)
+    if required or getattr(fn, "_optional_if_match", False):
+        codes |= {412, 428} if required else {412}
+        params = [p for p in op.setdefault("parameters", []) if p.get("name") != "If-Match"]
+        params.append({**IF_MATCH, "required": bool(required)})
+        op["parameters"] = params
+    if getattr(fn, "_idempotent_create", False):
+        params = op.setdefault("parameters", [])
+        if not any(p.get("name") == "Idempotency-Key" for p in params):
+            params.append(IDEMPOTENCY_KEY)
+    for status in codes:
+        responses.setdefault(str(status), {})
+    for status, response in list(responses.items()):
+        if status.isdigit() and int(status) >= 400:
+            documented = _response(int(status))
+            if response.get("description") and "$ref" not in response:
+                documented["description"] = response["description"]
+            responses[status] = documented
+
+
+def install(app: Flask, api) -> None:
+    """Every document the app serves (and `openapi` writes) goes through finish()."""
+    api.ma_plugin.converter.add_attribute_function(decimal_as_string)
+    generate = api.spec.to_dict
+    api.spec.to_dict = lambda: finish(app, generate())
