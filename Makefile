@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .local/venv
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench infra-up infra-down openapi clean
+.PHONY: install run test test-unit fuzz lint bench infra-up infra-down openapi clean
 
 install: $(STAMP)
 
@@ -17,6 +17,9 @@ run: install            ## PostgreSQL + Kafka on loopback, migrate, CRM and ERP 
 
 test: install           ## unit, database and integration tests against real PostgreSQL and Kafka
 	deploy/local/test.sh
+
+fuzz: install           ## longer fuzzing: schemathesis 15 minutes per service against both live APIs
+	SCHEMATHESIS_SECONDS=$${SCHEMATHESIS_SECONDS:-900} deploy/local/test.sh tests/integration/test_schemathesis.py
 
 test-unit: install      ## only the tests that need no server
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -m "not db and not integration"

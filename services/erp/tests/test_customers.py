@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from shared_events.testing import party_state
+from sqlalchemy import text
 
 pytestmark = pytest.mark.db
 
@@ -96,3 +97,13 @@ def test_archived_parties_leave_the_default_list(client, deliver):
 def test_an_unknown_party_is_a_problem_404(client):
     r = client.get(f"/api/v1/parties/{uuid.uuid4()}")
     assert r.status_code == 404 and r.content_type == "application/problem+json"
+
+
+def test_an_absent_address_is_sql_null_in_the_replica_as_in_the_crm(app, deliver):
+    """The same SQL question (`shipping_address IS NULL`) gets the same answer on both sides."""
+    s = state(roles=["customer"], billing_address={"city": "Gent", "country": "BE"}, shipping_address=None)
+    assert deliver("created", s)[0] == "applied"
+    with app.extensions["erp.db"].sessions() as session:
+        row = session.execute(text("SELECT shipping_address IS NULL AS sql_null, billing_address IS NULL AS none "
+                                   "FROM party_replicas WHERE id = :id"), {"id": s["id"]}).one()
+    assert row.sql_null and not row.none

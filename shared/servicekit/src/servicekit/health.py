@@ -1,5 +1,6 @@
 """/healthz (the process answers), /readyz (its dependencies answer) and /metrics (Prometheus)."""
 
+import threading
 from collections.abc import Callable
 
 from flask import Blueprint, Response, jsonify
@@ -27,13 +28,43 @@ def blueprint(checks: dict[str, Check]) -> Blueprint:
     return bp
 
 
-def run_checks(checks: dict[str, Check]) -> tuple[dict[str, str], bool]:
-    results, ok = {}, True
+CHECK_TIMEOUT_S = 1.5  # /readyz answers within it whatever a dependency does (probes time out at 5 s)
+_in_flight: dict[int, threading.Thread] = {}
+_in_flight_lock = threading.Lock()
+
+
+def _run_one(check: Check, out: dict) -> None:
+    try:
+        check()
+        out["result"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        out["result"] = f"{type(exc).__name__}: {exc}"[:300]
+
+
+def run_checks(checks: dict[str, Check], timeout_s: float = CHECK_TIMEOUT_S) -> tuple[dict[str, str], bool]:
+    """Run the checks side by side; one that has not answered within timeout_s counts as not ready. A check
+    still hanging from an earlier probe is not started again (probes never pile up threads)."""
+    started = {}
     for name, check in checks.items():
-        try:
-            check()
-            results[name] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            results[name] = f"{type(exc).__name__}: {exc}"[:300]
+        with _in_flight_lock:
+            previous = _in_flight.get(id(check))
+            if previous is not None and previous.is_alive():
+                started[name] = None
+                continue
+            out: dict = {}
+            thread = threading.Thread(target=_run_one, args=(check, out), name=f"readyz-{name}", daemon=True)
+            _in_flight[id(check)] = thread
+            thread.start()
+            started[name] = (thread, out)
+    results, ok = {}, True
+    for name, entry in started.items():
+        if entry is None:
+            results[name] = "the previous check has not answered yet"
             ok = False
+            continue
+        thread, out = entry
+        thread.join(timeout_s)
+        result = out.get("result") or f"no answer within {timeout_s} s"
+        results[name] = result
+        ok = ok and result == "ok"
     return results, ok

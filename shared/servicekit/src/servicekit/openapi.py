@@ -91,7 +91,7 @@ def finish(app: Flask, doc: dict) -> dict:
         path = doc.get("paths", {}).get(_openapi_path(rule.rule))
         if path is None:
             continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted(rule.methods - {"HEAD"}):
             op = path.get(method.lower())
             if op is None:
                 continue
@@ -104,19 +104,24 @@ def finish(app: Flask, doc: dict) -> dict:
 def _finish_operation(op: dict, fn, public: bool, has_path_args: bool, method: str) -> None:
     responses = op.setdefault("responses", {})
     responses.pop("default", None)
-    codes = {503}
+    codes = {503} if method != "OPTIONS" else set()
     if public:
         op["security"] = []
     else:
         codes.add(401)
     if getattr(fn, "_required_permission", None):
         codes.add(403)
-    if has_path_args:
-        codes.add(404)
+    names_a_record = has_path_args or "requestBody" in op or any(
+        (p.get("schema") or {}).get("format") == "uuid" for p in op.get("parameters", []))
+    if names_a_record and not public:
+        codes.add(404)  # a record named in the path, the query or the body is not there (or not yours)
     if "requestBody" in op:
         codes |= {400, 413, 415, 422}
     if op.get("parameters"):
         codes.add(422)
+    if method not in ("GET", "OPTIONS") and not public:
+        codes |= {409, 422}  # a value another record holds, a state that forbids it, a business rule it breaks
+    _document_formats(op)
     required = getattr(fn, "_requires_if_match", False)
     if required or getattr(fn, "_optional_if_match", False):
         codes |= {412, 428} if required else {412}
@@ -135,6 +140,24 @@ def _finish_operation(op: dict, fn, public: bool, has_path_args: bool, method: s
             if response.get("description") and "$ref" not in response:
                 documented["description"] = response["description"]
             responses[status] = documented
+
+
+FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "pdf": "application/pdf", "vcf": "text/vcard", "json": "application/json"}
+
+
+def _document_formats(op: dict) -> None:
+    """A `format` query parameter chooses the media type of the 200: each one it offers is documented."""
+    offered = [p for p in op.get("parameters", []) if p.get("name") == "format" and p.get("in") == "query"]
+    enum = (offered[0].get("schema") or {}).get("enum") if offered else None
+    ok = op.get("responses", {}).get("200")
+    if not enum or not ok:
+        return
+    content = ok.setdefault("content", {})
+    for fmt in enum:
+        media = FORMATS.get(fmt)
+        if media and media not in content:
+            content[media] = {"schema": {"type": "string", "format": "binary"}}
 
 
 def install(app: Flask, api) -> None:

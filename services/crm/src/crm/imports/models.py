@@ -41,7 +41,7 @@ class ImportBatch(Base):
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list] = mapped_column(JSONB, default=list)  # the first ones: [{row, field, column, message}]
     failure: Mapped[str | None] = mapped_column(String(2000))
-    revert_report: Mapped[dict | None] = mapped_column(JSONB)
+    revert_report: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
     created_by: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

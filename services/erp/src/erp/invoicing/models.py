@@ -92,7 +92,7 @@ class Invoice(Base):
     customer_name: Mapped[str | None] = mapped_column(String(300))
     customer_legal_name: Mapped[str | None] = mapped_column(String(300))
     customer_tax_id: Mapped[str | None] = mapped_column(String(50))
-    billing_address: Mapped[dict | None] = mapped_column(JSONB)
+    billing_address: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
     net_total: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     tax_total: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     gross_total: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))

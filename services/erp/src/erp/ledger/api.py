@@ -7,7 +7,7 @@ from marshmallow import Schema
 from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_required, required_version
+from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 
 from ..db import idempotency_keys
 from . import accounts, exports, hashchain, reports, service
@@ -246,7 +246,7 @@ class EntryById(MethodView):
 @entries_blp.route("/<uuid:entry_id>/post")
 class PostEntry(MethodView):
     @requires("ledger:post")
-    @if_match_required
+    @if_match_optional
     @entries_blp.response(200, JournalEntrySchema)
     @entries_blp.alt_response(409, description="Already posted, or dated in a closed period")
     @entries_blp.alt_response(422, description="Unbalanced, unknown or inactive account, missing party")

@@ -38,8 +38,8 @@ class PartyReplica(Base):
     emails: Mapped[list[dict]] = mapped_column(JSONB)
     phones: Mapped[list[dict]] = mapped_column(JSONB)
     website: Mapped[str | None] = mapped_column(String(300))
-    billing_address: Mapped[dict | None] = mapped_column(JSONB)
-    shipping_address: Mapped[dict | None] = mapped_column(JSONB)
+    billing_address: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
+    shipping_address: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
     owner_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(10))
     # set when the CRM merged this party into another (status 'merged'): documents follow this id

@@ -73,7 +73,7 @@ class SalesOrder(Base):
     warehouse_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("warehouses.id"))
     requested_date: Mapped[date | None] = mapped_column(Date)
     customer_reference: Mapped[str | None] = mapped_column(String(200))
-    shipping_address: Mapped[dict | None] = mapped_column(JSONB)
+    shipping_address: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
     net_total: Mapped[Decimal] = mapped_column(AMOUNT)
     tax_total: Mapped[Decimal] = mapped_column(AMOUNT)
     gross_total: Mapped[Decimal] = mapped_column(AMOUNT)
