@@ -17,6 +17,8 @@ command -v mvn >/dev/null || apt_install maven
 command -v psql >/dev/null || apt_install postgresql-client
 # a real compose implementation validates docker-compose.yml in the tests (no Docker engine needed)
 command -v docker-compose >/dev/null || apt_install docker-compose
+# hledger reads the ledger export back in the tests: an independent check of the books
+command -v hledger >/dev/null || apt_install hledger
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
   || { echo "bootstrap: Python 3.11+ needed" >&2; exit 1; }
 if [[ ! -x "$VENV/bin/python" ]]; then

@@ -1,13 +1,16 @@
 """Operator commands: erp migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
-rebuild-replica parties | mark-overdue | verify-ledger | makemigration."""
+rebuild-replica parties | mark-overdue | verify-ledger | export-ledger | makemigration."""
 
 import sys
+from datetime import date
 from pathlib import Path
 
 from servicekit import cli
 from servicekit.auth import bootstrap
+from servicekit.db import make_engine, make_session_factory
 
 from .config import Settings
+from .ledger import hledger
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,6 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     rb.add_argument("replica", choices=["parties"])
     sub.add_parser("verify-ledger", help="recompute the hash chain over posted journal entries (exit 1 if broken)")
     sub.add_parser("mark-overdue", help="mark invoices past due as overdue (erp.invoice.overdue, once each)")
+    ex = sub.add_parser("export-ledger", help="write the posted journal in hledger's journal format")
+    ex.add_argument("--output", "-o", default="-", help="a file (default: standard output)")
+    ex.add_argument("--date-to", type=date.fromisoformat, help="only entries dated up to this day (YYYY-MM-DD)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -26,8 +32,6 @@ def main(argv: list[str] | None = None) -> None:
         worker_main(settings)
 
     if args.cmd == "mark-overdue":
-        from servicekit.db import make_engine, make_session_factory
-
         from .invoicing.overdue import run_once
         engine = make_engine(settings.database_url)
         try:
@@ -35,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             engine.dispose()
         print(f"marked {len(marked)} invoice(s) overdue" + (f": {', '.join(marked)}" if marked else ""))
+        return
+    if args.cmd == "export-ledger":
+        export_ledger(settings, args.output, args.date_to)
         return
     if args.cmd == "verify-ledger":
         from .ledger.hashchain import verify_database
@@ -51,6 +58,22 @@ def main(argv: list[str] | None = None) -> None:
                    lambda: bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG),
                    lambda email, name, pw: bootstrap.create_admin(settings.database_url, auth, audit_log, email,
                                                                    name, pw))
+
+
+def export_ledger(settings: Settings, output: str, date_to: date | None) -> None:
+    """The posted journal in hledger's format, to a file or standard output."""
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+            try:
+                for chunk in hledger.journal(session, date_to):
+                    out.write(chunk)
+            finally:
+                if out is not sys.stdout:
+                    out.close()
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

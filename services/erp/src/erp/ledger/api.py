@@ -1,7 +1,7 @@
 """HTTP endpoints of the ledger: chart of accounts and role mapping, journals, manual entries (draft -> post,
 reverse), period close, hash chain verification and the financial reports (JSON, CSV, XLSX)."""
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import Schema
 from servicekit import idempotency
@@ -10,7 +10,7 @@ from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 
 from ..db import idempotency_keys
-from . import accounts, exports, hashchain, reports, service
+from . import accounts, exports, hashchain, hledger, reports, service
 from .schemas import (
     AccountMappingUpdateSchema,
     AccountRoleSchema,
@@ -31,6 +31,7 @@ from .schemas import (
     LedgerAccountPageSchema,
     LedgerAccountSchema,
     LedgerAccountUpdateSchema,
+    LedgerExportArgs,
     LedgerJournalCreateSchema,
     LedgerJournalSchema,
     LedgerSettingsSchema,
@@ -190,6 +191,27 @@ class Verify(MethodView):
         """Recompute the hash chain over every posted entry: ok, or the first entry altered behind the app's back."""
         with _sessions().begin() as session:
             return hashchain.verify(session).__dict__
+
+
+@ledger_blp.route("/ledger/export")
+class Export(MethodView):
+    @requires("ledger:report")
+    @ledger_blp.arguments(LedgerExportArgs, location="query")
+    @ledger_blp.response(200, content_type="text/plain", description="The posted journal in hledger's format")
+    def get(self, args):
+        """The posted journal for another program to read: `format=hledger` (hledger's journal format, so
+        `hledger -f export.journal bal` checks every account's balance independently)."""
+        session = _sessions()()
+
+        def stream():
+            try:
+                with session.begin():
+                    yield from hledger.journal(session, args.get("date_to"))
+            finally:
+                session.close()
+
+        return Response(stream(), mimetype="text/plain",
+                        headers={"Content-Disposition": 'attachment; filename="ledger.journal"'})
 
 
 # -- journal entries -----------------------------------------------------------------------------

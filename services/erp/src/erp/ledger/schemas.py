@@ -238,6 +238,12 @@ def _format():
                          metadata={"description": "json, csv (text/csv) or xlsx (a spreadsheet)."})
 
 
+class LedgerExportArgs(Schema):
+    format = fields.String(load_default="hledger", validate=validate.OneOf(["hledger"]),
+                           metadata={"description": "hledger: the journal format of hledger (and ledger-cli)."})
+    date_to = fields.Date(metadata={"description": "Only entries dated up to this day (default: all)."})
+
+
 class AsOfArgs(Schema):
     as_of = fields.Date(load_default=_today, metadata={"description": "Up to the end of this day; default today."})
     format = _format()

@@ -1,5 +1,6 @@
 """Use cases of identity and access: users, roles, login, tokens."""
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,9 +16,11 @@ from .principal import Principal
 from .tables import AuthTables
 
 MIN_PASSWORD = 10
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+FAILURE_WINDOW = timedelta(minutes=15)  # failures older than this are forgotten
+FREE_FAILURES_PER_PAIR = 5  # one account from one address: then 1 s, 2 s, 4 s ... between tries
+FREE_FAILURES_PER_ADDRESS = 20  # one address, whatever the accounts
+FREE_FAILURES_PER_ACCOUNT = 20  # one account from many addresses (only addresses that failed on it wait)
+MAX_DELAY = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -183,12 +186,34 @@ def update_user(session: Session, t: AuthTables, audit_t, user_id: str, changes:
 
 # -- login and tokens ----------------------------------------------------------------------------
 
-def _retry_after(session: Session, t: AuthTables, column, value, limit: int, now: datetime) -> int | None:
-    recent = select(t.login_failures.c.at).where(column == value, t.login_failures.c.at > now - FAILURE_WINDOW)
-    rows = session.execute(recent.order_by(t.login_failures.c.at.desc()).limit(limit)).scalars().all()
-    if len(rows) < limit:
-        return None
-    return max(1, int((rows[-1] + FAILURE_WINDOW - now).total_seconds()) + 1)
+def _failures(session: Session, t: AuthTables, since: datetime, *conditions) -> tuple[int, datetime | None]:
+    """How many failed logins match, and the latest, within the window."""
+    f = t.login_failures
+    count, last = session.execute(select(func.count(), func.max(f.c.at)).where(f.c.at > since, *conditions)).one()
+    return count, last
+
+
+def _delay(count: int, free: int, last: datetime | None, now: datetime) -> int:
+    """Seconds still to wait: none for the first `free` failures, then 1, 2, 4 ... up to MAX_DELAY after the last."""
+    if count < free or last is None:
+        return 0
+    wait = min(2 ** (count - free), MAX_DELAY.total_seconds())
+    left = (last + timedelta(seconds=wait) - now).total_seconds()
+    return max(0, math.ceil(left))
+
+
+def login_delay(session: Session, t: AuthTables, email_key: str, address: str, now: datetime) -> int:
+    """Growing delays instead of a lock: per account and address pair, per address (whatever the account), and
+    per account across addresses, but the last only for addresses that failed on it themselves, so failures
+    sent from elsewhere never keep the owner out."""
+    since = now - FAILURE_WINDOW
+    f = t.login_failures
+    pair = _failures(session, t, since, f.c.email == email_key, f.c.address == address)
+    by_address = _failures(session, t, since, f.c.address == address)
+    waits = [_delay(*pair, FREE_FAILURES_PER_PAIR, now), _delay(*by_address, FREE_FAILURES_PER_ADDRESS, now)]
+    if pair[0]:
+        waits.append(_delay(*_failures(session, t, since, f.c.email == email_key), FREE_FAILURES_PER_ACCOUNT, now))
+    return max(waits)
 
 
 def login(sessions: sessionmaker, t: AuthTables, audit_t, service: str, email: str, password: str,
@@ -197,15 +222,16 @@ def login(sessions: sessionmaker, t: AuthTables, audit_t, service: str, email: s
     email_key = email.lower()
     now = datetime.now(UTC)
     with sessions.begin() as session:
-        wait = (_retry_after(session, t, t.login_failures.c.email, email_key, MAX_FAILURES_PER_ACCOUNT, now)
-                or _retry_after(session, t, t.login_failures.c.address, address, MAX_FAILURES_PER_ADDRESS, now))
+        wait = login_delay(session, t, email_key, address, now)
         if wait:
             raise Problem(429, "Too many failed logins", f"Try again in {wait} seconds.", "rate-limited",
                           headers={"Retry-After": str(wait)})
         row = session.execute(select(t.users).where(func.lower(t.users.c.email) == email_key)).first()
         ok = secrets.verify_password(row.password_hash if row else None, password) and row.is_active
         if ok:
-            session.execute(delete(t.login_failures).where(t.login_failures.c.email == email_key))
+            # only this address's failures are forgiven: the owner logging in does not reset a guesser elsewhere
+            session.execute(delete(t.login_failures).where(t.login_failures.c.email == email_key,
+                                                           t.login_failures.c.address == address))
             plaintext, token = issue_token(session, t, service, row.id, "session", "login", now + ttl)
             actor = Principal(row.id, row.email, row.name, token["id"])
             audit.record(session, audit_t, actor, "login", "user", row.id, changes={"address": address})
