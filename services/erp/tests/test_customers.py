@@ -105,5 +105,5 @@ def test_an_absent_address_is_sql_null_in_the_replica_as_in_the_crm(app, deliver
     assert deliver("created", s)[0] == "applied"
     with app.extensions["erp.db"].sessions() as session:
         row = session.execute(text("SELECT shipping_address IS NULL AS sql_null, billing_address IS NULL AS none "
-                                   "FROM party_replicas WHERE id = :id"), {"id": s["id"]}).one()
+                                   "FROM party_replicas WHERE party_id = :id"), {"id": s["id"]}).one()
     assert row.sql_null and not row.none

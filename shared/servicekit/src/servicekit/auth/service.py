@@ -193,7 +193,7 @@ def _failures(session: Session, t: AuthTables, since: datetime, *conditions) -> 
     return count, last
 
 
-def _delay(count: int, free: int, last: datetime | None, now: datetime) -> int:
+def _delay(count: int, last: datetime | None, free: int, now: datetime) -> int:
     """Seconds still to wait: none for the first `free` failures, then 1, 2, 4 ... up to MAX_DELAY after the last."""
     if count < free or last is None:
         return 0
