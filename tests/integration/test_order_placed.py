@@ -59,7 +59,9 @@ def test_an_accepted_quote_is_on_the_order_topic_with_the_agreed_lines(stack, bo
         {"product_id": product["id"], "quantity": "12", "discount_percent": "5"}]}, timeout=10), 201)
     assert (quote["lines"][0]["unit_price"], quote["gross_total"]) == ("200.0000", "2736.00")
     ok(crm.post(f"{stack.crm}/api/v1/quotes/{quote['id']}/send", json={}, timeout=30))
-    (recipients, msg), = mailbox.messages
+    # the worker mails it after the commit
+    (recipients, msg), = wait_until(lambda: [m for m in mailbox.messages if f"buyer-{t}@initech.test" in m[0]], 30,
+                                    0.2, "the quote's mail at the SMTP server")
     assert recipients == [f"buyer-{t}@initech.test"] and quote["number"] in msg["Subject"]
     accepted = ok(crm.post(f"{stack.crm}/api/v1/quotes/{quote['id']}/accept", json={}, timeout=10))
 

@@ -5,18 +5,20 @@ import email
 import io
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from crm.catalog.handlers import CONSUMER, HANDLERS, TOPICS
-from crm.db import audit_log, processed_events
+from crm.db import audit_log, mail_outbox, processed_events
 from crm.quotes.api import QuoteContext
 from crm.quotes.mail import Mailer
 from crm.quotes.models import Quote
 from crm.timeline.models import TimelineEntry
 from pypdf import PdfReader
+from servicekit.mail_outbox import MailSender
 from shared_events import contracts, envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer
@@ -100,21 +102,31 @@ def products(erp):
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.answer = "250 Message accepted"
+        self.deliver = None  # set by the fixture: runs the worker's mail sender for this test's mail
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.original_content,
-                                                                          policy=policy.default)))
-        return "250 Message accepted"
+        if self.answer.startswith("250"):
+            self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.original_content,
+                                                                              policy=policy.default)))
+        return self.answer
+
+
+def mail_sender(db, mailer: Mailer, since: datetime) -> MailSender:
+    """The worker's mail sender, limited to the mail queued since `since` (this test's)."""
+    return MailSender(db.engine, mail_outbox, mailer.transport(), scope=mail_outbox.c.created_at >= since)
 
 
 @pytest.fixture
-def smtp(app, monkeypatch):
-    """The CRM sends through an aiosmtpd server on a free loopback port; .messages holds what it received."""
+def smtp(app, monkeypatch, db):
+    """A real SMTP server (aiosmtpd) on a free loopback port; .deliver() sends what the quotes queued, as the
+    worker does after the commit; .messages holds what the server took."""
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     mailer = Mailer("127.0.0.1", controller.port, "Northwind Sales <sales@northwind.test>")
     monkeypatch.setitem(app.extensions, "crm.quotes", QuoteContext(mailer, SELLER))
+    inbox.deliver = mail_sender(db, mailer, datetime.now(UTC) - timedelta(seconds=1)).send_due
     yield inbox
     controller.stop()
 
@@ -157,7 +169,9 @@ def new_quote(client, deal, *lines_, **over) -> dict:
 def sent_quote(client, products, smtp) -> tuple[dict, dict]:
     c = customer(client)
     q = new_quote(client, c["deal"], line(products["laptop"], 2), line(products["support"], 1))
-    return created(client.post(f"{QUOTES}/{q['id']}/send", json={}), 200), c
+    sent = created(client.post(f"{QUOTES}/{q['id']}/send", json={}), 200), c
+    smtp.deliver()
+    return sent
 
 
 def etag(q) -> dict:
@@ -319,6 +333,10 @@ def test_sending_emails_the_pdf_to_the_buyer_and_marks_the_quote_sent(rep, produ
     r = rep.post(f"{QUOTES}/{q['id']}/send", json={}, headers=etag(q))
     sent = created(r, 200)
     assert sent["status"] == "sent" and sent["sent_to"] == c["buyer"]["emails"][0]["value"] and sent["sent_at"]
+    assert sent["mail"]["status"] == "queued" and smtp.messages == []  # it leaves after the commit
+    assert smtp.deliver() == 1 and smtp.deliver() == 0  # once
+    mail = rep.get(f"{QUOTES}/{q['id']}").json["mail"]
+    assert mail["status"] == "sent" and mail["attempts"] == 1 and mail["sent_at"]
 
     (recipients, msg), = smtp.messages
     assert recipients == [c["buyer"]["emails"][0]["value"]]
@@ -359,23 +377,52 @@ def test_a_draft_pdf_says_so_and_an_explicit_recipient_wins(rep, products, smtp)
     assert "DRAFT QUOTE" in pdf_text(rep.get(f"{QUOTES}/{q['id']}/pdf").data)
     created(rep.post(f"{QUOTES}/{q['id']}/send", json={"to": "procurement@umbrella.test", "message": "As agreed."}),
             200)
+    smtp.deliver()
     (recipients, msg), = smtp.messages
     assert recipients == ["procurement@umbrella.test"] and "As agreed." in msg.get_body(("plain",)).get_content()
 
 
-def test_when_the_mail_server_is_down_the_quote_stays_a_draft(app, rep, products, monkeypatch, db):
-    monkeypatch.setitem(app.extensions, "crm.quotes", QuoteContext(Mailer("127.0.0.1", free_port(), "x@y.test",
-                                                                          timeout=2), SELLER))
+def test_a_mail_the_server_cannot_take_yet_waits_and_leaves_once_it_can(app, rep, products, smtp, db):
+    began = datetime.now(UTC) - timedelta(seconds=1)
+    down = Mailer("127.0.0.1", free_port(), "x@y.test", timeout=2)
     c = customer(rep)
     q = new_quote(rep, c["deal"], line(products["laptop"], 1))
-    r = rep.post(f"{QUOTES}/{q['id']}/send", json={})
-    assert r.status_code == 502 and r.content_type == "application/problem+json"
-    assert r.json["type"].endswith("/smtp-failed") and "still a draft" in r.json["detail"]
-    after = rep.get(f"{QUOTES}/{q['id']}").json
-    assert after["status"] == "draft" and after["version"] == q["version"] and after["sent_at"] is None
-    with db.sessions() as s:
-        assert s.execute(select(func.count()).select_from(TimelineEntry)
-                         .where(TimelineEntry.ref_id == q["id"])).scalar_one() == 0
+    sent = created(rep.post(f"{QUOTES}/{q['id']}/send", json={}), 200)
+    assert sent["status"] == "sent" and sent["mail"]["status"] == "queued"
+    assert mail_sender(db, down, began).send_due() == 1  # the server is unreachable: a temporary failure
+    waiting = rep.get(f"{QUOTES}/{q['id']}").json["mail"]
+    assert waiting["status"] == "queued" and waiting["attempts"] == 1 and "ConnectionRefused" in waiting["last_error"]
+    assert smtp.deliver() == 0  # it waits for its retry time
+    with db.sessions.begin() as s:
+        s.execute(update(mail_outbox).where(mail_outbox.c.ref_id == q["id"]).values(next_attempt_at=began))
+    assert smtp.deliver() == 1 and len(smtp.messages) == 1
+    assert rep.get(f"{QUOTES}/{q['id']}").json["mail"]["status"] == "sent"
+
+
+def test_a_mail_the_server_refuses_for_good_shows_its_answer_on_the_quote(rep, products, smtp):
+    smtp.answer = "550 5.1.1 Mailbox unavailable"
+    c = customer(rep)
+    q = new_quote(rep, c["deal"], line(products["laptop"], 1))
+    created(rep.post(f"{QUOTES}/{q['id']}/send", json={}), 200)
+    assert smtp.deliver() == 1 and smtp.deliver() == 0  # no retry of a permanent refusal
+    mail = rep.get(f"{QUOTES}/{q['id']}").json["mail"]
+    assert mail["status"] == "failed" and mail["last_error"].startswith("550") and smtp.messages == []
+
+
+def test_a_send_that_rolls_back_queues_nothing_and_two_senders_never_send_one_mail_twice(app, rep, products, smtp,
+                                                                                        db):
+    c = customer(rep)
+    empty = new_quote(rep, c["deal"])
+    assert rep.post(f"{QUOTES}/{empty['id']}/send", json={}).status_code == 422
+    assert rep.get(f"{QUOTES}/{empty['id']}").json["mail"] is None
+    quotes = [new_quote(rep, c["deal"], line(products["cable"], 1)) for _ in range(6)]
+    for q in quotes:
+        created(rep.post(f"{QUOTES}/{q['id']}/send", json={}), 200)
+    with ThreadPoolExecutor(3) as pool:  # three workers at once
+        sent = sum(pool.map(lambda _: smtp.deliver(), range(3)))
+    assert sent == 6 and len(smtp.messages) == 6
+    assert sorted(m["Subject"] for _, m in smtp.messages) == sorted(
+        f"Quote {q['number']} from Northwind Supplies Ltd" for q in quotes)
 
 
 def test_a_quote_without_lines_or_an_address_is_not_sent(rep, products, smtp):
@@ -388,7 +435,7 @@ def test_a_quote_without_lines_or_an_address_is_not_sent(rep, products, smtp):
     q = new_quote(rep, deal, line(products["laptop"], 1))
     r = rep.post(f"{QUOTES}/{q['id']}/send", json={})
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "to"
-    assert smtp.messages == []
+    assert smtp.deliver() == 0 and smtp.messages == []
 
 
 # -- versions ----------------------------------------------------------------------------------------------------
@@ -411,6 +458,7 @@ def test_revising_a_sent_quote_makes_version_2_and_supersedes_version_1(rep, pro
     assert rep.post(f"{QUOTES}/{v2['id']}/revise").status_code == 409  # a draft is edited, not revised
     v2 = created(rep.post(f"{QUOTES}/{v2['id']}/lines", json=line(products["cable"], 1), headers=etag(v2)))
     sent2 = created(rep.post(f"{QUOTES}/{v2['id']}/send", json={}), 200)
+    smtp.deliver()
     assert smtp.messages[-1][1]["Subject"] == f"Quote {v1['number']} (version 2) from Northwind Supplies Ltd"
     assert "Version: 2" in pdf_text(smtp.messages[-1][1].get_payload()[1].get_content())
 

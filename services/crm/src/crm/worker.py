@@ -1,10 +1,11 @@
-"""The CRM worker: publishes the outbox to Kafka, keeps the catalog replica, and follows the ERP's orders,
-invoices and payments."""
+"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, keeps the catalog replica, and
+follows the ERP's orders, invoices and payments."""
 
 import logging
 from datetime import timedelta
 
 from servicekit.db import make_engine, make_session_factory, ping
+from servicekit.mail_outbox import MailSender
 from servicekit.worker import broker_check, run_worker
 from shared_events.inbox import InboxConsumer
 from shared_events.outbox import BacklogCollector, OutboxRelay
@@ -17,7 +18,8 @@ from .catalog.handlers import CONSUMER as CATALOG_CONSUMER
 from .catalog.handlers import HANDLERS as CATALOG_HANDLERS
 from .catalog.handlers import TOPICS as CATALOG_TOPICS
 from .config import Settings
-from .db import outbox, processed_events
+from .db import mail_outbox, outbox, processed_events
+from .quotes.mail import Mailer
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
@@ -43,6 +45,7 @@ def main(settings: Settings | None = None) -> None:
     BacklogCollector.register(engine, outbox, "crm")
     relay = OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="crm",
                         retention=timedelta(hours=settings.outbox_retention_hours))
-    run_worker("crm", [relay, catalog_consumer(settings, sessions), billing_consumer(settings, sessions)],
+    mail = MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport())
+    run_worker("crm", [relay, mail, catalog_consumer(settings, sessions), billing_consumer(settings, sessions)],
                {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
                settings.worker_health_host, settings.worker_health_port)

@@ -166,10 +166,10 @@ class QuoteSend(MethodView):
     @blp.arguments(QuoteSendSchema)
     @blp.response(200, QuoteSchema)
     @blp.alt_response(409, description="The quote is not a draft")
-    @blp.alt_response(502, description="The mail server did not take the email: the quote is still a draft")
     def post(self, data, quote_id):
-        """Send a draft: its PDF goes by email to `to`, or the contact person's (else the customer's) primary
-        email, and the quote becomes sent."""
+        """Send a draft: the quote becomes sent and its PDF is queued by email to `to`, or the contact person's
+        (else the customer's) primary email; the worker mails it after the commit, and `mail` follows it
+        (queued, sent, or failed with the server's answer)."""
         ctx = _context()
         with _sessions().begin() as session:
             return _with_etag(service.send_quote(session, quote_id, _optional_version(), data, current_principal(),

@@ -1,12 +1,11 @@
-"""Sending a quote by email over SMTP (CRM_SMTP_* settings); any failure is a 502 that leaves the quote a draft."""
+"""The quote mail (CRM_SMTP_* settings): the message is built in the request and queued in the mail outbox; the
+worker sends it after the commit (servicekit.mail_outbox)."""
 
-import smtplib
-import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from servicekit.problems import Problem
+from servicekit.mail_outbox import SmtpTransport
 
 from ..config import Settings
 
@@ -39,19 +38,6 @@ class Mailer:
         msg.add_attachment(attachment, maintype="application", subtype="pdf", filename=filename)
         return msg
 
-    def send(self, msg: EmailMessage) -> None:
-        """Hand the message to the SMTP server; raise a 502 problem if it cannot be delivered there."""
-        try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.user:
-                    smtp.login(self.user, self.password)
-                refused = smtp.send_message(msg)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise Problem(502, "Email not sent", f"The mail server {self.host}:{self.port} did not take the quote "
-                          f"({type(exc).__name__}: {exc}). Nothing changed: the quote is still a draft.",
-                          "smtp-failed") from exc
-        if refused:
-            raise Problem(502, "Email not sent", f"The mail server refused {', '.join(refused)}. Nothing changed: "
-                          "the quote is still a draft.", "smtp-failed")
+    def transport(self) -> SmtpTransport:
+        """How the worker reaches the SMTP server (servicekit.mail_outbox sends, after the commit)."""
+        return SmtpTransport(self.host, self.port, self.user, self.password, self.starttls, self.timeout)

@@ -136,6 +136,16 @@ class QuoteLineSchema(Schema):
         "description": "Stock now, from the ERP's replicated availability (stockable products only)."})
 
 
+class QuoteMailSchema(Schema):
+    status = fields.String(metadata={"description": "queued (waiting for the worker or a retry), sent (the mail "
+                                                    "server took it), failed (refused: see last_error)"})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True, metadata={"description": "The mail server's last answer, if not 250"})
+    queued_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    recipients = fields.List(fields.String())
+
+
 class QuoteSchema(Schema):
     id = fields.UUID()
     number = fields.String()
@@ -162,6 +172,8 @@ class QuoteSchema(Schema):
                                                                      "block anything."})
     sent_at = fields.DateTime(allow_none=True)
     sent_to = fields.String(allow_none=True)
+    mail = fields.Nested(QuoteMailSchema, allow_none=True, metadata={
+        "description": "The quote's latest email, sent by the worker after the commit: null before any send."})
     accepted_at = fields.DateTime(allow_none=True)
     order_id = fields.UUID(allow_none=True, metadata={"description": "The order placed with the ERP on acceptance."})
     rejected_at = fields.DateTime(allow_none=True)

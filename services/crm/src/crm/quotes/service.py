@@ -9,7 +9,7 @@ outbox in the same transaction, the deal is won, and the customer's timeline say
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from servicekit import audit
+from servicekit import audit, mail_outbox
 from servicekit.auth.principal import Principal
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased, lazyload
 
 from ..access.visibility import editable, visible
 from ..db import audit_log, outbox
+from ..db import mail_outbox as mail_table
 from ..deals import service as deals
 from ..deals.models import Deal
 from ..parties import service as parties
@@ -98,6 +99,7 @@ def quote_view(session: Session, q: Quote) -> dict:
         "party_name": session.get(Party, q.party_id).display_name,
         "lines": [{**{c: getattr(line, c) for c in line_columns}, "availability": stock[line.id]} for line in q.lines],
         "warnings": warnings,
+        "mail": mail_outbox.mail_status(session, mail_table, "quote", q.id),
     }
 
 
@@ -291,8 +293,8 @@ def _recipient(session: Session, q: Quote) -> str | None:
 
 def send_quote(session: Session, quote_id, expected_version: int | None, data: dict, actor: Principal,
                mailer: Mailer, seller: tuple[str, ...]) -> dict:
-    """Mark a draft sent, render its PDF and email it; the mail leaves last, so if the SMTP server refuses it
-    (502) the transaction rolls back and the quote stays a draft."""
+    """Mark a draft sent, render its PDF and queue the mail in the same transaction: the worker sends it after the
+    commit (a refused request sends nothing), and the quote's `mail` says whether it left, waits or failed."""
     q = _for_change(session, quote_id, actor, expected_version)
     if q.status != "draft":
         raise _wrong_status(q, "sent", "Revise it to send a new version.")
@@ -313,8 +315,9 @@ def send_quote(session: Session, quote_id, expected_version: int | None, data: d
                        actor=actor, data=document.timeline_data(q))
     doc = document.quote_document(session, q, seller)
     pdf = render_quote_pdf(doc)
-    mailer.send(mailer.message(to, document.email_subject(q, seller), document.email_body(doc, data.get("message"),
-                               actor), pdf, document.pdf_filename(q), reply_to=actor.email))
+    mail_outbox.enqueue(session, mail_table, mailer.message(
+        to, document.email_subject(q, seller), document.email_body(doc, data.get("message"), actor), pdf,
+        document.pdf_filename(q), reply_to=actor.email), "quote", q.id)
     return quote_view(session, q)
 
 
