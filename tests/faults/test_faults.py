@@ -189,7 +189,12 @@ def test_postgresql_restarted_during_writes(stack, database, bootstrap):
             time.sleep(3)
         finally:
             database.start()
-        time.sleep(3)
+        back = time.monotonic()
+        probe = stack.create_party(kind="company", legal_name=f"After the restart {uuid.uuid4().hex[:6]}")
+        stack.wait_in_erp(probe["id"], 1, timeout=60)
+        print(f"\n[fault] PostgreSQL back: a new party reached the ERP {time.monotonic() - back:.2f} s later "
+              "(the relay probes the database every 0.25 s instead of sleeping out its backoff)")
+        time.sleep(2)
     assert answers[0][0] == 503 and answers[0][1], answers  # clients are told to retry, not a 500
     figures = converge_and_check(stack, bootstrap, "PostgreSQL restarted", writer, dlq, began)
     assert figures["refused and retried"] > 0

@@ -42,7 +42,7 @@ class _PartyFields(Schema):
     tax_id = fields.String(allow_none=True, validate=validate.Length(max=50))
     emails = fields.List(fields.Nested(EmailSchema), validate=validate.Length(max=20))
     phones = fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=20))
-    website = fields.Url(allow_none=True)
+    website = fields.Url(allow_none=True, validate=validate.Length(max=300))
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     shipping_address = fields.Nested(AddressSchema, allow_none=True)
     owner_id = fields.UUID(allow_none=True, metadata={"description": "The user who owns the record (default: you)."})
