@@ -21,6 +21,7 @@ from . import envelope, kafka_clients
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "outbox_written"
+RECONNECT_PROBE = 0.25  # seconds between probes of a database that went away
 
 PUBLISHED = Counter("outbox_published_total", "Outbox rows published to Kafka", ["service"])
 RELAY_ERRORS = Counter("outbox_relay_errors_total", "Failed publish attempts of the outbox relay", ["service"])
@@ -136,7 +137,7 @@ class OutboxRelay:
     def run(self) -> None:
         """Publish until stopped, riding out broker and database outages with exponential backoff."""
         retrying = Retrying(
-            sleep=self.stopping.wait,
+            sleep=self._sleep_or_reconnect,
             stop=lambda _state: self.stopping.is_set(),
             wait=wait_exponential(multiplier=0.2, max=10),
             retry=retry_if_exception_type(Exception),
@@ -201,7 +202,25 @@ class OutboxRelay:
     def _before_retry(self, state) -> None:
         log.warning("outbox relay (%s): %s; retrying in %.1fs", self.service,
                     state.outcome.exception(), state.upcoming_sleep)
+        self._database_down = isinstance(state.outcome.exception(), DBAPIError)
         self._drop_producer()
+
+    def _sleep_or_reconnect(self, seconds: float) -> None:
+        """The backoff's sleep; while the database is what failed, it is probed every RECONNECT_PROBE seconds and
+        the relay resumes as soon as it answers, instead of sleeping out a backoff of up to 10 s."""
+        if not getattr(self, "_database_down", False):
+            self.stopping.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            self.stopping.wait(min(RECONNECT_PROBE, max(0.0, deadline - time.monotonic())))
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("SELECT 1")
+            except DBAPIError:
+                continue
+            self._database_down = False
+            return
 
     def stop(self) -> None:
         self.stopping.set()

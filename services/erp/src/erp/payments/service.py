@@ -22,7 +22,7 @@ from ..parties.models import PartyReplica
 from ..purchasing.models import SupplierBill
 from . import events, postings
 from .balances import party_balance
-from .models import BankAccount, Payment, PaymentAllocation, payment_numbers, receipt_numbers
+from .models import BankAccount, Payment, PaymentAllocation
 
 ZERO = Decimal("0.00")
 CHEQUE_MOVES = {"deposited": ("received",), "cleared": ("deposited",), "bounced": ("received", "deposited")}
@@ -242,6 +242,19 @@ def _money_account(session: Session, data: dict, currency: str) -> tuple[str | N
     raise field_error("bank_account_id", "required (which bank account received or paid it), except for cash")
 
 
+# counters of receipts and supplier payments per year, beside the invoice series (a '#' no invoice series has)
+NUMBER_SERIES = {"in": ("#RC", "RC"), "out": ("#PM", "PM")}
+
+
+def _take_number(session: Session, direction: str, on: date) -> str:
+    """The next receipt (RC) or payment (PM) number of the year, from a counter row locked until the transaction
+    ends: consecutive without gaps, and a refused payment (a rollback) gives its number back."""
+    series, prefix = NUMBER_SERIES[direction]
+    counter = invoicing.lock_counter(session, series, on.year)
+    counter.last_number += 1
+    return f"{prefix}-{on.year}-{counter.last_number:05d}"
+
+
 def record_payment(session: Session, data: dict, actor) -> dict:
     """A customer receipt (direction in) or a supplier payment (out), allocated at once to the documents given or,
     without allocations, oldest due first (auto_allocate false keeps it all as credit); what is left is held."""
@@ -254,11 +267,9 @@ def record_payment(session: Session, data: dict, actor) -> dict:
     if method == "cheque" and not (data.get("cheque_number") or "").strip():
         raise field_error("cheque_number", "required for a cheque")
     direction = data["direction"]
-    sequence, prefix = (receipt_numbers, "RC") if direction == "in" else (payment_numbers, "PM")
-    n = session.execute(select(sequence.next_value())).scalar_one()
     payment_date = data.get("payment_date") or _now().date()
     payment = Payment(
-        number=f"{prefix}-{payment_date.year}-{n:05d}", direction=direction, party_id=party.party_id,
+        number=_take_number(session, direction, payment_date), direction=direction, party_id=party.party_id,
         amount=cents(data["amount"]), allocated=ZERO, currency=currency, payment_date=payment_date, method=method,
         bank_account_id=bank_account_id, reference=data.get("reference"), status="posted",
         cheque_number=(data.get("cheque_number") or "").strip() or None if method == "cheque" else None,
