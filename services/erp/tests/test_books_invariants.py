@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections import Counter
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
 import pytest
@@ -198,6 +199,24 @@ class Books(RuleBasedStateMachine):
             negative = s.execute(select(func.count()).select_from(StockQuant).where(
                 StockQuant.product_id.in_(self.products), StockQuant.on_hand < 0)).scalar_one()
         assert negative == 0
+
+    @invariant()
+    def stock_valuation_equals_the_stock_account(self):
+        """What the valuation layers say the goods are worth is what the stock account holds for their moves."""
+        if not hasattr(self, "sessions"):
+            return
+        with self.sessions.begin() as s:
+            per_product = s.execute(text("SELECT sum(value) FROM stock_valuation_layers "
+                                         "WHERE product_id = ANY(CAST(:p AS uuid[])) GROUP BY product_id"),
+                                    {"p": self.products}).scalars().all()
+            layers = sum((v.quantize(D("0.01"), rounding=ROUND_HALF_UP) for v in per_product), D("0"))
+            booked = s.execute(text("""
+                SELECT coalesce(sum(l.debit - l.credit), 0) FROM journal_lines l
+                JOIN journal_entries e ON e.id = l.entry_id
+                JOIN ledger_account_mapping m ON m.account_id = l.account_id AND m.role = 'stock'
+                JOIN stock_moves mv ON e.source_type = 'stock_move' AND e.source_id = mv.id::text
+                WHERE mv.product_id = ANY(CAST(:p AS uuid[]))"""), {"p": self.products}).scalar_one()
+        assert booked == layers, (booked, layers)  # each product's value, in cents
 
     @invariant()
     def posted_entries_are_sealed_and_immutable(self):

@@ -13,13 +13,15 @@ from .models import JournalEntry
 from .service import first_open_date, post_entry
 
 
-def post_stock_move(session: Session, move, actor) -> JournalEntry | None:
+def post_stock_move(session: Session, move, actor, booked: Decimal | None = None) -> JournalEntry | None:
     """The valuation of a stockable product's move: receipt stock/GRNI, delivery COGS/stock, adjustment
-    stock/stock variation (either way), at the move's value rounded to the cent; nothing for transfers or a zero
-    value. One entry per move (purpose "valuation"), dated the move's day (UTC), or the first open day when that
-    day is in a closed period: a stock move is never refused by the ledger's lock date."""
+    stock/stock variation (either way), at `booked` (the change of the product's value in cents, so the stock
+    account never drifts from the valuation) or else the move's value rounded to the cent; nothing for
+    transfers or a zero value. One entry per move (purpose "valuation"), dated the move's day (UTC), or the
+    first open day when that day is in a closed period: a stock move is never refused by the ledger's lock
+    date."""
     incoming = move.from_location_id is None
-    lines = posting.stock_move_lines(move.kind, incoming, move.value, move.party_id,
+    lines = posting.stock_move_lines(move.kind, incoming, move.value if booked is None else booked, move.party_id,
                                      f"{move.kind} {move.quantity.normalize():f} x {move.product_id}"[:300])
     if not lines:
         return None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..catalog.models import Product
 from ..db import audit_log, outbox
 from ..ledger.documents import post_stock_move as post_valuation
+from ..ledger.posting import cents
 from . import events, layers, valuation
 from .models import Location, Reservation, StockLevel, StockMove, StockProduct, StockQuant, ValuationLayer, Warehouse
 
@@ -245,7 +246,7 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
             level.updated_at = datetime.now(UTC)
             changed_warehouses.add(destination.warehouse_id)
 
-    layer = None
+    layer, value_before = None, stock.value
     if kind == "transfer":  # the goods stay in the company: their value does not change
         move.unit_cost = stock.average_cost
         move.value = valuation.money(quantity * stock.average_cost)
@@ -266,7 +267,9 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
     _saved(session, move, actor)
     if layer is not None:
         session.add(ValuationLayer(product_id=product.id, move_id=move.id, done_at=move.done_at, **layer))
-        post_valuation(session, move, actor)  # the ledger's stock/GRNI or COGS/stock entry (journal STK)
+        # the ledger's stock/GRNI or COGS/stock entry (journal STK) books the change of the product's value in
+        # cents, so the stock account stays equal to the valuation however the moves' values round
+        post_valuation(session, move, actor, booked=abs(cents(stock.value) - cents(value_before)))
     if changed_warehouses:
         announce(session, product, stock, actor)
     return move
