@@ -8,7 +8,8 @@ import pytest
 import requests
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
-from shared_events import kafka_clients
+from shared_events import envelope, kafka_clients
+from shared_events.testing import party_state
 
 from .conftest import BIN, wait_until
 
@@ -158,21 +159,33 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(stack):
         assert len(stack.erp_changes(p["id"])) == 1, p["id"]
 
 
-def test_dead_letters_can_be_replayed_into_the_topic(stack, bootstrap):
-    key = f"replay-{uuid.uuid4()}".encode()
+def test_replaying_dead_letters_applies_what_now_works_and_leaves_what_still_fails_in_place(stack, bootstrap):
+    garbage = f"replay-{uuid.uuid4()}".encode()
+    # a party event dead-lettered by a bug since fixed: its state is valid, it was never applied
+    lost = party_state(display_name=f"Rescued {uuid.uuid4().hex[:6]}", legal_name="Rescued SA", version=1)
+    _, key, value, headers = envelope.to_kafka(envelope.new_event("crm.party.created", lost["id"], lost, 1))
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
-        producer.send(TOPIC, key=key, value=b"not an event either").get(timeout=30)
+        producer.send(TOPIC, key=garbage, value=b"not an event either").get(timeout=30)
+        producer.send(TOPIC + ".dlq", key=key, value=value, headers=list(headers) + [
+            ("dlq_error", b"RuntimeError: a bug since fixed"), ("dlq_consumer", b"erp.parties"),
+            ("dlq_original_topic", TOPIC.encode())]).get(timeout=30)
     finally:
         producer.close()
-    wait_until(lambda: messages_about(bootstrap, TOPIC + ".dlq", key), 30, 0.5, "the dead letter")
-    result = subprocess.run([str(BIN / "crm"), "replay-dlq", TOPIC], env=stack.env, capture_output=True, text=True,
-                            timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
-    replayed = messages_about(bootstrap, TOPIC, key)
-    assert len(replayed) == 2  # the original and the replayed copy
-    assert not any(k.startswith("dlq_") for k, _ in replayed[1].headers)
-    again = subprocess.run([str(BIN / "crm"), "replay-dlq", TOPIC], env=stack.env, capture_output=True, text=True,
-                           timeout=180)
-    assert again.returncode == 0
-    assert len(messages_about(bootstrap, TOPIC, key)) <= 3  # a second replay only takes newer dead letters
+    wait_until(lambda: messages_about(bootstrap, TOPIC + ".dlq", garbage), 30, 0.5, "the dead letter")
+    assert stack.erp_party(lost["id"]) is None
+
+    def replay():
+        return subprocess.run([str(BIN / "erp"), "replay-dlq", TOPIC], env=stack.env, capture_output=True,
+                              text=True, timeout=180)
+
+    first = replay()
+    assert first.returncode == 1, first.stdout + first.stderr  # something still fails: listed, exit 1
+    assert "still failing" in first.stdout and "MalformedEvent" in first.stdout
+    assert stack.erp_party(lost["id"])["legal_name"] == "Rescued SA"  # what works now is applied
+    dead = len(messages_about(bootstrap, TOPIC + ".dlq", garbage))
+    second = replay()
+    assert second.returncode == 1 and "MalformedEvent" in second.stdout  # still there, still reported
+    assert len(messages_about(bootstrap, TOPIC + ".dlq", garbage)) == dead == 1  # never dead-lettered again
+    assert len(messages_about(bootstrap, TOPIC, garbage)) == 1  # and never re-published into the topic
+    assert len(stack.erp_changes(lost["id"])) == 1  # the second replay applied nothing twice

@@ -8,6 +8,7 @@ from servicekit import cli
 from servicekit.auth import bootstrap
 
 from .config import Settings
+from .worker import replay_inbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     cli.run_common(args, "crm", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker,
                    lambda: bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG),
                    lambda email, name, pw: bootstrap.create_admin(settings.database_url, auth, audit_log, email,
-                                                                   name, pw))
+                                                                   name, pw),
+                   lambda topic: replay_inbox(settings, topic))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,15 @@ def billing_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
                          processed_events, **kwargs)
 
 
+def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
+    """The consumer of `topic`, with dead-lettering off, for `crm replay-dlq` (None if the CRM does not read it)."""
+    sessions = make_session_factory(make_engine(settings.database_url))
+    for build, topics in ((catalog_consumer, CATALOG_TOPICS), (billing_consumer, BILLING_TOPICS)):
+        if topic in topics:
+            return build(settings, sessions, dead_letters=False)
+    return None
+
+
 def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -11,6 +11,7 @@ from servicekit.db import make_engine, make_session_factory
 
 from .config import Settings
 from .ledger import hledger
+from .worker import replay_inbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     cli.run_common(args, "erp", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker,
                    lambda: bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG),
                    lambda email, name, pw: bootstrap.create_admin(settings.database_url, auth, audit_log, email,
-                                                                   name, pw))
+                                                                   name, pw),
+                   lambda topic: replay_inbox(settings, topic))
 
 
 def export_ledger(settings: Settings, output: str, date_to: date | None) -> None:

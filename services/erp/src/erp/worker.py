@@ -30,6 +30,13 @@ def order_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
                          sessions, processed_events, **kwargs)
 
 
+def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
+    """The consumer of `topic`, with dead-lettering off, for `erp replay-dlq` (None if the ERP does not read it)."""
+    sessions = make_session_factory(make_engine(settings.database_url))
+    builders = {"crm.party.v1": party_consumer, "crm.order.v1": order_consumer}
+    return builders[topic](settings, sessions, dead_letters=False) if topic in builders else None
+
+
 def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

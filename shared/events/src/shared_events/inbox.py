@@ -55,7 +55,8 @@ class InboxConsumer:
         self._producer_factory = producer_factory or (lambda: kafka_clients.producer(bootstrap))
         self.stall_after = 10.0  # seconds without progress while records wait before reconnecting
         self._last_progress = 0.0
-        self.dead_letters = dead_letters  # off when rebuilding: poison was dead-lettered the first time
+        self.dead_letters = dead_letters  # off when rebuilding or replaying: poison was dead-lettered the first time
+        self.last_error: str | None = None
         self._consumer = None
         self._producer = None
         self.stopping = threading.Event()
@@ -111,6 +112,7 @@ class InboxConsumer:
 
     def dead_letter(self, msg, exc: BaseException, attempts: int) -> None:
         """Publish the original record to <topic>.dlq with the error in headers, and wait for the ack."""
+        self.last_error = f"{type(exc).__name__}: {exc}"
         if not self.dead_letters:
             log.warning("%s: skipping %s[%d]@%d: %s", self.name, msg.topic, msg.partition, msg.offset, exc)
             return

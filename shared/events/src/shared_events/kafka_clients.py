@@ -36,6 +36,9 @@ def consumer(bootstrap: str, group_id: str | None, topics: list[str], **override
         # a consumer that joins right after its topics were created can be left waiting for partition leaders
         # until the next metadata refresh (kafka-python's default: 5 minutes); refresh often instead
         metadata_max_age_ms=5_000,
+        # a consumer catching up takes every partition in turn: at most 64 KiB (about 30 events) of one partition
+        # per fetch, instead of draining a whole megabyte of one partition while the others wait
+        max_partition_fetch_bytes=64 * 1024,
     )
     cfg.update(overrides)
     c = KafkaConsumer(**cfg)

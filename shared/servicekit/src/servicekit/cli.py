@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from shared_events.dlq import replay_dlq
 
 from .config import env_str
 
@@ -30,7 +31,8 @@ def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, ar
     web.add_argument("--workers", default=env_str(f"{service.upper()}_WEB_WORKERS", "2"))
     sub.add_parser("worker", help="run the outbox relay and the consumers")
     sub.add_parser("ensure-topics", help="create the Kafka topics of the catalogue")
-    rp = sub.add_parser("replay-dlq", help="re-publish a topic's dead letters into the topic")
+    rp = sub.add_parser("replay-dlq", help="apply a topic's dead letters again (what still fails stays in the "
+                                           "DLQ and is listed; exit 1 if any)")
     rp.add_argument("topic")
     sub.add_parser("openapi", help="print the OpenAPI document (JSON) of the HTTP API")
     ca = sub.add_parser("create-admin", help="create the first administrator (password from ADMIN_PASSWORD, "
@@ -65,8 +67,10 @@ def openapi_document(service: str) -> str:
 
 def run_common(args, service: str, migrations: Path, database_url: str, kafka_bootstrap: str,
                worker_main: Callable[[], None], after_migrate: Callable[[], None],
-               create_admin: Callable[[str, str, str], tuple[dict, bool]]) -> bool:
-    """Run a shared command; False if args.cmd is not one of them."""
+               create_admin: Callable[[str, str, str], tuple[dict, bool]],
+               replay_inbox: Callable[[str], object] | None = None) -> bool:
+    """Run a shared command; False if args.cmd is not one of them. `replay_inbox(topic)` gives the service's inbox
+    consumer of a topic, with dead-lettering off (None if the service does not consume it)."""
     if args.cmd == "migrate":
         command.upgrade(alembic_config(migrations, database_url), "head")
         after_migrate()
@@ -92,8 +96,13 @@ def run_common(args, service: str, migrations: Path, database_url: str, kafka_bo
         created = ensure_topics(kafka_bootstrap)
         print("created: " + (", ".join(created) or "nothing (all present)"))
     elif args.cmd == "replay-dlq":
-        from shared_events.dlq import replay_dlq
-        print(f"replayed {replay_dlq(kafka_bootstrap, args.topic)} dead letters into {args.topic}")
+        inbox = replay_inbox(args.topic) if replay_inbox else None
+        if inbox is None:
+            raise SystemExit(f"{service} replay-dlq: {service} does not consume {args.topic}")
+        report = replay_dlq(kafka_bootstrap, args.topic, inbox)
+        print(report.summary(args.topic))
+        if report.still_failing:
+            raise SystemExit(1)
     else:
         return False
     return True
