@@ -1,5 +1,6 @@
 """The committed OpenAPI document (docs/openapi/crm.json) is the one the API serves: `make openapi` refreshes it."""
 
+import json
 from pathlib import Path
 
 from servicekit.cli import openapi_document
@@ -9,3 +10,18 @@ DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "openapi" / "crm.json"
 
 def test_the_published_openapi_document_matches_the_api():
     assert DOCUMENT.read_text() == openapi_document("crm"), "run `make openapi` and commit docs/openapi/"
+
+
+def test_every_json_request_body_has_an_example_and_every_error_is_problem_json():
+    """/docs' "Try it out" starts from a meaningful body, and clients know the shape of every error."""
+    doc = json.loads(DOCUMENT.read_text())
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            assert body is None or "example" in body, f"{method.upper()} {path}: no request example"
+            assert "default" not in op["responses"], f"{method.upper()} {path}: a catch-all default response"
+            for status, response in op["responses"].items():
+                if int(status) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], f"{method} {path} {status}"
