@@ -3,7 +3,7 @@
 The walk covers the URL map, so a new endpoint must choose; the OpenAPI document must declare what the view does.
 """
 
-from servicekit.testing import changing_operations
+from servicekit.testing import if_match_documentation_gaps, if_match_gaps
 
 # (method, rule) -> why it takes no If-Match
 NO_IF_MATCH = {
@@ -30,34 +30,13 @@ NO_IF_MATCH = {
 
 
 def test_every_change_requires_if_match_or_says_why_not(app):
-    unexplained, stale = [], []
-    for method, rule, mark in changing_operations(app):
-        if method in ("PATCH", "PUT") and (method, rule) not in NO_IF_MATCH:
-            assert mark == "required", f"{method} {rule} must require If-Match"
-        allowed = {None: NO_IF_MATCH, "optional": OPTIONAL_IF_MATCH, "required": {}}[mark]
-        if (method, rule) not in allowed and mark != "required":
-            unexplained.append(f"{method} {rule} ({mark or 'no If-Match'})")
-        if mark is not None and (method, rule) in NO_IF_MATCH or mark != "optional" and (
-                method, rule) in OPTIONAL_IF_MATCH:
-            stale.append(f"{method} {rule}")
+    unexplained, stale = if_match_gaps(app, NO_IF_MATCH, OPTIONAL_IF_MATCH)
     assert not unexplained, f"changes that do not require If-Match and give no reason: {unexplained}"
     assert not stale, f"listed with a reason that no longer applies: {stale}"
 
 
 def test_the_document_declares_if_match_wherever_the_api_answers_428(app, client):
-    doc = client.get("/openapi.json").json
-    for method, rule, mark in changing_operations(app):
-        if mark is None:
-            continue
-        path = rule.replace("<uuid:", "{").replace("<string:", "{").replace(">", "}")
-        op = doc["paths"][path][method.lower()]
-        header = [p for p in op.get("parameters", []) if p["name"] == "If-Match"]
-        assert header and header[0]["required"] is (mark == "required"), f"{method} {path}"
-        assert "412" in op["responses"], f"{method} {path}"
-        if mark == "required":
-            assert "428" in op["responses"], f"{method} {path}"
-            assert "default" not in op["responses"]
-
+    assert if_match_documentation_gaps(app, client.get("/openapi.json").json) == []
 
 # (method, rule) -> why If-Match is accepted (and checked when sent) but not required
 STATE_CHECKED = "an action the record's state guards (a second one is a 409): If-Match guards a concurrent edit"

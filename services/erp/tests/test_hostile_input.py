@@ -2,35 +2,29 @@
 
 import uuid
 
-
-def _problem(r, status, field=None):
-    assert r.status_code == status, (r.status_code, r.get_data(as_text=True)[:300])
-    assert r.mimetype == "application/problem+json"
-    if field is not None:
-        assert field in [e["field"] for e in r.json.get("errors", [])], r.json
-    return r.json
+from servicekit.testing import assert_problem
 
 
 def test_an_iban_longer_than_34_characters_or_with_wrong_check_digits_is_422(client):
     name = f"Bank {uuid.uuid4().hex[:8]}"
     for iban in ("FR76" + "1" * 36, "FR7630006000011234567890189" + "12345678", "FR7730006000011234567890189"):
-        _problem(client.post("/api/v1/bank-accounts", json={"name": name, "iban": iban}), 422, "iban")
+        assert_problem(client.post("/api/v1/bank-accounts", json={"name": name, "iban": iban}), 422, "iban")
     ok = client.post("/api/v1/bank-accounts", json={"name": name, "iban": "fr76 3000 6000 0112 3456 7890 189"})
     assert ok.status_code == 201 and ok.json["iban"] == "FR7630006000011234567890189"
 
 
 def test_a_category_named_only_with_spaces_is_refused_before_anything_is_written(client):
     before = len(client.get("/api/v1/categories").json)
-    _problem(client.post("/api/v1/categories", json={"name": "   "}), 422, "name")
+    assert_problem(client.post("/api/v1/categories", json={"name": "   "}), 422, "name")
     assert len(client.get("/api/v1/categories").json) == before
 
 
 def test_nul_deep_json_big_numbers_and_unknown_sorts_are_4xx(client):
-    _problem(client.get("/api/v1/products", query_string={"q": "\u0000"}), 422)
-    _problem(client.post("/api/v1/categories", json={"name": "a\u0000"}), 422, "name")
-    _problem(client.post("/api/v1/categories", data='{"name": ' + "[" * 3000 + "]" * 3000 + "}",
+    assert_problem(client.get("/api/v1/products", query_string={"q": "\u0000"}), 422)
+    assert_problem(client.post("/api/v1/categories", json={"name": "a\u0000"}), 422, "name")
+    assert_problem(client.post("/api/v1/categories", data='{"name": ' + "[" * 3000 + "]" * 3000 + "}",
                          content_type="application/json"), 422)
-    _problem(client.get("/api/v1/invoices", query_string={"page": "99999999999999999999"}), 422, "page")
-    _problem(client.get("/api/v1/price-lists", query_string={"sort": "nope"}), 422, "sort")
-    _problem(client.post("/api/v1/categories", data="name=x", content_type="application/x-www-form-urlencoded"),
+    assert_problem(client.get("/api/v1/invoices", query_string={"page": "99999999999999999999"}), 422, "page")
+    assert_problem(client.get("/api/v1/price-lists", query_string={"sort": "nope"}), 422, "sort")
+    assert_problem(client.post("/api/v1/categories", data="name=x", content_type="application/x-www-form-urlencoded"),
              415)

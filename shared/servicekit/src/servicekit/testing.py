@@ -51,3 +51,62 @@ def changing_operations(app: Flask):
             mark = ("required" if getattr(fn, "_requires_if_match", False)
                     else "optional" if getattr(fn, "_optional_if_match", False) else None)
             yield method, rule.rule, mark
+
+
+def if_match_gaps(app: Flask, no_if_match: dict, optional_if_match: dict) -> tuple[list[str], list[str]]:
+    """Changes that neither require If-Match nor are listed with a reason, and listed ones whose reason no longer
+    applies; every PATCH/PUT not listed in no_if_match must require it."""
+    unexplained, stale = [], []
+    for method, rule, mark in changing_operations(app):
+        if method in ("PATCH", "PUT") and (method, rule) not in no_if_match and mark != "required":
+            unexplained.append(f"{method} {rule} must require If-Match")
+            continue
+        allowed = {None: no_if_match, "optional": optional_if_match, "required": {}}[mark]
+        if (method, rule) not in allowed and mark != "required":
+            unexplained.append(f"{method} {rule} ({mark or 'no If-Match'})")
+        if mark is not None and (method, rule) in no_if_match or mark != "optional" and (
+                method, rule) in optional_if_match:
+            stale.append(f"{method} {rule}")
+    return unexplained, stale
+
+
+def if_match_documentation_gaps(app: Flask, doc: dict) -> list[str]:
+    """Operations whose document does not declare the If-Match (and 412/428) their view asks for."""
+    gaps = []
+    for method, rule, mark in changing_operations(app):
+        if mark is None:
+            continue
+        path = rule.replace("<uuid:", "{").replace("<string:", "{").replace(">", "}")
+        op = doc["paths"][path][method.lower()]
+        header = [p for p in op.get("parameters", []) if p["name"] == "If-Match"]
+        if not header or header[0]["required"] is not (mark == "required") or "412" not in op["responses"] or (
+                mark == "required" and "428" not in op["responses"]):
+            gaps.append(f"{method} {path}")
+    return gaps
+
+
+def openapi_gaps(doc: dict) -> list[str]:
+    """JSON request bodies without an example, catch-all `default` responses, errors not as problem+json."""
+    gaps = []
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None and "example" not in body:
+                gaps.append(f"{method.upper()} {path}: no request example")
+            if "default" in op["responses"]:
+                gaps.append(f"{method.upper()} {path}: a catch-all default response")
+            gaps += [f"{method.upper()} {path} {status}: not problem+json" for status, response in
+                     op["responses"].items() if int(status) >= 400
+                     and list(response.get("content", {})) != ["application/problem+json"]]
+    return gaps
+
+
+def assert_problem(response, status: int, field: str | None = None) -> dict:
+    """An error answer as the API promises it: this status, problem+json, naming `field` when given."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:300])
+    assert response.mimetype == "application/problem+json"
+    if field is not None:
+        assert field in [e["field"] for e in response.json.get("errors", [])], response.json
+    return response.json
