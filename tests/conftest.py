@@ -164,38 +164,32 @@ def bootstrap():
     return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
 
 
+class Server:
+    """Stop and start one of the test run's servers with its deploy/local script (data kept), as an outage would."""
+
+    def __init__(self, script: str):
+        scripts = os.environ.get("INFRA_SCRIPTS")
+        if not scripts:
+            pytest.fail("INFRA_SCRIPTS is not set: run the fault tests through `make test`")
+        self.script = f"{scripts}/{script}"
+
+    def stop(self):
+        subprocess.run([self.script, "stop"], check=True, capture_output=True)
+
+    def start(self):
+        subprocess.run([self.script, "start"], check=True, capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def broker():
-    """Stop and restart the real broker (data kept), as an outage would."""
-    scripts = os.environ.get("INFRA_SCRIPTS")
-    if not scripts:
-        pytest.fail("INFRA_SCRIPTS is not set: run the fault tests through `make test`")
-
-    class Broker:
-        def stop(self):
-            subprocess.run([f"{scripts}/kafka.sh", "stop"], check=True, capture_output=True)
-
-        def start(self):
-            subprocess.run([f"{scripts}/kafka.sh", "start"], check=True, capture_output=True)
-
-    return Broker()
+    """The real Kafka broker, to stop and restart."""
+    return Server("kafka.sh")
 
 
 @pytest.fixture(scope="session")
 def database():
-    """Stop and restart the real PostgreSQL server of both services (data kept), as a database restart would."""
-    scripts = os.environ.get("INFRA_SCRIPTS")
-    if not scripts:
-        pytest.fail("INFRA_SCRIPTS is not set: run the fault tests through `make test`")
-
-    class Database:
-        def stop(self):
-            subprocess.run([f"{scripts}/postgres.sh", "stop"], check=True, capture_output=True)
-
-        def start(self):
-            subprocess.run([f"{scripts}/postgres.sh", "start"], check=True, capture_output=True)
-
-    return Database()
+    """The real PostgreSQL server of both services, to stop and restart."""
+    return Server("postgres.sh")
 
 
 class Mailbox:
