@@ -28,3 +28,13 @@ def test_nul_deep_json_big_numbers_and_unknown_sorts_are_4xx(client):
     assert_problem(client.get("/api/v1/price-lists", query_string={"sort": "nope"}), 422, "sort")
     assert_problem(client.post("/api/v1/categories", data="name=x", content_type="application/x-www-form-urlencoded"),
              415)
+
+
+def test_an_amount_too_large_for_decimal_arithmetic_is_422_not_500(client):
+    """Found by schemathesis: a 34-digit credit overflowed the cents check of a journal line."""
+    huge = "84044086934027013839824983364505.91"
+    line = {"account": "411000", "credit": huge}
+    assert_problem(client.post("/api/v1/journal-entries", json={
+        "entry_date": "2026-12-01", "reference": "Too much", "lines": [line]}), 422, "lines.0.credit")
+    assert_problem(client.patch(f"/api/v1/journal-entries/{uuid.uuid4()}", json={"lines": [line]},
+                                headers={"If-Match": '"1"'}), 422)

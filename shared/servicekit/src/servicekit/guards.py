@@ -5,6 +5,7 @@ Everything here answers a problem+json 4xx (or 503) naming the field, before any
 that would have failed half-way in the database changes nothing.
 """
 
+import decimal
 import json
 import math
 import re
@@ -201,6 +202,12 @@ def _database_error(err: sa_exc.DBAPIError):
     raise err
 
 
+def _decimal_out_of_range(_err: decimal.InvalidOperation):
+    """A number too large for the arithmetic of a validator or a use case is the client's 422, not a 500."""
+    return problem_response(422, "Invalid request", "A number is out of range.", "validation-error",
+                            errors=[{"field": "(body)", "message": "out of range"}])
+
+
 def allow_larger_body(app: Flask, endpoint: str, limit: int) -> None:
     """An endpoint that takes files (imports) gets its own body limit instead of MAX_CONTENT_LENGTH."""
     app.config.setdefault("BODY_LIMITS", {})[endpoint] = limit
@@ -221,3 +228,4 @@ def install(app: Flask) -> None:
     app.before_request(_body_limit)
     app.before_request(_check_query_and_path)
     app.register_error_handler(sa_exc.DBAPIError, _database_error)
+    app.register_error_handler(decimal.InvalidOperation, _decimal_out_of_range)

@@ -1,5 +1,9 @@
 """What the lead, lead-form and public capture endpoints accept and return."""
 
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from servicekit.pagination import PageArgs, page_schema
 
@@ -8,7 +12,32 @@ from .models import SOURCES, STATUSES
 
 PHONE = [validate.Length(min=3, max=40),
          validate.Regexp(r"^\+?[0-9 ().\-/]+$", error="use digits, spaces and + ( ) . - / only")]
-ORIGIN = validate.Regexp(r"^https?://[^/\s?#]+/?$", error="an origin like https://www.example.com (no path)")
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def ORIGIN(value: str) -> None:  # noqa: N802 - used like the marshmallow validators beside it
+    """A browser origin: http(s)://host[:port], the host a domain name (IDN allowed) or an IP address."""
+    error = ValidationError("an origin like https://www.example.com (no path)")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+        host = parts.hostname or ""
+    except ValueError:
+        raise error from None
+    if parts.scheme not in ("http", "https") or parts.path not in ("", "/") or parts.query or parts.fragment \
+            or parts.username or parts.password or port == 0:
+        raise error
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise error from None
+    if not _HOST.match(ascii_host):
+        raise error
 
 
 def _text(size: int, **kwargs):

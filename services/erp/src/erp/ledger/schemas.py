@@ -14,7 +14,7 @@ ACCOUNT_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$",
 
 
 def _cents(value: Decimal) -> None:
-    if value != value.quantize(Decimal("0.01")) or value >= Decimal("1e16"):
+    if abs(value) >= Decimal("1e16") or value != value.quantize(Decimal("0.01")):  # the size first: no overflow
         raise ValidationError("at most 2 decimal places and below 10^16")
 
 

@@ -13,7 +13,7 @@ CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$", error="letters, digits, 
 
 def _places(places: int):
     def check(value: Decimal) -> None:
-        if value != value.quantize(Decimal(1).scaleb(-places)) or abs(value) >= Decimal("1e13"):
+        if abs(value) >= Decimal("1e13") or value != value.quantize(Decimal(1).scaleb(-places)):
             raise ValidationError(f"at most {places} decimal places and below 10^13")
     return check
 
