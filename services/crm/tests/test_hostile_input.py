@@ -118,3 +118,16 @@ def test_a_unique_violation_is_409_naming_the_field(app, client):
     dup = client.post("/api/v1/users", json={"email": user["email"].upper(), "name": "Dup",
                                              "password": "a-strong-password"})
     assert_problem(dup, 409, "email")
+
+
+def test_an_activity_ending_centuries_later_is_refused_instead_of_a_duration_no_client_expects(client):
+    """Found by schemathesis: ends_at in 4314 made a duration of 1.2 billion minutes, beyond what the API says."""
+    party = client.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Far {uuid.uuid4().hex}"}).json
+    far = client.post("/api/v1/activities", json={"type": "meeting", "subject": "Forever", "party_id": party["id"],
+                                                  "occurred_at": "2026-12-01T09:00:00Z",
+                                                  "ends_at": "4314-11-15T04:26:53Z"})
+    assert_problem(far, 422, "ends_at")
+    ok = client.post("/api/v1/activities", json={"type": "meeting", "subject": "Workshop", "party_id": party["id"],
+                                                 "occurred_at": "2026-12-01T09:00:00Z",
+                                                 "ends_at": "2026-12-01T11:30:00Z"})
+    assert ok.status_code == 201 and ok.json["duration_minutes"] == 150

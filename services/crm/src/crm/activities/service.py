@@ -7,7 +7,7 @@ participants and read-only shares, plus holders of activities:update_all. A dele
 real: its timeline entry and shares go with it, and the audit trail keeps what it said.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
@@ -113,11 +113,17 @@ def _check_participants(session: Session, user_ids: list[str] | None) -> None:
         raise field_error("participants", f"no active user with id {missing[0]}")
 
 
+MAX_DURATION_MINUTES = 100_000  # what duration_minutes accepts, so one computed from ends_at stays in range
+MAX_DURATION = timedelta(minutes=MAX_DURATION_MINUTES)
+
+
 def _check_shape(a: Activity, kind: ActivityType) -> None:
     if a.direction and not kind.has_direction:
         raise field_error("direction", f"{kind.label} activities have no direction")
     if a.ends_at and a.ends_at < a.occurred_at:
         raise field_error("ends_at", "must not be before occurred_at")
+    if a.ends_at and a.ends_at - a.occurred_at > MAX_DURATION:
+        raise field_error("ends_at", f"at most {MAX_DURATION_MINUTES} minutes (about 69 days) after occurred_at")
     if not a.subject:
         raise field_error("subject", "an activity needs a subject")
     if not (a.party_id or a.deal_id or a.lead_id):
