@@ -93,60 +93,107 @@ def _dlq_size(bootstrap) -> int:
         consumer.close()
 
 
-def _backlog() -> int:
-    engine = create_engine(os.environ["CRM_DATABASE_URL"])
+def _query(url_variable: str, sql: str, **params) -> list:
+    engine = create_engine(os.environ[url_variable])
     try:
         with engine.connect() as c:
-            return c.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
+            return c.execute(text(sql), params).all()
     finally:
         engine.dispose()
 
 
-def _erp_state(stack, party_id):
-    p = stack.erp_party(party_id)
-    return (p["crm_version"], [c["sequence"] for c in stack.erp_changes(party_id)]) if p else (None, [])
+def _backlog() -> int:
+    return _query("CRM_DATABASE_URL", "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+
+
+def _crm_versions(ids: list[str]) -> dict[str, int]:
+    return dict(_query("CRM_DATABASE_URL", "SELECT id::text, version FROM parties WHERE id::text = ANY(:ids)",
+                       ids=ids))
+
+
+def _erp_versions(ids: list[str]) -> dict[str, int]:
+    return dict(_query("ERP_DATABASE_URL", "SELECT party_id::text, sequence FROM party_replicas "
+                                           "WHERE party_id::text = ANY(:ids)", ids=ids))
+
+
+def _erp_effects(ids: list[str]) -> tuple[int, int, int]:
+    """(change rows, distinct (party, version) among them, inbox rows of the events behind them) in the ERP."""
+    return tuple(_query("ERP_DATABASE_URL", """
+        SELECT count(*), count(DISTINCT (c.party_id, c.sequence)), count(p.event_id)
+        FROM party_replica_changes c
+        LEFT JOIN processed_events p ON p.event_id = c.event_id AND p.consumer = 'erp.parties'
+        WHERE c.party_id::text = ANY(:ids)""", ids=ids)[0])
 
 
 def converge_and_check(stack, bootstrap, name: str, writer: Writer, dlq_before: int, began: float,
                        timeout: float = 120) -> dict:
-    """Wait until the ERP holds every acknowledged version; assert nothing lost, doubled or dead-lettered."""
+    """Wait until the ERP holds every acknowledged version; assert nothing lost, doubled or dead-lettered.
+
+    Read in both databases: the CRM's parties (the versions clients were told), the ERP's replicas (the versions
+    it applied), its change rows (one per applied event) and its inbox rows (one per event it recorded)."""
     expected = dict(writer.acknowledged)
     assert expected, f"{name}: the writer got nothing acknowledged"
+    ids = list(expected)
 
     def caught_up():
-        return all((stack.erp_party(pid) or {}).get("crm_version", 0) >= v for pid, v in expected.items())
+        held = _erp_versions(ids)
+        return all(held.get(pid, 0) >= v for pid, v in expected.items())
 
     wait_until(caught_up, timeout, 0.5, f"{name}: every acknowledged write in the ERP")
     converged = time.monotonic() - began
-    lost = doubled = mismatched = 0
-    for pid, version in expected.items():
-        held, sequences = _erp_state(stack, pid)
-        lost += held is None
-        mismatched += held is not None and held != version
-        doubled += len(sequences) - len(set(sequences))
     wait_until(lambda: _backlog() == 0, 30, 0.5, f"{name}: the outbox drained")
-    figures = {"acknowledged writes": sum(expected.values()), "parties in CRM": len(expected),
-               "parties in ERP": len(expected) - lost, "lost": lost, "applied twice": doubled,
-               "version mismatches": mismatched, "DLQ added": _dlq_size(bootstrap) - dlq_before,
+    crm, erp = _crm_versions(ids), _erp_versions(ids)
+    changes, distinct_changes, inbox_rows = _erp_effects(ids)
+    lost = sum(1 for pid, v in expected.items() if crm.get(pid, 0) < v or erp.get(pid, 0) < v)
+    mismatched = sum(1 for pid in ids if crm.get(pid) != erp.get(pid))
+    figures = {"acknowledged writes": sum(expected.values()), "parties in CRM": len(crm), "parties in ERP": len(erp),
+               "lost": lost, "applied twice": changes - distinct_changes, "effects without inbox row":
+               changes - inbox_rows, "version mismatches": mismatched, "DLQ added": _dlq_size(bootstrap) - dlq_before,
                "outbox backlog": _backlog(), "refused and retried": writer.refused,
                "seconds to converge": round(converged, 1)}
     print(f"\n[fault] {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
-    assert (lost, doubled, mismatched, figures["DLQ added"], figures["outbox backlog"]) == (0, 0, 0, 0, 0), figures
+    assert len(crm) == len(erp) == len(expected), figures
+    assert changes == sum(erp.values()), figures  # every version from 1 to the last applied exactly once
+    zeros = ("lost", "applied twice", "effects without inbox row", "version mismatches", "DLQ added", "outbox backlog")
+    assert all(figures[k] == 0 for k in zeros), figures
     return figures
+
+
+def _assert_workers_lived_through(stack, pids: dict[str, int]) -> None:
+    """The workers waited the outage out: the same processes, still running (no crash, no restart)."""
+    for name, pid in pids.items():
+        proc = stack.procs[name]
+        assert proc.popen.pid == pid and proc.popen.poll() is None, (
+            f"{name} exited during the outage; log:\n{proc.log.read_text()[-3000:]}")
+
+
+def _readyz(url: str) -> tuple[int, float]:
+    began = time.monotonic()
+    status = requests.get(url + "/readyz", timeout=10).status_code
+    return status, time.monotonic() - began
 
 
 def test_kafka_stopped_for_30_seconds_during_writes(stack, broker, bootstrap):
     dlq = _dlq_size(bootstrap)
     began = time.monotonic()
+    probes = []
     with Writer(stack, "Kafka down") as writer:
         time.sleep(2)
         broker.stop()
         try:
-            time.sleep(30)
+            stopped = time.monotonic()
+            while time.monotonic() - stopped < 30:  # what a Kubernetes readiness probe sees meanwhile
+                probes += [_readyz(stack.crm_worker_url), _readyz(stack.erp_worker_url)]
+                time.sleep(max(0.0, min(5.0, 30 - (time.monotonic() - stopped))))
         finally:
             broker.start()
         time.sleep(2)
     converge_and_check(stack, bootstrap, "Kafka stopped 30 s", writer, dlq, began, timeout=180)
+    slowest = max(seconds for _, seconds in probes)
+    print(f"[fault] worker /readyz with the broker down: {len(probes)} probes, "
+          f"answers {sorted({status for status, _ in probes})}, slowest {slowest:.2f} s")
+    assert slowest < 2, probes  # well inside the probe's timeoutSeconds
+    assert 503 in {status for status, _ in probes[2:]}, probes  # the broker's absence is noticed
 
 
 def test_relay_and_consumer_killed_at_random_moments(stack, bootstrap):
@@ -180,13 +227,14 @@ def test_postgresql_restarted_during_writes(stack, database, bootstrap):
     dlq = _dlq_size(bootstrap)
     began = time.monotonic()
     answers = []
+    workers = {name: stack.procs[name].popen.pid for name in ("crm-worker", "erp-worker")}
     with Writer(stack, "PG restart") as writer:
         time.sleep(2)
         database.stop()
         try:
             r = requests.get(stack.crm + "/api/v1/parties", headers=stack.crm_http.headers, timeout=10)
             answers.append((r.status_code, r.headers.get("Retry-After")))
-            time.sleep(3)
+            time.sleep(5)  # long enough for the relay's backoff to pass 1 s
         finally:
             database.start()
         back = time.monotonic()
@@ -198,6 +246,7 @@ def test_postgresql_restarted_during_writes(stack, database, bootstrap):
     assert answers[0][0] == 503 and answers[0][1], answers  # clients are told to retry, not a 500
     figures = converge_and_check(stack, bootstrap, "PostgreSQL restarted", writer, dlq, began)
     assert figures["refused and retried"] > 0
+    _assert_workers_lived_through(stack, workers)
 
 
 def test_concurrent_updates_of_the_same_records_with_if_match(stack, bootstrap):

@@ -1,5 +1,7 @@
 """The inbox on a real PostgreSQL: once in effect, failures retried then dead-lettered, offsets after commit."""
 
+import threading
+import time
 import uuid
 
 import pytest
@@ -7,6 +9,7 @@ from shared_events import envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer, party_state
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy.orm import sessionmaker
 
 pytestmark = pytest.mark.db
 
@@ -145,3 +148,33 @@ def test_a_rebuild_does_not_dead_letter_the_same_poison_twice(scratch, effects):
     inbox.dead_letters = False
     assert inbox.handle_message(Record("crm.party.v1", 0, 1, b"k", b"garbage", [])) == "dead_lettered"
     assert dlq.sent == []
+
+
+def test_a_lost_database_is_waited_out_not_dead_lettered(own_database):
+    """The consumer holds on to the event while its database is away and applies it once it is back: nothing
+    dead-lettered, nothing lost, nothing applied twice."""
+    md = MetaData()
+    effects = Table("effects", md, Column("n", Integer, primary_key=True, autoincrement=True),
+                    Column("event_id", String(40)))
+    md.create_all(own_database.engine)
+    dlq = RecordingProducer()
+    inbox = InboxConsumer("test.consumer", "unused:1", ["crm.party.v1"],
+                          {"crm.party.created": lambda s, e: s.execute(effects.insert().values(event_id=e.get_id()))},
+                          sessionmaker(own_database.engine), own_database.tables["processed"],
+                          producer_factory=lambda: dlq)
+    data = party_state()
+    record = record_of(envelope.new_event("crm.party.created", data["id"], data, 1), 7)
+    outcome = []
+    own_database.close()
+    worker = threading.Thread(target=lambda: outcome.append(inbox.handle_message(record)))
+    worker.start()
+    try:
+        time.sleep(4)  # more than max_attempts retries' worth of failures
+        assert worker.is_alive() and outcome == [] and dlq.sent == []
+    finally:
+        own_database.open()
+        worker.join(15)
+    assert outcome == ["applied"] and dlq.sent == []
+    with own_database.engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(effects)).scalar_one() == 1
+        assert c.execute(select(func.count()).select_from(own_database.tables["processed"])).scalar_one() == 1

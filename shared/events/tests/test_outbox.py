@@ -1,10 +1,13 @@
 """The outbox on a real PostgreSQL: rows ride the domain transaction; the relay marks only acknowledged rows."""
 
+import threading
+import time
+
 import pytest
 from kafka.errors import KafkaTimeoutError
 from shared_events import envelope
 from shared_events.outbox import OutboxRelay, backlog, record_event
-from shared_events.testing import RecordingProducer
+from shared_events.testing import RecordingProducer, wait_for
 from shared_events.testing import party_state as party
 from sqlalchemy import select, text
 
@@ -163,3 +166,33 @@ def test_a_committed_event_wakes_the_idle_relay_without_waiting_for_the_next_pol
         relay.stop()  # also interrupts the 60 s wait
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_the_relay_resumes_within_a_second_of_the_database_coming_back(own_database):
+    """An 8 s outage grows the relay's backoff past 3 s; the relay still publishes within 1 s of the database
+    answering again, because it probes the database instead of sleeping the backoff out."""
+    engine, outbox = own_database.engine, own_database.tables["outbox"]
+    producer = RecordingProducer()
+    relay = OutboxRelay(engine, outbox, "unused:1", "test", producer_factory=lambda: producer)
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    held = engine.connect()  # a session that outlives the outage, to write an event the relay cannot see yet
+    try:
+        wait_for(lambda: relay._listener is not None, "the relay to listen")
+        own_database.close(spare=held)
+        time.sleep(8)
+        with held.begin():
+            data = party()
+            record_event(held, outbox, envelope.new_event("crm.party.created", data["id"], data, 1), "party")
+        assert producer.sent == []
+        own_database.open()
+        back = time.monotonic()
+        wait_for(lambda: producer.sent, "the event to be published", timeout=10)
+        resumed = time.monotonic() - back
+    finally:
+        held.close()
+        relay.stop()
+        thread.join(15)
+    print(f"\nrelay published {resumed:.2f} s after the database came back")
+    assert resumed < 1, resumed
+    assert len(producer.sent) == 1 and not thread.is_alive()

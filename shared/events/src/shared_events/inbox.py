@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import psycopg2
 from cloudevents.core.v1.event import CloudEvent
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter
@@ -26,8 +27,6 @@ CONSUMED = Counter("inbox_events_total", "Events seen by a consumer, by outcome"
 
 def _is_transient(exc: BaseException) -> bool:
     """A lost database connection is an outage to wait out, not a poison message."""
-    import psycopg2
-
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated) or isinstance(
             exc.orig, (psycopg2.OperationalError, psycopg2.InterfaceError))

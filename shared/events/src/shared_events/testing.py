@@ -3,6 +3,7 @@
 They stand in for the broker only where a test is about the database side; integration tests use a real broker.
 """
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -53,3 +54,12 @@ def party_state(**over) -> dict:
     }
     state.update(over)
     return state
+
+
+def wait_for(predicate, what: str, timeout: float = 10.0, interval: float = 0.02):
+    """Poll until predicate() is truthy and return it; fail naming what never happened."""
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(interval)
+    return result
