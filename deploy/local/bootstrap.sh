@@ -15,6 +15,7 @@ apt_install() {
 command -v java >/dev/null || apt_install openjdk-17-jre-headless
 command -v mvn >/dev/null || apt_install maven
 command -v psql >/dev/null || apt_install postgresql-client
+command -v curl >/dev/null || apt_install curl  # make run waits for each process to answer
 # a real compose implementation validates docker-compose.yml in the tests (no Docker engine needed)
 command -v docker-compose >/dev/null || apt_install docker-compose
 # hledger reads the ledger export back in the tests: an independent check of the books

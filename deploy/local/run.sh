@@ -7,6 +7,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/supervise.sh"
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-$ROOT/.local/venv}"
+INFRA="${INFRA:-$HERE/infra.sh}"  # what starts and stops PostgreSQL and Kafka (tests put a stand-in here)
 export LOCAL_DIR="${LOCAL_DIR:-$ROOT/.local/run}"
 export CRM_BIND="${CRM_BIND:-127.0.0.1:8010}" ERP_BIND="${ERP_BIND:-127.0.0.1:8020}"
 export CRM_PUBLIC_URL="${CRM_PUBLIC_URL:-http://$CRM_BIND}" ERP_PUBLIC_URL="${ERP_PUBLIC_URL:-http://$ERP_BIND}"
@@ -19,14 +20,14 @@ stop_all() {
   echo; echo "stopping..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
-  "$HERE/infra.sh" down
+  "$INFRA" down
   echo "stopped."
   exit 0  # a trap handler returns to the interrupted loop otherwise
 }
 trap stop_all INT TERM EXIT
 
-"$HERE/infra.sh" up
-eval "$("$HERE/infra.sh" env)"
+"$INFRA" up
+eval "$("$INFRA" env)"
 "$VENV/bin/crm" migrate
 "$VENV/bin/erp" migrate
 
