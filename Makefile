@@ -18,9 +18,10 @@ run: install            ## PostgreSQL + Kafka on loopback, migrate, CRM and ERP 
 test: install           ## unit, database and integration tests against real PostgreSQL and Kafka
 	deploy/local/test.sh
 
-fuzz: install           ## longer runs: schemathesis 15 minutes per service, the books state machine 20,000 steps
-	SCHEMATHESIS_SECONDS=$${SCHEMATHESIS_SECONDS:-900} BOOKS_STEPS=$${BOOKS_STEPS:-20000} deploy/local/test.sh \
-	  tests/integration/test_schemathesis.py services/erp/tests/test_books_invariants.py
+fuzz: install           ## longer runs: schemathesis 15 minutes per service, the books state machine 20,000 steps, 30 kills of each worker
+	SCHEMATHESIS_SECONDS=$${SCHEMATHESIS_SECONDS:-900} BOOKS_STEPS=$${BOOKS_STEPS:-20000} FAULT_KILLS=$${FAULT_KILLS:-30} \
+	  deploy/local/test.sh tests/integration/test_schemathesis.py services/erp/tests/test_books_invariants.py \
+	  tests/faults/test_faults.py::test_relay_and_consumer_killed_at_random_moments
 
 test-unit: install      ## only the tests that need no server
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -m "not db and not integration"

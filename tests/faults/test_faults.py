@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 TOPIC = "crm.party.v1"
 rng = random.Random(20261205)
+KILLS = int(os.environ.get("FAULT_KILLS", "5"))  # of each worker; `make fuzz` asks for more
 
 
 class Writer:
@@ -200,12 +201,12 @@ def test_relay_and_consumer_killed_at_random_moments(stack, bootstrap):
     dlq = _dlq_size(bootstrap)
     began = time.monotonic()
     with Writer(stack, "Killed") as writer:
-        for i in range(10):  # 5 kills of each worker (relay: crm-worker, consumer: erp-worker)
+        for i in range(2 * KILLS):  # KILLS of each worker (relay: crm-worker, consumer: erp-worker)
             time.sleep(rng.uniform(0.3, 2.5))
             proc = stack.procs["crm-worker" if i % 2 == 0 else "erp-worker"]
             proc.kill()  # SIGKILL at whatever point it had reached
             proc.start().wait_ready()
-    converge_and_check(stack, bootstrap, "relay and consumer SIGKILLed 5 times each", writer, dlq, began)
+    converge_and_check(stack, bootstrap, f"relay and consumer SIGKILLed {KILLS} times each", writer, dlq, began)
 
 
 def test_a_consumer_frozen_past_its_session_timeout(stack, bootstrap):
