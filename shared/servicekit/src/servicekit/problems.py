@@ -32,6 +32,15 @@ def field_error(field: str, message: str, status: int = 422, title: str = "Inval
     return Problem(status, title, f"{field}: {message}", type_, errors=[{"field": field, "message": message}])
 
 
+def linked(fetch, record_id, field: str, noun: str):
+    """The record another one points at, from `fetch(record_id)` (a use case's get_x that raises NotFound for
+    records the caller may not see); a missing or hidden one is a 422 naming the field, as if it did not exist."""
+    try:
+        return fetch(record_id)
+    except NotFound:
+        raise field_error(field, f"no {noun} with id {record_id}") from None
+
+
 def problem_response(status: int, title: str, detail: str | None = None, type_: str | None = None,
                      errors: list[dict] | None = None, headers: dict | None = None, **extensions) -> Response:
     body = {

@@ -13,7 +13,7 @@ from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
-from servicekit.problems import NotFound, Problem, field_error
+from servicekit.problems import NotFound, Problem, field_error, linked
 from sqlalchemy import cast, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, array
 from sqlalchemy.orm import Session
@@ -22,9 +22,11 @@ from ..access import service as access
 from ..access.models import RecordShare
 from ..access.visibility import editable, visible
 from ..db import audit_log, auth
+from ..deals.service import get_deal
+from ..leads.service import get_lead
 from ..parties.models import Party
-from ..timeline import service as timeline
-from ..timeline.links import linked_record
+from ..parties.service import get_party
+from ..timeline import entries as timeline
 from . import types
 from .models import Activity, ActivityType
 
@@ -94,13 +96,13 @@ def _check_links(session: Session, data: dict, actor: Principal) -> None:
     """The party, deal and lead must be ones the caller may see (else 422 naming the field, as if they did not
     exist). A new activity on a deal, without a party, is with the deal's customer: `data` gets its party_id."""
     if data.get("party_id"):
-        linked_record(session, "party", data["party_id"], actor, "party_id")
+        linked(lambda i: get_party(session, str(i), actor), data["party_id"], "party_id", "party")
     if data.get("deal_id"):
-        deal = linked_record(session, "deal", data["deal_id"], actor, "deal_id")
+        deal = linked(lambda i: get_deal(session, str(i), actor), data["deal_id"], "deal_id", "deal")
         if not data.get("party_id"):
             data["party_id"] = deal.party_id
     if data.get("lead_id"):
-        linked_record(session, "lead", data["lead_id"], actor, "lead_id")
+        linked(lambda i: get_lead(session, str(i), actor), data["lead_id"], "lead_id", "lead")
 
 
 def _check_participants(session: Session, user_ids: list[str] | None) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..deals.models import Deal
 from ..parties.models import Party
 from ..tasks.service import add_task
-from ..timeline.service import add_entry
+from ..timeline.entries import add_entry
 from .models import InvoiceReplica, OrderReplica, PaymentReplica
 
 CONSUMER = "crm.sales"

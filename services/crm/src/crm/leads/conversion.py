@@ -8,23 +8,20 @@ from datetime import UTC, datetime
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
-from servicekit.problems import NotFound, Problem, field_error
+from servicekit.problems import NotFound, Problem, field_error, linked
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
 from ..deals import service as deals
 from ..parties import service as parties
 from ..parties.models import Party
-from ..timeline import service as timeline
+from ..timeline import entries as timeline
 from .models import Lead
 from .service import for_change, lead_state, not_converted
 
 
 def _existing(session: Session, party_id, actor: Principal, field: str) -> Party:
-    try:
-        party = parties.get_party(session, party_id, actor)
-    except NotFound:
-        raise field_error(field, f"no party with id {party_id}") from None
+    party = linked(lambda i: parties.get_party(session, i, actor), party_id, field, "party")
     if party.status != "active":
         raise field_error(field, f"party {party_id} is archived")
     return party

@@ -19,7 +19,7 @@ from ..access import service as access
 from ..access.visibility import editable, visible
 from ..db import audit_log
 from ..parties.models import Party
-from ..timeline import service as timeline
+from ..timeline import entries as timeline
 from . import dedupe
 from .models import Lead
 

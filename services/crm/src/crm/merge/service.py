@@ -21,7 +21,7 @@ from ..db import audit_log, outbox
 from ..leads import dedupe
 from ..parties.events import party_event, party_state
 from ..parties.models import Party
-from ..timeline.service import add_entry
+from ..timeline.entries import add_entry
 from . import references
 
 MAX_ABSORBED = 20

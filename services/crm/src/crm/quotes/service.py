@@ -13,7 +13,7 @@ from servicekit import audit, mail_outbox
 from servicekit.auth.principal import Principal
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
-from servicekit.problems import NotFound, Problem, field_error
+from servicekit.problems import NotFound, Problem, field_error, linked
 from shared_events.outbox import record_event
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, lazyload
@@ -25,7 +25,7 @@ from ..deals import service as deals
 from ..deals.models import Deal
 from ..parties import service as parties
 from ..parties.models import Party
-from ..timeline import service as timeline
+from ..timeline import entries as timeline
 from . import document, lines
 from .events import order_placed_event
 from .mail import Mailer
@@ -169,19 +169,13 @@ def _replace_lines(session: Session, q: Quote, items: list[dict], actor: Princip
 
 def create_quote(session: Session, data: dict, actor: Principal) -> dict:
     """A draft quote on an open deal the caller sees, for the deal's customer, numbered Q-<year>-<n>, version 1."""
-    try:
-        deal = deals.get_deal(session, data["deal_id"], actor)
-    except NotFound:
-        raise field_error("deal_id", f"no deal with id {data['deal_id']}") from None
+    deal = linked(lambda i: deals.get_deal(session, i, actor), data["deal_id"], "deal_id", "deal")
     if deal.status != "open":
         raise Problem(409, "Deal is closed", f"The deal is {deal.status}: reopen it before quoting.", "deal-closed")
     party_id = str(data.get("party_id") or deal.party_id)
     if party_id != deal.party_id:
         raise field_error("party_id", "a quote is for its deal's customer")
-    try:
-        party = parties.get_party(session, party_id, actor)
-    except NotFound:
-        raise field_error("party_id", f"no party with id {party_id}") from None
+    party = linked(lambda i: parties.get_party(session, i, actor), party_id, "party_id", "party")
     if party.status != "active":
         raise field_error("party_id", f"{party.display_name} is archived")
     contact = _contact(session, data["contact_person_id"], actor) if "contact_person_id" in data \

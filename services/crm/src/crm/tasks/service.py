@@ -13,16 +13,19 @@ from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
-from servicekit.problems import NotFound, Problem, field_error
+from servicekit.problems import NotFound, Problem, field_error, linked
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import service as access
 from ..access.models import Team, TeamMember
 from ..access.visibility import editable, visible
+from ..activities.service import get_activity
 from ..db import audit_log, auth
-from ..timeline import service as timeline
-from ..timeline.links import linked_record
+from ..deals.service import get_deal
+from ..leads.service import get_lead
+from ..parties.service import get_party
+from ..timeline import entries as timeline
 from . import due
 from .models import PENDING, Task
 
@@ -75,10 +78,14 @@ def _normalize(data: dict) -> dict:
     return out
 
 
+_LINKABLE = {"party": get_party, "deal": get_deal, "lead": get_lead, "activity": get_activity}
+
+
 def _check_record(session: Session, record_type: str | None, record_id: str | None, actor: Principal) -> None:
     """A linked party, deal, lead or activity must be one the caller may see; other records are kept as given."""
-    if record_type is not None:
-        linked_record(session, record_type, record_id, actor, "record_id")
+    getter = _LINKABLE.get(record_type)
+    if getter is not None:
+        linked(lambda i: getter(session, str(i), actor), record_id, "record_id", record_type)
 
 
 def _check_assignee(session: Session, assignee_id: str, actor: Principal) -> None:
