@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
-from servicekit import guards, health
+from servicekit import guards, health, web
 from servicekit.api import create_api
 from servicekit.auth import api as auth_api
 from servicekit.db import make_engine, make_session_factory, ping
@@ -13,23 +13,31 @@ from sqlalchemy.orm import sessionmaker
 
 from .access.api import blp as teams_blp
 from .access.roles import CATALOG
-from .activities import api as activities_api
+from .activities.api import blp as activities_blp
+from .activities.api import types_blp as activity_types_blp
 from .audit_scope import audit_scope
 from .billing.api import blp as billing_blp
 from .catalog import api as catalog_api
+from .catalog.api import blp as catalog_blp
 from .config import Settings
-from .db import audit_log, auth
-from .deals import api as deals_api
+from .db import audit_log, auth, idempotency_keys
+from .deals.api import deals_blp, pipelines_blp
 from .exports.api import blp as exports_blp
 from .imports import service as imports_service
 from .imports.api import blp as imports_blp
-from .leads import api as leads_api
+from .leads.api import forms_blp, leads_blp, public_blp
 from .merge.api import blp as merge_blp
 from .parties.api import blp as parties_blp
 from .quotes import api as quotes_api
+from .quotes.api import blp as quotes_blp
 from .statistics.api import blp as statistics_blp
 from .tasks.api import blp as tasks_blp
 from .timeline.api import blp as timeline_blp
+
+# Every API blueprint of the CRM, in the order the OpenAPI document lists them. A new module adds its own here.
+BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
+              pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
+              statistics_blp, catalog_blp, quotes_blp)
 
 
 @dataclass
@@ -46,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))
     app.extensions["crm.db"] = db
+    web.init_app(app, db.sessions, idempotency_keys, settings)
     api = create_api(app, "CRM API", "Parties, leads and web capture, funnels and deals, quotes, activities, the "
                      "customer timeline, tasks, the ERP's catalog and billing as the CRM sees them, statistics, "
                      "import and export. Authenticate with "
@@ -54,19 +63,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,
                                                      timedelta(hours=settings.session_ttl_hours),
                                                      audit_scope=audit_scope))
-    api.register_blueprint(parties_blp)
-    api.register_blueprint(merge_blp)
-    api.register_blueprint(imports_blp)
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
     guards.allow_larger_body(app, "imports.Imports", imports_service.MAX_BYTES + 64 * 1024)
-    api.register_blueprint(exports_blp)
-    api.register_blueprint(teams_blp)
-    leads_api.register(api)
-    deals_api.register(api)
-    activities_api.register(api)
-    api.register_blueprint(tasks_blp)
-    api.register_blueprint(timeline_blp)
-    api.register_blueprint(billing_blp)
-    api.register_blueprint(statistics_blp)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))

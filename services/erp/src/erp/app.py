@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
-from servicekit import guards, health
+from servicekit import guards, health, web
 from servicekit.api import create_api
 from servicekit.auth import api as auth_api
 from servicekit.db import make_engine, make_session_factory, ping
@@ -14,12 +14,18 @@ from sqlalchemy.orm import sessionmaker
 from .access.roles import CATALOG
 from .catalog.api import blp as catalog_blp
 from .config import Settings
-from .db import audit_log, auth
-from .ledger.api import register as register_ledger_api
+from .db import audit_log, auth, idempotency_keys
+from .invoicing.api import blp as invoicing_blp
+from .ledger.api import entries_blp, ledger_blp, reports_blp
 from .parties.api import blp as parties_blp
+from .payments.api import blp as payments_blp
 from .purchasing.api import blp as purchasing_blp
-from .sales.blueprints import register as register_quote_to_cash_api
-from .stock.api import register as register_stock_api
+from .sales.api import blp as sales_blp
+from .stock.api import counts_blp, stock_blp, warehouses_blp
+
+# Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
+BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
+              reports_blp, sales_blp, invoicing_blp, payments_blp)
 
 
 @dataclass
@@ -37,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     db = Database(engine, make_session_factory(engine))
     app.extensions["erp.db"] = db
+    web.init_app(app, db.sessions, idempotency_keys, settings)
     api = create_api(app, "ERP API", "Customers and suppliers (master data from the CRM) with the ERP's own terms; "
                      "catalog and price lists; stock, warehouses and valuation; purchasing; sales orders, invoices "
                      "and payments; the double-entry ledger and its reports. Authenticate with "
@@ -44,12 +51,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                      "Errors are RFC 9457 problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("erp", auth, audit_log, CATALOG, db.sessions,
                                                      timedelta(hours=settings.session_ttl_hours)))
-    api.register_blueprint(parties_blp)
-    api.register_blueprint(catalog_blp)
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
     guards.allow_larger_body(app, "catalog.ProductImport", 25 * 1024 * 1024)  # CSV/XLSX of products
-    api.register_blueprint(purchasing_blp)
-    register_stock_api(api)
-    register_ledger_api(api)
-    register_quote_to_cash_api(api)
     app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
     return app

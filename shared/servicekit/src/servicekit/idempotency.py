@@ -79,4 +79,17 @@ def create_once(sessions, table: Table, scope: str, actor, create, dump, locatio
             remember(session, table, scope, key, 201, dump(view))
     if location is None:
         return view
-    return view, 201, headers(view)
+    return view, 201, headers(view if isinstance(view, dict) else _Attributes(view))
+
+
+class _Attributes:
+    """A model read like the dict its schema would dump (`body["id"]`, `"version" in body`) for Location/ETag."""
+
+    def __init__(self, record):
+        self._record = record
+
+    def __getitem__(self, name):
+        return getattr(self._record, name)
+
+    def __contains__(self, name):
+        return hasattr(self._record, name)

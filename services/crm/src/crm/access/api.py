@@ -1,9 +1,9 @@
 """Teams: who works together, and who manages whom."""
 
-from flask import current_app
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
+from servicekit.web import sessions
 
 from . import service
 from .schemas import MemberSetSchema, TeamCreateSchema, TeamSchema
@@ -12,23 +12,19 @@ blp = Blueprint("teams", __name__, url_prefix="/api/v1/teams",
                 description="Teams: members see records shared with the team; managers see their members' records.")
 
 
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
-
-
 @blp.route("")
 class Teams(MethodView):
     @requires("teams:read")
     @blp.response(200, TeamSchema(many=True))
     def get(self):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_teams(session)
 
     @requires("teams:create")
     @blp.arguments(TeamCreateSchema)
     @blp.response(201, TeamSchema)
     def post(self, data):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.create_team(session, data["name"], current_principal())
 
 
@@ -39,7 +35,7 @@ class TeamMembers(MethodView):
     @blp.response(200, TeamSchema)
     def post(self, data, team_id):
         """Add a member or change their role (member or manager)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.set_member(session, team_id, data["user_id"], data["role"], current_principal())
 
 
@@ -48,5 +44,5 @@ class TeamMember(MethodView):
     @requires("teams:update")
     @blp.response(200, TeamSchema)
     def delete(self, team_id, user_id):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.remove_member(session, team_id, user_id, current_principal())

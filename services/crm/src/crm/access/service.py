@@ -1,5 +1,8 @@
 """Use cases of teams and record sharing."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from servicekit import audit
 from servicekit.auth.principal import Principal
 from servicekit.problems import NotFound, Problem, field_error
@@ -142,3 +145,26 @@ def unshare_record(session: Session, record_type: str, record_id: str, share_id:
 
 def check_assignee(session: Session, user_id: str) -> None:
     _user_exists(session, user_id, "owner_id")
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """The sharing use cases of one kind of owned record (parties, deals, leads, activities, tasks): who else sees
+    it. `find(session, id, actor)` returns the record if the caller may see it (NotFound otherwise);
+    `for_change(session, id, actor)` returns it if the caller may change it (403 or 404 otherwise)."""
+
+    record_type: str
+    find: Callable
+    for_change: Callable
+
+    def list(self, session: Session, record_id, actor: Principal) -> list[dict]:
+        self.find(session, record_id, actor)
+        return list_shares(session, self.record_type, str(record_id))
+
+    def share(self, session: Session, record_id, data: dict, actor: Principal) -> dict:
+        record = self.for_change(session, record_id, actor)
+        return share_record(session, self.record_type, record.id, data, actor)
+
+    def unshare(self, session: Session, record_id, share_id, actor: Principal) -> None:
+        record = self.for_change(session, record_id, actor)
+        unshare_record(session, self.record_type, record.id, share_id, actor)

@@ -1,14 +1,12 @@
 """HTTP endpoints of activities and activity types: read arguments, call one use case in one transaction, answer."""
 
-from flask import current_app, jsonify, request
 from flask.views import MethodView
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
+from servicekit.web import create_once, optional_version, sessions, with_etag
 
-from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
-from ..db import idempotency_keys
+from ..access.routes import OwnedRecord, add_owner_routes
 from . import service, types
 from .schemas import (
     ActivityCreateSchema,
@@ -32,24 +30,6 @@ types_blp = Blueprint("activity_types", __name__, url_prefix="/api/v1/activity-t
                                   "meeting and note, and those added by holders of activity_types:manage.")
 
 
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
-
-
-def _optional_version() -> int | None:
-    return required_version() if request.headers.get("If-Match") else None
-
-
-def _with_etag(view: dict, status=200):
-    return view, status, {"ETag": etag_of(view["version"])}
-
-
-def register(api) -> None:
-    """Register both blueprints on the app's Api."""
-    api.register_blueprint(blp)
-    api.register_blueprint(types_blp)
-
-
 @blp.route("")
 class Activities(MethodView):
     @requires("activities:read")
@@ -58,7 +38,7 @@ class Activities(MethodView):
     def get(self, args):
         """List activities (newest first; filter by party, deal, lead, type, owner, participant, direction, date
         range; search with q; sort by occurred_at, created_at, updated_at, type, subject)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_activities(session, args, current_principal())
 
     @requires("activities:create")
@@ -68,19 +48,9 @@ class Activities(MethodView):
     def post(self, data):
         """Log an activity; it appears on the timeline of its party, deal and lead. Send Idempotency-Key to make
         retries safe."""
-        key = request.headers.get("Idempotency-Key")
-        me = current_principal()
-        scope = f"POST /activities {me.user_id}"
-        with _sessions().begin() as session:
-            if key:
-                stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
-                if stored:  # a retry: answer what the first request got
-                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
-                                                           "Location": f"/api/v1/activities/{stored[1]['id']}"}
-            view = service.log_activity(session, data, me)
-            if key:
-                idempotency.remember(session, idempotency_keys, scope, key, 201, ActivitySchema().dump(view))
-        return view, 201, {"ETag": etag_of(view["version"]), "Location": f"/api/v1/activities/{view['id']}"}
+        return create_once("POST /activities", ActivitySchema,
+                           lambda session, me: service.log_activity(session, data, me),
+                           lambda body: f"/api/v1/activities/{body['id']}")
 
 
 @blp.route("/<uuid:activity_id>")
@@ -89,8 +59,8 @@ class ActivityById(MethodView):
     @blp.response(200, ActivitySchema)
     def get(self, activity_id):
         """Get one activity; its ETag is what If-Match needs for changes."""
-        with _sessions().begin() as session:
-            return _with_etag(service.get_activity(session, activity_id, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.get_activity(session, activity_id, current_principal()))
 
     @requires("activities:update")
     @if_match_required
@@ -101,8 +71,8 @@ class ActivityById(MethodView):
     def patch(self, changes, activity_id):
         """Change some fields (its timeline entry follows). Requires If-Match with the ETag of your last read."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.update_activity(session, activity_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_activity(session, activity_id, expected, changes, current_principal()))
 
     @requires("activities:update")
     @if_match_optional
@@ -111,48 +81,9 @@ class ActivityById(MethodView):
     def delete(self, activity_id):
         """Delete an activity and take it off the timeline (the audit trail keeps what it said). If-Match is
         optional: when sent, the delete happens only if the activity is still at that version."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
+        expected = optional_version()
+        with sessions().begin() as session:
             service.delete_activity(session, activity_id, expected, current_principal())
-
-
-@blp.route("/<uuid:activity_id>/assign")
-class ActivityAssign(MethodView):
-    @requires("activities:assign")
-    @blp.arguments(AssignSchema)
-    @blp.response(200, ActivitySchema)
-    def post(self, data, activity_id):
-        """Give the activity to another user."""
-        with _sessions().begin() as session:
-            return _with_etag(service.assign_activity(session, activity_id, data["owner_id"], current_principal()))
-
-
-@blp.route("/<uuid:activity_id>/shares")
-class ActivityShares(MethodView):
-    @requires("activities:read")
-    @blp.response(200, ShareSchema(many=True))
-    def get(self, activity_id):
-        """Who else sees this activity."""
-        with _sessions().begin() as session:
-            return service.list_shares(session, activity_id, current_principal())
-
-    @requires("activities:share")
-    @blp.arguments(ShareCreateSchema)
-    @blp.response(201, ShareSchema)
-    def post(self, data, activity_id):
-        """Share with a user or a team, read-only or with write access."""
-        with _sessions().begin() as session:
-            return service.share_activity(session, activity_id, data, current_principal())
-
-
-@blp.route("/<uuid:activity_id>/shares/<uuid:share_id>")
-class ActivityShare(MethodView):
-    @requires("activities:share")
-    @blp.response(204)
-    def delete(self, activity_id, share_id):
-        """Stop sharing."""
-        with _sessions().begin() as session:
-            service.unshare_activity(session, activity_id, share_id, current_principal())
 
 
 @types_blp.route("")
@@ -162,7 +93,7 @@ class ActivityTypes(MethodView):
     @types_blp.response(200, ActivityTypeSchema(many=True))
     def get(self, args):
         """The activity types, in display order (inactive ones only with include_inactive=true)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return types.list_types(session, args["include_inactive"])
 
     @requires("activity_types:manage")
@@ -171,7 +102,7 @@ class ActivityTypes(MethodView):
     @types_blp.alt_response(409, description="The key is taken")
     def post(self, data):
         """Add an activity type (e.g. site_visit) that every user can then log."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             found = types.create_type(session, data, current_principal())
             return found, 201, {"ETag": etag_of(found.version)}
 
@@ -181,7 +112,7 @@ class ActivityTypeByKey(MethodView):
     @requires("activities:read")
     @types_blp.response(200, ActivityTypeSchema)
     def get(self, key):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             found = types.get_type(session, key)
             return found, 200, {"ETag": etag_of(found.version)}
 
@@ -192,6 +123,10 @@ class ActivityTypeByKey(MethodView):
     def patch(self, changes, key):
         """Relabel, recolour, reorder or (de)activate a type. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             found = types.update_type(session, key, expected, changes, current_principal())
             return found, 200, {"ETag": etag_of(found.version)}
+
+
+add_owner_routes(blp, OwnedRecord("activity", "activities", "activity_id", service.SHARING, service.assign_activity,
+                                  ActivitySchema))

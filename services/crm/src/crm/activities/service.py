@@ -260,19 +260,6 @@ def assign_activity(session: Session, activity_id, owner_id, actor: Principal) -
     return _view_of(session, activity)
 
 
-def list_shares(session: Session, activity_id, actor: Principal) -> list[dict]:
-    _find(session, activity_id, actor)
-    return access.list_shares(session, RECORD, str(activity_id))
-
-
-def share_activity(session: Session, activity_id, data: dict, actor: Principal) -> dict:
-    activity = _for_change(session, activity_id, actor)
-    return access.share_record(session, RECORD, activity.id, data, actor)
-
-
-def unshare_activity(session: Session, activity_id, share_id, actor: Principal) -> None:
-    activity = _for_change(session, activity_id, actor)
-    access.unshare_record(session, RECORD, activity.id, share_id, actor)
 
 
 def list_activities(session: Session, args: dict, actor: Principal) -> dict:
@@ -298,3 +285,6 @@ def list_activities(session: Session, args: dict, actor: Principal) -> dict:
     page = paginate(session, stmt, args["page"], args["page_size"], entities=False)
     page["items"] = [_view(r["Activity"], r["type_label"], r["party_name"]) for r in page["items"]]
     return page
+
+
+SHARING = access.Sharing(RECORD, _find, _for_change)

@@ -7,6 +7,7 @@ from flask_smorest import Api
 from servicekit.auth.principal import requires
 from servicekit.blueprint import Blueprint
 from servicekit.problems import NotFound, Problem
+from servicekit.web import sessions
 
 from . import service
 from .schemas import (
@@ -29,10 +30,6 @@ blp = Blueprint("catalog", __name__, url_prefix=PREFIX,
 writes = flask.Blueprint("catalog_writes", __name__, url_prefix=PREFIX)
 
 
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
-
-
 def _erp_url() -> str:
     return current_app.config["ERP_PUBLIC_URL"]
 
@@ -45,7 +42,7 @@ class Products(MethodView):
     def get(self, args):
         """Find products (search q in name and SKU; filter by category with its subcategories, kind, active,
         available stock; sort by name, sku, sale_price or available)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_products(session, args, _erp_url())
 
 
@@ -55,7 +52,7 @@ class ProductById(MethodView):
     @blp.response(200, CatalogProductSchema)
     def get(self, product_id):
         """One product with its price, category and availability per warehouse."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.get_product(session, product_id, _erp_url())
 
 
@@ -67,7 +64,7 @@ class ProductPrice(MethodView):
     def get(self, args, product_id):
         """The unit price for a customer, quantity and date, by the ERP's rule (customer list > group list >
         general list > base price). Group lists count only when `customer_group` is given: the ERP owns it."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.price_for(session, product_id, args["party_id"], args["customer_group"],
                                      args["quantity"], args["date"])
 
@@ -79,7 +76,7 @@ class Categories(MethodView):
     @blp.response(200, CatalogCategorySchema(many=True))
     def get(self, args):
         """The category tree, flattened in path order ("Hardware", "Hardware / Laptops", …)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_categories(session, args["include_inactive"])
 
 
@@ -110,7 +107,7 @@ def refuse_write(rest: str):
 
 
 def init_app(app: flask.Flask, api: Api, erp_public_url: str) -> None:
-    """Register the read endpoints (documented) and the write refusals (not: they are not operations)."""
+    """Keep the ERP's address (links to the catalog's owner) and register the write refusals: plain Flask routes,
+    not API operations (app.py registers the documented read endpoints)."""
     app.config["ERP_PUBLIC_URL"] = erp_public_url.rstrip("/")
-    api.register_blueprint(blp)
     app.register_blueprint(writes)

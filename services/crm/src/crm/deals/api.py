@@ -1,14 +1,12 @@
 """HTTP endpoints of pipelines and deals: read arguments, call one use case in one transaction, answer."""
 
-from flask import current_app, jsonify, request
 from flask.views import MethodView
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
+from servicekit.etag import if_match_optional, if_match_required, required_version
+from servicekit.web import create_once, optional_version, sessions, with_etag
 
-from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
-from ..db import idempotency_keys
+from ..access.routes import OwnedRecord, add_owner_routes
 from . import pipelines, reports, service
 from .schemas import (
     BoardArgs,
@@ -43,24 +41,6 @@ deals_blp = Blueprint("deals", __name__, url_prefix="/api/v1/deals",
                                   "members' if you manage the team.")
 
 
-def register(api) -> None:
-    for blp in (pipelines_blp, deals_blp):
-        api.register_blueprint(blp)
-
-
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
-
-
-def _optional_version() -> int | None:
-    """Actions accept If-Match to guard against a concurrent change, but do not require it."""
-    return required_version() if request.headers.get("If-Match") else None
-
-
-def _with_etag(record, status=200):
-    return record, status, {"ETag": etag_of(record["version"] if isinstance(record, dict) else record.version)}
-
-
 # -- pipelines -----------------------------------------------------------------------------------
 
 @pipelines_blp.route("")
@@ -70,7 +50,7 @@ class Pipelines(MethodView):
     @pipelines_blp.response(200, PipelineSchema(many=True))
     def get(self, args):
         """Pipelines with their stages in order, the default one first."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return pipelines.list_pipelines(session, args["include_inactive"])
 
     @requires("pipelines:manage")
@@ -78,8 +58,8 @@ class Pipelines(MethodView):
     @pipelines_blp.response(201, PipelineSchema)
     def post(self, data):
         """Create a pipeline; without stages it gets Qualification, Proposal, Negotiation, Won and Lost."""
-        with _sessions().begin() as session:
-            return _with_etag(pipelines.create_pipeline(session, data, current_principal()), 201)
+        with sessions().begin() as session:
+            return with_etag(pipelines.create_pipeline(session, data, current_principal()), 201)
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>")
@@ -87,8 +67,8 @@ class PipelineById(MethodView):
     @requires("pipelines:read")
     @pipelines_blp.response(200, PipelineSchema)
     def get(self, pipeline_id):
-        with _sessions().begin() as session:
-            return _with_etag(pipelines.pipeline_view(session, pipelines.get_pipeline(session, pipeline_id)))
+        with sessions().begin() as session:
+            return with_etag(pipelines.pipeline_view(session, pipelines.get_pipeline(session, pipeline_id)))
 
     @requires("pipelines:manage")
     @if_match_required
@@ -97,9 +77,9 @@ class PipelineById(MethodView):
     def patch(self, changes, pipeline_id):
         """Rename, change the currency, (de)activate, or make it the default. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(pipelines.update_pipeline(session, pipeline_id, expected, changes,
-                                                        current_principal()))
+        with sessions().begin() as session:
+            return with_etag(pipelines.update_pipeline(session, pipeline_id, expected, changes,
+                                                       current_principal()))
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>/stages")
@@ -111,8 +91,8 @@ class PipelineStages(MethodView):
     def post(self, data, pipeline_id):
         """Add an open stage; answers the whole pipeline. Requires If-Match with the pipeline's ETag."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(pipelines.add_stage(session, pipeline_id, data, current_principal(), expected), 201)
+        with sessions().begin() as session:
+            return with_etag(pipelines.add_stage(session, pipeline_id, data, current_principal(), expected), 201)
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>/stages/order")
@@ -124,9 +104,9 @@ class PipelineStageOrder(MethodView):
     def put(self, data, pipeline_id):
         """Reorder the stages: name every stage of the pipeline once, in the new order. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(pipelines.reorder_stages(session, pipeline_id, data["stage_ids"],
-                                                       current_principal(), expected))
+        with sessions().begin() as session:
+            return with_etag(pipelines.reorder_stages(session, pipeline_id, data["stage_ids"],
+                                                      current_principal(), expected))
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>/stages/<uuid:stage_id>")
@@ -138,9 +118,9 @@ class PipelineStage(MethodView):
     def patch(self, changes, pipeline_id, stage_id):
         """Rename a stage or change its probability. Requires If-Match with the pipeline's ETag."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(pipelines.update_stage(session, pipeline_id, stage_id, changes, current_principal(),
-                                                     expected))
+        with sessions().begin() as session:
+            return with_etag(pipelines.update_stage(session, pipeline_id, stage_id, changes, current_principal(),
+                                                    expected))
 
     @requires("pipelines:manage")
     @if_match_required
@@ -149,9 +129,9 @@ class PipelineStage(MethodView):
     def delete(self, pipeline_id, stage_id):
         """Remove an open stage that holds no deal. Requires If-Match with the pipeline's ETag."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(pipelines.remove_stage(session, pipeline_id, stage_id, current_principal(),
-                                                     expected))
+        with sessions().begin() as session:
+            return with_etag(pipelines.remove_stage(session, pipeline_id, stage_id, current_principal(),
+                                                    expected))
 
 
 @pipelines_blp.route("/<uuid:pipeline_id>/board")
@@ -161,7 +141,7 @@ class PipelineBoard(MethodView):
     @pipelines_blp.response(200, PipelineBoardSchema)
     def get(self, args, pipeline_id):
         """The stages in order with the open deals you can see in each, their count and totals per currency."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return reports.board(session, pipeline_id, args, current_principal())
 
 
@@ -174,7 +154,7 @@ class Deals(MethodView):
     @deals_blp.response(200, DealPageSchema)
     def get(self, args):
         """List deals (filter by pipeline, stage, status, owner, party, source lead, expected close range; q)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_deals(session, args, current_principal())
 
     @requires("deals:create")
@@ -183,19 +163,8 @@ class Deals(MethodView):
     @deals_blp.alt_response(422, description="Invalid field (problem+json naming it)")
     def post(self, data):
         """Open a deal with a party. Send Idempotency-Key to make retries safe."""
-        key = request.headers.get("Idempotency-Key")
-        me = current_principal()
-        scope = f"POST /deals {me.user_id}"
-        with _sessions().begin() as session:
-            if key:
-                stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
-                if stored:
-                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
-                                                           "Location": f"/api/v1/deals/{stored[1]['id']}"}
-            deal = service.create_deal(session, data, me)
-            if key:
-                idempotency.remember(session, idempotency_keys, scope, key, 201, DealSchema().dump(deal))
-        return deal, 201, {"ETag": etag_of(deal.version), "Location": f"/api/v1/deals/{deal.id}"}
+        return create_once("POST /deals", DealSchema, lambda session, me: service.create_deal(session, data, me),
+                           lambda body: f"/api/v1/deals/{body['id']}")
 
 
 @deals_blp.route("/forecast")
@@ -205,7 +174,7 @@ class Forecast(MethodView):
     @deals_blp.response(200, DealForecastSchema)
     def get(self, args):
         """Weighted amounts of open deals by expected-close month (or owner), with won, committed and best case."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return reports.forecast(session, args, current_principal())
 
 
@@ -215,8 +184,8 @@ class DealById(MethodView):
     @deals_blp.response(200, DealSchema)
     def get(self, deal_id):
         """Get one deal; its ETag is what If-Match needs for changes."""
-        with _sessions().begin() as session:
-            return _with_etag(service.get_deal(session, deal_id, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.get_deal(session, deal_id, current_principal()))
 
     @requires("deals:update")
     @if_match_required
@@ -227,8 +196,8 @@ class DealById(MethodView):
     def patch(self, changes, deal_id):
         """Change some fields. Requires If-Match with the ETag of your last read."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.update_deal(session, deal_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_deal(session, deal_id, expected, changes, current_principal()))
 
 
 @deals_blp.route("/<uuid:deal_id>/move")
@@ -240,10 +209,10 @@ class DealMove(MethodView):
     @deals_blp.alt_response(409, description="The deal is won or lost: reopen it first")
     def post(self, data, deal_id):
         """Move an open deal to another stage; into the lost stage needs a reason. If-Match optional."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.move_deal(session, deal_id, data["stage_id"], data.get("reason"),
-                                                current_principal(), expected))
+        expected = optional_version()
+        with sessions().begin() as session:
+            return with_etag(service.move_deal(session, deal_id, data["stage_id"], data.get("reason"),
+                                               current_principal(), expected))
 
 
 @deals_blp.route("/<uuid:deal_id>/won")
@@ -254,9 +223,9 @@ class DealWon(MethodView):
     @deals_blp.response(200, DealSchema)
     def post(self, data, deal_id):
         """Mark the deal won (it enters its pipeline's won stage). If-Match optional."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.win_deal(session, deal_id, data.get("reason"), current_principal(), expected))
+        expected = optional_version()
+        with sessions().begin() as session:
+            return with_etag(service.win_deal(session, deal_id, data.get("reason"), current_principal(), expected))
 
 
 @deals_blp.route("/<uuid:deal_id>/lost")
@@ -267,9 +236,9 @@ class DealLost(MethodView):
     @deals_blp.response(200, DealSchema)
     def post(self, data, deal_id):
         """Mark the deal lost, saying why (it enters its pipeline's lost stage). If-Match optional."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.lose_deal(session, deal_id, data["reason"], current_principal(), expected))
+        expected = optional_version()
+        with sessions().begin() as session:
+            return with_etag(service.lose_deal(session, deal_id, data["reason"], current_principal(), expected))
 
 
 @deals_blp.route("/<uuid:deal_id>/reopen")
@@ -280,10 +249,10 @@ class DealReopen(MethodView):
     @deals_blp.response(200, DealSchema)
     def post(self, data, deal_id):
         """Reopen a won or lost deal (default: in the stage it was closed from). If-Match optional."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.reopen_deal(session, deal_id, data.get("stage_id"), current_principal(),
-                                                  expected))
+        expected = optional_version()
+        with sessions().begin() as session:
+            return with_etag(service.reopen_deal(session, deal_id, data.get("stage_id"), current_principal(),
+                                                 expected))
 
 
 @deals_blp.route("/<uuid:deal_id>/history")
@@ -292,44 +261,8 @@ class DealHistory(MethodView):
     @deals_blp.response(200, DealStageChangeSchema(many=True))
     def get(self, deal_id):
         """The stages the deal went through, oldest first, with the time spent in each."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.stage_history(session, deal_id, current_principal())
 
 
-@deals_blp.route("/<uuid:deal_id>/assign")
-class DealAssign(MethodView):
-    @requires("deals:assign")
-    @deals_blp.arguments(AssignSchema)
-    @deals_blp.response(200, DealSchema)
-    def post(self, data, deal_id):
-        """Give the deal to another user."""
-        with _sessions().begin() as session:
-            return _with_etag(service.assign_deal(session, deal_id, data["owner_id"], current_principal()))
-
-
-@deals_blp.route("/<uuid:deal_id>/shares")
-class DealShares(MethodView):
-    @requires("deals:read")
-    @deals_blp.response(200, ShareSchema(many=True))
-    def get(self, deal_id):
-        """Who else sees this deal."""
-        with _sessions().begin() as session:
-            return service.list_shares(session, deal_id, current_principal())
-
-    @requires("deals:share")
-    @deals_blp.arguments(ShareCreateSchema)
-    @deals_blp.response(201, ShareSchema)
-    def post(self, data, deal_id):
-        """Share with a user or a team, read-only or with write access."""
-        with _sessions().begin() as session:
-            return service.share_deal(session, deal_id, data, current_principal())
-
-
-@deals_blp.route("/<uuid:deal_id>/shares/<uuid:share_id>")
-class DealShare(MethodView):
-    @requires("deals:share")
-    @deals_blp.response(204)
-    def delete(self, deal_id, share_id):
-        """Stop sharing."""
-        with _sessions().begin() as session:
-            service.unshare_deal(session, deal_id, share_id, current_principal())
+add_owner_routes(deals_blp, OwnedRecord("deal", "deals", "deal_id", service.SHARING, service.assign_deal, DealSchema))

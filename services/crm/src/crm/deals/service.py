@@ -5,13 +5,14 @@ team members' for managers, shared ones, all with deals:read_all), records the s
 """
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
+from shared_events.actors import actor_label
+from shared_events.money import cents
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,9 +24,6 @@ from ..timeline import entries as timeline
 from .models import Deal, DealStageChange, Pipeline, Stage
 from .pipelines import default_pipeline
 
-CENT = Decimal("0.01")
-
-
 SORTABLE = {
     "name": func.lower(Deal.name),
     "amount": Deal.amount,
@@ -36,10 +34,6 @@ SORTABLE = {
     "status": Deal.status,
 }
 
-
-def money(value) -> Decimal:
-    """Amounts are kept to the cent, rounded half up."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def visible_deals(actor: Principal):
@@ -53,10 +47,6 @@ def deal_state(d: Deal) -> dict:
         "expected_close_date": d.expected_close_date, "owner_id": d.owner_id, "source_lead_id": d.source_lead_id,
         "status": d.status, "close_reason": d.close_reason, "closed_at": d.closed_at, "version": d.version,
     }
-
-
-def _label(actor) -> str | None:
-    return getattr(actor, "label", None) or (actor if isinstance(actor, str) else None)
 
 
 def _visible_party(session: Session, party_id, actor: Principal, field: str, kind: str | None = None) -> Party:
@@ -103,7 +93,7 @@ def _record_entry(session: Session, deal: Deal, previous: Stage | None, stage: S
     session.add(DealStageChange(deal_id=deal.id, from_stage_id=previous.id if previous else None,
                                 from_stage_name=previous.name if previous else None, to_stage_id=stage.id,
                                 to_stage_name=stage.name, changed_at=now, seconds_in_previous=spent,
-                                actor_id=getattr(actor, "user_id", None), actor=_label(actor)))
+                                actor_id=getattr(actor, "user_id", None), actor=actor_label(actor)))
 
 
 def create_deal(session: Session, data: dict, actor: Principal, source_lead_id: str | None = None) -> Deal:
@@ -126,7 +116,7 @@ def create_deal(session: Session, data: dict, actor: Principal, source_lead_id: 
         stage = _first_open_stage(session, pipeline.id)
     now = datetime.now(UTC)
     deal = Deal(name=data["name"].strip(), party_id=party.id, contact_person_id=contact, pipeline_id=pipeline.id,
-                stage_id=stage.id, stage=stage, amount=money(data.get("amount") or 0),
+                stage_id=stage.id, stage=stage, amount=cents(data.get("amount") or 0),
                 currency=data.get("currency") or pipeline.currency, expected_close_date=data.get("expected_close_date"),
                 owner_id=owner, source_lead_id=source_lead_id, status="open", stage_entered_at=now, version=1,
                 created_at=now, updated_at=now)
@@ -177,7 +167,7 @@ def update_deal(session: Session, deal_id, expected_version: int, changes: dict,
     if "name" in changes:
         changes["name"] = changes["name"].strip()
     if "amount" in changes:
-        changes["amount"] = money(changes["amount"])
+        changes["amount"] = cents(changes["amount"])
     if changes.get("party_id") is not None:
         changes["party_id"] = _visible_party(session, changes["party_id"], actor, "party_id").id
     if changes.get("contact_person_id") is not None:
@@ -306,19 +296,6 @@ def assign_deal(session: Session, deal_id, owner_id, actor: Principal) -> Deal:
     return deal
 
 
-def list_shares(session: Session, deal_id, actor: Principal) -> list[dict]:
-    get_deal(session, deal_id, actor)
-    return access.list_shares(session, "deal", str(deal_id))
-
-
-def share_deal(session: Session, deal_id, data: dict, actor: Principal) -> dict:
-    deal = _for_change(session, deal_id, actor)
-    return access.share_record(session, "deal", deal.id, data, actor)
-
-
-def unshare_deal(session: Session, deal_id, share_id, actor: Principal) -> None:
-    deal = _for_change(session, deal_id, actor)
-    access.unshare_record(session, "deal", deal.id, share_id, actor)
 
 
 def list_deals(session: Session, args: dict, actor: Principal) -> dict:
@@ -338,3 +315,6 @@ def list_deals(session: Session, args: dict, actor: Principal) -> dict:
         stmt = stmt.where(func.lower(Deal.name).like(f"%{args['q'].lower()}%"))
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [Deal.created_at.desc(), Deal.id])
     return paginate(session, stmt, args["page"], args["page_size"])
+
+
+SHARING = access.Sharing("deal", get_deal, _for_change)

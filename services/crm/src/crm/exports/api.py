@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
+from servicekit.web import sessions
 
 from . import formats, service
 from .schemas import DealExportArgs, LeadExportArgs, PartyExportArgs
@@ -25,7 +26,7 @@ _DOC = {"responses": {"200": {"description": "The file, as an attachment",
 
 def _export(what: str, args: dict) -> Response:
     fmt = args["format"]
-    with current_app.extensions["crm.db"].sessions.begin() as session:
+    with sessions().begin() as session:
         columns, rows = service.export_rows(session, what, dict(args), current_principal())
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.problems import field_error
+from servicekit.web import sessions
 
 from . import service
 from .schemas import ImportFormSchema, ImportListArgs, ImportPageSchema, ImportReportSchema, ImportSchema
@@ -43,7 +44,7 @@ class Imports(MethodView):
     @blp.response(200, ImportPageSchema)
     def get(self, args):
         """Your imports, newest first (administrators see everyone's)."""
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             return service.list_imports(session, args, current_principal())
 
 
@@ -53,7 +54,7 @@ class ImportById(MethodView):
     @blp.response(200, ImportSchema)
     def get(self, import_id):
         """An import's status, progress (processed_rows of total_rows), counts and row errors."""
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             return service.get_import(session, import_id, current_principal())
 
 
@@ -65,5 +66,5 @@ class ImportRevert(MethodView):
     def post(self, import_id):
         """Undo an import: delete the records it created (unless changed since or pointed at by deals, activities,
         quotes...), restore the ones it updated (unless changed since); revert_report lists what was kept."""
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             return service.revert_import(session, import_id, current_principal())

@@ -1,15 +1,15 @@
 """HTTP endpoints of leads, lead forms and the public lead capture: read arguments, call one use case, answer."""
 
-from flask import current_app, jsonify, request
+from flask import request
 from flask.views import MethodView
-from servicekit import guards, idempotency
+from servicekit import guards
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
+from servicekit.etag import if_match_optional, if_match_required, required_version
 from servicekit.problems import Problem, field_error
+from servicekit.web import create_once, optional_version, sessions, with_etag
 
-from ..access.schemas import AssignSchema, ShareCreateSchema, ShareSchema
-from ..db import idempotency_keys
+from ..access.routes import OwnedRecord, add_owner_routes
 from . import capture, conversion, service
 from .schemas import (
     LeadConversionSchema,
@@ -40,24 +40,6 @@ public_blp = Blueprint("lead_capture", __name__, url_prefix="/api/v1/public/lead
                                    "address, with a honeypot field and size limits.")
 
 
-def register(api) -> None:
-    for blp in (leads_blp, forms_blp, public_blp):
-        api.register_blueprint(blp)
-
-
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
-
-
-def _optional_version() -> int | None:
-    """Actions accept If-Match to guard against a concurrent change, but do not require it."""
-    return required_version() if request.headers.get("If-Match") else None
-
-
-def _with_etag(record, status=200):
-    return record, status, {"ETag": etag_of(record["version"] if isinstance(record, dict) else record.version)}
-
-
 # -- leads ---------------------------------------------------------------------------------------
 
 @leads_blp.route("")
@@ -67,7 +49,7 @@ class Leads(MethodView):
     @leads_blp.response(200, LeadPageSchema)
     def get(self, args):
         """List leads (filter by status, source, campaign, owner, form; search with q)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_leads(session, args, current_principal())
 
     @requires("leads:create")
@@ -76,19 +58,8 @@ class Leads(MethodView):
     @leads_blp.alt_response(422, description="Invalid field (problem+json naming it)")
     def post(self, data):
         """Create a lead. Send Idempotency-Key to make retries safe."""
-        key = request.headers.get("Idempotency-Key")
-        me = current_principal()
-        scope = f"POST /leads {me.user_id}"
-        with _sessions().begin() as session:
-            if key:
-                stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
-                if stored:
-                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
-                                                           "Location": f"/api/v1/leads/{stored[1]['id']}"}
-            lead = service.create_lead(session, data, me)
-            if key:
-                idempotency.remember(session, idempotency_keys, scope, key, 201, LeadSchema().dump(lead))
-        return lead, 201, {"ETag": etag_of(lead.version), "Location": f"/api/v1/leads/{lead.id}"}
+        return create_once("POST /leads", LeadSchema, lambda session, me: service.create_lead(session, data, me),
+                           lambda body: f"/api/v1/leads/{body['id']}")
 
 
 @leads_blp.route("/<uuid:lead_id>")
@@ -97,8 +68,8 @@ class LeadById(MethodView):
     @leads_blp.response(200, LeadSchema)
     def get(self, lead_id):
         """Get one lead; its ETag is what If-Match needs for changes."""
-        with _sessions().begin() as session:
-            return _with_etag(service.get_lead(session, lead_id, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.get_lead(session, lead_id, current_principal()))
 
     @requires("leads:update")
     @if_match_required
@@ -110,8 +81,8 @@ class LeadById(MethodView):
     def patch(self, changes, lead_id):
         """Change some fields. Requires If-Match with the ETag of your last read."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.update_lead(session, lead_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_lead(session, lead_id, expected, changes, current_principal()))
 
 
 @leads_blp.route("/<uuid:lead_id>/qualify")
@@ -121,9 +92,9 @@ class LeadQualify(MethodView):
     @leads_blp.response(200, LeadSchema)
     def post(self, lead_id):
         """Mark the lead qualified (ready to convert). If-Match optional."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.qualify_lead(session, lead_id, current_principal(), expected))
+        expected = optional_version()
+        with sessions().begin() as session:
+            return with_etag(service.qualify_lead(session, lead_id, current_principal(), expected))
 
 
 @leads_blp.route("/<uuid:lead_id>/disqualify")
@@ -134,10 +105,10 @@ class LeadDisqualify(MethodView):
     @leads_blp.response(200, LeadSchema)
     def post(self, data, lead_id):
         """Mark the lead disqualified, saying why. If-Match optional."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.disqualify_lead(session, lead_id, data["reason"], current_principal(),
-                                                      expected))
+        expected = optional_version()
+        with sessions().begin() as session:
+            return with_etag(service.disqualify_lead(session, lead_id, data["reason"], current_principal(),
+                                                     expected))
 
 
 @leads_blp.route("/<uuid:lead_id>/duplicates")
@@ -147,7 +118,7 @@ class LeadDuplicates(MethodView):
     def get(self, lead_id):
         """Leads and parties you can see that are probably the same: same email, same phone (last 9 digits),
         same person at the same company (ignoring case, accents, spacing and legal forms like SA or GmbH)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.find_duplicates(session, lead_id, current_principal())
 
 
@@ -161,48 +132,9 @@ class LeadConvert(MethodView):
     def post(self, data, lead_id):
         """Convert into an existing party or new ones (company and/or person), plus a deal unless create_deal is
         false; all or nothing. If-Match optional."""
-        expected = _optional_version()
-        with _sessions().begin() as session:
+        expected = optional_version()
+        with sessions().begin() as session:
             return conversion.convert_lead(session, lead_id, data, current_principal(), expected)
-
-
-@leads_blp.route("/<uuid:lead_id>/assign")
-class LeadAssign(MethodView):
-    @requires("leads:assign")
-    @leads_blp.arguments(AssignSchema)
-    @leads_blp.response(200, LeadSchema)
-    def post(self, data, lead_id):
-        """Give the lead to another user."""
-        with _sessions().begin() as session:
-            return _with_etag(service.assign_lead(session, lead_id, data["owner_id"], current_principal()))
-
-
-@leads_blp.route("/<uuid:lead_id>/shares")
-class LeadShares(MethodView):
-    @requires("leads:read")
-    @leads_blp.response(200, ShareSchema(many=True))
-    def get(self, lead_id):
-        """Who else sees this lead."""
-        with _sessions().begin() as session:
-            return service.list_shares(session, lead_id, current_principal())
-
-    @requires("leads:share")
-    @leads_blp.arguments(ShareCreateSchema)
-    @leads_blp.response(201, ShareSchema)
-    def post(self, data, lead_id):
-        """Share with a user or a team, read-only or with write access."""
-        with _sessions().begin() as session:
-            return service.share_lead(session, lead_id, data, current_principal())
-
-
-@leads_blp.route("/<uuid:lead_id>/shares/<uuid:share_id>")
-class LeadShare(MethodView):
-    @requires("leads:share")
-    @leads_blp.response(204)
-    def delete(self, lead_id, share_id):
-        """Stop sharing."""
-        with _sessions().begin() as session:
-            service.unshare_lead(session, lead_id, share_id, current_principal())
 
 
 # -- lead forms ----------------------------------------------------------------------------------
@@ -212,7 +144,7 @@ class LeadForms(MethodView):
     @requires("lead_forms:manage")
     @forms_blp.response(200, LeadFormSchema(many=True))
     def get(self):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return capture.list_forms(session)
 
     @requires("lead_forms:manage")
@@ -220,8 +152,8 @@ class LeadForms(MethodView):
     @forms_blp.response(201, LeadFormSchema)
     def post(self, data):
         """Create a form; post to its submit_url from the website."""
-        with _sessions().begin() as session:
-            return _with_etag(capture.create_form(session, data, current_principal()), 201)
+        with sessions().begin() as session:
+            return with_etag(capture.create_form(session, data, current_principal()), 201)
 
 
 @forms_blp.route("/<uuid:form_id>")
@@ -229,8 +161,8 @@ class LeadFormById(MethodView):
     @requires("lead_forms:manage")
     @forms_blp.response(200, LeadFormSchema)
     def get(self, form_id):
-        with _sessions().begin() as session:
-            return _with_etag(capture.form_view(capture.get_form(session, form_id)))
+        with sessions().begin() as session:
+            return with_etag(capture.form_view(capture.get_form(session, form_id)))
 
     @requires("lead_forms:manage")
     @if_match_required
@@ -239,8 +171,8 @@ class LeadFormById(MethodView):
     def patch(self, changes, form_id):
         """Change the form (deactivate it to stop capture). Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(capture.update_form(session, form_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(capture.update_form(session, form_id, expected, changes, current_principal()))
 
 
 @forms_blp.route("/<uuid:form_id>/rotate-key")
@@ -249,8 +181,8 @@ class LeadFormRotateKey(MethodView):
     @forms_blp.response(200, LeadFormSchema)
     def post(self, form_id):
         """Give the form a new public key; the old submit URL stops working at once."""
-        with _sessions().begin() as session:
-            return _with_etag(capture.rotate_key(session, form_id, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(capture.rotate_key(session, form_id, current_principal()))
 
 
 # -- public capture ------------------------------------------------------------------------------
@@ -293,7 +225,7 @@ class LeadFormSubmissions(MethodView):
     def post(self, form_key):
         """Submit a website form (no token). The answer never says what became of the submission."""
         raw = _submitted_fields()
-        allow = capture.receive_submission(_sessions(), form_key, (request.remote_addr or "unknown")[:64],
+        allow = capture.receive_submission(sessions(), form_key, (request.remote_addr or "unknown")[:64],
                                            request.headers.get("Origin"), raw)
         return {"status": "received"}, 201, _cors(allow)
 
@@ -304,3 +236,6 @@ class LeadFormSubmissions(MethodView):
         origin = request.headers.get("Origin")
         return None, 204, {**_cors(origin or "*"), "Access-Control-Allow-Methods": "POST",
                            "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "86400"}
+
+
+add_owner_routes(leads_blp, OwnedRecord("lead", "leads", "lead_id", service.SHARING, service.assign_lead, LeadSchema))

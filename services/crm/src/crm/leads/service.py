@@ -198,19 +198,6 @@ def assign_lead(session: Session, lead_id, owner_id, actor: Principal) -> Lead:
     return changed(session, lead, before, "assign", actor)
 
 
-def list_shares(session: Session, lead_id, actor: Principal) -> list[dict]:
-    get_lead(session, lead_id, actor)
-    return access.list_shares(session, "lead", str(lead_id))
-
-
-def share_lead(session: Session, lead_id, data: dict, actor: Principal) -> dict:
-    lead = for_change(session, lead_id, actor)
-    return access.share_record(session, "lead", lead.id, data, actor)
-
-
-def unshare_lead(session: Session, lead_id, share_id, actor: Principal) -> None:
-    lead = for_change(session, lead_id, actor)
-    access.unshare_record(session, "lead", lead.id, share_id, actor)
 
 
 def list_leads(session: Session, args: dict, actor: Principal) -> dict:
@@ -323,3 +310,5 @@ def find_duplicates(session: Session, lead_id, actor: Principal) -> list[dict]:
     found.sort(key=lambda m: (-len(m["reasons"]), m["record_type"] != "party"))
     return found[:DUPLICATES_LIMIT * 2]
 
+
+SHARING = access.Sharing("lead", get_lead, for_change)

@@ -1,11 +1,11 @@
 """HTTP endpoints of duplicates and merges (under /api/v1/parties): read arguments, call one use case, answer."""
 
-from flask import current_app
 from flask.views import MethodView
 from servicekit import pagination
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_required, required_version
+from servicekit.web import sessions
 
 from ..parties.schemas import PartySchema
 from . import duplicates, service
@@ -16,10 +16,6 @@ blp = Blueprint("party_merge", __name__, url_prefix="/api/v1/parties",
                             "one survivor that takes over their records.")
 
 
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
-
-
 @blp.route("/duplicates")
 class DuplicateGroups(MethodView):
     @requires("parties:read")
@@ -27,7 +23,7 @@ class DuplicateGroups(MethodView):
     @blp.response(200, DuplicateGroupPageSchema)
     def get(self, args):
         """Groups of parties you can see that are probably the same company or person, most certain first."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             pagination.fixed_order(args, "most certain first")
             return duplicates.find_duplicate_groups(session, args, current_principal())
 
@@ -39,7 +35,7 @@ class PartyDuplicates(MethodView):
     @blp.response(200, PartyDuplicateSchema(many=True))
     def get(self, args, party_id):
         """Parties you can see that are probably the same as this one, with a score and the reasons."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return duplicates.find_party_duplicates(session, party_id, current_principal(), args["include_archived"])
 
 
@@ -60,7 +56,7 @@ class PartyMerge(MethodView):
         crm.party.merged for each and crm.party.updated for this one. Needs If-Match with this party's ETag;
         every party must be one you may change."""
         expected = required_version()
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             party = service.merge_parties(session, party_id, data["party_ids"], data["field_choices"], expected,
                                           current_principal())
         return party, 200, {"ETag": etag_of(party.version)}

@@ -204,19 +204,6 @@ def assign_party(session: Session, party_id: str, owner_id: str, actor: Principa
     return party
 
 
-def list_shares(session: Session, party_id: str, actor: Principal) -> list[dict]:
-    get_party(session, party_id, actor)
-    return access.list_shares(session, "party", party_id)
-
-
-def share_party(session: Session, party_id: str, data: dict, actor: Principal) -> dict:
-    party = _for_change(session, party_id, actor)
-    return access.share_record(session, "party", party.id, data, actor)
-
-
-def unshare_party(session: Session, party_id: str, share_id: str, actor: Principal) -> None:
-    party = _for_change(session, party_id, actor)
-    access.unshare_record(session, "party", party.id, share_id, actor)
 
 
 def list_parties(session: Session, args: dict, actor: Principal) -> dict:
@@ -245,3 +232,6 @@ def list_parties(session: Session, args: dict, actor: Principal) -> dict:
         ))
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [func.lower(Party.display_name), Party.id])
     return paginate(session, stmt, args["page"], args["page_size"])
+
+
+SHARING = access.Sharing("party", get_party, _for_change)

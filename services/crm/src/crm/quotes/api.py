@@ -2,16 +2,15 @@
 
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app
 from flask.views import MethodView
 from flask_smorest import Api
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
+from servicekit.etag import if_match_optional, if_match_required, required_version
+from servicekit.web import create_once, optional_version, sessions, with_etag
 
 from ..config import Settings
-from ..db import idempotency_keys
 from . import service
 from .mail import Mailer
 from .schemas import (
@@ -45,24 +44,10 @@ class QuoteContext:
 def init_app(app: Flask, api: Api, settings: Settings) -> None:
     seller = tuple(s.strip() for s in settings.quote_seller.split("|") if s.strip())
     app.extensions["crm.quotes"] = QuoteContext(Mailer.from_settings(settings), seller)
-    api.register_blueprint(blp)
-
-
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
 
 
 def _context() -> QuoteContext:
     return current_app.extensions["crm.quotes"]
-
-
-def _optional_version() -> int | None:
-    """Actions and line changes check If-Match when it is sent; PATCH of the quote requires it."""
-    return required_version() if request.headers.get("If-Match") else None
-
-
-def _with_etag(view: dict, status: int = 200, **headers):
-    return view, status, {"ETag": etag_of(view["version"]), **headers}
 
 
 @blp.route("")
@@ -73,7 +58,7 @@ class Quotes(MethodView):
     def get(self, args):
         """List quotes (paginated; filter by deal, party, owner, status; q searches the number; sort by number,
         created_at, updated_at, valid_until, gross_total or status)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_quotes(session, args, current_principal())
 
     @requires("quotes:create")
@@ -83,19 +68,8 @@ class Quotes(MethodView):
     @blp.alt_response(409, description="The deal is closed")
     def post(self, data):
         """Draft a quote on a deal, with lines or without. Send Idempotency-Key to make retries safe."""
-        key = request.headers.get("Idempotency-Key")
-        me = current_principal()
-        scope = f"POST /quotes {me.user_id}"
-        with _sessions().begin() as session:
-            if key:
-                stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
-                if stored:  # a retry: answer what the first request got
-                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
-                                                           "Location": f"/api/v1/quotes/{stored[1]['id']}"}
-            view = service.create_quote(session, data, me)
-            if key:
-                idempotency.remember(session, idempotency_keys, scope, key, 201, QuoteSchema().dump(view))
-        return _with_etag(view, 201, Location=f"/api/v1/quotes/{view['id']}")
+        return create_once("POST /quotes", QuoteSchema, lambda session, me: service.create_quote(session, data, me),
+                           lambda body: f"/api/v1/quotes/{body['id']}")
 
 
 @blp.route("/<uuid:quote_id>")
@@ -104,8 +78,8 @@ class QuoteById(MethodView):
     @blp.response(200, QuoteSchema)
     def get(self, quote_id):
         """One quote with its lines, stock availability per line and warnings; its ETag is what If-Match needs."""
-        with _sessions().begin() as session:
-            return _with_etag(service.get_quote(session, quote_id, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.get_quote(session, quote_id, current_principal()))
 
     @requires("quotes:update")
     @if_match_required
@@ -117,8 +91,8 @@ class QuoteById(MethodView):
     def patch(self, changes, quote_id):
         """Change a draft; `lines` replaces all lines. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _with_etag(service.update_quote(session, quote_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_quote(session, quote_id, expected, changes, current_principal()))
 
 
 @blp.route("/<uuid:quote_id>/lines")
@@ -130,9 +104,9 @@ class QuoteLines(MethodView):
     @blp.alt_response(409, description="The quote is not a draft")
     def post(self, data, quote_id):
         """Add a line to a draft; answers the whole quote with its new totals. Requires If-Match."""
-        with _sessions().begin() as session:
-            return _with_etag(service.add_line(session, quote_id, data, current_principal(), required_version()),
-                              201)
+        with sessions().begin() as session:
+            return with_etag(service.add_line(session, quote_id, data, current_principal(), required_version()),
+                             201)
 
 
 @blp.route("/<uuid:quote_id>/lines/<uuid:line_id>")
@@ -144,9 +118,9 @@ class QuoteLineById(MethodView):
     @blp.alt_response(409, description="The quote is not a draft")
     def patch(self, changes, quote_id, line_id):
         """Change a draft's line (quantity, agreed price, discount, tax rate, description). Requires If-Match."""
-        with _sessions().begin() as session:
-            return _with_etag(service.update_line(session, quote_id, line_id, changes, current_principal(),
-                                                  required_version()))
+        with sessions().begin() as session:
+            return with_etag(service.update_line(session, quote_id, line_id, changes, current_principal(),
+                                                 required_version()))
 
     @requires("quotes:update")
     @if_match_required
@@ -154,9 +128,9 @@ class QuoteLineById(MethodView):
     @blp.alt_response(409, description="The quote is not a draft")
     def delete(self, quote_id, line_id):
         """Remove a draft's line; the others are renumbered. Answers the quote. Requires If-Match."""
-        with _sessions().begin() as session:
-            return _with_etag(service.remove_line(session, quote_id, line_id, current_principal(),
-                                                  required_version()))
+        with sessions().begin() as session:
+            return with_etag(service.remove_line(session, quote_id, line_id, current_principal(),
+                                                 required_version()))
 
 
 @blp.route("/<uuid:quote_id>/send")
@@ -171,9 +145,9 @@ class QuoteSend(MethodView):
         (else the customer's) primary email; the worker mails it after the commit, and `mail` follows it
         (queued, sent, or failed with the server's answer)."""
         ctx = _context()
-        with _sessions().begin() as session:
-            return _with_etag(service.send_quote(session, quote_id, _optional_version(), data, current_principal(),
-                                                 ctx.mailer, ctx.seller))
+        with sessions().begin() as session:
+            return with_etag(service.send_quote(session, quote_id, optional_version(), data, current_principal(),
+                                                ctx.mailer, ctx.seller))
 
 
 @blp.route("/<uuid:quote_id>/revise")
@@ -185,9 +159,9 @@ class QuoteRevise(MethodView):
     def post(self, quote_id):
         """Start the next version of a sent or rejected quote: a draft with the same number and lines; the old
         version becomes superseded."""
-        with _sessions().begin() as session:
-            view = service.revise_quote(session, quote_id, current_principal(), _optional_version())
-        return _with_etag(view, 201, Location=f"/api/v1/quotes/{view['id']}")
+        with sessions().begin() as session:
+            view = service.revise_quote(session, quote_id, current_principal(), optional_version())
+        return with_etag(view, 201, Location=f"/api/v1/quotes/{view['id']}")
 
 
 @blp.route("/<uuid:quote_id>/accept")
@@ -200,9 +174,9 @@ class QuoteAccept(MethodView):
     def post(self, data, quote_id):
         """Record the customer's acceptance: the order is placed with the ERP (crm.order.placed, with the agreed
         lines and prices), the deal is won, the customer's timeline shows it."""
-        with _sessions().begin() as session:
-            return _with_etag(service.accept_quote(session, quote_id, data, current_principal(),
-                                                   _optional_version()))
+        with sessions().begin() as session:
+            return with_etag(service.accept_quote(session, quote_id, data, current_principal(),
+                                                  optional_version()))
 
 
 @blp.route("/<uuid:quote_id>/reject")
@@ -214,9 +188,9 @@ class QuoteReject(MethodView):
     @blp.alt_response(409, description="Not a sent quote")
     def post(self, data, quote_id):
         """Record that the customer declined (quotes:accept records either answer); revise it to try again."""
-        with _sessions().begin() as session:
-            return _with_etag(service.reject_quote(session, quote_id, data["reason"], current_principal(),
-                                                   _optional_version()))
+        with sessions().begin() as session:
+            return with_etag(service.reject_quote(session, quote_id, data["reason"], current_principal(),
+                                                  optional_version()))
 
 
 @blp.route("/<uuid:quote_id>/pdf")
@@ -225,7 +199,7 @@ class QuotePdf(MethodView):
     @blp.response(200, content_type="application/pdf", description="The quote as a PDF document")
     def get(self, quote_id):
         """The quote as a PDF: seller, customer, number, version, dates, lines, totals and terms."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             filename, pdf = service.quote_pdf(session, quote_id, current_principal(), _context().seller)
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -3,10 +3,11 @@
 import csv
 import io
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
+from servicekit.web import sessions
 
 from . import service
 from .schemas import StatisticsArgs, StatisticsRowSchema, StatisticsSchema
@@ -21,10 +22,6 @@ blp = Blueprint("statistics", __name__, url_prefix="/api/v1/statistics",
                             "subject's read permission.")
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _sessions():
-    return current_app.extensions["crm.db"].sessions
 
 
 def _cell(value, is_label: bool):
@@ -60,6 +57,6 @@ class Statistics(MethodView):
         added across currencies: with a money measure the rows and totals are split by currency. `format=csv`
         answers the rows as text/csv instead.
         """
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             result = service.tabulate(session, subject, args, current_principal())
         return as_csv(result) if args["format"] == "csv" else result

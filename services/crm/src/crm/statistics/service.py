@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from servicekit.auth.principal import Principal, forbidden
 from servicekit.problems import Problem, field_error
+from shared_events.money import cents
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..deals.service import money
 from .subjects import SUBJECTS, Dimension, Measure, Period, Subject
 
 MAX_DIMENSIONS = 3
@@ -101,7 +101,7 @@ def _values(row, measures: dict[str, Measure]) -> dict:
     out = dict(row._mapping)
     for name, m in measures.items():
         if m.money and out[name] is not None:
-            out[name] = money(out[name])
+            out[name] = cents(out[name])
     return out
 
 

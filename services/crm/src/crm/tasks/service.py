@@ -230,19 +230,6 @@ def reopen_task(session: Session, task_id, expected_version: int | None, actor: 
     return _save(session, task, before, "reopen", actor)
 
 
-def list_shares(session: Session, task_id, actor: Principal) -> list[dict]:
-    _find(session, task_id, actor)
-    return access.list_shares(session, RECORD, str(task_id))
-
-
-def share_task(session: Session, task_id, data: dict, actor: Principal) -> dict:
-    task = _for_change(session, task_id, actor, None)
-    return access.share_record(session, RECORD, task.id, data, actor)
-
-
-def unshare_task(session: Session, task_id, share_id, actor: Principal) -> None:
-    task = _for_change(session, task_id, actor, None)
-    access.unshare_record(session, RECORD, task.id, share_id, actor)
 
 
 def list_tasks(session: Session, args: dict, actor: Principal) -> dict:
@@ -309,3 +296,6 @@ def task_summary(session: Session, args: dict, actor: Principal) -> list[dict]:
               .group_by(auth.users.c.id, auth.users.c.email, auth.users.c.name)
               .order_by(auth.users.c.email))
     return [dict(r._mapping) for r in session.execute(counts)]
+
+
+SHARING = access.Sharing(RECORD, _find, lambda session, task_id, actor: _for_change(session, task_id, actor, None))

@@ -2,15 +2,14 @@
 
 import json
 
-from flask import current_app, jsonify, request
+from flask import request
 from flask.views import MethodView
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_required, required_version
+from servicekit.etag import if_match_required, required_version
 from servicekit.problems import field_error
+from servicekit.web import create_once, sessions, with_etag
 
-from ..db import idempotency_keys
 from . import importer, service
 from .schemas import (
     CategoryCreateSchema,
@@ -38,14 +37,6 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                             "and price lists with quantity breaks.")
 
 
-def _sessions():
-    return current_app.extensions["erp.db"].sessions
-
-
-def _etagged(obj, status=200):
-    version = obj["version"] if isinstance(obj, dict) else obj.version
-    return obj, status, {"ETag": etag_of(version)}
-
 
 @blp.route("/categories")
 class Categories(MethodView):
@@ -54,15 +45,15 @@ class Categories(MethodView):
     @blp.response(200, CategorySchema(many=True))
     def get(self, args):
         """The category tree, flattened in path order ("Hardware", "Hardware / Laptops", …)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_categories(session, args["include_inactive"])
 
     @requires("catalog:create")
     @blp.arguments(CategoryCreateSchema)
     @blp.response(201, CategorySchema)
     def post(self, data):
-        with _sessions().begin() as session:
-            return _etagged(service.create_category(session, data, current_principal()), 201)
+        with sessions().begin() as session:
+            return with_etag(service.create_category(session, data, current_principal()), 201)
 
 
 @blp.route("/categories/<uuid:category_id>")
@@ -70,8 +61,8 @@ class CategoryById(MethodView):
     @requires("catalog:read")
     @blp.response(200, CategorySchema)
     def get(self, category_id):
-        with _sessions().begin() as session:
-            return _etagged(service._category(session, category_id))
+        with sessions().begin() as session:
+            return with_etag(service._category(session, category_id))
 
     @requires("catalog:update")
     @if_match_required
@@ -80,8 +71,8 @@ class CategoryById(MethodView):
     def patch(self, changes, category_id):
         """Rename, move (parent_id) or deactivate. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _etagged(service.update_category(session, category_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_category(session, category_id, expected, changes, current_principal()))
 
 
 @blp.route("/products")
@@ -91,7 +82,7 @@ class Products(MethodView):
     @blp.response(200, ProductPageSchema)
     def get(self, args):
         """Products (active ones unless active is given), searchable by name and SKU, by category subtree."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_products(session, args)
 
     @requires("catalog:create")
@@ -99,19 +90,9 @@ class Products(MethodView):
     @blp.response(201, ProductSchema)
     def post(self, data):
         """Create a product. Send Idempotency-Key to make retries safe."""
-        key = request.headers.get("Idempotency-Key")
-        me = current_principal()
-        scope = f"POST /products {me.user_id}"
-        with _sessions().begin() as session:
-            if key:
-                stored = idempotency.claim(session, idempotency_keys, scope, key, request.get_json())
-                if stored:
-                    return jsonify(stored[1]), stored[0], {"ETag": etag_of(stored[1]["version"]),
-                                                           "Location": f"/api/v1/products/{stored[1]['id']}"}
-            product = service.create_product(session, data, me)
-            if key:
-                idempotency.remember(session, idempotency_keys, scope, key, 201, ProductSchema().dump(product))
-        return product, 201, {"ETag": etag_of(product.version), "Location": f"/api/v1/products/{product.id}"}
+        return create_once("POST /products", ProductSchema,
+                           lambda session, me: service.create_product(session, data, me),
+                           lambda body: f"/api/v1/products/{body['id']}")
 
 
 @blp.route("/products/<uuid:product_id>")
@@ -119,8 +100,8 @@ class ProductById(MethodView):
     @requires("catalog:read")
     @blp.response(200, ProductSchema)
     def get(self, product_id):
-        with _sessions().begin() as session:
-            return _etagged(service.get_product(session, product_id))
+        with sessions().begin() as session:
+            return with_etag(service.get_product(session, product_id))
 
     @requires("catalog:update")
     @if_match_required
@@ -129,8 +110,8 @@ class ProductById(MethodView):
     def patch(self, changes, product_id):
         """Change a product (active=false withdraws it from sale). Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _etagged(service.update_product(session, product_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_product(session, product_id, expected, changes, current_principal()))
 
 
 @blp.route("/products/<uuid:product_id>/price")
@@ -140,7 +121,7 @@ class ProductPrice(MethodView):
     @blp.response(200, PriceSchema)
     def get(self, args, product_id):
         """The unit price for a customer, quantity and date (customer list > group list > general list > base)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.price_for(session, product_id, args["party_id"], args["quantity"], args["date"])
 
 
@@ -163,7 +144,7 @@ class ProductImport(MethodView):
             except (ValueError, AssertionError):
                 raise field_error("mapping", "a JSON object from column header to field") from None
         rows = importer.read_rows(upload.filename, upload.read())
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return importer.import_products(session, rows, mapping, args["on_duplicate"], args["create_categories"],
                                             args["dry_run"], current_principal())
 
@@ -174,7 +155,7 @@ class PriceLists(MethodView):
     @blp.arguments(PriceListArgs, location="query")
     @blp.response(200, PriceListPageSchema)
     def get(self, args):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_price_lists(session, args)
 
     @requires("catalog:update")
@@ -182,8 +163,8 @@ class PriceLists(MethodView):
     @blp.response(201, PriceListSchema)
     def post(self, data):
         """A price list for one customer (party_id), a customer group, or everyone; items have quantity breaks."""
-        with _sessions().begin() as session:
-            return _etagged(service.create_price_list(session, data, current_principal()), 201)
+        with sessions().begin() as session:
+            return with_etag(service.create_price_list(session, data, current_principal()), 201)
 
 
 @blp.route("/price-lists/<uuid:price_list_id>")
@@ -191,8 +172,8 @@ class PriceListById(MethodView):
     @requires("catalog:read")
     @blp.response(200, PriceListSchema)
     def get(self, price_list_id):
-        with _sessions().begin() as session:
-            return _etagged(service.get_price_list(session, price_list_id))
+        with sessions().begin() as session:
+            return with_etag(service.get_price_list(session, price_list_id))
 
     @requires("catalog:update")
     @if_match_required
@@ -201,6 +182,6 @@ class PriceListById(MethodView):
     def patch(self, changes, price_list_id):
         """Change a price list; `items`, when given, replace all items. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _etagged(service.update_price_list(session, price_list_id, expected, changes,
-                                                      current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_price_list(session, price_list_id, expected, changes,
+                                                       current_principal()))

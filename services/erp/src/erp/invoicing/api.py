@@ -4,8 +4,8 @@ from flask import Response
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
+from servicekit.web import create_once, sessions, with_etag
 
-from ..sales.api import create_once, etagged, sessions
 from . import pdf, service
 from .schemas import (
     CreditNoteCreateSchema,
@@ -52,7 +52,7 @@ class InvoiceById(MethodView):
     def get(self, invoice_id):
         """One invoice or credit note with its lines, credit notes and payments."""
         with sessions().begin() as session:
-            return etagged(service.get_invoice(session, invoice_id))
+            return with_etag(service.get_invoice(session, invoice_id))
 
     @requires("invoices:issue")
     @blp.response(204)
@@ -73,7 +73,7 @@ class InvoiceIssue(MethodView):
         """Issue a draft: next number in its series and year, the customer's legal details copied, due date by the
         customer's payment terms, journal entry."""
         with sessions().begin() as session:
-            return etagged(service.issue_invoice(session, invoice_id, data.get("issue_date"), current_principal()))
+            return with_etag(service.issue_invoice(session, invoice_id, data.get("issue_date"), current_principal()))
 
 
 @blp.route("/invoices/<uuid:invoice_id>/credit-notes")

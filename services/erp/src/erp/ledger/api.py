@@ -1,15 +1,13 @@
 """HTTP endpoints of the ledger: chart of accounts and role mapping, journals, manual entries (draft -> post,
 reverse), period close, hash chain verification and the financial reports (JSON, CSV, XLSX)."""
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
-from marshmallow import Schema
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
+from servicekit.web import create_once, sessions
 
-from ..db import idempotency_keys
 from . import accounts, exports, hashchain, hledger, reports, service
 from .schemas import (
     AccountMappingUpdateSchema,
@@ -55,21 +53,6 @@ reports_blp = Blueprint("ledger_reports", __name__, url_prefix="/api/v1/ledger/r
                                     "?format=csv / ?format=xlsx to download.")
 
 
-def register(api) -> None:
-    """Add the ledger blueprints to the app's Api."""
-    for blp in (ledger_blp, entries_blp, reports_blp):
-        api.register_blueprint(blp)
-
-
-def _sessions():
-    return current_app.extensions["erp.db"].sessions
-
-
-def _create(scope: str, schema: Schema, create):
-    """Run a creating use case in one transaction; with Idempotency-Key a retry gets the first answer."""
-    return idempotency.create_once(_sessions(), idempotency_keys, scope, current_principal(), create, schema.dump)
-
-
 # -- chart of accounts ---------------------------------------------------------------------------
 
 @ledger_blp.route("/accounts")
@@ -79,7 +62,7 @@ class Accounts(MethodView):
     @ledger_blp.response(200, LedgerAccountPageSchema)
     def get(self, args):
         """The chart of accounts, by code; filter by type, active, code prefix or name."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return accounts.list_accounts(session, args)
 
     @requires("accounts:manage")
@@ -88,7 +71,7 @@ class Accounts(MethodView):
     @ledger_blp.alt_response(409, description="The code is taken")
     def post(self, data):
         """Add an account. Send Idempotency-Key to make retries safe."""
-        return _create("POST /accounts", LedgerAccountSchema(),
+        return create_once("POST /accounts", LedgerAccountSchema(),
                        lambda session, me: accounts.create_account(session, data, me))
 
 
@@ -97,7 +80,7 @@ class AccountById(MethodView):
     @requires("ledger:read")
     @ledger_blp.response(200, LedgerAccountSchema)
     def get(self, account_id):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             view = accounts.get_account(session, account_id)
         return view, 200, {"ETag": etag_of(view["version"])}
 
@@ -109,7 +92,7 @@ class AccountById(MethodView):
     def patch(self, changes, account_id):
         """Rename, regroup, flag or (de)activate an account. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             view = accounts.update_account(session, account_id, expected, changes, current_principal())
         return view, 200, {"ETag": etag_of(view["version"])}
 
@@ -118,7 +101,7 @@ class AccountById(MethodView):
     @ledger_blp.alt_response(409, description="The account has postings, roles, sub-accounts or drafts")
     def delete(self, account_id):
         """Delete an account nobody used; one with postings is deactivated instead."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             accounts.delete_account(session, account_id, current_principal())
 
 
@@ -128,7 +111,7 @@ class AccountMapping(MethodView):
     @ledger_blp.response(200, AccountRoleSchema(many=True))
     def get(self):
         """The posting roles (receivable, revenue_goods, vat_collected, grni, ...) and the account each books to."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return accounts.get_mapping(session)
 
     @requires("accounts:manage")
@@ -136,7 +119,7 @@ class AccountMapping(MethodView):
     @ledger_blp.response(200, AccountRoleSchema(many=True))
     def patch(self, data):
         """Point roles at other active accounts; later postings use them."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return accounts.update_mapping(session, data["roles"], current_principal())
 
 
@@ -146,7 +129,7 @@ class Journals(MethodView):
     @ledger_blp.response(200, LedgerJournalSchema(many=True))
     def get(self):
         """The journals (SAL, PUR, BNK, CSH, GEN, STK and any added)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return accounts.list_journals(session)
 
     @requires("accounts:manage")
@@ -154,7 +137,7 @@ class Journals(MethodView):
     @ledger_blp.response(201, LedgerJournalSchema)
     def post(self, data):
         """Add a journal; its entries are numbered <CODE>-<year>-000001 onwards."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return accounts.create_journal(session, data, current_principal())
 
 
@@ -166,7 +149,7 @@ class Settings(MethodView):
     @ledger_blp.response(200, LedgerSettingsSchema)
     def get(self):
         """The ledger's currency and lock date."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return accounts.settings_view(session)
 
 
@@ -179,7 +162,7 @@ class Lock(MethodView):
     def post(self, data):
         """Close the books up to lock_date: postings dated on or before it are refused (409 period-closed)."""
         me = current_principal()
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return accounts.set_lock_date(session, data["lock_date"], me, me.is_admin)
 
 
@@ -189,7 +172,7 @@ class Verify(MethodView):
     @ledger_blp.response(200, LedgerVerificationSchema)
     def get(self):
         """Recompute the hash chain over every posted entry: ok, or the first entry altered behind the app's back."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return hashchain.verify(session).__dict__
 
 
@@ -201,7 +184,7 @@ class Export(MethodView):
     def get(self, args):
         """The posted journal for another program to read: `format=hledger` (hledger's journal format, so
         `hledger -f export.journal bal` checks every account's balance independently)."""
-        session = _sessions()()
+        session = sessions()()
 
         def stream():
             try:
@@ -223,7 +206,7 @@ class Entries(MethodView):
     @entries_blp.response(200, JournalEntryPageSchema)
     def get(self, args):
         """Journal entries, newest first; filter by journal, status, source document, account, party, dates."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_entries(session, args)
 
     @requires("ledger:post")
@@ -231,7 +214,7 @@ class Entries(MethodView):
     @entries_blp.response(201, JournalEntrySchema)
     def post(self, data):
         """A manual entry, as a draft (its lines may not balance yet). Send Idempotency-Key to make retries safe."""
-        return _create("POST /journal-entries", JournalEntrySchema(),
+        return create_once("POST /journal-entries", JournalEntrySchema(),
                        lambda session, me: service.create_draft(session, data, me))
 
 
@@ -240,7 +223,7 @@ class EntryById(MethodView):
     @requires("ledger:read")
     @entries_blp.response(200, JournalEntrySchema)
     def get(self, entry_id):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             view = service.get_entry(session, entry_id)
         return view, 200, {"ETag": etag_of(view["version"])}
 
@@ -252,7 +235,7 @@ class EntryById(MethodView):
     def patch(self, changes, entry_id):
         """Change a draft. Requires If-Match. A posted entry answers 409."""
         expected = required_version()
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             view = service.update_draft(session, entry_id, expected, changes, current_principal())
         return view, 200, {"ETag": etag_of(view["version"])}
 
@@ -261,7 +244,7 @@ class EntryById(MethodView):
     @entries_blp.alt_response(409, description="The entry is posted: reverse it instead")
     def delete(self, entry_id):
         """Delete a draft. A posted entry answers 409."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             service.delete_draft(session, entry_id, current_principal())
 
 
@@ -276,7 +259,7 @@ class PostEntry(MethodView):
         """Post a draft: it is checked, numbered (gapless per journal and year) and sealed in the hash chain.
         If-Match is optional."""
         expected = request.headers.get("If-Match")
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             view = service.post_draft(session, entry_id, required_version() if expected else None,
                                       current_principal())
         return view, 200, {"ETag": etag_of(view["version"])}
@@ -290,14 +273,14 @@ class ReverseEntry(MethodView):
     @entries_blp.alt_response(409, description="Already reversed, a reversal, a draft, or a closed period")
     def post(self, data, entry_id):
         """Cancel a posted entry with its mirror image (debits and credits swapped), linked to it."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.reverse(session, entry_id, data.get("entry_date"), data["reason"], current_principal())
 
 
 # -- reports -------------------------------------------------------------------------------------
 
 def _report(args: dict, build, table, name: str):
-    with _sessions().begin() as session:
+    with sessions().begin() as session:
         report = build(session)
     if args["format"] == "json":
         return report

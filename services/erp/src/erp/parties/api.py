@@ -6,6 +6,7 @@ from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_required, required_version
 from servicekit.pagination import PageArgs
+from servicekit.web import sessions
 
 from . import service
 from .schemas import AccountUpdateSchema, PartyChangeListSchema, PartyListArgs, PartyPageSchema, PartyViewSchema
@@ -14,9 +15,6 @@ blp = Blueprint("parties", __name__, url_prefix="/api/v1",
                 description="Customers and suppliers: master data replicated from the CRM (read-only here) "
                             "plus the terms the ERP owns.")
 
-
-def _db():
-    return current_app.extensions["erp.db"]
 
 
 def _crm_url():
@@ -30,7 +28,7 @@ class Customers(MethodView):
     @blp.response(200, PartyPageSchema)
     def get(self, args):
         """Customers (parties with the customer role in the CRM)."""
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             return service.list_parties(session, "customer", args, _crm_url())
 
 
@@ -41,7 +39,7 @@ class Suppliers(MethodView):
     @blp.response(200, PartyPageSchema)
     def get(self, args):
         """Suppliers (parties with the supplier role in the CRM)."""
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             return service.list_parties(session, "supplier", args, _crm_url())
 
 
@@ -51,7 +49,7 @@ class PartyById(MethodView):
     @blp.response(200, PartyViewSchema)
     def get(self, party_id):
         """One customer or supplier; the ETag is the version of its ERP terms."""
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             view = service.get_party(session, party_id, _crm_url())
         return view, 200, {"ETag": etag_of(view["account"]["version"])}
 
@@ -63,7 +61,7 @@ class PartyById(MethodView):
     def patch(self, changes, party_id):
         """Change ERP-owned terms (payment terms, credit limit, currency). Requires If-Match."""
         expected = required_version()
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             view = service.update_terms(session, party_id, expected, changes, _crm_url(), current_principal())
         return view, 200, {"ETag": etag_of(view["account"]["version"])}
 
@@ -75,5 +73,5 @@ class PartyChanges(MethodView):
     @blp.response(200, PartyChangeListSchema)
     def get(self, args, party_id):
         """Master-data changes received from the CRM for this party, newest first."""
-        with _db().sessions.begin() as session:
+        with sessions().begin() as session:
             return service.list_changes(session, party_id, args["page"], args["page_size"])

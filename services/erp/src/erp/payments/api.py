@@ -3,8 +3,8 @@
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
+from servicekit.web import create_once, sessions, with_etag
 
-from ..sales.api import create_once, etagged, sessions
 from . import service, statement
 from .schemas import (
     BankAccountCreateSchema,
@@ -73,7 +73,7 @@ class PaymentById(MethodView):
     def get(self, payment_id):
         """One payment with its allocations."""
         with sessions().begin() as session:
-            return etagged(service.get_payment(session, payment_id))
+            return with_etag(service.get_payment(session, payment_id))
 
 
 @blp.route("/payments/<uuid:payment_id>/allocate")
@@ -85,7 +85,7 @@ class PaymentAllocate(MethodView):
     def post(self, data, payment_id):
         """Apply the payment's held credit to documents (as given, or oldest due first)."""
         with sessions().begin() as session:
-            return etagged(service.allocate_payment(session, payment_id, data, current_principal()))
+            return with_etag(service.allocate_payment(session, payment_id, data, current_principal()))
 
 
 @blp.route("/payments/<uuid:payment_id>/cheque")
@@ -97,8 +97,8 @@ class PaymentCheque(MethodView):
     def post(self, data, payment_id):
         """Move a cheque on: deposited, cleared, or bounced (with a reason: the payment is reversed)."""
         with sessions().begin() as session:
-            return etagged(service.move_cheque(session, payment_id, data["status"], data.get("reason"),
-                                               current_principal()))
+            return with_etag(service.move_cheque(session, payment_id, data["status"], data.get("reason"),
+                                                 current_principal()))
 
 
 @blp.route("/parties/<uuid:party_id>/statement")

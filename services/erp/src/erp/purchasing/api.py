@@ -1,14 +1,13 @@
 """HTTP endpoints of purchasing: purchase orders, their goods receipts, supplier bills."""
 
-from flask import current_app, request
 from flask.views import MethodView
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
+from servicekit.etag import if_match_optional, if_match_required, required_version
+from servicekit.web import create_once, optional_version, sessions, settings, with_etag
 
-from ..db import idempotency_keys
 from . import bills, service
+from .matching import Tolerance
 from .schemas import (
     GoodsReceiptCreateSchema,
     GoodsReceiptSchema,
@@ -32,23 +31,12 @@ blp = Blueprint("purchasing", __name__, url_prefix="/api/v1",
                             "billed) before approval.")
 
 
-def _sessions():
-    return current_app.extensions["erp.db"].sessions
 
 
-def _etagged(view: dict, status: int = 200, **headers):
-    return view, status, {"ETag": etag_of(view["version"]), **headers}
-
-
-def _optional_version() -> int | None:
-    """Transitions accept If-Match (checked when sent) without requiring it."""
-    return required_version() if request.headers.get("If-Match") else None
-
-
-def _create_once(scope: str, schema, create, location):
-    """Run a creating use case once per Idempotency-Key: a retry gets the first answer."""
-    return idempotency.create_once(_sessions(), idempotency_keys, scope, current_principal(), create,
-                                   lambda view: schema().dump(view), location)
+def _tolerance() -> Tolerance:
+    """How far a billed unit price may be from the order's (PURCHASING_PRICE_TOLERANCE[_PERCENT])."""
+    config = settings()
+    return Tolerance(config.price_tolerance, config.price_tolerance_percent)
 
 
 # -- purchase orders -----------------------------------------------------------------------------
@@ -61,7 +49,7 @@ class PurchaseOrders(MethodView):
     def get(self, args):
         """Purchase orders (filter by supplier, state, order date; q searches the number; sort: number,
         order_date, expected_date, total, state, created_at)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_orders(session, args)
 
     @requires("purchasing:create")
@@ -70,9 +58,9 @@ class PurchaseOrders(MethodView):
     @blp.alt_response(422, description="Invalid field, e.g. a supplier_id that is not an active supplier")
     def post(self, data):
         """Create a draft purchase order. Send Idempotency-Key to make retries safe."""
-        return _create_once("POST /purchase-orders", PurchaseOrderSchema,
-                            lambda session, me: service.create_order(session, data, me),
-                            lambda v: f"/api/v1/purchase-orders/{v['id']}")
+        return create_once("POST /purchase-orders", PurchaseOrderSchema,
+                           lambda session, me: service.create_order(session, data, me),
+                           lambda v: f"/api/v1/purchase-orders/{v['id']}")
 
 
 @blp.route("/purchase-orders/<uuid:po_id>")
@@ -81,8 +69,8 @@ class PurchaseOrderById(MethodView):
     @blp.response(200, PurchaseOrderSchema)
     def get(self, po_id):
         """One purchase order with its lines: ordered, received, cancelled, remaining and billed quantities."""
-        with _sessions().begin() as session:
-            return _etagged(service.get_order(session, po_id))
+        with sessions().begin() as session:
+            return with_etag(service.get_order(session, po_id))
 
     @requires("purchasing:update")
     @if_match_required
@@ -95,8 +83,8 @@ class PurchaseOrderById(MethodView):
         """Change a draft (lines are replaced as a whole); once sent, only expected_date and notes. Requires
         If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
-            return _etagged(service.update_order(session, po_id, expected, changes, current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.update_order(session, po_id, expected, changes, current_principal()))
 
 
 @blp.route("/purchase-orders/<uuid:po_id>/send")
@@ -107,8 +95,8 @@ class PurchaseOrderSend(MethodView):
     @blp.alt_response(409, description="Only a draft can be sent")
     def post(self, po_id):
         """Send a draft to the supplier; its lines are then fixed. If-Match is checked when sent."""
-        with _sessions().begin() as session:
-            return _etagged(service.send_order(session, po_id, _optional_version(), current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.send_order(session, po_id, optional_version(), current_principal()))
 
 
 @blp.route("/purchase-orders/<uuid:po_id>/cancel")
@@ -121,9 +109,9 @@ class PurchaseOrderCancel(MethodView):
     def post(self, data, po_id):
         """Cancel a draft or sent order. On a partially received order, cancel the unreceived remainder: the order
         becomes received (and can be billed for what came). If-Match is checked when sent."""
-        with _sessions().begin() as session:
-            return _etagged(service.cancel_order(session, po_id, _optional_version(), data.get("reason"),
-                                                 current_principal()))
+        with sessions().begin() as session:
+            return with_etag(service.cancel_order(session, po_id, optional_version(), data.get("reason"),
+                                                  current_principal()))
 
 
 @blp.route("/purchase-orders/<uuid:po_id>/receipts")
@@ -132,7 +120,7 @@ class PurchaseOrderReceipts(MethodView):
     @blp.response(200, GoodsReceiptSchema(many=True))
     def get(self, po_id):
         """The goods received against this order, oldest first."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.list_receipts(session, po_id)
 
     @requires("purchasing:receive")
@@ -143,9 +131,9 @@ class PurchaseOrderReceipts(MethodView):
     def post(self, data, po_id):
         """Receive goods (partially or fully): stockable products enter stock at the order's price. Send
         Idempotency-Key to make retries safe."""
-        return _create_once(f"POST /purchase-orders/{po_id}/receipts", GoodsReceiptSchema,
-                            lambda session, me: service.receive(session, po_id, data, me),
-                            lambda v: f"/api/v1/purchase-orders/{po_id}/receipts")
+        return create_once(f"POST /purchase-orders/{po_id}/receipts", GoodsReceiptSchema,
+                           lambda session, me: service.receive(session, po_id, data, me),
+                           lambda v: f"/api/v1/purchase-orders/{po_id}/receipts")
 
 
 # -- supplier bills ------------------------------------------------------------------------------
@@ -158,7 +146,7 @@ class SupplierBills(MethodView):
     def get(self, args):
         """Supplier bills (filter by supplier, status, match status, order, bill date; q searches our number and
         the supplier's; sort: number, bill_date, due_date, total, created_at)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return bills.list_bills(session, args)
 
     @requires("purchasing:bill")
@@ -168,9 +156,9 @@ class SupplierBills(MethodView):
     def post(self, data):
         """Enter a supplier's invoice; it is matched three ways against its order lines (the result is in
         `match`) and waits for approval. Send Idempotency-Key to make retries safe."""
-        return _create_once("POST /supplier-bills", SupplierBillSchema,
-                            lambda session, me: bills.enter_bill(session, data, me),
-                            lambda v: f"/api/v1/supplier-bills/{v['id']}")
+        return create_once("POST /supplier-bills", SupplierBillSchema,
+                           lambda session, me: bills.enter_bill(session, data, me, _tolerance()),
+                           lambda v: f"/api/v1/supplier-bills/{v['id']}")
 
 
 @blp.route("/supplier-bills/<uuid:bill_id>")
@@ -179,8 +167,8 @@ class SupplierBillById(MethodView):
     @blp.response(200, SupplierBillSchema)
     def get(self, bill_id):
         """One supplier bill with its lines and its three-way match."""
-        with _sessions().begin() as session:
-            return _etagged(bills.get_bill(session, bill_id))
+        with sessions().begin() as session:
+            return with_etag(bills.get_bill(session, bill_id))
 
 
 @blp.route("/supplier-bills/<uuid:bill_id>/approve")
@@ -194,9 +182,9 @@ class SupplierBillApprove(MethodView):
     def post(self, data, bill_id):
         """Approve a bill for payment. The match is run again first; a bill that does not match needs a reason.
         If-Match is checked when sent."""
-        with _sessions().begin() as session:
-            return _etagged(bills.approve_bill(session, bill_id, _optional_version(), data.get("reason"),
-                                               current_principal()))
+        with sessions().begin() as session:
+            return with_etag(bills.approve_bill(session, bill_id, optional_version(), data.get("reason"),
+                                                current_principal(), _tolerance()))
 
 
 @blp.route("/supplier-bills/<uuid:bill_id>/reject")
@@ -209,6 +197,6 @@ class SupplierBillReject(MethodView):
     def post(self, data, bill_id):
         """Reject a bill (with a reason): its quantities no longer count as billed. If-Match is checked when
         sent."""
-        with _sessions().begin() as session:
-            return _etagged(bills.reject_bill(session, bill_id, _optional_version(), data["reason"],
-                                              current_principal()))
+        with sessions().begin() as session:
+            return with_etag(bills.reject_bill(session, bill_id, optional_version(), data["reason"],
+                                               current_principal()))

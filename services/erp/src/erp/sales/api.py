@@ -1,13 +1,10 @@
 """HTTP endpoints of sales orders: list and read, counter sales, deliveries, cancellation."""
 
-from flask import current_app
 from flask.views import MethodView
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of
+from servicekit.web import create_once, sessions, settings, with_etag
 
-from ..db import idempotency_keys
 from . import service
 from .schemas import (
     SalesDeliveryCreateSchema,
@@ -22,20 +19,6 @@ from .schemas import (
 blp = Blueprint("sales", __name__, url_prefix="/api/v1",
                 description="Sales orders: placed in the CRM (crm.order.placed) and accepted or rejected here, or "
                             "entered at the counter; stock reserved on acceptance, delivered in one go or in parts.")
-
-
-def sessions():
-    return current_app.extensions["erp.db"].sessions
-
-
-def etagged(view: dict, status: int = 200, **headers):
-    return view, status, {"ETag": etag_of(view["version"]), **headers}
-
-
-def create_once(scope: str, schema, create, location):
-    """Run a creating use case once per Idempotency-Key: a retry gets the first answer."""
-    return idempotency.create_once(sessions(), idempotency_keys, scope, current_principal(), create,
-                                   lambda view: schema().dump(view), location)
 
 
 @blp.route("/sales-orders")
@@ -58,7 +41,7 @@ class SalesOrders(MethodView):
         """Enter an order at the counter: accepted with its stock reserved, or refused. Send Idempotency-Key to
         make retries safe."""
         return create_once("POST /sales-orders", SalesOrderSchema,
-                           lambda session, me: service.create_order(session, data, me),
+                           lambda session, me: service.create_order(session, data, me, settings().sales_warehouse),
                            lambda v: f"/api/v1/sales-orders/{v['id']}")
 
 
@@ -69,7 +52,7 @@ class SalesOrderById(MethodView):
     def get(self, order_id):
         """One sales order with its lines: ordered, delivered and invoiced quantities."""
         with sessions().begin() as session:
-            return etagged(service.get_order(session, order_id))
+            return with_etag(service.get_order(session, order_id))
 
 
 @blp.route("/sales-orders/<uuid:order_id>/deliveries")
@@ -103,4 +86,4 @@ class SalesOrderCancel(MethodView):
     def post(self, data, order_id):
         """Cancel what has not been delivered; the order's stock reservations are released."""
         with sessions().begin() as session:
-            return etagged(service.cancel(session, order_id, data.get("reason"), current_principal()))
+            return with_etag(service.cancel(session, order_id, data.get("reason"), current_principal()))

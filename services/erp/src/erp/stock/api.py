@@ -2,15 +2,14 @@
 
 import functools
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from servicekit import idempotency
 from servicekit.auth.principal import current_principal, forbidden, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_required, required_version
+from servicekit.web import create_once, sessions
 
-from ..db import idempotency_keys
 from . import counts, reports, service, warehouses
 from .schemas import (
     CountListArgs,
@@ -52,16 +51,6 @@ counts_blp = Blueprint("inventory_counts", __name__, url_prefix="/api/v1/invento
                                    "differences as adjustments.")
 
 
-def register(api) -> None:
-    """Add the stock blueprints to the app's Api."""
-    for blp in (warehouses_blp, stock_blp, counts_blp):
-        api.register_blueprint(blp)
-
-
-def _sessions():
-    return current_app.extensions["erp.db"].sessions
-
-
 def requires_any(*permissions: str):
     """401/403 before anything else unless the caller holds one of the permissions; the view checks which."""
     def decorator(fn):
@@ -73,11 +62,6 @@ def requires_any(*permissions: str):
             return fn(*args, **kwargs)
         return wrapper
     return decorator
-
-
-def _create(scope: str, schema: Schema, create):
-    """Run a creating use case in one transaction; with Idempotency-Key a retry gets the first answer."""
-    return idempotency.create_once(_sessions(), idempotency_keys, scope, current_principal(), create, schema.dump)
 
 
 def _csv(text: str, name: str) -> Response:
@@ -93,7 +77,7 @@ class Warehouses(MethodView):
     @warehouses_blp.response(200, WarehousePageSchema)
     def get(self, args):
         """Warehouses, searchable by code and name."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return warehouses.list_warehouses(session, args)
 
     @requires("stock:adjust")
@@ -101,7 +85,7 @@ class Warehouses(MethodView):
     @warehouses_blp.response(201, WarehouseSchema)
     def post(self, data):
         """Create a warehouse with its default location STOCK. Send Idempotency-Key to make retries safe."""
-        return _create("POST /warehouses", WarehouseSchema(),
+        return create_once("POST /warehouses", WarehouseSchema(),
                        lambda session, me: warehouses.create_warehouse(session, data, me))
 
 
@@ -111,7 +95,7 @@ class WarehouseById(MethodView):
     @warehouses_blp.response(200, WarehouseSchema)
     def get(self, warehouse_id):
         """One warehouse; its ETag is what If-Match needs for changes."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             view = warehouses.get_warehouse(session, warehouse_id)
         return view, 200, {"ETag": etag_of(view["version"])}
 
@@ -122,7 +106,7 @@ class WarehouseById(MethodView):
     def patch(self, changes, warehouse_id):
         """Rename, recode or (de)activate a warehouse. Requires If-Match."""
         expected = required_version()
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             view = warehouses.update_warehouse(session, warehouse_id, expected, changes, current_principal())
         return view, 200, {"ETag": etag_of(view["version"])}
 
@@ -134,7 +118,7 @@ class WarehouseLocations(MethodView):
     @warehouses_blp.response(200, StockLocationSchema(many=True))
     def get(self, args, warehouse_id):
         """The warehouse's locations, as a tree flattened by path."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return warehouses.list_locations(session, warehouse_id, args["include_inactive"])
 
     @requires("stock:adjust")
@@ -142,7 +126,7 @@ class WarehouseLocations(MethodView):
     @warehouses_blp.response(201, StockLocationSchema)
     def post(self, data, warehouse_id):
         """Add a location (zone, aisle, bin), optionally under another one."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return warehouses.create_location(session, warehouse_id, data, current_principal())
 
 
@@ -155,7 +139,7 @@ class Moves(MethodView):
     @stock_blp.response(200, MovePageSchema)
     def get(self, args):
         """The move history, newest first; filter by product, warehouse, location, party, kind, source, dates."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return reports.list_moves(session, args)
 
     @requires_any("stock:move", "stock:adjust")
@@ -170,7 +154,7 @@ class Moves(MethodView):
         needed = "stock:adjust" if data["kind"] == "adjustment" else "stock:move"
         if not current_principal().can(needed):
             raise forbidden(needed)
-        return _create("POST /stock/moves", StockMoveSchema(),
+        return create_once("POST /stock/moves", StockMoveSchema(),
                        lambda session, me: service.record_move(session, data, me))
 
 
@@ -179,7 +163,7 @@ class MoveById(MethodView):
     @requires("stock:read")
     @stock_blp.response(200, StockMoveSchema)
     def get(self, move_id):
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return reports.get_move(session, move_id)
 
 
@@ -190,7 +174,7 @@ class Levels(MethodView):
     @stock_blp.response(200, LevelPageSchema)
     def get(self, args):
         """On hand, reserved and available, by warehouse (default), by location or by product in total."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return reports.list_levels(session, args)
 
 
@@ -208,7 +192,7 @@ class Reservations(MethodView):
     @stock_blp.response(200, ReservationPageSchema)
     def get(self, args):
         """Reservations (active ones unless status is given)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return reports.list_reservations(session, args)
 
     @requires("stock:move")
@@ -217,7 +201,7 @@ class Reservations(MethodView):
     @stock_blp.alt_response(409, description="Not enough available (problem+json with `available`)")
     def post(self, data):
         """Hold stock in a warehouse for a document. Send Idempotency-Key to make retries safe."""
-        return _create("POST /stock/reservations", StockReservationSchema(),
+        return create_once("POST /stock/reservations", StockReservationSchema(),
                        lambda session, me: service.reserve(session, actor=me, **data))
 
 
@@ -228,7 +212,7 @@ class ReleaseBySource(MethodView):
     @stock_blp.response(200, StockReservationSchema(many=True))
     def post(self, data):
         """Release every active reservation of a document (e.g. a cancelled sales order); returns them."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.release(session, actor=current_principal(), **data)
 
 
@@ -238,7 +222,7 @@ class ReservationById(MethodView):
     @stock_blp.response(200, StockReservationSchema)
     def delete(self, reservation_id):
         """Release one reservation; returns it, released."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return service.release_reservation(session, reservation_id, current_principal())
 
 
@@ -251,7 +235,7 @@ class Valuation(MethodView):
     @stock_blp.response(200, StockValuationSchema)
     def get(self, args):
         """Quantity and value per product at the end of as_of (from history), with totals; ?format=csv for CSV."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             report = reports.valuation_as_of(session, args["as_of"], args.get("product_id"))
         if args["format"] == "csv":
             return _csv(reports.valuation_csv(report), f"stock-valuation-{args['as_of'].isoformat()}.csv")
@@ -265,7 +249,7 @@ class Movements(MethodView):
     @stock_blp.response(200, StockMovementReportSchema)
     def get(self, args):
         """Quantities and values in and out, by product, supplier (receipts) or customer (deliveries)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             report = reports.movements(session, args)
         if args["format"] == "csv":
             return _csv(reports.movements_csv(report), f"stock-movements-by-{report['group_by']}.csv")
@@ -281,7 +265,7 @@ class Counts(MethodView):
     @counts_blp.response(200, CountPageSchema)
     def get(self, args):
         """Inventory counts, newest first (without their lines)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return counts.list_counts(session, args)
 
     @requires("stock:count")
@@ -289,7 +273,7 @@ class Counts(MethodView):
     @counts_blp.response(201, InventoryCountSchema)
     def post(self, data):
         """Open a draft count for a warehouse. Send Idempotency-Key to make retries safe."""
-        return _create("POST /inventory-counts", InventoryCountSchema(),
+        return create_once("POST /inventory-counts", InventoryCountSchema(),
                        lambda session, me: counts.create_count(session, data, me))
 
 
@@ -299,7 +283,7 @@ class CountById(MethodView):
     @counts_blp.response(200, InventoryCountSchema)
     def get(self, count_id):
         """A count with its lines: counted, system quantity when counted, difference, the adjustment posted."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return counts.get_count(session, count_id)
 
 
@@ -310,7 +294,7 @@ class CountLines(MethodView):
     @counts_blp.response(200, InventoryCountSchema)
     def post(self, data, count_id):
         """Enter counted quantities (a line for the same product and location is replaced)."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return counts.set_lines(session, count_id, data["lines"], current_principal())
 
 
@@ -321,7 +305,7 @@ class ValidateCount(MethodView):
     @counts_blp.alt_response(409, description="Already validated or cancelled")
     def post(self, count_id):
         """Post the differences as adjustments ("inventory count IC-…"), all or nothing."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return counts.validate_count(session, count_id, current_principal())
 
 
@@ -331,5 +315,5 @@ class CancelCount(MethodView):
     @counts_blp.response(200, InventoryCountSchema)
     def post(self, count_id):
         """Drop a draft count; nothing is posted."""
-        with _sessions().begin() as session:
+        with sessions().begin() as session:
             return counts.cancel_count(session, count_id, current_principal())

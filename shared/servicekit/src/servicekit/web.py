@@ -1,0 +1,71 @@
+"""What every view of a service needs, in one place: the database sessions of the request, the version an
+If-Match names, an answer with its ETag, and a create that runs once per Idempotency-Key.
+
+A service calls `init_app(app, sessions, idempotency_keys, settings)` once in its app factory; its views then import
+these helpers instead of reaching into `current_app.extensions` themselves.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
+from sqlalchemy import Table
+from sqlalchemy.orm import sessionmaker
+
+from . import idempotency
+from .auth.principal import current_principal
+from .etag import etag_of, required_version
+
+_KEY = "servicekit.web"
+
+
+@dataclass
+class WebContext:
+    sessions: sessionmaker
+    idempotency_keys: Table
+    settings: object = None
+
+
+def init_app(app: Flask, sessions: sessionmaker, idempotency_keys: Table, settings=None) -> None:
+    app.extensions[_KEY] = WebContext(sessions, idempotency_keys, settings)
+
+
+def settings():
+    """The service's Settings, read and checked once when the app was made (views pass the values a use case
+    needs; use cases never read the environment)."""
+    return current_app.extensions[_KEY].settings
+
+
+def sessions() -> sessionmaker:
+    """The session factory of the service's database: `with sessions().begin() as session: ...` (one transaction
+    per request, committed when the block ends without an exception)."""
+    return current_app.extensions[_KEY].sessions
+
+
+def optional_version() -> int | None:
+    """The version If-Match names, or None without If-Match: for actions that check the record's state
+    themselves and take If-Match only to guard against a concurrent change."""
+    return required_version() if request.headers.get("If-Match") else None
+
+
+def version_of(view) -> int:
+    return view["version"] if isinstance(view, Mapping) else view.version
+
+
+def with_etag(view, status: int = 200, **headers):
+    """A view function's answer: the record (a dict or a model), its status and its ETag (its version)."""
+    return view, status, {"ETag": etag_of(version_of(view)), **headers}
+
+
+def create_once(scope: str, schema, create: Callable, location: Callable | None = None):
+    """Run a creating use case once per Idempotency-Key, in one transaction: a retry gets the first answer.
+
+    - scope: the operation, e.g. "POST /parties" (keys are per operation and per user);
+    - schema: the response schema, class or instance (a retry replays its dump of the new record);
+    - create(session, actor): the use case; returns the new record;
+    - location(body) -> URL: makes the answer a 201 with Location (and ETag for versioned records); without it
+      the view's own @blp.response decides the status.
+    """
+    ctx = current_app.extensions[_KEY]
+    return idempotency.create_once(ctx.sessions, ctx.idempotency_keys, scope, current_principal(), create,
+                                   (schema() if isinstance(schema, type) else schema).dump, location)
