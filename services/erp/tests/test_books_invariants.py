@@ -18,7 +18,6 @@ import pytest
 from erp.ledger import hashchain
 from erp.ledger.models import JournalLine
 from erp.ledger.reports import trial_balance
-from erp.sales import testing as t
 from erp.stock.models import StockQuant
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -32,6 +31,8 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+
+from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
 

@@ -13,8 +13,9 @@ import pytest
 from erp import cli
 from erp.ledger.models import Account, AccountMapping, JournalLine
 from erp.ledger.reports import trial_balance
-from erp.sales import testing as t
 from sqlalchemy import func, select
+
+from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
 
@@ -28,13 +29,13 @@ def sessions(app):
 
 
 @pytest.fixture
-def world(sessions, deliver, monkeypatch):
+def world(sessions, deliver, monkeypatch, app):
     wh = t.warehouse(sessions)
-    monkeypatch.setenv("ERP_SALES_WAREHOUSE", wh["code"])
+    t.ship_from(app, monkeypatch, wh["code"])
     widget = t.product(sessions, price="12.50")
     t.stock_up(sessions, widget, wh["id"], 20)
     state = t.customer(deliver)
-    return {"customer": state["id"], "state": state, "widget": widget,
+    return {"app": app, "customer": state["id"], "state": state, "widget": widget,
             "install": t.product(sessions, kind="service", price="80")}
 
 
@@ -50,7 +51,7 @@ def clerk(as_user):
 
 def accepted_order(sessions, world, lines) -> str:
     data = t.order_placed(world["customer"], lines)
-    assert t.OrderInbox(sessions).place(data)[0] == "applied"
+    assert t.OrderInbox(sessions, world["app"]).place(data)[0] == "applied"
     with sessions.begin() as s:
         from erp.sales.models import SalesOrder
         return s.execute(select(SalesOrder.id).where(SalesOrder.crm_order_id == data["order_id"])).scalar_one()

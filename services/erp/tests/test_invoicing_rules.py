@@ -5,17 +5,10 @@ from decimal import Decimal as D
 from types import SimpleNamespace
 
 import pytest
-from erp.invoicing.amounts import (
-    aging_bucket,
-    document_number,
-    document_totals,
-    fmt,
-    fmt_number,
-    invoice_status,
-    line_amounts,
-)
 from erp.invoicing.postings import invoice_posting_lines
+from erp.invoicing.rules import aging_bucket, document_number, invoice_status
 from erp.ledger.posting import check_lines
+from erp.money import line_amounts, money_text, number_text, totals
 from erp.payments.postings import held_credit_lines, journal_of, payment_posting_lines
 
 
@@ -29,13 +22,13 @@ from erp.payments.postings import held_credit_lines, journal_of, payment_posting
 ])
 def test_each_line_rounds_half_up_to_the_cent(quantity, price, discount, rate, expected):
     a = line_amounts(D(quantity), D(price), D(discount), D(rate))
-    assert (fmt(a.net), fmt(a.tax), fmt(a.gross)) == expected
+    assert (money_text(a.net), money_text(a.tax), money_text(a.gross)) == expected
 
 
 def test_document_totals_are_the_sums_of_the_rounded_lines():
     lines = [line_amounts(D("1"), D("0.333"), D("0"), D("0.2")) for _ in range(3)]  # 0.33 + 0.07 each
-    totals = document_totals(lines)
-    assert (totals.net, totals.tax, totals.gross) == (D("0.99"), D("0.21"), D("1.20"))
+    doc = totals(lines)
+    assert (doc.net, doc.tax, doc.gross) == (D("0.99"), D("0.21"), D("1.20"))
 
 
 def test_numbers_carry_series_year_and_at_least_five_digits():
@@ -46,8 +39,8 @@ def test_numbers_carry_series_year_and_at_least_five_digits():
 
 
 def test_text_forms_of_numbers_never_use_exponents():
-    assert fmt_number(D("4.0000")) == "4" and fmt_number(D("1E+1")) == "10" and fmt_number(D("12.5000")) == "12.5"
-    assert fmt(D("146.4")) == "146.40" and fmt(D("-30")) == "-30.00"
+    assert number_text(D("4.0000")) == "4" and number_text(D("1E+1")) == "10" and number_text(D("12.5000")) == "12.5"
+    assert money_text(D("146.4")) == "146.40" and money_text(D("-30")) == "-30.00"
 
 
 @pytest.mark.parametrize(("paid", "credited", "overdue", "expected"), [

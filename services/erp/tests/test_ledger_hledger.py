@@ -11,7 +11,8 @@ from decimal import Decimal as D
 import pytest
 from erp import cli
 from erp.ledger.hledger import account_name
-from erp.sales import testing as t
+
+from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
 

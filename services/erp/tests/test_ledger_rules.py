@@ -9,7 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 from erp.ledger import hashchain, posting
-from erp.ledger.posting import BilledLine, PostingLine
+from erp.ledger.posting import PostingLine
+from erp.purchasing.postings import BilledAmounts, supplier_bill_lines
+from erp.stock.postings import stock_move_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from servicekit.problems import Problem
@@ -107,28 +109,28 @@ def test_payments_settle_the_oldest_items_first():
 # -- what documents post -------------------------------------------------------------------------
 
 def test_stock_moves_post_their_value_between_stock_and_its_counterpart():
-    receipt = posting.stock_move_lines("receipt", True, D("123.4567"), party_id="s")
+    receipt = stock_move_lines("receipt", True, D("123.4567"), party_id="s")
     assert [(line.account, line.debit, line.credit, line.party_id) for line in receipt] == [
         ("stock", D("123.46"), D("0"), None), ("grni", D("0"), D("123.46"), "s")]
-    delivery = posting.stock_move_lines("delivery", False, D("-80.004"), party_id="c")
+    delivery = stock_move_lines("delivery", False, D("-80.004"), party_id="c")
     assert [(line.account, line.debit, line.credit, line.party_id) for line in delivery] == [
         ("cogs", D("80.00"), D("0"), None), ("stock", D("0"), D("80.00"), None)]
-    found = posting.stock_move_lines("adjustment", True, D("5"))
-    lost = posting.stock_move_lines("adjustment", False, D("-5"))
+    found = stock_move_lines("adjustment", True, D("5"))
+    lost = stock_move_lines("adjustment", False, D("-5"))
     assert [(x.account, x.debit > 0) for x in found] == [("stock", True), ("stock_variation", False)]
     assert [(x.account, x.debit > 0) for x in lost] == [("stock_variation", True), ("stock", False)]
-    assert posting.stock_move_lines("transfer", False, D("10")) == []
-    assert posting.stock_move_lines("receipt", True, D("0.004")) == []
+    assert stock_move_lines("transfer", False, D("10")) == []
+    assert stock_move_lines("receipt", True, D("0.004")) == []
     for lines in (receipt, delivery, found, lost):
         posting.check_lines(lines)
 
 
 def test_a_supplier_bill_clears_grni_at_the_receipt_value_and_credits_the_supplier():
     due = date(2031, 6, 9)
-    lines = posting.supplier_bill_lines([
-        BilledLine(D("1210.00"), D("242.00"), received_value=D("1199.90")),  # billed above the order's price
-        BilledLine(D("1.01"), D("0.21"), received_value=D("1.005")),
-        BilledLine(D("25.00"), D("5.00")),  # a consumable: expensed
+    lines = supplier_bill_lines([
+        BilledAmounts(D("1210.00"), D("242.00"), received_value=D("1199.90")),  # billed above the order's price
+        BilledAmounts(D("1.01"), D("0.21"), received_value=D("1.005")),
+        BilledAmounts(D("25.00"), D("5.00")),  # a consumable: expensed
     ], D("1483.22"), "supplier-1", due, "BILL-1")
     by_role = {line.account: line for line in lines}
     assert set(by_role) == {"grni", "price_variance", "purchases", "vat_deductible", "payable"}
@@ -140,7 +142,7 @@ def test_a_supplier_bill_clears_grni_at_the_receipt_value_and_credits_the_suppli
 
 
 def test_a_bill_below_the_order_price_credits_price_variance_and_a_stray_cent_goes_to_rounding():
-    lines = posting.supplier_bill_lines([BilledLine(D("90.00"), D("18.00"), received_value=D("100"))], D("108.01"),
+    lines = supplier_bill_lines([BilledAmounts(D("90.00"), D("18.00"), received_value=D("100"))], D("108.01"),
                                         "s", date(2031, 1, 1))
     by_role = {line.account: (line.debit, line.credit) for line in lines}
     assert by_role["price_variance"] == (D("0"), D("10.00")) and by_role["rounding"] == (D("0.01"), D("0"))

@@ -6,7 +6,8 @@ import uuid
 from datetime import date
 
 import pytest
-from erp.sales import testing as t
+
+from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
 

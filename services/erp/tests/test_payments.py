@@ -10,8 +10,9 @@ from decimal import Decimal as D
 import pytest
 from erp.ledger.models import AccountMapping, JournalLine
 from erp.ledger.reports import trial_balance
-from erp.sales import testing as t
 from sqlalchemy import func, select
+
+from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
 

@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from erp.sales import testing as t
 from erp.sales.models import SalesOrder
 from sqlalchemy import func, select
+
+from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
 
@@ -22,15 +23,15 @@ def sessions(app):
 
 
 @pytest.fixture
-def inbox(sessions):
-    return t.OrderInbox(sessions)
+def inbox(sessions, app, world):
+    return t.OrderInbox(sessions, app)
 
 
 @pytest.fixture
-def world(sessions, deliver, monkeypatch):
+def world(sessions, deliver, monkeypatch, app):
     """A customer from the CRM, a sales warehouse holding 10 widgets, a gadget nobody stocked, a service."""
     wh = t.warehouse(sessions)
-    monkeypatch.setenv("ERP_SALES_WAREHOUSE", wh["code"])
+    t.ship_from(app, monkeypatch, wh["code"])
     widget = t.product(sessions, price="12.50")
     t.stock_up(sessions, widget, wh["id"], 10)
     return {"customer": t.customer(deliver)["id"], "warehouse": wh, "widget": widget,

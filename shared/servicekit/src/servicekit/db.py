@@ -1,5 +1,7 @@
 """Engine and session factory for a service database (created on demand, never at import time)."""
 
+import uuid
+
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -17,3 +19,13 @@ def ping(engine: Engine) -> None:
     """Raise unless the database answers a query."""
     with engine.connect() as conn:
         conn.execute(text("select 1"))
+
+
+def new_id() -> str:
+    """A new primary key: a random UUID as text (the models' `default=`)."""
+    return str(uuid.uuid4())
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """The SQL of a check constraint that keeps a column to a set of values: "status in ('a', 'b')"."""
+    return f"{column} in ({', '.join(repr(v) for v in values)})"

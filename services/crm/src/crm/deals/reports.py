@@ -5,12 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from servicekit.auth.principal import Principal
 from servicekit.problems import field_error
+from shared_events.money import cents
 from sqlalchemy import Date, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Deal, Stage
 from .pipelines import get_pipeline, stages_of
-from .service import money, visible_deals
+from .service import visible_deals
 
 BOARD_ORDER = (Deal.expected_close_date.asc().nullslast(), Deal.amount.desc(), Deal.id)
 
@@ -36,8 +37,8 @@ def board(session: Session, pipeline_id, args: dict, actor: Principal) -> dict:
         .join(Stage, Stage.id == Deal.stage_id).where(*shown)
         .group_by(Deal.stage_id, Deal.currency).order_by(Deal.currency)).all()
     for r in rows:
-        totals[r.stage_id].append({"currency": r.currency, "count": r.count, "amount": money(r.amount),
-                                   "weighted_amount": money(r.weighted)})
+        totals[r.stage_id].append({"currency": r.currency, "count": r.count, "amount": cents(r.amount),
+                                   "weighted_amount": cents(r.weighted)})
     ranked = select(Deal.id, func.row_number().over(partition_by=Deal.stage_id, order_by=BOARD_ORDER).label("rn")
                     ).where(*shown).subquery()
     deals: dict[str, list[Deal]] = {s.id: [] for s in stages}
@@ -103,10 +104,10 @@ def forecast(session: Session, args: dict, actor: Principal) -> dict:
     for r in session.execute(stmt).all():
         row = {"period": None if by_owner else r.key, "owner_id": r.key if by_owner else None,
                "currency": r.currency, "open_count": r.open_count, "won_count": r.won_count,
-               **{a: money(getattr(r, a)) for a in amounts}}
+               **{a: cents(getattr(r, a)) for a in amounts}}
         rows.append(row)
         total = totals.setdefault(r.currency, {"currency": r.currency, "open_count": 0, "won_count": 0,
-                                               **{a: money(0) for a in amounts}})
+                                               **{a: cents(0) for a in amounts}})
         for f in ("open_count", "won_count", *amounts):
             total[f] += row[f]
     return {"group_by": "owner" if by_owner else "month", "from_": start, "to": end, "commit_probability": threshold,

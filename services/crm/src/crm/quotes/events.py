@@ -1,11 +1,12 @@
 """The event an accepted quote publishes: crm.order.placed on crm.order.v1 (pure builders, no I/O)."""
 
 from cloudevents.core.v1.event import CloudEvent
+from shared_events.actors import actor_extensions
 from shared_events.envelope import new_event
+from shared_events.money import decimal_text
 
 from ..parties.models import Party
 from .models import Quote
-from .pricing import decimal_text
 
 
 def order_placed_data(q: Quote, party: Party, placed_by: str | None) -> dict:
@@ -45,5 +46,4 @@ def order_placed_data(q: Quote, party: Party, placed_by: str | None) -> dict:
 def order_placed_event(q: Quote, party: Party, actor=None) -> CloudEvent:
     """An order is placed once: its first and only event on crm.order.v1 (sequence 1, key = order id)."""
     data = order_placed_data(q, party, getattr(actor, "email", None))
-    return new_event("crm.order.placed", q.order_id, data, sequence=1, actor_id=getattr(actor, "user_id", None),
-                     actor_name=getattr(actor, "email", None))
+    return new_event("crm.order.placed", q.order_id, data, sequence=1, **actor_extensions(actor))

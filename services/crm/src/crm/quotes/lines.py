@@ -1,16 +1,17 @@
-"""A quote's lines: products from the catalog replica, priced by its price lists, with amounts by quotes/pricing.py."""
+"""A quote's lines: products from the catalog replica, priced by its price lists, with amounts by
+shared_events.money."""
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from servicekit.auth.principal import Principal, forbidden
 from servicekit.problems import field_error
+from shared_events import money
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..catalog import service as catalog
 from ..catalog.models import ProductReplica, StockReplica
-from . import pricing
 from .models import Quote, QuoteLine
 
 FOUR = Decimal("0.0001")
@@ -33,7 +34,7 @@ def _list_price(session: Session, quote: Quote, product_id: str, quantity: Decim
 
 
 def _amounts(line: QuoteLine) -> None:
-    amounts = pricing.line_amounts(line.quantity, line.unit_price, line.discount_percent, line.tax_rate)
+    amounts = money.line_amounts(line.quantity, line.unit_price, line.discount_percent, line.tax_rate)
     line.net_amount, line.tax_amount, line.gross_amount = amounts.net, amounts.tax, amounts.gross
 
 
@@ -99,8 +100,8 @@ def renumber(quote: Quote) -> None:
 
 
 def recompute_totals(quote: Quote) -> None:
-    """The quote's totals: sums of its rounded lines (quotes/pricing.py)."""
-    t = pricing.totals(pricing.LineAmounts(line.net_amount, line.tax_amount) for line in quote.lines)
+    """The quote's totals: sums of its rounded lines (shared_events.money)."""
+    t = money.totals(money.LineAmounts(line.net_amount, line.tax_amount) for line in quote.lines)
     quote.net_total, quote.tax_total, quote.gross_total = t.net, t.tax, t.gross
 
 
@@ -131,6 +132,6 @@ def availability(session: Session, quote: Quote) -> tuple[dict[str, dict | None]
         sufficient = line.quantity <= available
         out[line.id] = {"available": available, "sufficient": sufficient, "as_of": s.erp_updated_at if s else None}
         if not sufficient and quote.status in ("draft", "sent"):
-            warnings.append(f"line {line.line_no} ({line.sku}): {pricing.decimal_text(line.quantity.normalize())} "
-                            f"{line.uom} quoted, {pricing.decimal_text(available.normalize())} available now")
+            warnings.append(f"line {line.line_no} ({line.sku}): {money.decimal_text(line.quantity.normalize())} "
+                            f"{line.uom} quoted, {money.decimal_text(available.normalize())} available now")
     return out, warnings

@@ -105,8 +105,16 @@ def render_quote_pdf(doc: dict, use_unicode_font: bool | None = None) -> bytes:
     pdf.set_title(pdf.text_of(title))
     pdf.set_author(pdf.text_of(doc["seller"][0] if doc["seller"] else ""))
     pdf.add_page()
+    _seller_and_identity(pdf, doc)
+    _customer(pdf, doc["customer"])
+    _lines(pdf, doc["lines"])
+    _totals(pdf, doc)
+    _notes_and_terms(pdf, doc)
+    return bytes(pdf.output())
 
-    # seller (left) and the quote's identity (right)
+
+def _seller_and_identity(pdf: _QuotePDF, doc: dict) -> None:
+    """The seller (left) and the quote's number, version, dates and references (right)."""
     top = pdf.get_y()
     pdf.line_of_text(doc["seller"][0] if doc["seller"] else "", 13, bold=True, h=6)
     for s in doc["seller"][1:]:
@@ -130,9 +138,10 @@ def render_quote_pdf(doc: dict, use_unicode_font: bool | None = None) -> bytes:
         pdf.cell(40, 5, pdf.text_of(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(seller_bottom, pdf.get_y()) + 6)
 
-    # the customer
+
+def _customer(pdf: _QuotePDF, customer: dict) -> None:
+    """Who the quote is for: name, address, tax id, contact."""
     pdf.line_of_text("Quote for", 8, h=4)
-    customer = doc["customer"]
     pdf.line_of_text(customer["name"], 11, bold=True, h=5.5)
     for s in customer["address"]:
         pdf.line_of_text(s, 9, h=4.5)
@@ -142,7 +151,9 @@ def render_quote_pdf(doc: dict, use_unicode_font: bool | None = None) -> bytes:
         pdf.line_of_text(f"Attention: {customer['contact']}", 9, h=4.5)
     pdf.ln(5)
 
-    # the lines
+
+def _lines(pdf: _QuotePDF, lines: list[dict]) -> None:
+    """The lines: number, SKU, name and description, quantity, unit price, discount, tax rate, net."""
     pdf.use(8.5)
     with pdf.table(col_widths=tuple(c[1] for c in COLUMNS), text_align=tuple(c[2] for c in COLUMNS),
                    line_height=4.6, padding=1, first_row_as_headings=True, borders_layout="HORIZONTAL_LINES",
@@ -150,7 +161,7 @@ def render_quote_pdf(doc: dict, use_unicode_font: bool | None = None) -> bytes:
         head = table.row()
         for label, _, _ in COLUMNS:
             head.cell(pdf.text_of(label))
-        for line in doc["lines"]:
+        for line in lines:
             text = line["name"] + (f"\n{line['description']}" if line.get("description") else "")
             row = table.row()
             for value in (str(line["line_no"]), line["sku"], text, f"{quantity(line['quantity'])} {line['uom']}",
@@ -159,7 +170,9 @@ def render_quote_pdf(doc: dict, use_unicode_font: bool | None = None) -> bytes:
                 row.cell(pdf.text_of(value))
     pdf.ln(3)
 
-    # the totals, with tax per rate
+
+def _totals(pdf: _QuotePDF, doc: dict) -> None:
+    """The net total, the tax per rate and the total, right-aligned."""
     rows = [("Net total", doc["net_total"], False)]
     rows += [(f"Tax {percent(rate, True)} on {money(base)}", tax, False) for rate, base, tax in doc["tax_by_rate"]]
     rows.append((f"Total {doc['currency']}", doc["gross_total"], True))
@@ -171,6 +184,9 @@ def render_quote_pdf(doc: dict, use_unicode_font: bool | None = None) -> bytes:
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(6)
 
+
+def _notes_and_terms(pdf: _QuotePDF, doc: dict) -> None:
+    """Notes, terms and conditions, and how the amounts were computed."""
     for heading, body in (("Notes", doc.get("notes")), ("Terms and conditions", doc.get("terms"))):
         if body:
             pdf.line_of_text(heading, 10, bold=True, h=5.5)
@@ -178,4 +194,3 @@ def render_quote_pdf(doc: dict, use_unicode_font: bool | None = None) -> bytes:
             pdf.ln(3)
     pdf.line_of_text(f"This quote is valid until {day(doc['valid_until'])}. Amounts in {doc['currency']}; "
                      "line amounts are rounded half up to the cent and totals are their sums.", 8, h=4)
-    return bytes(pdf.output())

@@ -1,6 +1,7 @@
 """The events the catalog publishes: full states of products, categories and price lists."""
 
 from cloudevents.core.v1.event import CloudEvent
+from shared_events.actors import actor_extensions
 from shared_events.envelope import new_event
 
 from .models import Category, PriceList, PriceListItem, Product
@@ -36,17 +37,13 @@ def price_list_state(pl: PriceList, items: list[PriceListItem]) -> dict:
     }
 
 
-def _actor(actor) -> dict:
-    return {"actor_id": getattr(actor, "user_id", None), "actor_name": getattr(actor, "email", None)}
-
-
 def product_event(verb: str, p: Product, category_path: str | None, actor=None) -> CloudEvent:
-    return new_event(f"erp.product.{verb}", p.id, product_state(p, category_path), p.version, **_actor(actor))
+    return new_event(f"erp.product.{verb}", p.id, product_state(p, category_path), p.version, **actor_extensions(actor))
 
 
 def category_event(verb: str, c: Category, actor=None) -> CloudEvent:
-    return new_event(f"erp.category.{verb}", c.id, category_state(c), c.version, **_actor(actor))
+    return new_event(f"erp.category.{verb}", c.id, category_state(c), c.version, **actor_extensions(actor))
 
 
 def price_list_event(verb: str, pl: PriceList, items: list[PriceListItem], actor=None) -> CloudEvent:
-    return new_event(f"erp.pricelist.{verb}", pl.id, price_list_state(pl, items), pl.version, **_actor(actor))
+    return new_event(f"erp.pricelist.{verb}", pl.id, price_list_state(pl, items), pl.version, **actor_extensions(actor))

@@ -21,7 +21,7 @@ def read_rows(filename: str, content: bytes) -> list[dict]:
     """Rows as {header: text}; CSV (comma or semicolon, UTF-8) or XLSX (first sheet, first row = headers)."""
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # imported when an XLSX comes: it takes ~0.2 s and 20 MB per process
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file problem

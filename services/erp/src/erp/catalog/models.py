@@ -1,9 +1,9 @@
 """categories (a tree), products, price lists with quantity breaks."""
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from servicekit.db import new_id
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -22,23 +22,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
+from ..db import MONEY, QUANTITY, Base
 
 KINDS = ("stockable", "consumable", "service")
 VALUATION_METHODS = ("average", "fifo")
-MONEY = Numeric(18, 4)
-QUANTITY = Numeric(18, 4)
 
-
-def _uuid() -> str:
-    return str(uuid.uuid4())
 
 
 class Category(Base):
     __tablename__ = "categories"
     __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_categories_parent_name"),)
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
     parent_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("categories.id"), index=True)
     path: Mapped[str] = mapped_column(Text, index=True)  # "Hardware / Laptops": kept in step with the tree
@@ -59,7 +54,7 @@ class Product(Base):
         Index("ix_products_name_lower", text("lower(name)")),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
@@ -88,7 +83,7 @@ class PriceList(Base):
         CheckConstraint("valid_to is null or valid_from is null or valid_to >= valid_from", name="validity"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     customer_group: Mapped[str | None] = mapped_column(String(50), index=True)
@@ -108,7 +103,7 @@ class PriceListItem(Base):
         CheckConstraint("price >= 0 and min_quantity >= 0", name="amounts"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     price_list_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("price_lists.id", ondelete="CASCADE"),
                                                index=True)
     product_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("products.id"), index=True)

@@ -4,10 +4,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from servicekit.pagination import PageArgs, page_schema
 from servicekit.validators import not_blank
 
+from ..fields import CURRENCY
 from .models import KINDS, VALUATION_METHODS
 
 MONEY = dict(as_string=True, places=4, validate=validate.Range(min=0))
-CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code, e.g. EUR")
 
 
 class CategorySchema(Schema):

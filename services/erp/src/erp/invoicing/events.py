@@ -6,10 +6,10 @@ credit still open on the customer's account.
 """
 
 from cloudevents.core.v1.event import CloudEvent
+from shared_events.actors import actor_extensions
 from shared_events.envelope import new_event
 
-from ..sales.events import actor_fields
-from .amounts import fmt
+from ..money import money_text
 from .models import Invoice
 
 
@@ -25,11 +25,12 @@ def invoice_state(inv: Invoice) -> dict:
         "party_id": inv.party_id, "order_id": inv.order_id, "crm_order_id": inv.crm_order_id,
         "deal_id": inv.deal_id, "status": inv.status, "issue_date": inv.issue_date.isoformat(),
         "due_date": inv.due_date.isoformat() if inv.due_date else None, "currency": inv.currency,
-        "net_total": fmt(inv.net_total), "tax_total": fmt(inv.tax_total), "gross_total": fmt(inv.gross_total),
-        "amount_paid": fmt(inv.amount_credited if inv.kind == "credit_note" else inv.amount_paid),
-        "balance_due": fmt(balance_due(inv)), "version": inv.version, "updated_at": inv.updated_at.isoformat(),
+        "net_total": money_text(inv.net_total), "tax_total": money_text(inv.tax_total),
+        "gross_total": money_text(inv.gross_total),
+        "amount_paid": money_text(inv.amount_credited if inv.kind == "credit_note" else inv.amount_paid),
+        "balance_due": money_text(balance_due(inv)), "version": inv.version, "updated_at": inv.updated_at.isoformat(),
     }
 
 
 def invoice_event(verb: str, inv: Invoice, actor=None) -> CloudEvent:
-    return new_event(f"erp.invoice.{verb}", inv.id, invoice_state(inv), inv.version, **actor_fields(actor))
+    return new_event(f"erp.invoice.{verb}", inv.id, invoice_state(inv), inv.version, **actor_extensions(actor))

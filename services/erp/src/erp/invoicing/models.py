@@ -6,10 +6,10 @@ the customer's names, tax id and billing address are copied into the invoice (th
 in the CRM does not alter an issued invoice.
 """
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from servicekit.db import new_id, one_of
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -17,7 +17,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -27,25 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
-
-PRICE = Numeric(18, 4)
-QUANTITY = Numeric(18, 4)
-AMOUNT = Numeric(18, 2)
-RATE = Numeric(6, 4)
-PERCENT = Numeric(7, 4)
+from ..db import AMOUNT, PERCENT, PRICE, QUANTITY, RATE, Base
 
 KINDS = ("invoice", "credit_note")
 STATUSES = ("draft", "issued", "partially_paid", "paid", "overdue", "credited")
 REVENUE_KINDS = ("goods", "services")
 
 
-def _uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
 class InvoiceCounter(Base):
@@ -62,8 +49,8 @@ class InvoiceCounter(Base):
 class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
-        CheckConstraint(_in("kind", KINDS), name="kind"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(one_of("kind", KINDS), name="kind"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         CheckConstraint("(status = 'draft') = (number is null)", name="numbered_when_issued"),
         CheckConstraint("amount_paid >= 0 and amount_credited >= 0", name="settled"),
         UniqueConstraint("series", "fiscal_year", "sequence_number", name="uq_invoices_series_year_number"),
@@ -71,7 +58,7 @@ class Invoice(Base):
               postgresql_where=text("status in ('issued', 'partially_paid', 'overdue')")),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(12))
     series: Mapped[str] = mapped_column(String(10))
     fiscal_year: Mapped[int | None] = mapped_column(Integer)
@@ -115,12 +102,12 @@ class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_position"),
-        CheckConstraint(_in("revenue_kind", REVENUE_KINDS), name="revenue_kind"),
+        CheckConstraint(one_of("revenue_kind", REVENUE_KINDS), name="revenue_kind"),
         CheckConstraint("quantity > 0 and unit_price >= 0 and tax_rate >= 0 and tax_rate < 1 "
                         "and discount_percent >= 0 and discount_percent <= 100", name="amounts"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     invoice_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("invoices.id", ondelete="CASCADE"),
                                             index=True)
     position: Mapped[int] = mapped_column(Integer)

@@ -1,47 +1,8 @@
-"""Pure money rules of sales documents, no I/O (unit-tested): line amounts, totals, numbers, invoice status."""
+"""Pure rules of sales documents, no I/O (unit-tested): numbers, invoice status, aging by due date.
+Their money rule (line amounts, rounding) is erp.money."""
 
-from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
-HUNDRED = Decimal("100")
-
-
-FOUR_PLACES = Decimal("0.0001")
-
-
-def four_places(value: Decimal | None) -> Decimal | None:
-    """Quantities, unit prices, rates and discounts as stored (4 decimal places); validated before, never rounded."""
-    return None if value is None else Decimal(value).quantize(FOUR_PLACES)
-
-
-def cents(amount: Decimal) -> Decimal:
-    """An amount rounded to the cent, half away from zero."""
-    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class LineAmounts:
-    net: Decimal
-    tax: Decimal
-    gross: Decimal
-
-
-def line_amounts(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal = ZERO,
-                 tax_rate: Decimal = ZERO) -> LineAmounts:
-    """net = quantity x unit price x (1 - discount/100) rounded to the cent; tax = net x rate rounded to the cent;
-    gross = net + tax. Rounded per line, so a document's totals are plain sums of its lines."""
-    net = cents(Decimal(quantity) * Decimal(unit_price) * (HUNDRED - Decimal(discount_percent)) / HUNDRED)
-    tax = cents(net * Decimal(tax_rate))
-    return LineAmounts(net, tax, net + tax)
-
-
-def document_totals(lines: list[LineAmounts]) -> LineAmounts:
-    net = sum((a.net for a in lines), ZERO)
-    tax = sum((a.tax for a in lines), ZERO)
-    return LineAmounts(cents(net), cents(tax), cents(net + tax))
+from decimal import Decimal
 
 
 def document_number(series: str, year: int, n: int) -> str:
@@ -76,13 +37,3 @@ def aging_bucket(due_date: date | None, on: date) -> str:
     if late <= 90:
         return "61-90"
     return "90+"
-
-
-def fmt(d: Decimal | None) -> str | None:
-    """An amount of money as text in cents ("146.40"), for events and messages."""
-    return None if d is None else format(cents(Decimal(d)), "f")
-
-
-def fmt_number(d: Decimal | None) -> str | None:
-    """A quantity or unit price as its shortest plain text ("4", "12.5"), never an exponent."""
-    return None if d is None else format(Decimal(d).normalize(), "f")

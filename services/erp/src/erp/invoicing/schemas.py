@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 from servicekit.pagination import PageArgs, page_schema
 
-from ..sales.schemas import AMOUNT, CURRENCY, discount, price, quantity, tax_rate
+from ..fields import AMOUNT, CURRENCY, discount, price, quantity, tax_rate
 from .models import KINDS, REVENUE_KINDS, STATUSES
 
 SERIES = validate.Regexp(r"^[A-Z][A-Z0-9]{0,9}$", error="1 to 10 capital letters or digits, e.g. INV")

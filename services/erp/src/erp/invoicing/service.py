@@ -9,6 +9,7 @@ from decimal import Decimal
 from servicekit import audit
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
+from shared_events.actors import actor_label
 from shared_events.outbox import record_event
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -17,13 +18,14 @@ from sqlalchemy.orm import Session
 from ..catalog.models import Product
 from ..catalog.service import price_for
 from ..db import audit_log, outbox
+from ..money import LineAmounts, four_places, line_amounts, number_text, totals
 from ..parties.models import PartyAccount, PartyReplica
 from ..payments.models import Payment, PaymentAllocation
 from ..sales import service as sales
 from ..sales.models import SalesOrderLine
 from . import events, postings
-from .amounts import document_number, document_totals, fmt_number, four_places, invoice_status, line_amounts
 from .models import Invoice, InvoiceCounter, InvoiceLine
+from .rules import document_number, invoice_status
 
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
@@ -35,10 +37,6 @@ ZERO = Decimal("0")
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _label(actor) -> str | None:
-    return getattr(actor, "label", None) or (actor if isinstance(actor, str) else None)
 
 
 def wrong_state(inv: Invoice, action: str, allowed: tuple[str, ...]) -> Problem:
@@ -158,12 +156,10 @@ def _customer(session: Session, party_id, field: str = "party_id") -> PartyRepli
 
 
 def _totals(inv: Invoice, lines: list[InvoiceLine]) -> None:
-    totals = document_totals([line_amounts(x.quantity, x.unit_price, x.discount_percent, x.tax_rate)
-                              for x in lines])
-    if any(x.credited_line_id for x in lines):  # credit-note lines may carry a final cent, see _credit_line
-        totals = type(totals)(sum((x.net for x in lines), ZERO), sum((x.tax for x in lines), ZERO),
-                              sum((x.gross for x in lines), ZERO))
-    inv.net_total, inv.tax_total, inv.gross_total = totals.net, totals.tax, totals.gross
+    """The document's totals: the sums of its lines as stored (credit-note lines may carry a final cent, see
+    _credit_line)."""
+    doc = totals(LineAmounts(x.net, x.tax) for x in lines)
+    inv.net_total, inv.tax_total, inv.gross_total = doc.net, doc.tax, doc.gross
 
 
 def _line(position: int, *, description: str, revenue_kind: str, quantity: Decimal, unit_price: Decimal,
@@ -176,7 +172,7 @@ def _line(position: int, *, description: str, revenue_kind: str, quantity: Decim
 
 def _new_invoice(session: Session, lines: list[InvoiceLine], actor, **values) -> Invoice:
     now = _now()
-    inv = Invoice(status="draft", amount_paid=ZERO, amount_credited=ZERO, created_by=_label(actor), version=1,
+    inv = Invoice(status="draft", amount_paid=ZERO, amount_credited=ZERO, created_by=actor_label(actor), version=1,
                   created_at=now, updated_at=now, **values)
     _totals(inv, lines)
     session.add(inv)
@@ -320,7 +316,7 @@ def _issue(session: Session, inv: Invoice, issue_date: date | None, actor) -> No
     inv.customer_tax_id = party.tax_id
     inv.billing_address = party.billing_address
     inv.issued_at = _now()
-    inv.issued_by = _label(actor)
+    inv.issued_by = actor_label(actor)
     _touch(inv)
     session.flush()
     lines = invoice_lines(session, inv.id)
@@ -399,7 +395,7 @@ def credit_invoice(session: Session, invoice_id, data: dict, actor) -> dict:
         left = line.quantity - before[0]
         quantity = four_places(item.get("quantity") or left)
         if quantity > left or left <= 0:
-            raise field_error(f"lines.{i}.quantity", f"at most {fmt_number(left)} of line {line.position} "
+            raise field_error(f"lines.{i}.quantity", f"at most {number_text(left)} of line {line.position} "
                               "can still be credited")
         built.append(_credit_line(len(built) + 1, line, quantity, before))
     cn = _new_invoice(session, built, actor, kind="credit_note", series=data.get("series") or CREDIT_NOTE_SERIES,

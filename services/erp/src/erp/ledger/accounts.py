@@ -6,6 +6,7 @@ from servicekit import audit
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
+from shared_events.actors import actor_label
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..db import audit_log
 from . import posting
 from .models import Account, AccountMapping, Journal, JournalEntry, JournalLine
-from .service import actor_label, settings
+from .service import settings
 
 ACCOUNT_FIELDS = ("code", "name", "type", "normal_side", "reconcilable", "party_required", "active", "parent_id",
                   "description")
@@ -180,9 +181,9 @@ def update_mapping(session: Session, changes: dict[str, str], actor) -> list[dic
             raise field_error(role, f"no active account {code!r}")
         mapping = session.get(AccountMapping, role, with_for_update=True)
         if mapping is None:
-            session.add(AccountMapping(role=role, account_id=account.id, updated_by=actor_label(actor)))
+            session.add(AccountMapping(role=role, account_id=account.id, updated_by=actor_label(actor, "system")))
         else:
-            mapping.account_id, mapping.updated_by = account.id, actor_label(actor)
+            mapping.account_id, mapping.updated_by = account.id, actor_label(actor, "system")
             mapping.updated_at = datetime.now(UTC)
     session.flush()
     audit.record(session, audit_log, actor, "update", "ledger_account_mapping", "mapping", before,
@@ -231,7 +232,7 @@ def set_lock_date(session: Session, lock_date: date | None, actor, is_admin: boo
                       "an administrator can reopen a closed period.", "lock-date-backwards",
                       errors=[{"field": "lock_date", "message": f"before the current lock date {current.isoformat()}"}],
                       lock_date=current.isoformat())
-    config.lock_date, config.updated_by = lock_date, actor_label(actor)
+    config.lock_date, config.updated_by = lock_date, actor_label(actor, "system")
     config.updated_at = datetime.now(UTC)
     config.version += 1
     session.flush()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
+from servicekit.db import make_engine, make_session_factory
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -161,8 +162,6 @@ def verify(session: Session) -> Verification:
 
 def verify_database(database_url: str) -> bool:
     """`erp verify-ledger`: verify the chain and say what was found; True when it is intact."""
-    from servicekit.db import make_engine, make_session_factory
-
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine).begin() as session:

@@ -6,10 +6,10 @@ Posted entries and their lines are immutable: the database refuses UPDATE and DE
 Lines keep a copy of their entry's date and journal so that every report reads journal_lines alone.
 """
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from servicekit.db import new_id, one_of
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,7 +20,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    Numeric,
     SmallInteger,
     String,
     Text,
@@ -31,21 +30,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
+from ..db import AMOUNT, Base
 
-AMOUNT = Numeric(18, 2)
 ACCOUNT_TYPES = ("asset", "liability", "equity", "income", "expense")
 SIDES = ("debit", "credit")
 JOURNAL_TYPES = ("sales", "purchases", "bank", "cash", "general", "stock")
 ENTRY_STATUSES = ("draft", "posted")
 
 
-def _uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
 class Account(Base):
@@ -53,11 +45,11 @@ class Account(Base):
 
     __tablename__ = "ledger_accounts"
     __table_args__ = (
-        CheckConstraint(_in("type", ACCOUNT_TYPES), name="type"),
-        CheckConstraint(_in("normal_side", SIDES), name="normal_side"),
+        CheckConstraint(one_of("type", ACCOUNT_TYPES), name="type"),
+        CheckConstraint(one_of("normal_side", SIDES), name="normal_side"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(10))
@@ -87,9 +79,9 @@ class Journal(Base):
     """A book of entries (SAL, PUR, BNK, CSH, GEN, STK); entries are numbered per journal and fiscal year."""
 
     __tablename__ = "ledger_journals"
-    __table_args__ = (CheckConstraint(_in("type", JOURNAL_TYPES), name="type"),)
+    __table_args__ = (CheckConstraint(one_of("type", JOURNAL_TYPES), name="type"),)
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(10))
@@ -107,7 +99,7 @@ class JournalEntry(Base):
 
     __tablename__ = "journal_entries"
     __table_args__ = (
-        CheckConstraint(_in("status", ENTRY_STATUSES), name="status"),
+        CheckConstraint(one_of("status", ENTRY_STATUSES), name="status"),
         CheckConstraint("status = 'posted' or (number is null and hash is null)", name="draft_unsealed"),
         UniqueConstraint("source_type", "source_id", "purpose", name="uq_journal_entries_source"),
         UniqueConstraint("journal_id", "fiscal_year", "sequence_number", name="uq_journal_entries_journal_number"),
@@ -116,7 +108,7 @@ class JournalEntry(Base):
         Index("ix_journal_entries_status", "status", postgresql_where=text("status = 'draft'")),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     journal_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("ledger_journals.id"))
     status: Mapped[str] = mapped_column(String(6), default="draft")
     entry_date: Mapped[date] = mapped_column(Date)

@@ -4,11 +4,12 @@ lines each kind of document posts (stock moves, supplier bills) in terms of acco
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from servicekit.problems import Problem
 
-CENT = Decimal("0.01")
+from ..money import CENT
+
 ZERO = Decimal("0")
 MAX_AMOUNT = Decimal("1e16")
 
@@ -41,9 +42,6 @@ ROLES = {
 NORMAL_SIDE = {"asset": "debit", "expense": "debit", "liability": "credit", "equity": "credit", "income": "credit"}
 AGING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
 
-
-def cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -168,51 +166,3 @@ def lines_from_amounts(amounts: dict[str, Decimal], **common) -> list[PostingLin
     return [PostingLine(role, debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO,
                         **common.get(role, {}))
             for role, amount in amounts.items() if amount != 0]
-
-
-def stock_move_lines(kind: str, incoming: bool, value: Decimal, party_id: str | None = None,
-                     description: str | None = None) -> list[PostingLine]:
-    """The valuation entry of a stock move, at its value rounded to the cent (nothing for transfers and zero values).
-
-    receipt: stock / GRNI; delivery: COGS / stock; adjustment in: stock / stock variation; out: the reverse.
-    """
-    amount = cents(abs(Decimal(value)))
-    if kind == "transfer" or amount == 0:
-        return []
-    counterpart = {"receipt": "grni", "delivery": "cogs", "adjustment": "stock_variation"}[kind]
-    stock = PostingLine("stock", description=description)
-    other = PostingLine(counterpart, party_id=party_id if counterpart == "grni" else None, description=description)
-    if incoming:
-        return [replace(stock, debit=amount), replace(other, credit=amount)]
-    return [replace(other, debit=amount), replace(stock, credit=amount)]
-
-
-@dataclass(frozen=True)
-class BilledLine:
-    """A supplier bill line for posting: its net and tax, and for stocked goods what their receipt put in GRNI."""
-
-    subtotal: Decimal
-    tax: Decimal
-    received_value: Decimal | None = None  # billed quantity x the order's price: None for expensed lines
-
-
-def supplier_bill_lines(lines: list[BilledLine], total: Decimal, supplier_id: str, due_date: date,
-                        description: str | None = None) -> list[PostingLine]:
-    """An approved bill: debit GRNI (stocked goods, at the receipt's value) with the price difference to price
-    variance, or purchases (expensed lines); debit VAT deductible; credit the supplier's payable for the total.
-    A cent of rounding between the lines and the bill's total goes to the rounding accounts."""
-    net = {"grni": ZERO, "price_variance": ZERO, "purchases": ZERO, "vat_deductible": ZERO}
-    for line in lines:
-        if line.received_value is None:
-            net["purchases"] += line.subtotal
-        else:
-            received = cents(line.received_value)
-            net["grni"] += received
-            net["price_variance"] += line.subtotal - received
-        net["vat_deductible"] += line.tax
-    difference = total - sum(net.values(), ZERO)
-    net["rounding" if difference > 0 else "rounding_gain"] = difference
-    net["payable"] = -total
-    common = {role: {"description": description} for role in net}
-    common["payable"] = {"description": description, "party_id": supplier_id, "due_date": due_date}
-    return lines_from_amounts(net, **common)

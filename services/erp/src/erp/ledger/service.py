@@ -19,6 +19,7 @@ from servicekit import audit
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
+from shared_events.actors import actor_label
 from sqlalchemy import event, func, inspect, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
@@ -61,10 +62,6 @@ def _pending(session: Session, entry: JournalEntry, journal_code: str, lines: li
 
 
 # -- lookups -------------------------------------------------------------------------------------
-
-def actor_label(actor) -> str:
-    return getattr(actor, "label", None) or (actor if isinstance(actor, str) and actor else "system")
-
 
 def settings(session: Session, lock: str | None = None) -> LedgerSettings:
     """The ledger settings row; lock="share" while posting (a lock date change waits for postings in flight and
@@ -214,7 +211,7 @@ def _post(session: Session, journal: Journal, entry_date: date, lines: list[Post
           source_type: str, source_id: str, purpose: str, actor, memo: str | None,
           reversal_of_id: str | None = None, allow_inactive: bool = False) -> JournalEntry:
     checked, accounts, config = _validated(session, journal, entry_date, lines, allow_inactive)
-    now, who = datetime.now(UTC), actor_label(actor)
+    now, who = datetime.now(UTC), actor_label(actor, "system")
     entry = JournalEntry(journal_id=journal.id, status="posted", entry_date=entry_date, reference=reference,
                          memo=memo, source_type=source_type, source_id=source_id, purpose=purpose,
                          reversal_of_id=reversal_of_id, total=posting.totals(checked)[0], created_by=who,
@@ -315,7 +312,7 @@ def create_draft(session: Session, data: dict, actor) -> dict:
     entry = JournalEntry(journal_id=journal.id, status="draft", entry_date=data["entry_date"],
                          reference=_checked_reference(data["reference"]), memo=data.get("memo"),
                          source_type="manual", purpose="main", draft_lines=lines, total=_draft_total(lines),
-                         created_by=actor_label(actor), version=1)
+                         created_by=actor_label(actor, "system"), version=1)
     entry.id = str(uuid.uuid4())
     entry.source_id = entry.id
     session.add(entry)
@@ -371,7 +368,7 @@ def post_draft(session: Session, entry_id, expected_version: int | None, actor) 
     before = _audit_state(entry)
     journal = journal_by_code(session, session.get(Journal, entry.journal_id).code)
     checked, accounts, config = _validated(session, journal, entry.entry_date, _posting_lines(entry.draft_lines))
-    who = actor_label(actor)
+    who = actor_label(actor, "system")
     entry.status, entry.posted_by, entry.posted_at = "posted", who, datetime.now(UTC)
     entry.total, entry.draft_lines = posting.totals(checked)[0], None
     entry.version += 1

@@ -4,10 +4,10 @@ A payment's unallocated part is credit held on the party's account (customer cre
 is allocated. A bounced cheque reverses its payment: its allocations are marked reversed and stop counting.
 """
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from servicekit.db import new_id, one_of
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     Sequence,
     String,
     Text,
@@ -26,11 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
+from ..db import AMOUNT, Base
 from ..invoicing import models as _invoicing_models  # noqa: F401 - allocations refer to invoices
 from ..sales import models as _sales_models  # noqa: F401 - invoices refer to sales orders
-
-AMOUNT = Numeric(18, 2)
 
 DIRECTIONS = ("in", "out")
 METHODS = ("bank_transfer", "card", "cash", "cheque", "direct_debit", "other")
@@ -41,12 +38,6 @@ receipt_numbers = Sequence("customer_receipt_number_seq", metadata=Base.metadata
 payment_numbers = Sequence("supplier_payment_number_seq", metadata=Base.metadata)
 
 
-def _uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
 class BankAccount(Base):
@@ -55,7 +46,7 @@ class BankAccount(Base):
     __tablename__ = "bank_accounts"
     __table_args__ = (Index("uq_bank_accounts_name_lower", text("lower(name)"), unique=True),)
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
     iban: Mapped[str | None] = mapped_column(String(34))
     currency: Mapped[str] = mapped_column(String(3))
@@ -69,15 +60,15 @@ class BankAccount(Base):
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
-        CheckConstraint(_in("method", METHODS), name="method"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint("cheque_status is null or " + _in("cheque_status", CHEQUE_STATUSES), name="cheque_status"),
+        CheckConstraint(one_of("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(one_of("method", METHODS), name="method"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint("cheque_status is null or " + one_of("cheque_status", CHEQUE_STATUSES), name="cheque_status"),
         CheckConstraint("amount > 0 and allocated >= 0 and allocated <= amount", name="amounts"),
         Index("ix_payments_party_date", "party_id", "payment_date"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     direction: Mapped[str] = mapped_column(String(3))
     party_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
@@ -111,7 +102,7 @@ class PaymentAllocation(Base):
         CheckConstraint("amount > 0", name="amount"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     payment_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("payments.id"), index=True)
     invoice_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("invoices.id"), index=True)
     bill_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("supplier_bills.id"), index=True)

@@ -4,8 +4,8 @@ from marshmallow import Schema, fields, validate
 from servicekit import validators
 from servicekit.pagination import PageArgs, page_schema
 
-from ..invoicing.amounts import AGING_BUCKETS
-from ..sales.schemas import AMOUNT, CURRENCY, places
+from ..fields import AMOUNT, CURRENCY, places
+from ..invoicing.rules import AGING_BUCKETS
 from .models import CHEQUE_STATUSES, DIRECTIONS, METHODS, STATUSES
 
 

@@ -10,14 +10,16 @@ from decimal import Decimal
 from servicekit import audit
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
+from shared_events.actors import actor_label
 from shared_events.outbox import record_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import audit_log, outbox
 from ..invoicing import service as invoicing
-from ..invoicing.amounts import cents, fmt
 from ..invoicing.events import balance_due
+from ..invoicing.models import Invoice
+from ..money import cents, money_text
 from ..parties.models import PartyReplica
 from ..purchasing.models import SupplierBill
 from . import events, postings
@@ -30,10 +32,6 @@ CHEQUE_MOVES = {"deposited": ("received",), "cleared": ("deposited",), "bounced"
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _label(actor) -> str | None:
-    return getattr(actor, "label", None) or (actor if isinstance(actor, str) else None)
 
 
 # -- bank accounts --------------------------------------------------------------------------------
@@ -69,8 +67,6 @@ def payment_row(session: Session, payment_id, lock: bool = False) -> Payment:
 
 def allocations_of(session: Session, payment: Payment) -> list[dict]:
     """The allocations still in force, oldest first, with the document's number."""
-    from ..invoicing.models import Invoice
-
     rows = session.execute(
         select(PaymentAllocation, Invoice.number, SupplierBill.number)
         .outerjoin(Invoice, Invoice.id == PaymentAllocation.invoice_id)
@@ -189,7 +185,8 @@ def _explicit_documents(session: Session, payment: Payment, items: list[dict]) -
         if doc.currency != payment.currency:
             raise field_error(field, f"{doc.number} is in {doc.currency}, the payment in {payment.currency}")
         if cents(item["amount"]) > left:
-            raise field_error(f"allocations.{i}.amount", f"at most {fmt(left)} is left to settle on {doc.number}")
+            raise field_error(f"allocations.{i}.amount",
+                              f"at most {money_text(left)} is left to settle on {doc.number}")
         plan.append((doc, cents(item["amount"])))
     return plan
 
@@ -202,7 +199,8 @@ def _allocate(session: Session, payment: Payment, items: list[dict] | None, acto
         plan = _explicit_documents(session, payment, items)
         wanted = sum((amount for _, amount in plan), ZERO)
         if wanted > available:
-            raise field_error("allocations", f"the allocations add up to {fmt(wanted)} but only {fmt(available)} of "
+            raise field_error("allocations", f"the allocations add up to {money_text(wanted)} but only "
+                              f"{money_text(available)} of "
                               f"{payment.number} is unallocated")
     else:
         plan, left = [], available
@@ -217,7 +215,7 @@ def _allocate(session: Session, payment: Payment, items: list[dict] | None, acto
         is_invoice = payment.direction == "in"
         made.append(PaymentAllocation(payment_id=payment.id, invoice_id=doc.id if is_invoice else None,
                                       bill_id=None if is_invoice else doc.id, amount=amount, allocated_on=on,
-                                      created_by=_label(actor), created_at=_now()))  # keeps their order
+                                      created_by=actor_label(actor), created_at=_now()))  # keeps their order
         session.add(made[-1])
         if is_invoice:
             invoicing.record_payment(session, doc, amount, actor)
@@ -274,7 +272,7 @@ def record_payment(session: Session, data: dict, actor) -> dict:
         bank_account_id=bank_account_id, reference=data.get("reference"), status="posted",
         cheque_number=(data.get("cheque_number") or "").strip() or None if method == "cheque" else None,
         cheque_bank=data.get("cheque_bank") if method == "cheque" else None,
-        cheque_status="received" if method == "cheque" else None, created_by=_label(actor), version=1,
+        cheque_status="received" if method == "cheque" else None, created_by=actor_label(actor), version=1,
         created_at=_now(), updated_at=_now())
     session.add(payment)
     session.flush()

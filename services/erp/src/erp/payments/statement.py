@@ -8,9 +8,9 @@ from servicekit.problems import NotFound
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..invoicing.amounts import AGING_BUCKETS, aging_bucket
 from ..invoicing.events import balance_due
 from ..invoicing.models import Invoice
+from ..invoicing.rules import AGING_BUCKETS, aging_bucket
 from ..parties.models import PartyAccount, PartyReplica
 from ..purchasing.models import SupplierBill
 from .models import Payment

@@ -2,10 +2,9 @@
 received, billed), approve it (with a reason when it does not match) or reject it."""
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from servicekit import audit
-from servicekit.config import env_str
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -14,22 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
+from ..money import line_amounts, totals
 from ..parties.models import PartyAccount, PartyReplica
-from .matching import ALLOWED_FROM, BilledLine, Tolerance, allowed, document_totals, line_amounts, match_bill
+from .matching import ALLOWED_FROM, BilledLine, Tolerance, allowed, match_bill
 from .models import PurchaseOrder, PurchaseOrderLine, SupplierBill, SupplierBillLine, bill_numbers
+from .postings import post_supplier_bill
 from .service import settle_order_state, supplier, wrong_state
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
-
-
-def tolerance_from_env() -> Tolerance:
-    """PURCHASING_PRICE_TOLERANCE (per unit, default 0.01) and PURCHASING_PRICE_TOLERANCE_PERCENT (default 0):
-    a billed price within the larger of the two from the order's price is a match."""
-    try:
-        return Tolerance(Decimal(env_str("PURCHASING_PRICE_TOLERANCE", "0.01")),
-                         Decimal(env_str("PURCHASING_PRICE_TOLERANCE_PERCENT", "0")))
-    except InvalidOperation as exc:
-        raise RuntimeError("PURCHASING_PRICE_TOLERANCE(_PERCENT) must be decimal numbers") from exc
 
 
 def post_to_payables(session: Session, bill: SupplierBill) -> None:
@@ -38,8 +29,6 @@ def post_to_payables(session: Session, bill: SupplierBill) -> None:
     VAT, credit the supplier's payable for the total, due on the bill's due date. Runs inside the approval's
     transaction, so the journal entry and the approval commit together. A bill dated in a closed period is booked
     on the first open day."""
-    from ..ledger.documents import post_supplier_bill
-
     post_supplier_bill(session, bill, bill.decided_by)
 
 
@@ -78,9 +67,9 @@ def _billed_before(session: Session, bill: SupplierBill, po_line_id: str) -> Dec
                SupplierBill.seq < bill.seq)).scalar_one()
 
 
-def _match(session: Session, bill: SupplierBill, lines: list[SupplierBillLine]) -> None:
-    """Run the three-way match of the bill against its orders' current receipts and store the result."""
-    tolerance = tolerance_from_env()
+def _match(session: Session, bill: SupplierBill, lines: list[SupplierBillLine], tolerance: Tolerance) -> None:
+    """Run the three-way match of the bill against its orders' current receipts and store the result; a billed
+    unit price within `tolerance` of the order's matches."""
     facts, context = [], []
     within_bill: dict[str, Decimal] = {}
     for bl in lines:
@@ -158,7 +147,7 @@ def _due_date(session: Session, supplier_id: str, bill_date: date) -> date:
     return bill_date + timedelta(days=DEFAULT_PAYMENT_TERMS_DAYS if days is None else days)
 
 
-def enter_bill(session: Session, data: dict, actor) -> dict:
+def enter_bill(session: Session, data: dict, actor, tolerance: Tolerance) -> dict:
     """Record a supplier's invoice, claim the billed quantities on its order lines, and match it three ways."""
     party = supplier(session, data["supplier_id"], active=False)  # an archived supplier's last invoice still counts
     invoice_number = data["supplier_invoice_number"].strip()
@@ -187,18 +176,18 @@ def enter_bill(session: Session, data: dict, actor) -> dict:
         if not description:
             raise field_error(f"lines.{i}.description", "required on a line without po_line_id")
         tax_rate = item["tax_rate"] if item.get("tax_rate") is not None else (pol.tax_rate if pol else Decimal("0"))
-        amounts = line_amounts(item["quantity"], item["unit_price"], tax_rate)
+        amounts = line_amounts(item["quantity"], item["unit_price"], 0, tax_rate)
         built.append(SupplierBillLine(position=i + 1, po_line_id=pol.id if pol else None, description=description,
                                       quantity=item["quantity"], unit_price=item["unit_price"], tax_rate=tax_rate,
-                                      subtotal=amounts.subtotal, tax=amounts.tax, total=amounts.total))
+                                      subtotal=amounts.net, tax=amounts.tax, total=amounts.gross))
         if pol is not None:
             pol.quantity_billed += item["quantity"]
     seq = session.execute(select(bill_numbers.next_value())).scalar_one()
-    totals = document_totals([line_amounts(b.quantity, b.unit_price, b.tax_rate) for b in built])
+    doc = totals([line_amounts(b.quantity, b.unit_price, 0, b.tax_rate) for b in built])
     bill = SupplierBill(seq=seq, number=f"BILL-{datetime.now(UTC).year}-{seq:05d}", supplier_id=party.party_id,
                         supplier_invoice_number=invoice_number, bill_date=data["bill_date"], due_date=due_date,
                         currency=data["currency"], status="awaiting_approval", match_status="discrepancy", match={},
-                        subtotal=totals.subtotal, tax_total=totals.tax, total=totals.total,
+                        subtotal=doc.net, tax_total=doc.tax, total=doc.gross,
                         created_by=getattr(actor, "user_id", None), version=1)
     try:
         with session.begin_nested():  # a concurrent entry of the same invoice waits on the unique index
@@ -210,7 +199,7 @@ def enter_bill(session: Session, data: dict, actor) -> dict:
         b.bill_id = bill.id
     session.add_all(built)
     session.flush()
-    _match(session, bill, built)
+    _match(session, bill, built, tolerance)
     session.flush()
     audit.record(session, audit_log, actor, "create", "supplier_bill", bill.id, None, _audit_state(session, bill))
     return bill_view(session, bill)
@@ -237,14 +226,15 @@ def _decide(session: Session, bill_id, expected_version: int | None, action: str
     return bill
 
 
-def approve_bill(session: Session, bill_id, expected_version: int | None, reason: str | None, actor) -> dict:
+def approve_bill(session: Session, bill_id, expected_version: int | None, reason: str | None, actor,
+                 tolerance: Tolerance) -> dict:
     """Accept the bill for payment. The match is run again first (goods may have arrived since it was entered);
     a bill that still does not match needs a reason. Orders whose lines are now all billed become billed."""
     bill = _decide(session, bill_id, expected_version, "approve")
     lines = _bill_lines(session, bill.id)
     orders = _lock_orders(session, [bl.po_line_id for bl in lines if bl.po_line_id])
     before = _audit_state(session, bill)
-    _match(session, bill, lines)
+    _match(session, bill, lines, tolerance)
     reason = (reason or "").strip() or None
     if bill.match_status == "discrepancy" and not reason:
         codes = sorted({d["code"] for line in bill.match["lines"] for d in line["differences"]})

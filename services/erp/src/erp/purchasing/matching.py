@@ -1,37 +1,11 @@
-"""Pure purchasing rules, no I/O (unit-tested): money totals, the order's life cycle, the three-way match."""
+"""Pure purchasing rules, no I/O (unit-tested): the order's life cycle, the three-way match (money: erp.money)."""
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
+from ..money import cents
+
 ZERO = Decimal("0")
-
-
-# -- money ---------------------------------------------------------------------------------------
-
-def cents(amount: Decimal) -> Decimal:
-    """An amount rounded to the cent, half away from zero (what a supplier's invoice does)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class Amounts:
-    subtotal: Decimal
-    tax: Decimal
-    total: Decimal
-
-
-def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal) -> Amounts:
-    """A line's net, tax and gross; each rounded to the cent, so the document's totals add up line by line."""
-    subtotal = cents(quantity * unit_price)
-    tax = cents(subtotal * tax_rate)
-    return Amounts(subtotal, tax, subtotal + tax)
-
-
-def document_totals(lines: list[Amounts]) -> Amounts:
-    subtotal = sum((a.subtotal for a in lines), ZERO)
-    tax = sum((a.tax for a in lines), ZERO)
-    return Amounts(cents(subtotal), cents(tax), cents(subtotal + tax))
 
 
 # -- the purchase order's life cycle -------------------------------------------------------------

@@ -5,10 +5,10 @@ be dropped and rebuilt from its topic. Stock lives in the stock module: a receip
 of the stock move it caused (stock quantities and values are the stock module's).
 """
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from servicekit.db import new_id, one_of
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -17,7 +17,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     Sequence,
     String,
     Text,
@@ -28,12 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
-
-PRICE = Numeric(18, 4)
-QUANTITY = Numeric(18, 4)
-AMOUNT = Numeric(18, 2)
-RATE = Numeric(6, 4)
+from ..db import AMOUNT, PRICE, QUANTITY, RATE, Base
 
 PO_STATES = ("draft", "sent", "partially_received", "received", "billed", "cancelled")
 BILL_STATUSES = ("awaiting_approval", "approved", "rejected")
@@ -45,22 +39,16 @@ receipt_numbers = Sequence("goods_receipt_number_seq", metadata=Base.metadata)
 bill_numbers = Sequence("supplier_bill_number_seq", metadata=Base.metadata)
 
 
-def _uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
 class PurchaseOrder(Base):
     __tablename__ = "purchase_orders"
     __table_args__ = (
-        CheckConstraint(_in("state", PO_STATES), name="state"),
+        CheckConstraint(one_of("state", PO_STATES), name="state"),
         Index("ix_purchase_orders_order_date", "order_date"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     supplier_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
     currency: Mapped[str] = mapped_column(String(3))
@@ -92,7 +80,7 @@ class PurchaseOrderLine(Base):
                         "and quantity_received + quantity_cancelled <= quantity", name="progress"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     purchase_order_id: Mapped[str] = mapped_column(
         UUID(as_uuid=False), ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -112,7 +100,7 @@ class PurchaseOrderLine(Base):
 class GoodsReceipt(Base):
     __tablename__ = "goods_receipts"
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     purchase_order_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("purchase_orders.id"),
                                                    index=True)
@@ -125,7 +113,7 @@ class GoodsReceiptLine(Base):
     __tablename__ = "goods_receipt_lines"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity"),)
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     receipt_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("goods_receipts.id", ondelete="CASCADE"),
                                             index=True)
     po_line_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("purchase_order_lines.id"), index=True)
@@ -142,15 +130,15 @@ class SupplierBill(Base):
 
     __tablename__ = "supplier_bills"
     __table_args__ = (
-        CheckConstraint(_in("status", BILL_STATUSES), name="status"),
-        CheckConstraint(_in("match_status", MATCH_STATUSES), name="match_status"),
+        CheckConstraint(one_of("status", BILL_STATUSES), name="status"),
+        CheckConstraint(one_of("match_status", MATCH_STATUSES), name="match_status"),
         CheckConstraint("due_date >= bill_date", name="dates"),
         # a supplier's invoice number is entered once; a rejected entry frees it for a corrected one
         Index("uq_supplier_bills_supplier_invoice", "supplier_id", text("lower(supplier_invoice_number)"),
               unique=True, postgresql_where=text("status <> 'rejected'")),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)  # entry order: earlier bills claim quantities first
     number: Mapped[str] = mapped_column(String(30), unique=True)
     supplier_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
@@ -180,7 +168,7 @@ class SupplierBillLine(Base):
         CheckConstraint("quantity > 0 and unit_price >= 0 and tax_rate >= 0 and tax_rate < 1", name="amounts"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     bill_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("supplier_bills.id", ondelete="CASCADE"),
                                          index=True)
     position: Mapped[int] = mapped_column(Integer)

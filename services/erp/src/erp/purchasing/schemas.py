@@ -1,40 +1,12 @@
 """What the purchasing endpoints accept (strict: unknown fields are refused) and return."""
 
-from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from servicekit.pagination import PageArgs, page_schema
 
+from ..fields import AMOUNT, CURRENCY, price, quantity, tax_rate
 from .models import BILL_STATUSES, MATCH_STATUSES, PO_STATES
 
-CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code, e.g. EUR")
-
-
-def _places(n: int):
-    def check(value: Decimal) -> None:
-        if value.as_tuple().exponent < -n:
-            raise ValidationError(f"at most {n} decimal places")
-    return check
-
-
-def _decimal(low: validate.Range, description: str, **kw) -> fields.Decimal:
-    kw.setdefault("metadata", {"description": description})
-    return fields.Decimal(as_string=True, validate=[low, _places(4)], **kw)
-
-
-def quantity(**kw) -> fields.Decimal:
-    return _decimal(validate.Range(min=0, min_inclusive=False), "> 0, up to 4 decimals", **kw)
-
-
-def price(**kw) -> fields.Decimal:
-    return _decimal(validate.Range(min=0), ">= 0, up to 4 decimals", **kw)
-
-
-def tax_rate(**kw) -> fields.Decimal:
-    return _decimal(validate.Range(min=0, max=1, max_inclusive=False), "0.2 = 20 %", **kw)
-
-
-AMOUNT = dict(as_string=True)
 LINES = validate.Length(min=1, max=500)
 
 

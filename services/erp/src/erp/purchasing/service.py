@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
 from ..db import audit_log
+from ..money import line_amounts, totals
 from ..parties.models import PartyReplica
 from ..stock.models import Location, Warehouse
 from ..stock.service import receive_goods
-from .matching import ALLOWED_FROM, LineProgress, allowed, document_totals, line_amounts, state_after_progress
+from .matching import ALLOWED_FROM, LineProgress, allowed, state_after_progress
 from .models import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -125,19 +126,19 @@ def _replace_lines(session: Session, po: PurchaseOrder, lines: list[dict]) -> No
                                   f"{product.currency}, the order in {po.currency}")
             unit_price = product.cost
         tax_rate = data["tax_rate"] if data.get("tax_rate") is not None else product.tax_rate
-        amounts = line_amounts(data["quantity"], unit_price, tax_rate)
+        amounts = line_amounts(data["quantity"], unit_price, 0, tax_rate)
         built.append(PurchaseOrderLine(
             purchase_order_id=po.id, position=i + 1, product_id=product.id,
             description=(data.get("description") or "").strip() or product.name, quantity=data["quantity"],
-            unit_price=unit_price, tax_rate=tax_rate, subtotal=amounts.subtotal, tax=amounts.tax,
-            total=amounts.total, quantity_received=Decimal("0"), quantity_cancelled=Decimal("0"),
+            unit_price=unit_price, tax_rate=tax_rate, subtotal=amounts.net, tax=amounts.tax,
+            total=amounts.gross, quantity_received=Decimal("0"), quantity_cancelled=Decimal("0"),
             quantity_billed=Decimal("0")))
     for old in order_lines(session, po.id):
         session.delete(old)
     session.flush()
     session.add_all(built)
-    totals = document_totals([line_amounts(b.quantity, b.unit_price, b.tax_rate) for b in built])
-    po.subtotal, po.tax_total, po.total = totals.subtotal, totals.tax, totals.total
+    doc = totals([line_amounts(b.quantity, b.unit_price, 0, b.tax_rate) for b in built])
+    po.subtotal, po.tax_total, po.total = doc.net, doc.tax, doc.gross
 
 
 def _check_dates(order_date: date, expected_date: date | None) -> None:

@@ -5,10 +5,10 @@ are kept without foreign keys. An order placed in the CRM keeps the CRM's order 
 `crm.order.placed` finds its order instead of creating a second one.
 """
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from servicekit.db import new_id, one_of
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     Sequence,
     String,
     Text,
@@ -26,13 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
-
-PRICE = Numeric(18, 4)
-QUANTITY = Numeric(18, 4)
-AMOUNT = Numeric(18, 2)
-RATE = Numeric(6, 4)
-PERCENT = Numeric(7, 4)
+from ..db import AMOUNT, PERCENT, PRICE, QUANTITY, RATE, Base
 
 ORDER_STATUSES = ("accepted", "rejected", "partially_delivered", "delivered", "cancelled", "invoiced")
 ORDER_SOURCES = ("crm", "erp")
@@ -42,23 +35,17 @@ order_numbers = Sequence("sales_order_number_seq", metadata=Base.metadata)
 delivery_numbers = Sequence("sales_delivery_number_seq", metadata=Base.metadata)
 
 
-def _uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
 class SalesOrder(Base):
     __tablename__ = "sales_orders"
     __table_args__ = (
-        CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
-        CheckConstraint(_in("source", ORDER_SOURCES), name="source"),
+        CheckConstraint(one_of("status", ORDER_STATUSES), name="status"),
+        CheckConstraint(one_of("source", ORDER_SOURCES), name="source"),
         Index("ix_sales_orders_created_at", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     source: Mapped[str] = mapped_column(String(3))
     crm_order_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), unique=True)
@@ -98,7 +85,7 @@ class SalesOrderLine(Base):
                         "and invoiced_quantity >= 0 and invoiced_quantity <= delivered_quantity", name="progress"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("sales_orders.id", ondelete="CASCADE"),
                                           index=True)
     line_no: Mapped[int] = mapped_column(Integer)
@@ -120,7 +107,7 @@ class SalesOrderLine(Base):
 class SalesDelivery(Base):
     __tablename__ = "sales_deliveries"
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     order_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("sales_orders.id"), index=True)
     note: Mapped[str | None] = mapped_column(Text)
@@ -132,7 +119,7 @@ class SalesDeliveryLine(Base):
     __tablename__ = "sales_delivery_lines"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity"),)
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     delivery_id: Mapped[str] = mapped_column(UUID(as_uuid=False),
                                              ForeignKey("sales_deliveries.id", ondelete="CASCADE"), index=True)
     order_line_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("sales_order_lines.id"), index=True)

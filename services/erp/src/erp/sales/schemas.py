@@ -1,42 +1,11 @@
 """What the sales order endpoints accept (strict: unknown fields are refused) and return."""
 
-from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from servicekit.pagination import PageArgs, page_schema
 
+from ..fields import AMOUNT, CURRENCY, discount, price, quantity, tax_rate
 from .models import ORDER_SOURCES, ORDER_STATUSES
-
-CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code, e.g. EUR")
-AMOUNT = dict(as_string=True)
-
-
-def places(n: int):
-    def check(value: Decimal) -> None:
-        if value.as_tuple().exponent < -n:
-            raise ValidationError(f"at most {n} decimal places")
-    return check
-
-
-def quantity(**kw) -> fields.Decimal:
-    kw.setdefault("metadata", {"description": "> 0, up to 4 decimals"})
-    return fields.Decimal(as_string=True, validate=[validate.Range(min=0, min_inclusive=False), places(4)], **kw)
-
-
-def price(**kw) -> fields.Decimal:
-    kw.setdefault("metadata", {"description": ">= 0, up to 4 decimals"})
-    return fields.Decimal(as_string=True, validate=[validate.Range(min=0), places(4)], **kw)
-
-
-def discount(**kw) -> fields.Decimal:
-    kw.setdefault("metadata", {"description": "0 to 100 (percent off the line)"})
-    return fields.Decimal(as_string=True, validate=[validate.Range(min=0, max=100), places(4)], **kw)
-
-
-def tax_rate(**kw) -> fields.Decimal:
-    kw.setdefault("metadata", {"description": "0.2 = 20 %"})
-    return fields.Decimal(as_string=True, validate=[validate.Range(min=0, max=1, max_inclusive=False), places(4)],
-                          **kw)
 
 
 class SalesOrderLineInSchema(Schema):

@@ -2,17 +2,16 @@
 deliver it (partially or fully) and cancel it. Each takes a session and the acting user, writes the audit trail and
 adds the order's whole state to the outbox (erp.order.v1); none commits.
 
-The warehouse an order ships from is the one named on the order, else the one whose code is in ERP_SALES_WAREHOUSE,
-else the active warehouse that can fill the most lines in full from what is available (the oldest among equals).
+The warehouse an order ships from is the one named on the order, else the one whose code the caller passes (the
+ERP_SALES_WAREHOUSE setting), else the active warehouse that can fill the most lines in full from what is available
+(the oldest among equals).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
-from servicekit.config import env_str
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.outbox import record_event
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..catalog.models import Product
 from ..catalog.service import price_for
 from ..db import audit_log, outbox
-from ..invoicing.amounts import document_totals, fmt, fmt_number, four_places, line_amounts
+from ..money import four_places, line_amounts, money_text, number_text, totals
 from ..parties.models import PartyAccount, PartyReplica
 from ..payments.balances import receivable_balance
 from ..stock import service as stock
@@ -64,6 +63,24 @@ class LineIn:
     discount_percent: Decimal
     tax_rate: Decimal | None
     description: str | None = None
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """An order placed in the CRM, as plain values (sales/handlers.py reads them from crm.order.placed)."""
+
+    crm_order_id: str
+    party_id: str
+    currency: str
+    lines: list[LineIn]
+    placed_at: datetime
+    placed_by: str | None = None
+    quote_id: str | None = None
+    quote_number: str | None = None
+    deal_id: str | None = None
+    requested_date: date | None = None
+    customer_reference: str | None = None
+    shipping_address: dict | None = None
 
 
 def _now() -> datetime:
@@ -117,17 +134,18 @@ def _check_credit(session: Session, party_id: str, gross: Decimal) -> None:
         return
     open_balance = receivable_balance(session, party_id)
     if open_balance + gross > limit:
-        raise Rejection("credit_limit_exceeded", f"open balance {fmt(open_balance)} + this order {fmt(gross)} "
-                        f"exceeds the credit limit {fmt(limit)}", "party_id", status=409)
+        raise Rejection("credit_limit_exceeded", f"open balance {money_text(open_balance)} + this order "
+                        f"{money_text(gross)} "
+                        f"exceeds the credit limit {money_text(limit)}", "party_id", status=409)
 
 
-def sales_warehouse(session: Session, warehouse_id=None, wanted: dict[str, Decimal] | None = None
-                    ) -> Warehouse | None:
-    """The warehouse an order ships from (see the module's docstring): the one named, else ERP_SALES_WAREHOUSE,
-    else the active warehouse that has the most of the wanted lines available in full (the oldest among equals)."""
+def sales_warehouse(session: Session, warehouse_id=None, wanted: dict[str, Decimal] | None = None,
+                    code: str = "") -> Warehouse | None:
+    """The warehouse an order ships from (see the module's docstring): the one named, else the one whose code is
+    `code`, else the active warehouse that has the most of the wanted lines available in full (the oldest among
+    equals)."""
     if warehouse_id:
         return stock.warehouse_for_stock(session, warehouse_id)
-    code = env_str("ERP_SALES_WAREHOUSE", "").strip()
     stmt = select(Warehouse).where(Warehouse.active)
     if code:
         return session.execute(stmt.where(func.lower(Warehouse.code) == code.lower())).scalar_one_or_none()
@@ -182,8 +200,8 @@ def _build(session: Session, order: SalesOrder, lines_in: list[LineIn], products
             quantity=li.quantity, unit_price=unit_price, discount_percent=li.discount_percent, tax_rate=tax_rate,
             net=amounts.net, tax=amounts.tax, gross=amounts.gross, delivered_quantity=Decimal("0"),
             invoiced_quantity=Decimal("0")))
-    totals = document_totals([line_amounts(x.quantity, x.unit_price, x.discount_percent, x.tax_rate) for x in lines])
-    order.net_total, order.tax_total, order.gross_total = totals.net, totals.tax, totals.gross
+    doc = totals([line_amounts(x.quantity, x.unit_price, x.discount_percent, x.tax_rate) for x in lines])
+    order.net_total, order.tax_total, order.gross_total = doc.net, doc.tax, doc.gross
     return lines
 
 
@@ -254,40 +272,25 @@ def _new_order(session: Session, **values) -> SalesOrder:
 
 # -- orders placed in the CRM ---------------------------------------------------------------------
 
-def _crm_actor(event: CloudEvent, data: dict) -> str:
-    actor_id, name = event.get_extension("actor"), event.get_extension("actorname")
-    who = name or data.get("placed_by") or actor_id
-    return f"crm:{who}" if who else "crm"
-
-
-def place_crm_order(session: Session, event: CloudEvent) -> SalesOrder:
-    """Handle crm.order.placed: create the ERP order and accept it (stock reserved) or reject it with a reason.
-
-    An order the ERP already holds for the same CRM order id is returned as it is (a redelivery).
-    """
-    data = event.get_data()
-    existing = session.execute(select(SalesOrder).where(SalesOrder.crm_order_id == data["order_id"])
+def place_crm_order(session: Session, placed: PlacedOrder, actor: str, warehouse_code: str = "") -> SalesOrder:
+    """Accept an order placed in the CRM (stock reserved) or reject it with a reason; it ships from the warehouse
+    whose code is `warehouse_code` when given. An order the ERP already holds for the same CRM order id is returned
+    as it is (a redelivery)."""
+    existing = session.execute(select(SalesOrder).where(SalesOrder.crm_order_id == placed.crm_order_id)
                                ).scalar_one_or_none()
     if existing is not None:
         return existing
-    actor = _crm_actor(event, data)
-    lines_in = [LineIn(line_no=x["line_no"], product_id=x["product_id"], quantity=four_places(Decimal(x["quantity"])),
-                       unit_price=four_places(Decimal(x["unit_price"])),
-                       discount_percent=four_places(Decimal(x.get("discount_percent") or "0")),
-                       tax_rate=four_places(Decimal(x["tax_rate"])), description=x.get("description"))
-                for x in sorted(data["lines"], key=lambda x: x["line_no"])]
+    lines_in = placed.lines
     wanted: dict[str, Decimal] = {}
     for li in lines_in:
         wanted[str(li.product_id)] = wanted.get(str(li.product_id), Decimal("0")) + li.quantity
-    warehouse = sales_warehouse(session, wanted=wanted)
+    warehouse = sales_warehouse(session, wanted=wanted, code=warehouse_code)
     order = _new_order(
-        session, source="crm", crm_order_id=data["order_id"], quote_id=data.get("quote_id"),
-        quote_number=data.get("quote_number"), deal_id=data.get("deal_id"), party_id=data["party_id"],
-        currency=data["currency"], warehouse_id=warehouse.id if warehouse else None,
-        requested_date=date.fromisoformat(data["requested_date"]) if data.get("requested_date") else None,
-        customer_reference=data.get("customer_reference"), shipping_address=data.get("shipping_address"),
-        placed_at=datetime.fromisoformat(data["placed_at"]),
-        placed_by=data.get("placed_by"))
+        session, source="crm", crm_order_id=placed.crm_order_id, quote_id=placed.quote_id,
+        quote_number=placed.quote_number, deal_id=placed.deal_id, party_id=placed.party_id,
+        currency=placed.currency, warehouse_id=warehouse.id if warehouse else None,
+        requested_date=placed.requested_date, customer_reference=placed.customer_reference,
+        shipping_address=placed.shipping_address, placed_at=placed.placed_at, placed_by=placed.placed_by)
     try:
         with session.begin_nested():
             lines = _accept(session, order, lines_in, actor)
@@ -307,9 +310,10 @@ def place_crm_order(session: Session, event: CloudEvent) -> SalesOrder:
 
 # -- counter sales --------------------------------------------------------------------------------
 
-def create_order(session: Session, data: dict, actor) -> dict:
+def create_order(session: Session, data: dict, actor, warehouse_code: str = "") -> dict:
     """An order entered in the ERP (a counter sale): accepted with its stock reserved, or refused (422 for a bad
-    customer or product, 409 over the credit limit or short of stock) with nothing kept."""
+    customer or product, 409 over the credit limit or short of stock) with nothing kept. Without a warehouse_id it
+    ships from the warehouse whose code is `warehouse_code`, else the oldest active one."""
     party_account = session.get(PartyAccount, str(data["party_id"]))
     currency = data.get("currency") or (party_account.currency if party_account else "EUR")
     lines_in = [LineIn(line_no=i + 1, product_id=str(x["product_id"]), quantity=four_places(x["quantity"]),
@@ -319,7 +323,7 @@ def create_order(session: Session, data: dict, actor) -> dict:
                 for i, x in enumerate(data["lines"])]
     try:
         _customer(session, data["party_id"])
-        warehouse = sales_warehouse(session, data.get("warehouse_id"))
+        warehouse = sales_warehouse(session, data.get("warehouse_id"), code=warehouse_code)
         order = _new_order(
             session, source="erp", party_id=str(data["party_id"]), currency=currency,
             warehouse_id=warehouse.id if warehouse else None, requested_date=data.get("requested_date"),
@@ -398,8 +402,8 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
         seen.add(line.id)
         remaining = line.quantity - line.delivered_quantity
         if item["quantity"] > remaining:
-            raise field_error(f"lines.{i}.quantity", f"at most {fmt_number(remaining)} remain to deliver on "
-                              f"line {line.line_no} (ordered {fmt_number(line.quantity)})")
+            raise field_error(f"lines.{i}.quantity", f"at most {number_text(remaining)} remain to deliver on "
+                              f"line {line.line_no} (ordered {number_text(line.quantity)})")
     before = _audit_state(order, list(lines.values()))
     delivery = SalesDelivery(number=_next_number(session, delivery_numbers, "DL"), order_id=order.id,
                              note=data.get("note"), delivered_by=getattr(actor, "label", None) or str(actor),

@@ -6,6 +6,7 @@ from decimal import Decimal
 from servicekit import audit
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
+from shared_events.actors import actor_label
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,7 @@ def count_view(session: Session, count: InventoryCount, with_lines: bool = True)
 def create_count(session: Session, data: dict, actor) -> dict:
     warehouse = service.warehouse_for_stock(session, data["warehouse_id"])
     count = InventoryCount(warehouse_id=warehouse.id, status="draft", note=data.get("note"), version=1,
-                           created_by=service.actor_fields(actor)["actor_name"])
+                           created_by=actor_label(actor))
     session.add(count)
     session.flush()
     session.refresh(count)
@@ -86,7 +87,7 @@ def set_lines(session: Session, count_id, lines: list[dict], actor) -> dict:
     made between counting and validating are kept. Entering a line again replaces it (with a fresh snapshot)."""
     count = _draft(session, count_id)
     now = datetime.now(UTC)
-    who = service.actor_fields(actor)["actor_name"]
+    who = actor_label(actor)
     seen = set()
     for i, data in enumerate(lines):
         product = session.get(Product, str(data["product_id"]))

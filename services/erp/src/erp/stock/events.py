@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from cloudevents.core.v1.event import CloudEvent
+from shared_events.actors import actor_extensions
 from shared_events.envelope import new_event
 
 AVAILABILITY_CHANGED = "erp.stock.availability_changed"
@@ -28,4 +29,4 @@ def availability_state(product_id: str, sku: str, version: int, updated_at, ware
 
 def availability_event(state: dict, actor=None) -> CloudEvent:
     return new_event(AVAILABILITY_CHANGED, state["product_id"], state, state["version"],
-                     actor_id=getattr(actor, "user_id", None), actor_name=getattr(actor, "email", None))
+                     **actor_extensions(actor))

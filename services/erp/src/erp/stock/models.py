@@ -2,10 +2,10 @@
 up to date (quants per location, levels per warehouse, totals per product), valuation layers, reservations and
 inventory counts."""
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from servicekit.db import new_id
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -15,7 +15,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -25,26 +24,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
+from ..db import MONEY, QUANTITY, UNIT_COST, Base
 
 MOVE_KINDS = ("receipt", "delivery", "transfer", "adjustment")
 RESERVATION_STATUSES = ("active", "consumed", "released")
 COUNT_STATUSES = ("draft", "validated", "cancelled")
 DEFAULT_LOCATION = "STOCK"
-QUANTITY = Numeric(18, 4)
-MONEY = Numeric(18, 4)
-UNIT_COST = Numeric(18, 6)
 
-
-def _uuid() -> str:
-    return str(uuid.uuid4())
 
 
 class Warehouse(Base):
     __tablename__ = "warehouses"
     __table_args__ = (Index("uq_warehouses_code_lower", text("lower(code)"), unique=True),)
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -62,7 +55,7 @@ class Location(Base):
         Index("uq_stock_locations_default", "warehouse_id", unique=True, postgresql_where=text("is_default")),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     warehouse_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("warehouses.id"), index=True)
     parent_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("stock_locations.id"))
     code: Mapped[str] = mapped_column(String(30))
@@ -97,7 +90,7 @@ class StockMove(Base):
         Index("ix_stock_moves_done_at", "done_at"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(12))
     product_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("products.id"))
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
@@ -193,7 +186,7 @@ class Reservation(Base):
         Index("ix_stock_reservations_product_warehouse", "product_id", "warehouse_id"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     product_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("products.id"))
     warehouse_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("warehouses.id"))
     source_type: Mapped[str] = mapped_column(String(50))
@@ -213,7 +206,7 @@ class InventoryCount(Base):
     __tablename__ = "inventory_counts"
     __table_args__ = (CheckConstraint("status in ('draft', 'validated', 'cancelled')", name="status"),)
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     number: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     warehouse_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("warehouses.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="draft")
@@ -238,7 +231,7 @@ class InventoryCountLine(Base):
         CheckConstraint("counted_quantity >= 0", name="counted_quantity"),
     )
 
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_uuid)
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     count_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("inventory_counts.id", ondelete="CASCADE"),
                                           index=True)
     product_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("products.id"))

@@ -1,29 +1,24 @@
 """What the stock endpoints accept (strict, kind by kind) and return; quantities and money are decimal strings."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from servicekit.pagination import PageArgs, page_schema
 
+from ..fields import places
 from .models import COUNT_STATUSES, MOVE_KINDS, RESERVATION_STATUSES
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$", error="letters, digits, _ and - only")
 
 
-def _places(places: int):
-    def check(value: Decimal) -> None:
-        if abs(value) >= Decimal("1e13") or value != value.quantize(Decimal(1).scaleb(-places)):
-            raise ValidationError(f"at most {places} decimal places and below 10^13")
-    return check
-
-
 def Quantity(**kw) -> fields.Decimal:  # noqa: N802 - a field factory reads like a field class
-    return fields.Decimal(as_string=True, allow_nan=False, validate=[_places(4), *kw.pop("validate", [])], **kw)
+    return fields.Decimal(as_string=True, allow_nan=False,
+                          validate=[places(4, below_power=13), *kw.pop("validate", [])], **kw)
 
 
 def Money(**kw) -> fields.Decimal:  # noqa: N802
-    return fields.Decimal(as_string=True, allow_nan=False, validate=[_places(6), *kw.pop("validate", [])], **kw)
+    return fields.Decimal(as_string=True, allow_nan=False,
+                          validate=[places(6, below_power=13), *kw.pop("validate", [])], **kw)
 
 
 def _today():

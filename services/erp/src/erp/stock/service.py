@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from servicekit import audit
 from servicekit.problems import NotFound, Problem, field_error
+from shared_events.actors import actor_extensions
 from shared_events.outbox import record_event
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -18,21 +19,16 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
 from ..db import audit_log, outbox
-from ..ledger.documents import post_stock_move as post_valuation
-from ..ledger.posting import cents
+from ..money import cents
 from . import events, layers, valuation
 from .models import Location, Reservation, StockLevel, StockMove, StockProduct, StockQuant, ValuationLayer, Warehouse
+from .postings import post_stock_move as post_valuation
 
 QUANTUM = Decimal("0.0001")
 MAX_QUANTITY = Decimal("1e13")
 
 
 # -- lookups -------------------------------------------------------------------------------------
-
-def actor_fields(actor) -> dict:
-    return {"actor_id": getattr(actor, "user_id", None),
-            "actor_name": getattr(actor, "label", None) or (actor if isinstance(actor, str) else None)}
-
 
 def product_for_stock(session: Session, product_id, field: str = "product_id") -> Product:
     """The product, or a 422 naming `field`; services never have stock."""
@@ -192,7 +188,7 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
                      to_warehouse_id=destination.warehouse_id if destination else None,
                      reference=reference, reason=reason.strip() if reason else None, source_type=source_type,
                      source_id=str(source_id) if source_id is not None else None,
-                     party_id=str(party_id) if party_id else None, **actor_fields(actor))
+                     party_id=str(party_id) if party_id else None, **actor_extensions(actor))
     if product.kind != "stockable":
         # consumables are expensed when bought: their moves are history, without stock or valuation
         move.done_at = _done_at(None, done_at)
@@ -202,67 +198,14 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
 
     stock = lock_product_stock(session, product.id)
     move.done_at = _done_at(stock, done_at)
-    allow = product.allow_backorder
     changed_warehouses = set()
     if source is not None:
-        # every check comes before any change, so a refused move leaves nothing behind for a caller that goes on
-        quant = _lock_quant(session, product.id, source)
-        level = _lock_level(session, product.id, source.warehouse_id)
-        consume = (_reservations_to_consume(session, product.id, source.warehouse_id, source_type, source_id,
-                                            quantity) if kind == "delivery" else [])
-        consumed = sum((use for _, use in consume), Decimal("0"))
-        leaves_warehouse = destination is None or destination.warehouse_id != source.warehouse_id
-        if not allow:
-            if quant.on_hand < quantity:
-                raise _insufficient(product, quantity, quant.on_hand, f"at location {source.path}",
-                                    warehouse_id=source.warehouse_id, location_id=source.id)
-            available = level.on_hand - (level.reserved - consumed)
-            if kind != "adjustment" and leaves_warehouse and available < quantity:
-                raise _insufficient(product, quantity, available, "in the warehouse (reservations of other "
-                                    "orders are held)", warehouse_id=source.warehouse_id)
-            if destination is None and stock.on_hand < quantity:
-                raise _insufficient(product, quantity, stock.on_hand, "in all warehouses")
-        now = datetime.now(UTC)
-        for r, use in consume:
-            r.remaining -= use
-            r.status = "consumed" if r.remaining == 0 else "active"
-            r.updated_at = now
-        quant.on_hand -= quantity
-        quant.updated_at = now
-        if leaves_warehouse or consumed:
-            if leaves_warehouse:
-                level.on_hand -= quantity
-            level.reserved -= consumed
-            stock.reserved -= consumed
-            level.updated_at = now
-            changed_warehouses.add(source.warehouse_id)
+        changed_warehouses |= _take_out(session, product, stock, kind, quantity, source, destination, source_type,
+                                        source_id)
     if destination is not None:
-        quant = _lock_quant(session, product.id, destination)
-        quant.on_hand += quantity
-        quant.updated_at = datetime.now(UTC)
-        if source is None or source.warehouse_id != destination.warehouse_id:
-            level = _lock_level(session, product.id, destination.warehouse_id)
-            level.on_hand += quantity
-            level.updated_at = datetime.now(UTC)
-            changed_warehouses.add(destination.warehouse_id)
-
-    layer, value_before = None, stock.value
-    if kind == "transfer":  # the goods stay in the company: their value does not change
-        move.unit_cost = stock.average_cost
-        move.value = valuation.money(quantity * stock.average_cost)
-    elif destination is not None:  # receipt or positive adjustment
-        cost = unit_cost if unit_cost is not None else (stock.average_cost or product.cost)
-        move.unit_cost, move.value = cost, valuation.money(quantity * cost)
-        layer = layers.value_in(session, product, stock, quantity, cost)
-        stock.on_hand += quantity
-    else:  # delivery or negative adjustment
-        try:
-            layer = layers.value_out(session, product, stock, quantity)
-        except valuation.InsufficientStock as short:
-            raise _insufficient(product, short.requested, short.available, "in all warehouses") from None
-        move.value = -layer["value"]
-        move.unit_cost = layer["unit_cost"]
-        stock.on_hand -= quantity
+        changed_warehouses |= _put_in(session, product, quantity, source, destination)
+    value_before = stock.value
+    layer = _value(session, move, product, stock, kind, quantity, destination, unit_cost)
     stock.last_done_at = move.done_at
     _saved(session, move, actor)
     if layer is not None:
@@ -273,6 +216,83 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
     if changed_warehouses:
         announce(session, product, stock, actor)
     return move
+
+
+def _take_out(session: Session, product: Product, stock: StockProduct, kind: str, quantity: Decimal,
+              source: Location, destination: Location | None, source_type: str | None, source_id) -> set[str]:
+    """Take the quantity out of its source location (and warehouse, when it leaves it), consuming the delivery's
+    own reservations; refused with 409 when the stock is not there. Every check comes before any change, so a
+    refused move leaves nothing behind for a caller that goes on. Returns the warehouses whose levels changed."""
+    quant = _lock_quant(session, product.id, source)
+    level = _lock_level(session, product.id, source.warehouse_id)
+    consume = (_reservations_to_consume(session, product.id, source.warehouse_id, source_type, source_id, quantity)
+               if kind == "delivery" else [])
+    consumed = sum((use for _, use in consume), Decimal("0"))
+    leaves_warehouse = destination is None or destination.warehouse_id != source.warehouse_id
+    if not product.allow_backorder:
+        if quant.on_hand < quantity:
+            raise _insufficient(product, quantity, quant.on_hand, f"at location {source.path}",
+                                warehouse_id=source.warehouse_id, location_id=source.id)
+        available = level.on_hand - (level.reserved - consumed)
+        if kind != "adjustment" and leaves_warehouse and available < quantity:
+            raise _insufficient(product, quantity, available, "in the warehouse (reservations of other "
+                                "orders are held)", warehouse_id=source.warehouse_id)
+        if destination is None and stock.on_hand < quantity:
+            raise _insufficient(product, quantity, stock.on_hand, "in all warehouses")
+    now = datetime.now(UTC)
+    for r, use in consume:
+        r.remaining -= use
+        r.status = "consumed" if r.remaining == 0 else "active"
+        r.updated_at = now
+    quant.on_hand -= quantity
+    quant.updated_at = now
+    if not (leaves_warehouse or consumed):
+        return set()
+    if leaves_warehouse:
+        level.on_hand -= quantity
+    level.reserved -= consumed
+    stock.reserved -= consumed
+    level.updated_at = now
+    return {source.warehouse_id}
+
+
+def _put_in(session: Session, product: Product, quantity: Decimal, source: Location | None,
+            destination: Location) -> set[str]:
+    """Put the quantity in its destination location (and warehouse, when it enters it); returns the warehouses
+    whose levels changed."""
+    quant = _lock_quant(session, product.id, destination)
+    quant.on_hand += quantity
+    quant.updated_at = datetime.now(UTC)
+    if source is not None and source.warehouse_id == destination.warehouse_id:
+        return set()
+    level = _lock_level(session, product.id, destination.warehouse_id)
+    level.on_hand += quantity
+    level.updated_at = datetime.now(UTC)
+    return {destination.warehouse_id}
+
+
+def _value(session: Session, move: StockMove, product: Product, stock: StockProduct, kind: str, quantity: Decimal,
+           destination: Location | None, unit_cost: Decimal | None) -> dict | None:
+    """The move's unit cost and value, and the product's valuation after it: a transfer keeps the value, goods in
+    add a layer at their cost, goods out consume layers (FIFO or average). Returns the valuation layer, if any."""
+    if kind == "transfer":  # the goods stay in the company: their value does not change
+        move.unit_cost = stock.average_cost
+        move.value = valuation.money(quantity * stock.average_cost)
+        return None
+    if destination is not None:  # receipt or positive adjustment
+        cost = unit_cost if unit_cost is not None else (stock.average_cost or product.cost)
+        move.unit_cost, move.value = cost, valuation.money(quantity * cost)
+        layer = layers.value_in(session, product, stock, quantity, cost)
+        stock.on_hand += quantity
+        return layer
+    try:  # delivery or negative adjustment
+        layer = layers.value_out(session, product, stock, quantity)
+    except valuation.InsufficientStock as short:
+        raise _insufficient(product, short.requested, short.available, "in all warehouses") from None
+    move.value = -layer["value"]
+    move.unit_cost = layer["unit_cost"]
+    stock.on_hand -= quantity
+    return layer
 
 
 def _saved(session: Session, move: StockMove, actor) -> StockMove:
@@ -343,7 +363,7 @@ def reserve(session: Session, *, product_id: str, warehouse_id: str, quantity: D
                             warehouse_id=warehouse.id)
     reservation = Reservation(product_id=product.id, warehouse_id=warehouse.id, source_type=source_type,
                               source_id=str(source_id), quantity=quantity, remaining=quantity, status="active",
-                              **actor_fields(actor))
+                              **actor_extensions(actor))
     session.add(reservation)
     level.reserved += quantity
     stock.reserved += quantity
