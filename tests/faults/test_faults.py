@@ -94,8 +94,9 @@ def _dlq_size(bootstrap) -> int:
         consumer.close()
 
 
-def _query(url_variable: str, sql: str, **params) -> list:
-    engine = create_engine(os.environ[url_variable])
+def _query(env: dict, url_variable: str, sql: str, **params) -> list:
+    """Rows from the stack's own CRM or ERP database (`env` is the stack's environment)."""
+    engine = create_engine(env[url_variable])
     try:
         with engine.connect() as c:
             return c.execute(text(sql), params).all()
@@ -103,23 +104,23 @@ def _query(url_variable: str, sql: str, **params) -> list:
         engine.dispose()
 
 
-def _backlog() -> int:
-    return _query("CRM_DATABASE_URL", "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+def _backlog(env: dict) -> int:
+    return _query(env, "CRM_DATABASE_URL", "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
 
 
-def _crm_versions(ids: list[str]) -> dict[str, int]:
-    return dict(_query("CRM_DATABASE_URL", "SELECT id::text, version FROM parties WHERE id::text = ANY(:ids)",
+def _crm_versions(env: dict, ids: list[str]) -> dict[str, int]:
+    return dict(_query(env, "CRM_DATABASE_URL", "SELECT id::text, version FROM parties WHERE id::text = ANY(:ids)",
                        ids=ids))
 
 
-def _erp_versions(ids: list[str]) -> dict[str, int]:
-    return dict(_query("ERP_DATABASE_URL", "SELECT party_id::text, sequence FROM party_replicas "
+def _erp_versions(env: dict, ids: list[str]) -> dict[str, int]:
+    return dict(_query(env, "ERP_DATABASE_URL", "SELECT party_id::text, sequence FROM party_replicas "
                                            "WHERE party_id::text = ANY(:ids)", ids=ids))
 
 
-def _erp_effects(ids: list[str]) -> tuple[int, int, int]:
+def _erp_effects(env: dict, ids: list[str]) -> tuple[int, int, int]:
     """(change rows, distinct (party, version) among them, inbox rows of the events behind them) in the ERP."""
-    return tuple(_query("ERP_DATABASE_URL", """
+    return tuple(_query(env, "ERP_DATABASE_URL", """
         SELECT count(*), count(DISTINCT (c.party_id, c.sequence)), count(p.event_id)
         FROM party_replica_changes c
         LEFT JOIN processed_events p ON p.event_id = c.event_id AND p.consumer = 'erp.parties'
@@ -137,20 +138,20 @@ def converge_and_check(stack, bootstrap, name: str, writer: Writer, dlq_before: 
     ids = list(expected)
 
     def caught_up():
-        held = _erp_versions(ids)
+        held = _erp_versions(stack.env, ids)
         return all(held.get(pid, 0) >= v for pid, v in expected.items())
 
     wait_until(caught_up, timeout, 0.5, f"{name}: every acknowledged write in the ERP")
     converged = time.monotonic() - began
-    wait_until(lambda: _backlog() == 0, 30, 0.5, f"{name}: the outbox drained")
-    crm, erp = _crm_versions(ids), _erp_versions(ids)
-    changes, distinct_changes, inbox_rows = _erp_effects(ids)
+    wait_until(lambda: _backlog(stack.env) == 0, 30, 0.5, f"{name}: the outbox drained")
+    crm, erp = _crm_versions(stack.env, ids), _erp_versions(stack.env, ids)
+    changes, distinct_changes, inbox_rows = _erp_effects(stack.env, ids)
     lost = sum(1 for pid, v in expected.items() if crm.get(pid, 0) < v or erp.get(pid, 0) < v)
     mismatched = sum(1 for pid in ids if crm.get(pid) != erp.get(pid))
     figures = {"acknowledged writes": sum(expected.values()), "parties in CRM": len(crm), "parties in ERP": len(erp),
                "lost": lost, "applied twice": changes - distinct_changes, "effects without inbox row":
                changes - inbox_rows, "version mismatches": mismatched, "DLQ added": _dlq_size(bootstrap) - dlq_before,
-               "outbox backlog": _backlog(), "refused and retried": writer.refused,
+               "outbox backlog": _backlog(stack.env), "refused and retried": writer.refused,
                "seconds to converge": round(converged, 1)}
     print(f"\n[fault] {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     assert len(crm) == len(erp) == len(expected), figures

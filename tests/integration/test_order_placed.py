@@ -4,37 +4,14 @@ crm.order.v1 as crm.order.placed with the agreed lines, valid against its contra
 import uuid
 
 import pytest
-from kafka import KafkaConsumer
-from kafka.structs import TopicPartition
 from shared_events import contracts, envelope
 
 from .conftest import wait_until
+from .support import messages_about, ok
 
 pytestmark = pytest.mark.integration
 
 TOPIC = "crm.order.v1"
-
-
-def ok(r, status=200):
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def events_about(bootstrap, key: str) -> list:
-    """Every event on crm.order.v1 with this key, read from the beginning."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    try:
-        parts = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        end = consumer.end_offsets(parts)
-        found = []
-        while any(consumer.position(tp) < end[tp] for tp in parts):
-            for records in consumer.poll(timeout_ms=1000).values():
-                found += [envelope.from_kafka(r.key, r.value, r.headers) for r in records if r.key == key.encode()]
-        return found
-    finally:
-        consumer.close()
 
 
 def test_an_accepted_quote_is_on_the_order_topic_with_the_agreed_lines(stack, bootstrap, mailbox):
@@ -66,8 +43,9 @@ def test_an_accepted_quote_is_on_the_order_topic_with_the_agreed_lines(stack, bo
     accepted = ok(crm.post(f"{stack.crm}/api/v1/quotes/{quote['id']}/accept", json={}, timeout=10))
 
     # the relay publishes the order; the ERP (or anyone) reads it from the topic
-    (event,) = wait_until(lambda: events_about(bootstrap, accepted["order_id"]), 30, 0.5,
-                          f"order {accepted['order_id']} on {TOPIC}")
+    (record,) = wait_until(lambda: messages_about(bootstrap, TOPIC, accepted["order_id"].encode()), 30, 0.5,
+                           f"order {accepted['order_id']} on {TOPIC}")
+    event = envelope.from_kafka(record.key, record.value, record.headers)
     assert (event.get_type(), event.get_subject(), event.get_source()) == (
         "crm.order.placed", accepted["order_id"], "/crm")
     data = event.get_data()

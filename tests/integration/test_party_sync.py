@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 import requests
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.structs import TopicPartition
-from shared_events import envelope, kafka_clients
+from kafka import KafkaProducer
+from shared_events import envelope
 from shared_events.testing import party_state
 
 from .conftest import BIN, wait_until
+from .support import messages_about, republish
 
 pytestmark = pytest.mark.integration
 
@@ -22,32 +22,6 @@ def company(**over):
     body = {"kind": "company", "legal_name": f"Umbrella {uuid.uuid4().hex[:8]}", "roles": ["customer"]}
     body.update(over)
     return body
-
-
-def messages_about(bootstrap, topic, key: bytes) -> list:
-    """Every record on the topic with this key, read from the beginning (what any new subscriber sees)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        end = consumer.end_offsets(parts)
-        found = []
-        while any(consumer.position(tp) < end[tp] for tp in parts):
-            for records in consumer.poll(timeout_ms=1000).values():
-                found += [r for r in records if r.key == key]
-        return found
-    finally:
-        consumer.close()
-
-
-def republish(bootstrap, record, **header_overrides):
-    headers = [(k, header_overrides.get(k, v)) for k, v in record.headers]
-    producer = kafka_clients.producer(bootstrap)
-    try:
-        producer.send(record.topic, key=record.key, value=record.value, headers=headers).get(timeout=30)
-    finally:
-        producer.close()
 
 
 def test_a_party_created_in_the_crm_appears_in_the_erp(stack):

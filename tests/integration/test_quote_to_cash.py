@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 
 from .conftest import wait_until
-from .test_order_placed import ok
-from .test_party_sync import messages_about, republish
+from .support import messages_about, ok, republish
 
 pytestmark = pytest.mark.integration
 

@@ -1,22 +1,33 @@
-"""Test helpers for quote-to-cash: a CRM order as the CRM places it, the ERP's order inbox fed without a broker,
-and the setup rows tests need (customers, products, a stocked warehouse). Used by the service tests."""
+"""Test helpers for the ERP's quote-to-cash tests (not shipped with the service): a CRM order as the CRM places it,
+the ERP's order inbox fed without a broker, and the setup rows tests need (customers, products, a stocked
+warehouse)."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from erp.catalog.models import Product
+from erp.db import outbox, processed_events
+from erp.money import line_amounts, money_text
+from erp.parties.models import PartyAccount
+from erp.sales.handlers import order_handlers
+from erp.stock.models import Location, Warehouse
+from erp.stock.service import receive_goods
 from shared_events import contracts, envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer, party_state
 from sqlalchemy import select
 
-from ..catalog.models import Product
-from ..db import outbox, processed_events
-from ..invoicing.amounts import fmt, line_amounts
-from ..parties.models import PartyAccount
-from ..stock.models import Location, Warehouse
-from ..stock.service import receive_goods
-from .handlers import HANDLERS
+
+def web_settings(app):
+    return app.extensions["servicekit.web"].settings
+
+
+def ship_from(app, monkeypatch, code: str) -> None:
+    """Make the app (and the OrderInboxes made after this) ship orders from the warehouse with this code, as the
+    ERP_SALES_WAREHOUSE setting does."""
+    monkeypatch.setattr(app.extensions["servicekit.web"], "settings", replace(web_settings(app), sales_warehouse=code))
 
 
 def tag() -> str:
@@ -32,22 +43,25 @@ def order_placed(party_id: str, lines: list[dict], **over) -> dict:
         amounts.append(a)
         built.append({"line_no": i + 1, "product_id": line["product_id"], "quantity": str(line["quantity"]),
                       "unit_price": str(line["unit_price"]), "discount_percent": str(discount),
-                      "tax_rate": str(tax_rate), "line_total": fmt(a.net), "description": line.get("description")})
+                      "tax_rate": str(tax_rate), "line_total": money_text(a.net),
+                      "description": line.get("description")})
     data = {"order_id": str(uuid.uuid4()), "quote_id": str(uuid.uuid4()), "quote_number": f"Q-{tag()}",
             "quote_version": 1, "deal_id": str(uuid.uuid4()), "party_id": party_id, "currency": "EUR",
-            "lines": built, "net_total": fmt(sum((a.net for a in amounts), Decimal("0"))),
-            "tax_total": fmt(sum((a.tax for a in amounts), Decimal("0"))),
-            "gross_total": fmt(sum((a.gross for a in amounts), Decimal("0"))),
+            "lines": built, "net_total": money_text(sum((a.net for a in amounts), Decimal("0"))),
+            "tax_total": money_text(sum((a.tax for a in amounts), Decimal("0"))),
+            "gross_total": money_text(sum((a.gross for a in amounts), Decimal("0"))),
             "placed_at": datetime.now(UTC).isoformat(), "placed_by": "ada@crm.test", "version": 1, **over}
     contracts.validate("crm.order.placed", data)
     return data
 
 
 class OrderInbox:
-    """The erp.orders consumer of the worker, fed records directly (the broker is not what these tests are about)."""
+    """The erp.orders consumer of the worker, fed records directly (the broker is not what these tests are about);
+    orders ship from the warehouse the app's settings name (ERP_SALES_WAREHOUSE), as in the worker."""
 
-    def __init__(self, sessions):
-        self.inbox = InboxConsumer("erp.orders", "unused:1", ["crm.order.v1"], HANDLERS, sessions, processed_events,
+    def __init__(self, sessions, app):
+        self.inbox = InboxConsumer("erp.orders", "unused:1", ["crm.order.v1"],
+                                   order_handlers(web_settings(app).sales_warehouse), sessions, processed_events,
                                    producer_factory=RecordingProducer)
         self.offsets = iter(range(10**9))
 

@@ -7,7 +7,11 @@ from pathlib import Path
 from servicekit import cli
 from servicekit.auth import bootstrap
 
+from .access.roles import CATALOG
+from .catalog.replay import rebuild_catalog_replica
 from .config import Settings
+from .db import audit_log, auth
+from .worker import main as worker_main
 from .worker import replay_inbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,19 +22,15 @@ def main(argv: list[str] | None = None) -> None:
     rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topics")
     rb.add_argument("replica", choices=["catalog"])
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    settings = cli.load_settings("crm", Settings.from_env)
     if args.cmd == "rebuild-replica":
-        from .catalog.replay import rebuild_catalog_replica
         try:
             print(f"replica rebuilt from {rebuild_catalog_replica(settings)} events")
         except LookupError as exc:  # checked before anything is dropped: the replica is as it was
             raise SystemExit(f"crm rebuild-replica: {exc} (run `crm ensure-topics`, or start the ERP worker)") from None
         return
-    from .access.roles import CATALOG
-    from .db import audit_log, auth
 
     def worker():
-        from .worker import main as worker_main
         worker_main(settings)
 
     cli.run_common(args, "crm", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker,

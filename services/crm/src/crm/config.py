@@ -1,8 +1,9 @@
-"""CRM settings from the environment; the defaults match `make run`."""
+"""CRM settings, read from the environment once at start-up and checked there (a bad value stops the process with a
+message naming the variable); the defaults match `make run`."""
 
 from dataclasses import dataclass
 
-from servicekit.config import env_float, env_int, env_str
+from servicekit.config import env_bool, env_float, env_int, env_port, env_str, env_url
 
 
 @dataclass(frozen=True)
@@ -32,18 +33,18 @@ class Settings:
             database_url=env_str("CRM_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:54329/crm"),
             kafka_bootstrap=env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
             worker_health_host=env_str("CRM_WORKER_HEALTH_HOST", "127.0.0.1"),
-            worker_health_port=env_int("CRM_WORKER_HEALTH_PORT", 8011),
-            session_ttl_hours=env_int("CRM_SESSION_TTL_HOURS", 12),
-            outbox_retention_hours=env_int("CRM_OUTBOX_RETENTION_HOURS", 168),
-            trusted_proxies=env_int("CRM_TRUSTED_PROXIES", 0),
-            max_body_bytes=env_int("CRM_MAX_BODY_BYTES", 1024 * 1024),
-            erp_public_url=env_str("ERP_PUBLIC_URL", "http://127.0.0.1:8020").rstrip("/"),
+            worker_health_port=env_port("CRM_WORKER_HEALTH_PORT", 8011),
+            session_ttl_hours=env_int("CRM_SESSION_TTL_HOURS", 12, 1, 24 * 366),
+            outbox_retention_hours=env_int("CRM_OUTBOX_RETENTION_HOURS", 168, 1),
+            trusted_proxies=env_int("CRM_TRUSTED_PROXIES", 0, 0, 10),
+            max_body_bytes=env_int("CRM_MAX_BODY_BYTES", 1024 * 1024, 1024),
+            erp_public_url=env_url("ERP_PUBLIC_URL", "http://127.0.0.1:8020"),
             smtp_host=env_str("CRM_SMTP_HOST", "127.0.0.1"),
-            smtp_port=env_int("CRM_SMTP_PORT", 1025),
+            smtp_port=env_port("CRM_SMTP_PORT", 1025),
             smtp_user=env_str("CRM_SMTP_USER", ""),
             smtp_password=env_str("CRM_SMTP_PASSWORD", ""),
             smtp_from=env_str("CRM_SMTP_FROM", "CRM <quotes@crm.localhost>"),
-            smtp_starttls=env_str("CRM_SMTP_STARTTLS", "false").strip().lower() in ("1", "true", "yes", "on"),
-            smtp_timeout=env_float("CRM_SMTP_TIMEOUT", 10.0),
+            smtp_starttls=env_bool("CRM_SMTP_STARTTLS", False),
+            smtp_timeout=env_float("CRM_SMTP_TIMEOUT", 10.0, 0.1),
             quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
         )

@@ -9,8 +9,14 @@ from servicekit import cli
 from servicekit.auth import bootstrap
 from servicekit.db import make_engine, make_session_factory
 
+from .access.roles import CATALOG
 from .config import Settings
+from .db import audit_log, auth
+from .invoicing.overdue import run_once
 from .ledger import hledger
+from .ledger.hashchain import verify_database
+from .replay import rebuild_party_replica
+from .worker import main as worker_main
 from .worker import replay_inbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,14 +32,12 @@ def main(argv: list[str] | None = None) -> None:
     ex.add_argument("--output", "-o", default="-", help="a file (default: standard output)")
     ex.add_argument("--date-to", type=date.fromisoformat, help="only entries dated up to this day (YYYY-MM-DD)")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    settings = cli.load_settings("erp", Settings.from_env)
 
     def worker():
-        from .worker import main as worker_main
         worker_main(settings)
 
     if args.cmd == "mark-overdue":
-        from .invoicing.overdue import run_once
         engine = make_engine(settings.database_url)
         try:
             marked = run_once(make_session_factory(engine))
@@ -45,16 +49,12 @@ def main(argv: list[str] | None = None) -> None:
         export_ledger(settings, args.output, args.date_to)
         return
     if args.cmd == "verify-ledger":
-        from .ledger.hashchain import verify_database
         if not verify_database(settings.database_url):
             raise SystemExit(1)
         return
     if args.cmd == "rebuild-replica":
-        from .replay import rebuild_party_replica
         print(f"replica rebuilt from {rebuild_party_replica(settings)} events")
         return
-    from .access.roles import CATALOG
-    from .db import audit_log, auth
     cli.run_common(args, "erp", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker,
                    lambda: bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG),
                    lambda email, name, pw: bootstrap.create_admin(settings.database_url, auth, audit_log, email,

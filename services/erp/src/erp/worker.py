@@ -14,7 +14,7 @@ from .config import Settings
 from .db import outbox, processed_events
 from .invoicing.overdue import OverdueLoop
 from .parties.handlers import HANDLERS as PARTY_HANDLERS
-from .sales.handlers import HANDLERS as ORDER_HANDLERS
+from .sales.handlers import order_handlers
 
 PARTY_CONSUMER = "erp.parties"
 ORDER_CONSUMER = "erp.orders"
@@ -26,8 +26,8 @@ def party_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
 
 
 def order_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
-    return InboxConsumer(ORDER_CONSUMER, settings.kafka_bootstrap, ["crm.order.v1"], ORDER_HANDLERS,
-                         sessions, processed_events, **kwargs)
+    return InboxConsumer(ORDER_CONSUMER, settings.kafka_bootstrap, ["crm.order.v1"],
+                         order_handlers(settings.sales_warehouse), sessions, processed_events, **kwargs)
 
 
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from shared_events.dlq import replay_dlq
 
-from .config import env_str
+from .config import SettingError, env_str
 
 
 def alembic_config(migrations: Path, url: str) -> Config:
@@ -106,3 +106,13 @@ def run_common(args, service: str, migrations: Path, database_url: str, kafka_bo
     else:
         return False
     return True
+
+
+def load_settings(service: str, from_env):
+    """The service's settings, read and checked once before any command runs: a bad value ends the process with
+    status 2 and a message naming the variable (`crm: CRM_SMTP_PORT='x': must be a whole number from 1 to 65535`)."""
+    try:
+        return from_env()
+    except SettingError as exc:
+        print(f"{service}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -110,3 +110,21 @@ def assert_problem(response, status: int, field: str | None = None) -> dict:
     if field is not None:
         assert field in [e["field"] for e in response.json.get("errors", [])], response.json
     return response.json
+
+
+def schema_drift(database_url: str, metadata) -> list:
+    """What `alembic revision --autogenerate` would write for a database migrated to head: the differences between
+    the SQLAlchemy models (`metadata`) and the migrated schema (types and server defaults compared too); [] when
+    the models and the migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                   "compare_server_default": True})
+            return compare_metadata(context, metadata)
+    finally:
+        engine.dispose()

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from cloudevents.core.v1.event import CloudEvent
+from shared_events.actors import actor_of
 from shared_events.envelope import sequence_of
 from shared_events.replica import upsert_if_newer
 from sqlalchemy import select
@@ -24,8 +25,9 @@ ORDER_TITLES = {"accepted": "accepted", "rejected": "rejected", "partially_deliv
 
 
 def _actor(event: CloudEvent) -> dict | str:
-    actor_id, name = event.get_extension("actor"), event.get_extension("actorname")
-    return {"id": actor_id, "name": f"ERP: {name}"} if actor_id else "ERP"
+    """The timeline's actor: the ERP user who did it (their id, so clients can link them), else "ERP"."""
+    who = actor_of(event)
+    return {"id": who.id, "name": f"ERP: {who.name}"} if who.id else "ERP"
 
 
 def _dt(value: str | None) -> datetime | None:

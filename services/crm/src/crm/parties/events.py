@@ -1,6 +1,7 @@
 """The events parties publish: the party's whole current state (event-carried state transfer)."""
 
 from cloudevents.core.v1.event import CloudEvent
+from shared_events.actors import actor_extensions
 from shared_events.envelope import new_event
 
 from .models import Party
@@ -35,4 +36,4 @@ def party_state(p: Party) -> dict:
 def party_event(verb: str, p: Party, actor=None) -> CloudEvent:
     """`actor` (a Principal) travels as the event's actor/actorname extensions, for the subscribers' audit."""
     return new_event(f"crm.party.{verb}", p.id, party_state(p), sequence=p.version,
-                     actor_id=getattr(actor, "user_id", None), actor_name=getattr(actor, "email", None))
+                     **actor_extensions(actor))

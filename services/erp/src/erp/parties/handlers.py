@@ -5,6 +5,7 @@ from datetime import datetime
 
 from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
+from shared_events.actors import actor_of
 from shared_events.envelope import sequence_of
 from shared_events.replica import upsert_if_newer
 from sqlalchemy import select, update
@@ -33,7 +34,7 @@ def apply_party_state(session: Session, event: CloudEvent) -> bool:
         changed = sorted(f for f in REPLICATED if previous.get(f) != values[f]) if before else sorted(REPLICATED)
         session.add(PartyReplicaChange(
             party_id=state["id"], event_id=event.get_id(), event_type=event.get_type(), sequence=sequence,
-            actor=_actor(event), changed_fields=changed, occurred_at=event.get_time()))
+            actor=actor_of(event).label("crm"), changed_fields=changed, occurred_at=event.get_time()))
     return applied
 
 
@@ -51,17 +52,9 @@ def apply_party_merged(session: Session, event: CloudEvent) -> bool:
                                     .values(party_id=survivor_id, version=PartyAccount.version + 1,
                                             updated_at=datetime.now().astimezone())).rowcount
             if moved:
-                audit.record(session, audit_log, _actor(event), "move_terms", "party", survivor_id,
+                audit.record(session, audit_log, actor_of(event).label("crm"), "move_terms", "party", survivor_id,
                              changes={"from_party_id": {"before": None, "after": absorbed_id}})
     return applied
-
-
-def _actor(event: CloudEvent) -> str | None:
-    """Who caused the change in the CRM, as the CRM's audit names them."""
-    actor_id, name = event.get_extension("actor"), event.get_extension("actorname")
-    if actor_id and name:
-        return f"crm:{name} ({actor_id})"
-    return f"crm:{actor_id}" if actor_id else None
 
 
 HANDLERS = {

@@ -4,6 +4,7 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from servicekit.pagination import PageArgs, page_schema
 
+from ..fields import CURRENCY
 from .models import MASTER_FIELDS
 
 
@@ -56,7 +57,7 @@ class AccountUpdateSchema(Schema):
 
     payment_terms_days = fields.Integer(validate=validate.Range(min=0, max=365))
     credit_limit = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0), as_string=True)
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code, e.g. EUR"))
+    currency = fields.String(validate=CURRENCY)
     customer_group = fields.String(allow_none=True, validate=validate.Length(max=50),
                                    metadata={"description": "Selects the group's price lists."})
 
