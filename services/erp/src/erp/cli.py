@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(1)
         return
     if args.cmd == "rebuild-replica":
-        print(f"replica rebuilt from {rebuild_party_replica(settings)} events")
+        try:
+            print(f"replica rebuilt from {rebuild_party_replica(settings)} events")
+        except LookupError as exc:  # checked before anything is dropped: the replica is as it was
+            raise SystemExit(f"erp rebuild-replica: {exc} (run `erp ensure-topics`, or start the CRM worker)") from None
         return
     cli.run_common(args, "erp", MIGRATIONS, settings.database_url, settings.kafka_bootstrap, worker,
                    lambda: bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG),
