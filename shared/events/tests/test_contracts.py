@@ -1,6 +1,7 @@
-"""The compiled validator on the hot path says what the reference implementation says: for valid party states and
-for states with random fields replaced by random JSON values (wrong types, bad formats, unknown keys), jsonschema-rs
-and jsonschema agree on valid or not, so the fast path never lets through what the contract refuses."""
+"""The compiled validator on the hot path never lets through what the reference implementation refuses: for party
+states with random fields replaced by random JSON values (wrong types, bad formats, unknown keys), whatever
+jsonschema-rs accepts, jsonschema accepts too. (It is stricter on formats, e.g. an empty date-time: such data then
+goes to jsonschema, whose verdict stands, so the contract is applied as before.)"""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,6 +30,14 @@ def test_a_valid_state_is_valid_for_both():
 
 @settings(max_examples=400, deadline=None)
 @given(st.dictionaries(st.sampled_from([*KEYS, "unknown_field"]), json_values, min_size=1, max_size=3))
-def test_both_validators_agree_on_changed_states(changes):
-    compiled, reference = verdicts({**party_state(), **changes})
-    assert compiled == reference
+def test_what_the_compiled_validator_accepts_the_reference_accepts(changes):
+    data = {**party_state(), **changes}
+    compiled, reference = verdicts(data)
+    assert reference or not compiled
+    if not reference:  # and a refusal always names the fields, from the reference's messages
+        try:
+            contracts.validate("crm.party.updated", data)
+        except contracts.ContractViolation as refused:
+            assert refused.errors
+        else:
+            raise AssertionError("refused data passed validate()")

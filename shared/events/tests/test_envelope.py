@@ -4,6 +4,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shared_events import contracts, envelope
 from shared_events.catalogue import EVENT_TYPES, TOPICS
 from shared_events.testing import party_state as party
@@ -97,3 +99,14 @@ def test_every_catalogued_type_has_a_loadable_schema_on_a_known_topic():
 
 def test_master_data_topics_are_compacted():
     assert TOPICS["crm.party.v1"].topic_config()["cleanup.policy"] == "compact"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=30), st.integers(1, 10**6), st.sampled_from([None, "ada@example.com", "Zoë"]),
+       st.sampled_from(["company", "person"]))
+def test_the_relay_encodes_an_outbox_record_exactly_as_the_sdk_does(name, sequence, actor_name, kind):
+    data = party(display_name=name, legal_name=name, kind=kind)
+    event = envelope.new_event("crm.party.updated", data["id"], data, sequence,
+                               actor_id="5b0f7d3e-0000-4000-8000-000000000001" if actor_name else None,
+                               actor_name=actor_name)
+    assert envelope.record_to_kafka(envelope.to_record(event)) == envelope.to_kafka(event)

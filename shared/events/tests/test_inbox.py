@@ -14,9 +14,9 @@ from sqlalchemy.orm import sessionmaker
 pytestmark = pytest.mark.db
 
 
-def record_of(event, offset=0, topic="crm.party.v1"):
+def record_of(event, offset=0, topic="crm.party.v1", partition=0):
     topic_, key, value, headers = envelope.to_kafka(event)
-    return Record(topic, 0, offset, key, value, headers)
+    return Record(topic, partition, offset, key, value, headers)
 
 
 @pytest.fixture
@@ -178,3 +178,98 @@ def test_a_lost_database_is_waited_out_not_dead_lettered(own_database):
     with own_database.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(effects)).scalar_one() == 1
         assert c.execute(select(func.count()).select_from(own_database.tables["processed"])).scalar_one() == 1
+
+
+# -- batches: a poll's records in one transaction ------------------------------------------------------------------
+
+def created(seq=1, **over):
+    data = party_state(**over)
+    return envelope.new_event("crm.party.created", data["id"], data, seq)
+
+
+def effect_ids(scratch, effects) -> list[str]:
+    with scratch[1]() as s:
+        return list(s.execute(select(effects.c.event_id).order_by(effects.c.n)).scalars())
+
+
+def test_duplicates_inside_one_batch_and_across_batches_have_one_effect(scratch, effects):
+    inbox = make_inbox(scratch, effects)
+    a, b, c, d = created(), created(), created(), created()
+    first = [record_of(a, 1), record_of(b, 2), record_of(a, 3), record_of(c, 4)]
+    assert inbox.handle_batch(first) == ["applied", "applied", "duplicate", "applied"]
+    assert inbox.handle_batch([record_of(b, 5), record_of(d, 6)]) == ["duplicate", "applied"]
+    assert effect_ids(scratch, effects) == [a.get_id(), b.get_id(), c.get_id(), d.get_id()]  # once each, in order
+    assert count(scratch, scratch[2]["processed"]) == 4
+
+
+def test_an_older_version_after_a_newer_one_in_one_batch_changes_nothing(scratch):
+    from shared_events.replica import upsert_if_newer
+
+    engine, sessions, t = scratch
+    md = MetaData()
+    replica = Table("party_copies", md, Column("party_id", String(40), primary_key=True),
+                    Column("sequence", Integer, nullable=False), Column("name", String(100)))
+    md.create_all(engine)
+    applied = []
+
+    def keep(session, event):
+        data = event.get_data()
+        applied.append(upsert_if_newer(session, replica, {"party_id": data["id"]}, envelope.sequence_of(event),
+                                       {"name": data["display_name"]}))
+
+    inbox = InboxConsumer("test.replica", "unused:1", ["crm.party.v1"], {"crm.party.updated": keep}, sessions,
+                          t["processed"], producer_factory=RecordingProducer)
+    state = party_state()
+    v1, v2, v3 = (envelope.new_event("crm.party.updated", state["id"], {**state, "display_name": f"Acme {n}",
+                                                                        "version": n}, n) for n in (1, 2, 3))
+    assert inbox.handle_batch([record_of(v1, 1), record_of(v3, 2), record_of(v2, 3)]) == ["applied"] * 3
+    assert applied == [True, True, False]  # v2 came after v3: recorded, not applied
+    with sessions() as s:
+        assert s.execute(select(replica.c.sequence, replica.c.name)).one() == (3, "Acme 3")
+
+
+def test_a_poison_event_in_the_middle_of_a_batch_is_dead_lettered_alone(scratch, effects):
+    poison = created(display_name="Poison")
+    calls = []
+
+    def handler(session, event):
+        calls.append(event.get_id())
+        session.execute(effects.insert().values(event_id=event.get_id()))
+        if event.get_data()["display_name"] == "Poison":
+            raise KeyError("billing_address")
+
+    dlq = RecordingProducer()
+    inbox = make_inbox(scratch, effects, handler=handler, producer=dlq, max_attempts=2)
+    before, after = created(), created()
+    malformed = Record("crm.party.v1", 0, 11, b"k", b"not json", [])
+    records = [record_of(before, 10), malformed, record_of(poison, 12), record_of(after, 13)]
+    assert inbox.handle_batch(records) == ["applied", "dead_lettered", "dead_lettered", "applied"]
+    assert effect_ids(scratch, effects) == [before.get_id(), after.get_id()]  # the batch's try was rolled back
+    assert [h for h in (dict(sent[3]).get("ce_id") for sent in dlq.sent)] == [None, poison.get_id().encode()]
+    assert count(scratch, scratch[2]["processed"]) == 2  # the poison can still be replayed from the DLQ
+
+
+def test_a_batch_is_one_transaction_and_its_offsets_are_committed_after_it(scratch, effects):
+    committed, seen_in_handlers = [], []
+
+    def handler(session, event):
+        session.execute(effects.insert().values(event_id=event.get_id()))
+        seen_in_handlers.append(count(scratch, effects))  # another connection sees nothing before the commit
+
+    class FakeConsumer:
+        def poll(self, timeout_ms):
+            from kafka.structs import TopicPartition
+            return {TopicPartition("crm.party.v1", p): [record_of(created(), 10 * p + i, partition=p) for i in range(3)]
+                    for p in (0, 1)}
+
+        def commit(self, offsets):
+            committed.append(({tp.partition: o.offset for tp, o in offsets.items()}, count(scratch, effects)))
+
+        def close(self):
+            pass
+
+    inbox = make_inbox(scratch, effects, handler=handler)
+    inbox._consumer_factory = FakeConsumer
+    assert inbox.poll_once() == 6
+    assert seen_in_handlers == [0] * 6
+    assert committed == [({0: 3, 1: 13}, 6)]  # one commit, every partition, after all six effects were visible

@@ -1,9 +1,16 @@
 """Inbox consumer: applies each event once in effect, commits offsets after the database commit,
-and moves poison messages to `<topic>.dlq` after bounded retries."""
+and moves poison messages to `<topic>.dlq` after bounded retries.
+
+A poll's records are applied together: malformed, unknown and contract-breaking records are sorted out first,
+then one transaction records the rest in the inbox with one statement (duplicates, inside the batch or seen
+before, are recognised there) and runs their handlers in the order of their partitions; then the offsets are
+committed. When that transaction fails, the batch is applied again one event per transaction, with retries, so
+only the poison event goes to the DLQ and the others are applied once."""
 
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import psycopg2
@@ -33,6 +40,15 @@ def _is_transient(exc: BaseException) -> bool:
     return False
 
 
+def _uuid_text(value: str) -> str:
+    """An event id as PostgreSQL writes a uuid (lower case, hyphens), so the inbox's answer matches it; an id that
+    is no uuid is kept as it is (the insert then fails and the event goes the one-by-one way)."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, TypeError, AttributeError):
+        return value
+
+
 class InboxConsumer:
     """Consume topics with one group; dispatch events to handlers by type, each in its own transaction."""
 
@@ -59,6 +75,8 @@ class InboxConsumer:
         self._consumer = None
         self._producer = None
         self.stopping = threading.Event()
+        self._record_stmt = (insert(processed).on_conflict_do_nothing()
+                             .returning(processed.c.event_id))  # built once: the inbox rows of a batch
 
     # -- one message -------------------------------------------------------------------------
 
@@ -109,6 +127,70 @@ class InboxConsumer:
                 log.warning("%s: event %s failed (attempt %d): %s", self.name, event.get_id(), attempts, exc)
                 self.stopping.wait(self.retry_backoff * 2 ** (attempts - 1))
 
+    def handle_batch(self, msgs: list) -> list[str | None]:
+        """Process a poll's records (in partition order); return each one's outcome, None for a record left
+        unprocessed because the consumer is stopping."""
+        outcomes: list[str | None] = [None] * len(msgs)
+        pending = []  # (index, record, event) of the events to apply
+        for i, msg in enumerate(msgs):
+            try:
+                event = envelope.from_kafka(msg.key, msg.value, msg.headers)
+            except envelope.MalformedEvent as exc:
+                self.dead_letter(msg, exc, attempts=1)
+                outcomes[i] = "dead_lettered"
+                continue
+            if event.get_type() not in self.handlers:
+                outcomes[i] = "ignored"  # tolerant reader: types this consumer does not need
+                continue
+            try:
+                contracts.validate(event.get_type(), event.get_data())
+            except contracts.ContractViolation as exc:
+                self.dead_letter(msg, exc, attempts=1)  # retrying cannot fix the data
+                outcomes[i] = "dead_lettered"
+                continue
+            pending.append((i, msg, event))
+        while pending:
+            try:
+                applied = self._apply_together(pending)
+            except Exception as exc:  # noqa: BLE001 - decided below: wait out an outage, else one by one
+                if _is_transient(exc):
+                    log.warning("%s: database unavailable (%s); waiting", self.name, exc)
+                    if self.stopping.wait(min(5.0, self.retry_backoff * 10)):
+                        return outcomes
+                    continue
+                log.warning("%s: a batch of %d failed (%s); applying its events one by one", self.name,
+                            len(pending), exc)
+                for i, msg, _ in pending:
+                    if self.stopping.is_set():
+                        break
+                    outcomes[i] = self.handle_message(msg)
+                return outcomes
+            for i, _, _ in pending:
+                outcomes[i] = "applied" if i in applied else "duplicate"
+            return outcomes
+        return outcomes
+
+    def _apply_together(self, pending: list) -> set[int]:
+        """One transaction: record the batch's events in the inbox with one statement, then run the handlers of
+        the new ones in order; returns the indexes of the events applied (the others are duplicates)."""
+        first: dict[str, int] = {}  # event id -> the index of its first record in the batch
+        rows = []
+        for i, msg, event in pending:
+            event_id = _uuid_text(event.get_id())
+            if event_id in first:
+                continue
+            first[event_id] = i
+            rows.append({"consumer": self.name, "event_id": event_id, "type": event.get_type(),
+                         "topic": msg.topic, "partition": msg.partition, "offset": msg.offset})
+        with self.session_factory.begin() as session:
+            new = set(session.execute(self._record_stmt, rows).scalars())
+            applied = {first[event_id] for event_id in new}
+            for i, _, event in pending:
+                handler = self.handlers[event.get_type()]
+                if i in applied and handler is not None:
+                    handler(session, event)
+        return applied
+
     def dead_letter(self, msg, exc: BaseException, attempts: int) -> None:
         """Publish the original record to <topic>.dlq with the error in headers, and wait for the ack."""
         self.last_error = f"{type(exc).__name__}: {exc}"
@@ -131,25 +213,26 @@ class InboxConsumer:
     # -- the loop ----------------------------------------------------------------------------
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        """Poll one batch, process it, then commit each partition's offset: every effect is already committed,
-        so a crash before the offset commit only replays records the inbox recognises as duplicates."""
+        """Poll one batch, apply it (handle_batch), then commit each partition's offset: every effect is already
+        committed, so a crash before the offset commit only replays records the inbox recognises as duplicates."""
         if self._consumer is None:
             self._consumer = self._consumer_factory()
         batch = self._consumer.poll(timeout_ms=timeout_ms)
-        seen = 0
-        for tp, records in batch.items():
-            done = None
-            for msg in records:
-                if self.stopping.is_set():
-                    break
-                outcome = self.handle_message(msg)
-                CONSUMED.labels(self.name, outcome).inc()
-                seen += 1
-                done = msg.offset
-            if done is not None:
-                position = OffsetAndMetadata(done + 1, "", -1)
-                self._consumer.commit({TopicPartition(tp.topic, tp.partition): position})
-        return seen
+        msgs = [msg for records in batch.values() for msg in records]
+        if not msgs:
+            return 0
+        outcomes = self.handle_batch(msgs)
+        positions, stopped = {}, set()
+        for msg, outcome in zip(msgs, outcomes, strict=True):
+            tp = TopicPartition(msg.topic, msg.partition)
+            if outcome is None or tp in stopped:  # stopping: commit no further than the records processed
+                stopped.add(tp)
+                continue
+            CONSUMED.labels(self.name, outcome).inc()
+            positions[tp] = OffsetAndMetadata(msg.offset + 1, "", -1)
+        if positions:
+            self._consumer.commit(positions)
+        return sum(1 for outcome in outcomes if outcome is not None)
 
     def _stuck(self) -> bool:
         """True when the assigned partitions have records waiting but polls have returned nothing for a while
