@@ -6,7 +6,8 @@
 # Knobs: BENCH_PG_PORT (54349), BENCH_KAFKA_PORT (19292), BENCH_KAFKA_CONTROLLER_PORT (19293),
 #        BENCH_CRM_BIND (127.0.0.1:18310), BENCH_CRM_WEB_WORKERS (4),
 #        BENCH_CRM_WORKER_HEALTH_PORT (18311), BENCH_ERP_WORKER_HEALTH_PORT (18321), BENCH_LOCAL_DIR,
-#        and run.py's BENCH_CONCURRENCY, BENCH_REQUESTS, BENCH_PARTIES, BENCH_ROUNDTRIPS.
+#        and run.py's BENCH_CONCURRENCY, BENCH_REQUESTS, BENCH_PARTIES, BENCH_ROUNDTRIPS; backbone.py's
+#        BENCH_BACKLOG (50000: the relay and consumer backlogs).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -92,4 +93,5 @@ export BENCH_PROCS
 export WORKER_HEALTH_URLS="http://127.0.0.1:$CRM_WORKER_HEALTH_PORT/healthz http://127.0.0.1:$ERP_WORKER_HEALTH_PORT/healthz"
 cd "$ROOT"
 "$VENV/bin/python" bench/run.py "$@"
+"$VENV/bin/python" bench/backbone.py
 echo "service logs: $LOGS"

@@ -27,6 +27,8 @@ from .catalogue import dlq_topic
 
 log = logging.getLogger(__name__)
 
+# A handler applies one event in the caller's transaction. It may carry `handler.batch(session, events)`, which
+# applies a run of consecutive events of its types at once, with the same effect as calling it on each in order.
 Handler = Callable[[Session, CloudEvent], None]
 
 CONSUMED = Counter("inbox_events_total", "Events seen by a consumer, by outcome", ["consumer", "outcome"])
@@ -185,10 +187,22 @@ class InboxConsumer:
         with self.session_factory.begin() as session:
             new = set(session.execute(self._record_stmt, rows).scalars())
             applied = {first[event_id] for event_id in new}
+            run, run_batch = [], None  # consecutive events whose handler takes them together (handler.batch)
             for i, _, event in pending:
                 handler = self.handlers[event.get_type()]
-                if i in applied and handler is not None:
+                if i not in applied or handler is None:
+                    continue
+                batch = getattr(handler, "batch", None)
+                if run and batch is not run_batch:
+                    run_batch(session, run)
+                    run = []
+                if batch is None:
                     handler(session, event)
+                else:
+                    run.append(event)
+                    run_batch = batch
+            if run:
+                run_batch(session, run)
         return applied
 
     def dead_letter(self, msg, exc: BaseException, attempts: int) -> None:
