@@ -7,10 +7,12 @@
 
 Both run in this process on scratch topics and a scratch outbox table (the services' own workers do not see
 them), so the figures are the library's, not the HTTP stack's. Peak RSS of this process is printed with them.
+Last, the request path: the SQL statements and the CPU time of a party create and update in the CRM app (Flask's
+test client in this process, a warm principal cache), counted with SQLAlchemy's cursor events.
 
     .local/venv/bin/python bench/backbone.py [-n 50000]     (make bench runs it after run.py)
 
-Needs ERP_DATABASE_URL (migrated) and KAFKA_BOOTSTRAP_SERVERS, as bench.sh exports them.
+Needs CRM_DATABASE_URL and ERP_DATABASE_URL (migrated) and KAFKA_BOOTSTRAP_SERVERS, as bench.sh exports them.
 """
 
 import argparse
@@ -176,6 +178,44 @@ def consumer_figures(url: str, bootstrap: str, events: list) -> tuple[float, flo
     return inbox_rate, raw_rate
 
 
+def request_figures(count: int = 300) -> dict:
+    """SQL statements and CPU ms per request for POST and PATCH /api/v1/parties in the CRM app."""
+    from crm.access.roles import CATALOG
+    from crm.app import create_app
+    from crm.config import Settings
+    from crm.db import audit_log, auth
+    from servicekit.auth import bootstrap
+    from servicekit.testing import user_with_token
+    from sqlalchemy import event
+
+    settings = Settings.from_env()
+    bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG)
+    app = create_app(settings)
+    user = user_with_token(app.extensions["crm.db"].sessions, auth, audit_log, "crm", ["admin"])
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = user["headers"]["Authorization"]
+    statements = []
+    event.listen(app.extensions["crm.db"].engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2].split(None, 1)[0]))
+    figures = {"create": [0, 0.0], "update": [0, 0.0]}
+    client.get("/api/v1/parties")  # the token's principal is cached from here on
+    for i in range(count):
+        statements.clear()
+        started = time.process_time()
+        created = client.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Request {i} {uuid.uuid4()}"})
+        figures["create"][1] += time.process_time() - started
+        figures["create"][0] += len(statements)
+        assert created.status_code == 201, created.json
+        statements.clear()
+        started = time.process_time()
+        changed = client.patch(f"/api/v1/parties/{created.json['id']}", json={"website": "https://example.com"},
+                               headers={"If-Match": created.headers["ETag"]})
+        figures["update"][1] += time.process_time() - started
+        figures["update"][0] += len(statements)
+        assert changed.status_code == 200, changed.json
+    return {k: (n / count, cpu * 1000 / count) for k, (n, cpu) in figures.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", "--events", type=int, default=int(os.environ.get("BENCH_BACKLOG") or 50000),
@@ -191,6 +231,9 @@ def main() -> None:
     inbox_rate, consume_rate = consumer_figures(url, bootstrap, events)
     say(f"  consumer drain: {inbox_rate:8,.0f} events/s   raw consume: {consume_rate:8,.0f} records/s   "
         f"ratio {inbox_rate / consume_rate:.2f}   (peak RSS {rss_mb():.0f} MB)")
+    for what, (statements, cpu_ms) in request_figures().items():
+        say(f"  party {what} in the CRM app: {statements:.1f} SQL statements per request (auth included), "
+            f"{cpu_ms:.2f} ms CPU per request in this process (Flask + marshmallow + SQLAlchemy, no HTTP)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ ROLES = ("customer", "supplier", "prospect", "partner")
 
 class Party(Base):
     __tablename__ = "parties"
+    __mapper_args__ = {"eager_defaults": True}  # the INSERT returns created_at/updated_at: no SELECT afterwards
     __table_args__ = (
         CheckConstraint("kind in ('company', 'person')", name="kind"),
         CheckConstraint("status in ('active', 'archived', 'merged')", name="status"),

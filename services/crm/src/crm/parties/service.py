@@ -9,7 +9,7 @@ from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.outbox import record_event
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import service as access
@@ -77,8 +77,7 @@ def _check_company(session: Session, company_id: str | None, actor: Principal, p
 
 def _publish(session: Session, verb: str, party: Party, actor: Principal, before: dict | None, action: str) -> None:
     """The party's new state goes to the outbox and the audit trail, in the caller's transaction."""
-    session.flush()
-    session.refresh(party)
+    session.flush()  # ids, defaults and the database's checks before the event is built (no refresh: eager defaults)
     record_event(session, outbox, party_event(verb, party, actor), "party")
     audit.record(session, audit_log, actor, action, "party", party.id, before, party_state(party))
 
@@ -113,16 +112,16 @@ def get_party(session: Session, party_id: str, actor: Principal) -> Party:
 
 
 def _for_change(session: Session, party_id: str, actor: Principal) -> Party:
-    party = session.execute(select(Party).where(Party.id == str(party_id), _visible(actor))
-                            .with_for_update(of=Party)).scalar_one_or_none()
-    if party is None:
+    may_edit = case((editable("parties", "party", Party.id, Party.owner_id, actor), True), else_=False)
+    found = session.execute(select(Party, may_edit.label("may_edit")).where(Party.id == str(party_id), _visible(actor))
+                            .with_for_update(of=Party)).first()  # one query: the row, locked, and the right to edit
+    if found is None:
         raise NotFound("party", party_id)
+    party = found.Party
     if party.status == "merged":
         raise Problem(409, "Party is merged", f"This party was merged into {party.merged_into_id}: change that one.",
                       "party-merged", merged_into_id=party.merged_into_id)
-    may_edit = session.execute(select(Party.id).where(
-        Party.id == party.id, editable("parties", "party", Party.id, Party.owner_id, actor))).first()
-    if not may_edit:
+    if not found.may_edit:
         raise Problem(403, "Forbidden", "You can see this party but not change it: ask its owner to share it "
                       "with write access.", "forbidden")
     return party

@@ -1,8 +1,10 @@
 """Identity endpoints every service has: login, me and my tokens, users, roles, audit."""
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, g, request
 from flask.views import MethodView
@@ -13,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from .. import audit, etag
 from ..blueprint import Blueprint
 from ..etag import if_match_required
-from . import service
+from . import secrets, service
 from .principal import Principal, current_principal, requires, unauthenticated
 from .schemas import (
     AuditArgs,
@@ -65,6 +67,43 @@ def _ctx() -> AuthContext:
     return current_app.extensions["auth"]
 
 
+PRINCIPAL_TTL = 5.0  # seconds a web process reuses a token's principal without asking the database
+
+
+class PrincipalCache:
+    """The principals of recently seen tokens, per process, for PRINCIPAL_TTL seconds at most. The process that
+    changes users, roles or tokens empties it at once (after the change is committed); other processes see the
+    change within PRINCIPAL_TTL. Unknown and refused tokens are never cached."""
+
+    def __init__(self, ttl: float = PRINCIPAL_TTL, max_size: int = 10_000, clock=time.monotonic,
+                 now=lambda: datetime.now(UTC)):
+        self.ttl, self.max_size, self.clock, self.now = ttl, max_size, clock, now
+        self._items: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Principal | None:
+        """The principal cached for the token, unless it is older than the TTL or the token has expired since."""
+        item = self._items.get(key)
+        if item is None or self.clock() - item[0] > self.ttl:
+            return None
+        expires = item[1].token_expires_at
+        return None if expires is not None and expires <= self.now() else item[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._items) >= self.max_size:
+                self._items.clear()
+            self._items[key] = (self.clock(), principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _cache() -> PrincipalCache:
+    return current_app.extensions["auth.principals"]
+
+
 def authenticate() -> None:
     """before_request: every endpoint but the public ones needs a valid bearer token."""
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
@@ -73,17 +112,30 @@ def authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("No bearer token.")
-    ctx = _ctx()
-    with ctx.sessions.begin() as session:
-        principal = service.resolve(session, ctx.tables, token.strip())
+    key = secrets.token_hash(token.strip())
+    principal = _cache().get(key)
     if principal is None:
-        raise unauthenticated("The token is unknown, expired or revoked, or its user is deactivated.")
+        ctx = _ctx()
+        with ctx.sessions.begin() as session:
+            principal = service.resolve(session, ctx.tables, token.strip())
+        if principal is None:
+            raise unauthenticated("The token is unknown, expired or revoked, or its user is deactivated.")
+        _cache().put(key, principal)
     g.principal = principal
+
+
+def forget_principals(response):
+    """after_request: a change to users, roles or tokens (a logout included) empties this process's cache."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.blueprint in ("auth", "users", "roles"):
+        _cache().clear()
+    return response
 
 
 def init_app(app: Flask, api: Api, ctx: AuthContext) -> None:
     app.extensions["auth"] = ctx
+    app.extensions["auth.principals"] = PrincipalCache()
     app.before_request(authenticate)
+    app.after_request(forget_principals)
     for blp in (auth_blp, users_blp, roles_blp, audit_blp):
         api.register_blueprint(blp)
 

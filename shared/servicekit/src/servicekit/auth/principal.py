@@ -2,6 +2,7 @@
 
 import functools
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import g
 
@@ -16,6 +17,7 @@ class Principal:
     token_id: str
     roles: frozenset[str] = field(default_factory=frozenset)
     permissions: frozenset[str] = field(default_factory=frozenset)
+    token_expires_at: datetime | None = None  # when the token stops working (None: never)
 
     def can(self, permission: str) -> bool:
         module = permission.split(":", 1)[0]

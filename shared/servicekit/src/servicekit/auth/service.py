@@ -5,7 +5,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, true, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import audit, etag
@@ -287,11 +288,22 @@ def revoke_token(session: Session, t: AuthTables, audit_t, actor: Principal, tok
 
 
 def resolve(session: Session, t: AuthTables, plaintext: str) -> Principal | None:
-    """The principal a bearer token stands for, or None if it is unknown, expired, revoked or its user inactive."""
+    """The principal a bearer token stands for, or None if it is unknown, expired, revoked or its user inactive.
+
+    One indexed query reads the token, its user, the user's roles and their permissions; "last used" is written
+    at most once a minute per token."""
     now = datetime.now(UTC)
+    ur, roles = t.user_roles, t.roles
+    role_names = (select(func.coalesce(func.array_agg(aggregate_order_by(ur.c.role, ur.c.role)), text("'{}'")))
+                  .where(ur.c.user_id == t.users.c.id).scalar_subquery())
+    granted = func.unnest(roles.c.permissions).table_valued("permission").render_derived(name="granted").lateral()
+    permissions = (select(func.coalesce(func.array_agg(granted.c.permission.distinct()), text("'{}'")))
+                   .select_from(ur.join(roles, roles.c.name == ur.c.role).join(granted, true()))
+                   .where(ur.c.user_id == t.users.c.id).scalar_subquery())
     row = session.execute(
-        select(t.api_tokens.c.id.label("token_id"), t.api_tokens.c.last_used_at, t.users.c.id, t.users.c.email,
-               t.users.c.name)
+        select(t.api_tokens.c.id.label("token_id"), t.api_tokens.c.last_used_at, t.api_tokens.c.expires_at,
+               t.users.c.id, t.users.c.email, t.users.c.name, role_names.label("roles"),
+               permissions.label("permissions"))
         .join(t.users, t.users.c.id == t.api_tokens.c.user_id)
         .where(t.api_tokens.c.token_hash == secrets.token_hash(plaintext), t.api_tokens.c.revoked_at.is_(None),
                or_(t.api_tokens.c.expires_at.is_(None), t.api_tokens.c.expires_at > now), t.users.c.is_active)
@@ -300,9 +312,8 @@ def resolve(session: Session, t: AuthTables, plaintext: str) -> Principal | None
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         session.execute(update(t.api_tokens).where(t.api_tokens.c.id == row.token_id).values(last_used_at=now))
-    roles = _roles_of(session, t, [row.id])[row.id]
-    return Principal(row.id, row.email, row.name, row.token_id, frozenset(roles),
-                     frozenset(_permissions(session, t, roles)))
+    return Principal(row.id, row.email, row.name, row.token_id, frozenset(row.roles or ()),
+                     frozenset(row.permissions or ()), row.expires_at)
 
 
 # -- roles ---------------------------------------------------------------------------------------
