@@ -185,6 +185,19 @@ def test_a_renamed_category_shows_on_its_products_before_they_are_announced_agai
     assert item["category_path"] == f"Hardware {laptops['tag']} / Notebooks"
 
 
+def test_a_product_announced_with_its_new_path_before_its_category_shows_the_new_path(rep, erp, laptops):
+    """The ERP renames a category and re-announces its products in one transaction; the product's event may arrive
+    first (another partition): the newer of the two paths shows, not the category replica's older one."""
+    new_path = f"Hardware {laptops['tag']} / Portables"
+    product = {**laptops["ultra"], "category_path": new_path, "version": laptops["ultra"]["version"] + 1,
+               "updated_at": stamp(7)}
+    assert erp("erp.product.updated", product) == "applied"
+    assert rep.get(f"{PRODUCTS}/{laptops['ultra']['id']}").json["category_path"] == new_path
+    renamed = {**laptops["laptops"], "name": "Portables", "path": new_path, "version": 2, "updated_at": stamp(6)}
+    assert erp("erp.category.updated", renamed) == "applied"
+    assert rep.get(f"{PRODUCTS}/{laptops['ultra']['id']}").json["category_path"] == new_path
+
+
 # -- following the ERP: newer states win, late older ones are ignored ------------------------------------------
 
 def test_a_newer_product_state_replaces_an_older_one_and_a_late_older_one_is_ignored(rep, erp):

@@ -28,11 +28,21 @@ def _availability(stock: StockReplica | None) -> dict:
             "warehouses": stock.warehouses, "as_of": stock.erp_updated_at}
 
 
-def _view(p: ProductReplica, stock: StockReplica | None, category_path: str | None, erp_url: str) -> dict:
+def _path(p: ProductReplica, category_path: str | None, category_updated_at) -> str | None:
+    """The product's category path from whichever event is newer: the product's own (a category renamed in the
+    ERP re-announces its products with the new path) or its category's, which may arrive before or after it on
+    another partition."""
+    if category_path is None or (category_updated_at is not None and category_updated_at < p.erp_updated_at):
+        return p.category_path
+    return category_path
+
+
+def _view(p: ProductReplica, stock: StockReplica | None, category_path: str | None, category_updated_at,
+          erp_url: str) -> dict:
     return {
         "id": p.product_id, "sku": p.sku, "name": p.name, "description": p.description, "kind": p.kind,
         "uom": p.uom, "active": p.active, "category_id": p.category_id,
-        "category_path": category_path or p.category_path,  # the category's own, newer event wins
+        "category_path": _path(p, category_path, category_updated_at),
         "price": {"sale_price": p.sale_price, "currency": p.currency, "tax_rate": p.tax_rate},
         "warranty_months": p.warranty_months, "allow_backorder": p.allow_backorder,
         "availability": _availability(stock), "version": p.sequence, "updated_at": p.erp_updated_at,
@@ -42,7 +52,8 @@ def _view(p: ProductReplica, stock: StockReplica | None, category_path: str | No
 
 
 def _with_stock_and_category():
-    return (select(ProductReplica, StockReplica, CategoryReplica.path.label("current_category_path"))
+    return (select(ProductReplica, StockReplica, CategoryReplica.path.label("current_category_path"),
+                   CategoryReplica.erp_updated_at.label("category_updated_at"))
             .outerjoin(StockReplica, StockReplica.product_id == ProductReplica.product_id)
             .outerjoin(CategoryReplica, CategoryReplica.category_id == ProductReplica.category_id))
 
@@ -75,7 +86,8 @@ def list_products(session: Session, args: dict, erp_url: str) -> dict:
         stmt = stmt.where(StockReplica.available > 0)
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [func.lower(ProductReplica.name), ProductReplica.product_id])
     page = paginate(session, stmt, args["page"], args["page_size"], entities=False)
-    page["items"] = [_view(r["ProductReplica"], r["StockReplica"], r["current_category_path"], erp_url)
+    page["items"] = [_view(r["ProductReplica"], r["StockReplica"], r["current_category_path"], r["category_updated_at"],
+                           erp_url)
                      for r in page["items"]]
     return page
 
@@ -84,7 +96,7 @@ def get_product(session: Session, product_id: str, erp_url: str) -> dict:
     row = session.execute(_with_stock_and_category().where(ProductReplica.product_id == str(product_id))).first()
     if row is None:
         raise NotFound("product", product_id)
-    return _view(row[0], row[1], row[2], erp_url)
+    return _view(row[0], row[1], row[2], row[3], erp_url)
 
 
 def list_categories(session: Session, include_inactive: bool = False) -> list[CategoryReplica]:
