@@ -51,9 +51,22 @@ def _keys(record: dict) -> list[tuple[str, str]]:
 
 def plan(session: Session, table, options: dict, actor: Principal, batch_id: str | None = None,
          lock: bool = False) -> Plan:
-    now = datetime.now(UTC)
-    mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "leads")
+    """What each row would do: read the rows, find the visible leads they match, then decide row by row."""
     result = Plan("leads", len(table.rows), warnings=list(table.warnings))
+    rows = _read_rows(table, options, result)
+    current, existing, may_edit = _matches(session, rows, actor, lock)
+    updates = _decide(rows, current, existing, may_edit, options.get("on_duplicate", "skip"), result, actor,
+                      batch_id)
+    for item in updates.values():
+        if not any(item.record.get(c) != item.before.get(c) for c in CONTACT):
+            item.action = "unchanged"
+    return result
+
+
+def _read_rows(table, options: dict, result: Plan) -> list[tuple[int, dict]]:
+    """(row number, lead values with their match keys) of the rows that make a lead; the others' errors go to
+    the plan."""
+    mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "leads")
     rows = []
     for number, values in table.rows:
         f, columns = row_fields(values, mapping)
@@ -68,6 +81,12 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
             continue
         data = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in data.items()}
         rows.append((number, _with_keys({**dict.fromkeys(COLUMNS), **data})))
+    return rows
+
+
+def _matches(session: Session, rows: list, actor: Principal, lock: bool):
+    """The visible leads the rows' email or phone keys match (locked with `lock`), by id; each key's first lead;
+    the ids the caller may change."""
     emails = {r["email_key"] for _, r in rows if r["email_key"]}
     phones = {r["phone_key"] for _, r in rows if r["phone_key"]}
     current: dict[str, dict] = {}
@@ -81,8 +100,13 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
             existing.setdefault(key, lead["id"])
     may_edit = set(session.execute(select(Lead.id).where(Lead.id.in_(list(current)), editable(
         "leads", "lead", Lead.id, Lead.owner_id, actor))).scalars()) if current else set()
+    return current, existing, may_edit
 
-    on_duplicate = options.get("on_duplicate", "skip")
+
+def _decide(rows: list, current: dict, existing: dict, may_edit: set, on_duplicate: str, result: Plan,
+            actor: Principal, batch_id: str | None) -> dict[str, Item]:
+    """Each row's action (create, update, skip) in file order, into the plan; returns the update items by lead."""
+    now = datetime.now(UTC)
     in_file: dict[tuple[str, str], Item] = {}
     updates: dict[str, Item] = {}
     for number, data in rows:
@@ -121,10 +145,7 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
         result.items.append(item)
         for k in keys:
             in_file.setdefault(k, item)
-    for item in updates.values():
-        if not any(item.record.get(c) != item.before.get(c) for c in CONTACT):
-            item.action = "unchanged"
-    return result
+    return updates
 
 
 def _entry(actor: Principal, record: dict, now: datetime) -> dict:

@@ -112,10 +112,24 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
          lock: bool = False) -> Plan:
     """What each row would do; with lock, the matched parties are locked until the caller's transaction ends."""
     now = datetime.now(UTC)
-    mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "parties")
     # the key queries read every visible party once; PostgreSQL overestimates them and JIT-compiles for nothing
     session.execute(text("SET LOCAL jit = off"))
     result = Plan("parties", len(table.rows), warnings=list(table.warnings))
+    rows = _read_rows(table, options, result)
+    existing, current, may_edit = _matches(session, rows, actor, lock)
+    updates, people = _decide(rows, existing, current, may_edit, options.get("on_duplicate", "skip"), result,
+                              actor, now, batch_id)
+    _link_companies(session, result, people, actor, now, batch_id)
+    for item in updates.values():
+        changed = any(item.record.get(c) != item.before.get(c) for c in UPDATABLE)
+        item.action = "update" if changed else "unchanged"
+    return result
+
+
+def _read_rows(table, options: dict, result: Plan) -> list[tuple]:
+    """(row number, party values, company name, match keys) of the rows that make a party; the others' errors go
+    to the plan."""
+    mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "parties")
     rows = []
     for number, values in table.rows:
         f, columns = row_fields(values, mapping)
@@ -125,18 +139,28 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
             continue
         data = normalize(data)
         rows.append((number, data, company_name, _keys({**dict.fromkeys(COLUMNS), **data})))
+    return rows
+
+
+def _matches(session: Session, rows: list, actor: Principal, lock: bool):
+    """The visible parties the rows' keys match: key -> party ids, the matched parties' rows (locked with
+    `lock`) by id, and the ids the caller may change."""
     existing = _existing(session, set().union(*(r[3] for r in rows)), actor)
     matched_ids = sorted({i for ids in existing.values() for i in ids})
-    current = {}
-    may_edit = set()
+    current, may_edit = {}, set()
     if matched_ids:
         stmt = select(PARTIES).where(PARTIES.c.id.in_(matched_ids))
         current = {r["id"]: dict(r) for r in session.execute(
             stmt.with_for_update() if lock else stmt).mappings()}
         may_edit = set(session.execute(select(Party.id).where(Party.id.in_(matched_ids), editable(
             "parties", "party", Party.id, Party.owner_id, actor))).scalars())
+    return existing, current, may_edit
 
-    on_duplicate = options.get("on_duplicate", "skip")
+
+def _decide(rows: list, existing: dict, current: dict, may_edit: set, on_duplicate: str, result: Plan,
+            actor: Principal, now: datetime, batch_id: str | None) -> tuple[dict[str, Item], list]:
+    """Each row's action (create, update, skip) in file order, into the plan; returns the update items by party
+    and the (item, company name) pairs of people to link to their company."""
     in_file: dict[tuple[str, str], Item] = {}  # keys of the rows planned so far -> their item
     updates: dict[str, Item] = {}  # existing party id -> its (single) update item
     people = []  # (item, company name) to link once every company row is known
@@ -154,16 +178,14 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
                 result.errors.append({"row": number, "field": reason, "column": None, "message":
                                       f"matches party {target}, which you may see but not change"})
                 continue
-            item = updates.get(target) if match else earlier[1]
-            if item is None:
-                item = Item(number, "update", dict(current[target]), target, reason, before=current[target])
-                updates[target] = item
-                result.items.append(item)
-                base = item
+            base = updates.get(target) if match else earlier[1]
+            if base is None:
+                base = Item(number, "update", dict(current[target]), target, reason, before=current[target])
+                updates[target] = base
+                result.items.append(base)
             else:  # a later row about the same party: it adds to the earlier row's values
-                base = item
                 result.items.append(Item(number, "skip", {**data, "id": None}, target, reason,
-                                         note=f"merged into row {item.row}"))
+                                         note=f"merged into row {base.row}"))
             base.record = _apply(base.record, data)
             if company_name:
                 people.append((base, company_name))
@@ -176,12 +198,7 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
             in_file.setdefault(k, item)
         if company_name:
             people.append((item, company_name))
-
-    _link_companies(session, result, people, actor, now, batch_id)
-    for item in updates.values():
-        changed = any(item.record.get(c) != item.before.get(c) for c in UPDATABLE)
-        item.action = "update" if changed else "unchanged"
-    return result
+    return updates, people
 
 
 def _link_companies(session: Session, result: Plan, people: list, actor: Principal, now: datetime,
