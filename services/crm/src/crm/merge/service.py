@@ -160,15 +160,7 @@ def merge_parties(session: Session, survivor_id, party_ids: list, field_choices:
                   expected_version: int, actor: Principal) -> Party:
     """Merge party_ids into the survivor (see the module's docstring); returns the survivor."""
     survivor_id = str(survivor_id)
-    ids = [str(i) for i in party_ids]
-    if not ids:
-        raise field_error("party_ids", "name at least one party to merge into this one")
-    if len(ids) > MAX_ABSORBED:
-        raise field_error("party_ids", f"at most {MAX_ABSORBED} parties at once")
-    if len(set(ids)) != len(ids):
-        raise field_error("party_ids", "a party is named twice")
-    if survivor_id in ids:
-        raise field_error("party_ids", "a party cannot be merged into itself")
+    ids = _checked_ids(survivor_id, party_ids)
     parties = _lock(session, [survivor_id, *ids], actor)
     survivor, absorbed = parties[survivor_id], [parties[i] for i in ids]
     check_version(survivor.version, expected_version)
@@ -183,26 +175,8 @@ def merge_parties(session: Session, survivor_id, party_ids: list, field_choices:
     now = datetime.now(UTC)
     before = party_state(survivor)
     _take_values(survivor, absorbed, parties, choices)
-
-    relinked = references.repoint(session, ids, survivor_id, skip=ANNOUNCED_LINKS)
-    people = session.execute(select(Party).where(Party.company_id.in_(ids)).order_by(Party.id)
-                             .with_for_update()).scalars().all()
-    for person in people:  # their company is the survivor now: subscribers learn it from their own events
-        person_before = party_state(person)
-        person.company_id = survivor_id
-        _touch(person, now)
-        _announce(session, "updated", person, actor, "merge_relink", person_before)
-    if people:
-        relinked["parties.company_id"] = sorted(p.id for p in people)
-    earlier = session.execute(select(Party).where(Party.merged_into_id.in_(ids)).order_by(Party.id)
-                              .with_for_update()).scalars().all()
-    for old in earlier:  # merged into an absorbed party before: one hop to the survivor now
-        old_before = party_state(old)
-        old.merged_into_id = survivor_id
-        _touch(old, now)
-        _announce(session, "merged", old, actor, "merge_relink", old_before)
+    relinked = _relink(session, ids, survivor_id, actor, now)
     _move_shares(session, ids, survivor, {p.owner_id for p in absorbed}, actor)
-
     for p in absorbed:
         p_before = party_state(p)
         p.status = "merged"
@@ -216,3 +190,40 @@ def merge_parties(session: Session, survivor_id, party_ids: list, field_choices:
               occurred_at=now, party_id=survivor_id, ref_type="party", ref_id=survivor_id, actor=actor,
               data={"merged_party_ids": ids, "relinked": {k: len(v) for k, v in relinked.items()}})
     return survivor
+
+
+def _checked_ids(survivor_id: str, party_ids: list) -> list[str]:
+    ids = [str(i) for i in party_ids]
+    if not ids:
+        raise field_error("party_ids", "name at least one party to merge into this one")
+    if len(ids) > MAX_ABSORBED:
+        raise field_error("party_ids", f"at most {MAX_ABSORBED} parties at once")
+    if len(set(ids)) != len(ids):
+        raise field_error("party_ids", "a party is named twice")
+    if survivor_id in ids:
+        raise field_error("party_ids", "a party cannot be merged into itself")
+    return ids
+
+
+def _relink(session: Session, ids: list[str], survivor_id: str, actor: Principal, now: datetime) -> dict:
+    """Everything that pointed at an absorbed party points at the survivor: records of other modules (in SQL),
+    the people of an absorbed company and parties merged into an absorbed one before (each announced, so
+    subscribers learn it from their own events). Returns what was relinked, by table and column."""
+    relinked = references.repoint(session, ids, survivor_id, skip=ANNOUNCED_LINKS)
+    people = session.execute(select(Party).where(Party.company_id.in_(ids)).order_by(Party.id)
+                             .with_for_update()).scalars().all()
+    for person in people:
+        person_before = party_state(person)
+        person.company_id = survivor_id
+        _touch(person, now)
+        _announce(session, "updated", person, actor, "merge_relink", person_before)
+    if people:
+        relinked["parties.company_id"] = sorted(p.id for p in people)
+    earlier = session.execute(select(Party).where(Party.merged_into_id.in_(ids)).order_by(Party.id)
+                              .with_for_update()).scalars().all()
+    for old in earlier:  # merged into an absorbed party before: one hop to the survivor now
+        old_before = party_state(old)
+        old.merged_into_id = survivor_id
+        _touch(old, now)
+        _announce(session, "merged", old, actor, "merge_relink", old_before)
+    return relinked
