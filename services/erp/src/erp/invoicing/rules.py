@@ -4,6 +4,8 @@ Their money rule (line amounts, rounding) is erp.money."""
 from datetime import date
 from decimal import Decimal
 
+from ..ledger import posting
+
 
 def document_number(series: str, year: int, n: int) -> str:
     """INV-2026-00042: the series, the fiscal year and the number in it (at least 5 digits)."""
@@ -22,18 +24,13 @@ def invoice_status(gross: Decimal, paid: Decimal, credited: Decimal, overdue: bo
     return "partially_paid" if paid > 0 else "issued"
 
 
-AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")  # the customer statement's names for them
+_NAMES = dict(zip(posting.AGING_BUCKETS, AGING_BUCKETS, strict=True))
 
 
 def aging_bucket(due_date: date | None, on: date) -> str:
-    """How late an open amount is on a date: current (not yet due), then 1-30, 31-60, 61-90, 90+ days past due."""
-    if due_date is None or on <= due_date:
+    """How late an open amount is on a date: current (not yet due), then 1-30, 31-60, 61-90, 90+ days past due
+    (the ledger's aging rule, ledger.posting.aging_bucket, under the statement's names)."""
+    if due_date is None:
         return "current"
-    late = (on - due_date).days
-    if late <= 30:
-        return "1-30"
-    if late <= 60:
-        return "31-60"
-    if late <= 90:
-        return "61-90"
-    return "90+"
+    return _NAMES[posting.aging_bucket((on - due_date).days)]
