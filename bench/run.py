@@ -508,10 +508,29 @@ def main() -> None:
             cur.execute("drop table if exists bench_raw, bench_raw_outbox")
         scratch.close()
 
+    say(f"a32. {N // 2} x POST /api/v1/parties with 32 threads, and its raw baseline at C=32 ...")
+    wait_replicated(erp, created, 120)  # the a. burst has drained first
+    http32 = http_throughput(crm_url, 32, N // 2, tag + "x")
+    created += http32["ok"]
+    scratch = connect(scratch_url)
+    with scratch.cursor() as cur:
+        cur.execute("drop table if exists bench_raw, bench_raw_outbox")
+        cur.execute(RAW_DDL)
+    try:
+        raw32 = raw_insert_throughput(scratch_url, 32, N // 2, True, payload)
+    finally:
+        with scratch.cursor() as cur:
+            cur.execute("drop table if exists bench_raw, bench_raw_outbox")
+        scratch.close()
+    wait_replicated(erp, created, 120)
+
     check_workers()
     say(f"b. {M} parties created at random instants, {args.rate:g}/s on average: CRM POST 201 -> row in ERP "
         "party_replicas (polled every 2 ms) ...")
     prop = propagation(crm_url, erp, crm, M, args.rate, tag + "p")
+    fast_rate = 10 * args.rate
+    say(f"b200. {5 * M} parties at {fast_rate:g}/s on average, the same way ...")
+    prop_fast = propagation(crm_url, erp, crm, 5 * M, fast_rate, tag + "f")
     say(f"   baseline: {roundtrips} x Kafka produce (acks=all) -> consume on a scratch topic ...")
     kaf = kafka_roundtrip(bootstrap, roundtrips)
     crm.close()
@@ -532,11 +551,19 @@ def main() -> None:
     row(f"a. CRM POST /parties over HTTP (C={C})", f"{http['rps']:.0f} req/s", http["lat"])
     row("   raw: INSERT 1 row + COMMIT", f"{raw1['rps']:.0f} tx/s", raw1["lat"])
     row("   raw: INSERT party + outbox rows + COMMIT", f"{raw2['rps']:.0f} tx/s", raw2["lat"])
-    row(f"b. CRM 201 -> visible in ERP (M={len(prop['lat'])})", "", prop["lat"])
+    say(f"{'   ratio to raw party + outbox':<{w}} {http['rps'] / raw2['rps']:>12.3f}")
+    row("a32. CRM POST /parties over HTTP (C=32)", f"{http32['rps']:.0f} req/s", http32["lat"])
+    row("   raw: INSERT party + outbox rows + COMMIT", f"{raw32['rps']:.0f} tx/s", raw32["lat"])
+    say(f"{'   ratio to raw party + outbox':<{w}} {http32['rps'] / raw32['rps']:>12.3f}")
+    row(f"b. CRM 201 -> visible in ERP (M={len(prop['lat'])}, {args.rate:g}/s)", "", prop["lat"])
     row("   stage: CRM tx start -> relay claims row", "", prop["stages"]["claim"])
     row("   stage: relay claims -> ERP handler ran", "", prop["stages"]["deliver"])
     row(f"   raw: Kafka produce -> consume (n={len(kaf['rtt'])})", "", kaf["rtt"])
     row("   raw: Kafka produce -> ack (acks=all)", "", kaf["ack"])
+    row(f"b200. CRM 201 -> visible in ERP (M={len(prop_fast['lat'])}, {fast_rate:g}/s)", "", prop_fast["lat"])
+    if kaf["rtt"] and prop["lat"]:
+        ratio = pct(prop["lat"], 50) / pct(kaf["rtt"], 50)
+        say(f"{'   b. p50 / raw round trip p50':<{w}} {ratio:>12.1f}")
     say(line)
     if t_drained is not None:
         took = t_drained - t_burst
