@@ -166,6 +166,7 @@ def stack(tmp_path_factory):
     env["ERP_DATABASE_URL"] = fresh_database(os.environ["ERP_DATABASE_URL"], "erp_stack")
     for service in ("crm", "erp"):
         subprocess.run([str(BIN / service), "migrate"], env=env, check=True, capture_output=True)
+    env.update(CRM_WEB_WORKERS="2", ERP_WEB_WORKERS="2")  # the tests are not about throughput: start fast
     env.update(CRM_BIND=f"127.0.0.1:{free_port()}", ERP_BIND=f"127.0.0.1:{free_port()}",
                CRM_WORKER_HEALTH_PORT=str(free_port()), ERP_WORKER_HEALTH_PORT=str(free_port()))
     env["CRM_PUBLIC_URL"] = f"http://{env['CRM_BIND']}"

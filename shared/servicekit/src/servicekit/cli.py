@@ -20,6 +20,11 @@ def alembic_config(migrations: Path, url: str) -> Config:
     return cfg
 
 
+def default_web_workers() -> int:
+    """gunicorn sync workers when *_WEB_WORKERS is unset: 3 per core, from 2 to 12."""
+    return max(2, min(12, 3 * (os.cpu_count() or 1)))
+
+
 def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     p = argparse.ArgumentParser(prog=service, description=f"{service.upper()} operator commands")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -28,7 +33,8 @@ def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, ar
     mk.add_argument("message")
     web = sub.add_parser("web", help="serve the HTTP API with gunicorn")
     web.add_argument("--bind", default=env_str(f"{service.upper()}_BIND", default_bind))
-    web.add_argument("--workers", default=env_str(f"{service.upper()}_WEB_WORKERS", "2"))
+    # sync workers, 3 per core: a worker waits on PostgreSQL most of a request (measured in bench/README.md)
+    web.add_argument("--workers", default=env_str(f"{service.upper()}_WEB_WORKERS", str(default_web_workers())))
     sub.add_parser("worker", help="run the outbox relay and the consumers")
     sub.add_parser("ensure-topics", help="create the Kafka topics of the catalogue")
     rp = sub.add_parser("replay-dlq", help="apply a topic's dead letters again (what still fails stays in the "
