@@ -21,18 +21,25 @@ import resource
 import time
 import uuid
 
+from crm.access.roles import CATALOG
+from crm.app import create_app
+from crm.config import Settings
+from crm.db import audit_log, auth
 from erp.db import processed_events
 from erp.parties.handlers import HANDLERS
 from erp.parties.models import PartyReplica, PartyReplicaChange
 from kafka.admin import NewTopic
 from kafka.structs import TopicPartition
+from servicekit.auth import bootstrap
 from servicekit.db import make_engine, make_session_factory
+from servicekit.testing import user_with_token
 from shared_events import envelope, kafka_clients
 from shared_events.inbox import InboxConsumer
 from shared_events.outbox import OutboxRelay
 from shared_events.tables import outbox_table
 from shared_events.testing import party_state
 from sqlalchemy import MetaData, delete, func, insert, select
+from sqlalchemy import event as sa_event
 
 
 def say(msg: str) -> None:
@@ -180,14 +187,6 @@ def consumer_figures(url: str, bootstrap: str, events: list) -> tuple[float, flo
 
 def request_figures(count: int = 300) -> dict:
     """SQL statements and CPU ms per request for POST and PATCH /api/v1/parties in the CRM app."""
-    from crm.access.roles import CATALOG
-    from crm.app import create_app
-    from crm.config import Settings
-    from crm.db import audit_log, auth
-    from servicekit.auth import bootstrap
-    from servicekit.testing import user_with_token
-    from sqlalchemy import event
-
     settings = Settings.from_env()
     bootstrap.seed_builtin_roles(settings.database_url, auth, CATALOG)
     app = create_app(settings)
@@ -195,7 +194,7 @@ def request_figures(count: int = 300) -> dict:
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = user["headers"]["Authorization"]
     statements = []
-    event.listen(app.extensions["crm.db"].engine, "before_cursor_execute",
+    sa_event.listen(app.extensions["crm.db"].engine, "before_cursor_execute",
                  lambda *args: statements.append(args[2].split(None, 1)[0]))
     figures = {"create": [0, 0.0], "update": [0, 0.0]}
     client.get("/api/v1/parties")  # the token's principal is cached from here on

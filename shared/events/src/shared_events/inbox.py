@@ -80,42 +80,36 @@ class InboxConsumer:
         self._record_stmt = (insert(processed).on_conflict_do_nothing()
                              .returning(processed.c.event_id))  # built once: the inbox rows of a batch
 
-    # -- one message -------------------------------------------------------------------------
+    # -- records -----------------------------------------------------------------------------
 
-    def apply(self, event: CloudEvent, topic: str, partition: int, offset: int) -> bool:
-        """Apply one event in one transaction; False when this consumer had already processed it."""
-        handler = self.handlers.get(event.get_type())
-        with self.session_factory.begin() as session:
-            inserted = session.execute(
-                insert(self.processed)
-                .values(consumer=self.name, event_id=event.get_id(), type=event.get_type(),
-                        topic=topic, partition=partition, offset=offset)
-                .on_conflict_do_nothing()
-                .returning(self.processed.c.event_id)
-            ).first()
-            if inserted is None:
-                return False
-            if handler is not None:
-                handler(session, event)
-        return True
-
-    def handle_message(self, msg) -> str:
-        """Process one Kafka record; return the outcome (applied, duplicate, ignored, dead-lettered)."""
+    def _screen(self, msg) -> tuple[str | None, CloudEvent | None]:
+        """(outcome, None) for a record that is settled without the database: dead-lettered when it is no valid
+        event of this project or breaks its contract (retrying cannot fix either), ignored when this consumer has
+        no handler for its type; (None, event) for one to apply."""
         try:
             event = envelope.from_kafka(msg.key, msg.value, msg.headers)
         except envelope.MalformedEvent as exc:
             self.dead_letter(msg, exc, attempts=1)
-            return "dead_lettered"
+            return "dead_lettered", None
+        if event.get_type() not in self.handlers:
+            return "ignored", None  # tolerant reader: types this consumer does not need
+        try:
+            contracts.validate(event.get_type(), event.get_data())
+        except contracts.ContractViolation as exc:
+            self.dead_letter(msg, exc, attempts=1)
+            return "dead_lettered", None
+        return None, event
+
+    def handle_message(self, msg) -> str:
+        """Process one Kafka record in its own transaction, with retries; return the outcome (applied, duplicate,
+        ignored, dead_lettered)."""
+        outcome, event = self._screen(msg)
+        if outcome is not None:
+            return outcome
         attempts = 0
         while True:
             try:
-                if event.get_type() not in self.handlers:
-                    return "ignored"  # tolerant reader: types this consumer does not need
-                contracts.validate(event.get_type(), event.get_data())
-                return "applied" if self.apply(event, msg.topic, msg.partition, msg.offset) else "duplicate"
-            except contracts.ContractViolation as exc:
-                self.dead_letter(msg, exc, attempts=1)  # retrying cannot fix the data
-                return "dead_lettered"
+                return "applied" if self._apply_together([(0, msg, event)]) else "duplicate"
             except Exception as exc:  # noqa: BLE001 - any handler failure counts toward the DLQ
                 if _is_transient(exc):
                     log.warning("%s: database unavailable (%s); waiting", self.name, exc)
@@ -130,51 +124,38 @@ class InboxConsumer:
                 self.stopping.wait(self.retry_backoff * 2 ** (attempts - 1))
 
     def handle_batch(self, msgs: list) -> list[str | None]:
-        """Process a poll's records (in partition order); return each one's outcome, None for a record left
-        unprocessed because the consumer is stopping."""
+        """Process a poll's records (in partition order) in one transaction; return each one's outcome, None for
+        a record left unprocessed because the consumer is stopping."""
         outcomes: list[str | None] = [None] * len(msgs)
         pending = []  # (index, record, event) of the events to apply
         for i, msg in enumerate(msgs):
-            try:
-                event = envelope.from_kafka(msg.key, msg.value, msg.headers)
-            except envelope.MalformedEvent as exc:
-                self.dead_letter(msg, exc, attempts=1)
-                outcomes[i] = "dead_lettered"
-                continue
-            if event.get_type() not in self.handlers:
-                outcomes[i] = "ignored"  # tolerant reader: types this consumer does not need
-                continue
-            try:
-                contracts.validate(event.get_type(), event.get_data())
-            except contracts.ContractViolation as exc:
-                self.dead_letter(msg, exc, attempts=1)  # retrying cannot fix the data
-                outcomes[i] = "dead_lettered"
-                continue
-            pending.append((i, msg, event))
+            outcomes[i], event = self._screen(msg)
+            if event is not None:
+                pending.append((i, msg, event))
         while pending:
             try:
                 applied = self._apply_together(pending)
             except Exception as exc:  # noqa: BLE001 - decided below: wait out an outage, else one by one
-                if _is_transient(exc):
-                    log.warning("%s: database unavailable (%s); waiting", self.name, exc)
-                    if self.stopping.wait(min(5.0, self.retry_backoff * 10)):
-                        return outcomes
-                    continue
-                log.warning("%s: a batch of %d failed (%s); applying its events one by one", self.name,
-                            len(pending), exc)
-                for i, msg, _ in pending:
-                    if self.stopping.is_set():
-                        break
-                    outcomes[i] = self.handle_message(msg)
-                return outcomes
+                if not _is_transient(exc):
+                    log.warning("%s: a batch of %d failed (%s); applying its events one by one", self.name,
+                                len(pending), exc)
+                    for i, msg, _ in pending:
+                        if self.stopping.is_set():
+                            break
+                        outcomes[i] = self.handle_message(msg)
+                    break
+                log.warning("%s: database unavailable (%s); waiting", self.name, exc)
+                if self.stopping.wait(min(5.0, self.retry_backoff * 10)):
+                    break
+                continue
             for i, _, _ in pending:
                 outcomes[i] = "applied" if i in applied else "duplicate"
-            return outcomes
+            break
         return outcomes
 
     def _apply_together(self, pending: list) -> set[int]:
-        """One transaction: record the batch's events in the inbox with one statement, then run the handlers of
-        the new ones in order; returns the indexes of the events applied (the others are duplicates)."""
+        """One transaction: record the events in the inbox with one statement, then run the handlers of the new
+        ones in order; returns the indexes of the events applied (the others are duplicates)."""
         first: dict[str, int] = {}  # event id -> the index of its first record in the batch
         rows = []
         for i, msg, event in pending:

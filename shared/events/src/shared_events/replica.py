@@ -24,3 +24,11 @@ def upsert_if_newer(session: Session, table: Table, key: dict, sequence: int, va
     row = {**key, sequence_column: sequence, **values}
     stmt = _upsert(table, tuple(key), tuple(row), sequence_column)
     return session.execute(stmt, row).first() is not None
+
+
+def upsert_newest(session: Session, table: Table, key: tuple[str, ...], rows: list[dict],
+                  sequence_column: str = "sequence") -> None:
+    """upsert_if_newer for many rows with the same columns, one per key, in one statement (sent as multi-row
+    VALUES lists): each row replaces the stored one only when its sequence is newer."""
+    if rows:
+        session.execute(_upsert(table, key, tuple(rows[0]), sequence_column), rows).all()

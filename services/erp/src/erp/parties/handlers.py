@@ -2,15 +2,13 @@
 (crm.party.merged) also hands the absorbed party's ERP terms to the survivor when the survivor has none."""
 
 from datetime import datetime
-from functools import cache
 
 from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
 from shared_events.actors import actor_of
 from shared_events.envelope import sequence_of
-from shared_events.replica import upsert_if_newer
+from shared_events.replica import upsert_newest
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
@@ -38,23 +36,14 @@ def _change(event: CloudEvent, sequence: int, changed: list[str]) -> dict:
 
 def apply_party_state(session: Session, event: CloudEvent) -> bool:
     """Upsert the replica from the event's full state; False (and nothing written) if it is not newer."""
-    state = event.get_data()
-    sequence = sequence_of(event)
-    before = session.execute(select(PartyReplica).where(PartyReplica.party_id == state["id"])).scalar_one_or_none()
-    previous = {f: getattr(before, f) for f in REPLICATED} if before else {}
-    values = _values(state)
-    applied = upsert_if_newer(session, PartyReplica.__table__, {"party_id": state["id"]}, sequence, values)
-    if applied:
-        changed = sorted(f for f in REPLICATED if previous.get(f) != values[f]) if before else sorted(REPLICATED)
-        session.execute(insert(PartyReplicaChange.__table__), [_change(event, sequence, changed)])
-    return applied
+    return event.get_id() in apply_party_states(session, [event])
 
 
-def apply_party_states(session: Session, events: list[CloudEvent]) -> None:
+def apply_party_states(session: Session, events: list[CloudEvent]) -> set[str]:
     """apply_party_state for a run of events, in a few statements: the replicas they touch are read (and locked)
     once, the events are walked in order in memory (an event not newer than what is held is skipped, each applied
     one gets its change row), then the newest state of each party is written with one multi-row upsert (still
-    guarded by the sequence) and the change rows with one insert."""
+    guarded by the sequence) and the change rows with one insert. Returns the ids of the events applied."""
     table = PartyReplica.__table__
     ids = sorted({e.get_data()["id"] for e in events})
     held = {row["party_id"]: dict(row) for row in session.execute(
@@ -71,23 +60,13 @@ def apply_party_states(session: Session, events: list[CloudEvent]) -> None:
                    else sorted(REPLICATED))
         changes.append(_change(event, sequence, changed))
         newest[state["id"]] = {"party_id": state["id"], "sequence": sequence, **values}
-    if newest:
-        session.execute(_upsert_many(), list(newest.values())).all()
+    upsert_newest(session, table, ("party_id",), list(newest.values()))
     if changes:
         session.execute(insert(PartyReplicaChange.__table__), changes)
+    return {change["event_id"] for change in changes}
 
 
 apply_party_state.batch = apply_party_states  # the inbox hands a run of these events over at once
-
-
-@cache
-def _upsert_many():
-    table = PartyReplica.__table__
-    stmt = pg_insert(table)
-    columns = ["sequence", *REPLICATED, "crm_updated_at", "replicated_at"]
-    # RETURNING makes SQLAlchemy send the rows as multi-row VALUES lists instead of one statement per row
-    return stmt.on_conflict_do_update(index_elements=["party_id"], set_={c: stmt.excluded[c] for c in columns},
-                                      where=table.c.sequence < stmt.excluded.sequence).returning(table.c.party_id)
 
 
 def apply_party_merged(session: Session, event: CloudEvent) -> bool:

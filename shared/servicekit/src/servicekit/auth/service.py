@@ -67,11 +67,6 @@ def _user_view(session: Session, t: AuthTables, row) -> dict:
     return view
 
 
-def _permissions(session: Session, t: AuthTables, roles: list[str]) -> list[str]:
-    rows = session.execute(select(t.roles.c.permissions).where(t.roles.c.name.in_(roles))).scalars()
-    return sorted({p for perms in rows for p in perms})
-
-
 def _check_roles(session: Session, t: AuthTables, roles: list[str]) -> None:
     known = set(session.execute(select(t.roles.c.name).where(t.roles.c.name.in_(roles))).scalars())
     unknown = sorted(set(roles) - known)
