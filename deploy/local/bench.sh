@@ -7,7 +7,8 @@
 #        BENCH_CRM_BIND (127.0.0.1:18310), BENCH_CRM_WEB_WORKERS (6),
 #        BENCH_CRM_WORKER_HEALTH_PORT (18311), BENCH_ERP_WORKER_HEALTH_PORT (18321), BENCH_LOCAL_DIR,
 #        and run.py's BENCH_CONCURRENCY, BENCH_REQUESTS, BENCH_PARTIES, BENCH_ROUNDTRIPS; backbone.py's
-#        BENCH_BACKLOG (50000: the relay and consumer backlogs).
+#        BENCH_BACKLOG (50000: the relay and consumer backlogs); imports.py's BENCH_IMPORT_ROWS (100000);
+#        BENCH_SCRIPTS (run backbone imports: which of bench/*.py to run).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -92,6 +93,8 @@ BENCH_PROCS+=" postgres=$(head -n 1 "$LOCAL_DIR/pg/data/postmaster.pid") kafka=$
 export BENCH_PROCS
 export WORKER_HEALTH_URLS="http://127.0.0.1:$CRM_WORKER_HEALTH_PORT/healthz http://127.0.0.1:$ERP_WORKER_HEALTH_PORT/healthz"
 cd "$ROOT"
-"$VENV/bin/python" bench/run.py "$@"
-"$VENV/bin/python" bench/backbone.py
+# BENCH_SCRIPTS picks some of them (e.g. "imports" alone); arguments go to run.py
+for script in ${BENCH_SCRIPTS:-run backbone imports}; do
+  if [ "$script" = run ]; then "$VENV/bin/python" bench/run.py "$@"; else "$VENV/bin/python" "bench/$script.py"; fi
+done
 echo "service logs: $LOGS"

@@ -4,13 +4,24 @@ and can take the batch back."""
 import csv
 import io
 import json
+import threading
 import uuid
+from types import SimpleNamespace
 
 import pytest
+from crm.db import auth
+from crm.imports import bulk
+from crm.imports import client as import_client
+from crm.imports import service as import_service
+from crm.imports.models import ImportBatch, ImportFile
+from crm.imports.readers import read_file
+from crm.imports.runner import ImportRunner
 from crm.parties.models import Party
 from openpyxl import Workbook
+from servicekit.auth import service as auth_service
 from shared_events import contracts
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text, update
+from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.db
 
@@ -305,3 +316,184 @@ def test_unusable_files_and_mappings_are_refused_before_anything_is_written(as_u
     r = upload(manager, content, name=name, status=422, **form)
     assert field in [e["field"] for e in r["errors"]], r
     assert manager.get("/api/v1/imports").json["total"] == 0
+
+
+# -- large files: queued for the worker --------------------------------------------------------------------------
+
+def people_rows(count: int, t: str) -> list[list]:
+    return [["first_name", "last_name", "email"]] + [[f"Q{i}", f"Queued{t}", f"q{i}-{t}@queue.test"]
+                                                     for i in range(count)]
+
+
+def stored_for(db, batch_id) -> int:
+    with db.sessions() as s:
+        return s.execute(select(func.count()).select_from(Party).where(Party.import_batch_id == batch_id)).scalar_one()
+
+
+def run_queue(db, batch_id, limit=10) -> dict:
+    """Let the worker's import loop take queued files until this one is no longer waiting."""
+    runner = ImportRunner(db.sessions, db.engine)
+    for _ in range(limit):
+        with db.sessions() as s:
+            status = s.execute(select(ImportBatch.status).where(ImportBatch.id == batch_id)).scalar_one()
+        if status not in ("queued", "running"):
+            return status
+        if not runner.run_once():
+            return status
+    raise AssertionError("the import stayed queued")
+
+
+@pytest.fixture
+def sync_rows(monkeypatch):
+    """The row count above which files go to the worker, made small so the tests stay quick."""
+    monkeypatch.setattr(import_service, "SYNC_ROWS", 40)
+    return 40
+
+
+def test_a_file_above_the_request_limit_is_queued_then_imported_by_the_worker(as_user, db, outbox_events,
+                                                                            sync_rows):
+    manager = as_user("sales_manager")
+    t = tag()
+    r = manager.post("/api/v1/imports", data={"file": (io.BytesIO(csv_bytes(people_rows(120, t))), "many.csv"),
+                                              "target": "parties"}, content_type="multipart/form-data")
+    assert r.status_code == 202, r.json
+    assert r.headers["Location"] == f"/api/v1/imports/{r.json['id']}"
+    batch_id = r.json["id"]
+    assert r.json["status"] == "queued" and r.json["total_rows"] == 120 and r.json["processed_rows"] == 0
+    assert stored_for(db, batch_id) == 0 and parties_named(manager, f"Queued{t}") == []
+    assert manager.post(f"/api/v1/imports/{batch_id}/revert").status_code == 409  # nothing to take back yet
+
+    assert run_queue(db, batch_id) == "done"
+    batch = manager.get(f"/api/v1/imports/{batch_id}").json
+    assert batch["processed_rows"] == batch["total_rows"] == batch["created_count"] == 120
+    assert batch["attempts"] == 1 and batch["rate_rows_per_second"] > 0 and batch["eta_seconds"] is None
+    assert stored_for(db, batch_id) == 120
+    person = parties_named(manager, f"q7-{t}@queue.test")[0]
+    assert person["owner_id"] == manager.user["id"]  # created on behalf of the user who sent the file
+    assert [e[0] for e in outbox_events(person["id"])] == ["crm.party.created"]
+    with db.sessions() as s:
+        assert s.execute(select(func.count()).select_from(ImportFile).where(
+            ImportFile.import_id == batch_id)).scalar_one() == 0  # the file is dropped with the import
+    reverted = manager.post(f"/api/v1/imports/{batch_id}/revert")
+    assert reverted.status_code == 200 and reverted.json["revert_report"]["deleted"] == 120
+
+
+def test_background_true_queues_a_small_file_and_a_big_preview_says_what_it_read(as_user, db, sync_rows):
+    manager = as_user("sales_manager")
+    t = tag()
+    queued = upload(manager, csv_bytes(people_rows(3, t)), target="parties", background=True, status=202)
+    assert queued["status"] == "queued"
+    assert run_queue(db, queued["id"]) == "done" and stored_for(db, queued["id"]) == 3
+    preview = upload(manager, csv_bytes(people_rows(100, t + "b")), target="parties", dry_run=True)
+    assert preview["rows"] == 100 and preview["to_create"] == 40
+    assert any("first 40 of 100 rows" in w["message"] for w in preview["warnings"])
+
+
+class WorkerKilled(BaseException):
+    """What the process dying looks like to the code it was running: nothing after it runs."""
+
+
+def test_a_worker_that_dies_half_way_leaves_nothing_and_the_file_is_imported_once(as_user, db, sync_rows,
+                                                                                   monkeypatch):
+    manager = as_user("sales_manager")
+    t = tag()
+    queued = upload(manager, csv_bytes(people_rows(90, t)), target="parties", status=202)
+    real_insert = bulk.insert_rows
+    calls = []
+
+    def dying_insert(session, table, rows):
+        real_insert(session, table, rows)
+        calls.append(table.name)
+        if table.name == "outbox":
+            raise WorkerKilled()
+
+    monkeypatch.setattr(bulk, "insert_rows", dying_insert)
+    with pytest.raises(WorkerKilled):
+        ImportRunner(db.sessions, db.engine).run_once()
+    monkeypatch.setattr(bulk, "insert_rows", real_insert)
+    assert "parties" in calls  # it died after writing parties...
+    batch = manager.get(f"/api/v1/imports/{queued['id']}").json
+    assert batch["status"] == "running" and batch["attempts"] == 1
+    assert stored_for(db, queued["id"]) == 0  # ...and none of them stayed
+
+    assert run_queue(db, queued["id"]) == "running"  # not taken again while it may still be alive
+    with db.engine.begin() as conn:  # five minutes without progress: presumed dead
+        conn.execute(update(ImportBatch).where(ImportBatch.id == queued["id"]).values(
+            progress_at=func.now() - text("interval '6 minutes'")))
+    assert run_queue(db, queued["id"]) == "done"
+    batch = manager.get(f"/api/v1/imports/{queued['id']}").json
+    assert batch["attempts"] == 2 and batch["created_count"] == 90
+    assert stored_for(db, queued["id"]) == 90 and len(parties_named(manager, f"Queued{t}")) == 90
+
+
+def test_a_run_presumed_dead_keeps_nothing_when_another_has_taken_the_import(as_user, db, sync_rows):
+    manager = as_user("sales_manager")
+    t = tag()
+    queued = upload(manager, csv_bytes(people_rows(50, t)), target="parties", status=202)
+    first = import_service._claim(db.sessions)
+    assert first[0].id == queued["id"] and first[0].attempts == 1
+    with db.engine.begin() as conn:  # meanwhile another worker took it as attempt 2
+        conn.execute(update(ImportBatch).where(ImportBatch.id == queued["id"]).values(attempts=2))
+    table = read_file("many.csv", first[1].data, 1000)
+    with pytest.raises(import_service.Superseded):
+        import_service._run(db.sessions, db.engine, queued["id"], table, first[1].options, manager_principal(db,
+                            manager), attempt=1)
+    assert stored_for(db, queued["id"]) == 0
+    assert manager.get(f"/api/v1/imports/{queued['id']}").json["status"] == "running"
+
+
+def manager_principal(db, client):
+    with db.sessions() as s:
+        return auth_service.user_principal(s, auth, client.user["id"])
+
+
+def test_a_queued_file_of_a_user_deactivated_since_is_not_imported(as_user, db, sync_rows):
+    manager = as_user("sales_manager")
+    queued = upload(manager, csv_bytes(people_rows(45, tag())), target="parties", status=202)
+    with db.engine.begin() as conn:
+        conn.execute(update(auth.users).where(auth.users.c.id == manager.user["id"]).values(is_active=False))
+    assert run_queue(db, queued["id"]) == "failed"
+    with db.sessions() as s:
+        batch = s.get(ImportBatch, queued["id"])
+        assert "no longer active" in batch.failure and batch.finished_at is not None
+    assert stored_for(db, queued["id"]) == 0
+
+
+def test_the_cli_sends_a_large_file_and_shows_its_progress_until_done(app, as_user, db, sync_rows, tmp_path):
+    manager = as_user("sales_manager")
+    t = tag()
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes(people_rows(300, t)))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    runner = ImportRunner(db.sessions, db.engine, poll_interval=0.05)
+    threads = [threading.Thread(target=server.serve_forever, daemon=True),
+               threading.Thread(target=runner.run, daemon=True)]
+    for thread in threads:
+        thread.start()
+    out, err = io.StringIO(), io.StringIO()
+    token = manager.environ_base["HTTP_AUTHORIZATION"].split(" ", 1)[1]
+    try:
+        args = SimpleNamespace(file=path, target="parties", on_duplicate="skip", mapping=None, kind=None,
+                               dry_run=False, url=f"http://127.0.0.1:{server.server_port}", token=token)
+        assert import_client.run(args, out, err, poll=0.02) == 0
+        refused = io.StringIO()
+        assert import_client.run(SimpleNamespace(**{**vars(args), "token": "not-a-token"}), refused,
+                                 io.StringIO()) == 1  # refused: nothing imported, exit 1
+        assert json.loads(refused.getvalue())["status"] == 401
+    finally:
+        runner.stop()
+        server.shutdown()
+    answer = json.loads(out.getvalue())
+    assert answer["status"] == "done" and answer["created_count"] == 300
+    assert "[##############################] 300/300 rows" in err.getvalue() and "done" in err.getvalue()
+    assert len(parties_named(manager, f"Queued{t}")) == 200  # the page size; the count is the stored one
+    assert stored_for(db, answer["id"]) == 300
+    args.url = "http://127.0.0.1:9"  # nobody listens: a message, not a traceback
+    err = io.StringIO()
+    assert import_client.run(args, io.StringIO(), err) == 1 and "cannot reach" in err.getvalue()
+
+
+def test_the_progress_line_shows_rows_rate_and_eta():
+    line = import_client.progress_line({"status": "running", "total_rows": 100_000, "processed_rows": 45_000,
+                                        "rate_rows_per_second": 9812.4, "eta_seconds": 5.6})
+    assert line == "[#############.................] 45,000/100,000 rows  9,812 rows/s  ETA 6 s  running"

@@ -1,5 +1,5 @@
 """Operator commands: crm migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
-rebuild-replica catalog | makemigration."""
+rebuild-replica catalog | makemigration | import FILE (over HTTP, with a progress bar)."""
 
 import sys
 from pathlib import Path
@@ -11,6 +11,7 @@ from .access.roles import CATALOG
 from .catalog.replay import rebuild_catalog_replica
 from .config import Settings
 from .db import audit_log, auth
+from .imports import client as import_client
 from .worker import main as worker_main
 from .worker import replay_inbox
 
@@ -21,7 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     parser, sub = cli.parser("crm", "127.0.0.1:8010")
     rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topics")
     rb.add_argument("replica", choices=["catalog"])
+    import_client.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.cmd == "import":  # a client of the HTTP API: no database settings needed
+        raise SystemExit(import_client.run(args))
     settings = cli.load_settings("crm", Settings.from_env)
     if args.cmd == "rebuild-replica":
         try:

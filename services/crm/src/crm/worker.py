@@ -1,5 +1,5 @@
-"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, keeps the catalog replica, and
-follows the ERP's orders, invoices and payments."""
+"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, keeps the
+catalog replica, and follows the ERP's orders, invoices and payments."""
 
 import logging
 from datetime import timedelta
@@ -19,6 +19,7 @@ from .catalog.handlers import HANDLERS as CATALOG_HANDLERS
 from .catalog.handlers import TOPICS as CATALOG_TOPICS
 from .config import Settings
 from .db import mail_outbox, outbox, processed_events
+from .imports.runner import ImportRunner
 from .quotes.mail import Mailer
 
 
@@ -55,6 +56,8 @@ def main(settings: Settings | None = None) -> None:
     relay = OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="crm",
                         retention=timedelta(hours=settings.outbox_retention_hours))
     mail = MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport())
-    run_worker("crm", [relay, mail, catalog_consumer(settings, sessions), billing_consumer(settings, sessions)],
+    loops = [relay, mail, ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
+             billing_consumer(settings, sessions)]
+    run_worker("crm", loops,
                {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
                settings.worker_health_host, settings.worker_health_port)

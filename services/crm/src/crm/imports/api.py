@@ -1,6 +1,6 @@
 """HTTP endpoints of imports: read the form and file, call one use case, answer."""
 
-from flask import current_app, request
+from flask import current_app, jsonify, make_response, request
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
@@ -26,9 +26,12 @@ class Imports(MethodView):
     @blp.arguments(ImportFormSchema, location="form", content_type="multipart/form-data")
     @blp.response(201, ImportReportSchema, description="Imported: the batch id, its counts and row errors")
     @blp.alt_response(200, schema=ImportReportSchema, description="dry_run: what the import would do")
-    @blp.alt_response(413, description="More than 10,000 rows or 25 MB: split the file")
+    @blp.alt_response(202, schema=ImportSchema, description="Queued (more than 10,000 rows, or background=true): "
+                                                            "follow it on GET /imports/{id}")
+    @blp.alt_response(413, description="More than 250,000 rows or 25 MB: split the file")
     def post(self, form):
-        """Import a file synchronously (up to 10,000 rows; progress is visible on GET /imports/{id} meanwhile)."""
+        """Import a file: up to 10,000 rows inside the request (201 with the report), larger files in the worker
+        (202; GET /imports/{id} shows rows done, the rate and the ETA)."""
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise field_error("file", "send the file as the multipart field 'file'")
@@ -37,7 +40,10 @@ class Imports(MethodView):
         report, batch = service.import_file(db.sessions, db.engine, upload.filename, data, form, current_principal())
         if batch is None:
             return report, 200
-        return report, 201, {"Location": f"/api/v1/imports/{batch.id}"}
+        location = {"Location": f"/api/v1/imports/{batch.id}"}
+        if batch.status == "queued":  # another schema than the 201's: answered here, not by the decorator
+            return make_response(jsonify(ImportSchema().dump(report)), 202, location)
+        return report, 201, location
 
     @requires("parties:import")
     @blp.arguments(ImportListArgs, location="query")

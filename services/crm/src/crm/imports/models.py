@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,19 +11,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import Base
 
 TARGETS = ("parties", "leads")
-STATUSES = ("running", "done", "failed", "reverted")
+STATUSES = ("queued", "running", "done", "failed", "reverted")
 ON_DUPLICATE = ("skip", "update", "create")
 
 
 class ImportBatch(Base):
     """One import of one file. Its progress (processed_rows) is committed on its own while the import runs, so
-    GET /imports/{id} shows it; the records it creates carry its id (import_batch_id)."""
+    GET /imports/{id} shows it; the records it creates carry its id (import_batch_id). A large file waits as
+    "queued" (its bytes in import_files) until the worker takes it."""
 
     __tablename__ = "imports"
     __table_args__ = (
-        CheckConstraint("status in ('running', 'done', 'failed', 'reverted')", name="status"),
+        CheckConstraint("status in ('queued', 'running', 'done', 'failed', 'reverted')", name="status"),
         CheckConstraint("target in ('parties', 'leads')", name="target"),
         Index("ix_imports_created_by", "created_by", "created_at"),
+        Index("ix_imports_queued", "created_at", postgresql_where=sa.text("status in ('queued', 'running')")),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=lambda: str(uuid.uuid4()))
@@ -44,6 +47,9 @@ class ImportBatch(Base):
     revert_report: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
     created_by: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when its rows began to be written
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last processed_rows update
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # worker runs (a crash retries)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reverted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reverted_by: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
@@ -62,3 +68,16 @@ class ImportChange(Base):
     record_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
     before: Mapped[dict] = mapped_column(JSONB)
     version_after: Mapped[int] = mapped_column(Integer)
+
+
+class ImportFile(Base):
+    """The file of a queued import and the options it was sent with, until the worker has imported it (the row
+    goes in the import's own transaction)."""
+
+    __tablename__ = "import_files"
+
+    import_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("imports.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    options: Mapped[dict] = mapped_column(JSONB)
+    token_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))  # the token the import was sent with (audit)

@@ -26,6 +26,11 @@ class Table:
     columns: list[str]
     rows: list[tuple[int, dict]]  # (row number, {column or field: value})
     warnings: list[dict] = field(default_factory=list)
+    total: int = -1  # the data rows in the file; more than len(rows) when read with `keep`
+
+    def __post_init__(self):
+        if self.total < 0:
+            self.total = len(self.rows)
 
 
 def detect_format(file_name: str, data: bytes) -> str:
@@ -63,9 +68,15 @@ def _unescaped(value: str) -> str:
     return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
 
 
-def _rows(records, max_rows: int) -> tuple[list[str], list[tuple[int, dict]]]:
+def _too_many(max_rows: int, what: str = "rows"):
+    return field_error("file", f"more than {max_rows} {what}: split the file (one import per part)", status=413,
+                       title="File too large", type_="import-too-large")
+
+
+def _rows(records, max_rows: int, keep: int) -> tuple[list[str], list[tuple[int, dict]], int]:
+    """The header, the first `keep` data rows, and how many data rows there are (refused above max_rows)."""
     columns: list[str] | None = None
-    rows = []
+    rows, total = [], 0
     for number, record in enumerate(records, start=1):
         cells = ["" if v is None else v for v in record]
         if not any(str(c).strip() for c in cells):
@@ -73,25 +84,26 @@ def _rows(records, max_rows: int) -> tuple[list[str], list[tuple[int, dict]]]:
         if columns is None:
             columns = _headers(cells)
             continue
-        if len(rows) >= max_rows:
-            raise field_error("file", f"more than {max_rows} rows: split the file (one import per part)", status=413,
-                              title="File too large", type_="import-too-large")
-        rows.append((number, {c: _unescaped(str(v).strip()) for c, v in zip(columns, cells, strict=False)
-                              if str(v).strip()}))
+        if total >= max_rows:
+            raise _too_many(max_rows)
+        total += 1
+        if total <= keep:
+            rows.append((number, {c: _unescaped(str(v).strip()) for c, v in zip(columns, cells, strict=False)
+                                  if str(v).strip()}))
     if columns is None:
         raise field_error("file", "the file is empty: the first row must name the columns")
-    return columns, rows
+    return columns, rows, total
 
 
-def read_csv(data: bytes, max_rows: int) -> Table:
+def read_csv(data: bytes, max_rows: int, keep: int) -> Table:
     text = _decode(data)
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    columns, rows = _rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), max_rows)
-    return Table("csv", columns, rows)
+    columns, rows, total = _rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), max_rows, keep)
+    return Table("csv", columns, rows, total=total)
 
 
 def _cell(value):
@@ -102,7 +114,7 @@ def _cell(value):
     return value
 
 
-def read_xlsx(data: bytes, max_rows: int) -> Table:
+def read_xlsx(data: bytes, max_rows: int, keep: int) -> Table:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's notes on styles it does not know say nothing about data
@@ -111,10 +123,11 @@ def read_xlsx(data: bytes, max_rows: int) -> Table:
         raise field_error("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
     try:
         sheet = workbook.worksheets[0]
-        columns, rows = _rows(([_cell(v) for v in r] for r in sheet.iter_rows(values_only=True)), max_rows)
+        columns, rows, total = _rows(([_cell(v) for v in r] for r in sheet.iter_rows(values_only=True)), max_rows,
+                                     keep)
     finally:
         workbook.close()
-    return Table("xlsx", columns, rows)
+    return Table("xlsx", columns, rows, total=total)
 
 
 # -- vCard (RFC 6350; versions 3.0 and 4.0 read the same here) -------------------------------------------------
@@ -177,28 +190,32 @@ def _card_fields(card, number: int, notes: list[dict]) -> dict:
     return out
 
 
-def read_vcards(data: bytes, max_rows: int) -> Table:
+def read_vcards(data: bytes, max_rows: int, keep: int) -> Table:
     text = _decode(data)
-    rows, notes = [], []
+    rows, notes, total = [], [], 0
     try:
         for number, card in enumerate(vobject.readComponents(text), start=1):
             if card.name.upper() != "VCARD":
                 continue
-            if len(rows) >= max_rows:
-                raise field_error("file", f"more than {max_rows} cards: split the file", status=413,
-                                  title="File too large", type_="import-too-large")
-            rows.append((number, _card_fields(card, number, notes)))
+            if total >= max_rows:
+                raise _too_many(max_rows, "cards")
+            total += 1
+            if total <= keep:
+                rows.append((number, _card_fields(card, number, notes)))
     except vobject.base.ParseError as exc:
         raise field_error("file", f"not a readable vCard file: {exc}") from None
-    if not rows:
+    if not total:
         raise field_error("file", "no vCard (BEGIN:VCARD ... END:VCARD) in the file")
-    return Table("vcf", [], rows, notes)
+    return Table("vcf", [], rows, notes, total)
 
 
-def read_file(file_name: str, data: bytes, max_rows: int) -> Table:
+def read_file(file_name: str, data: bytes, max_rows: int, keep: int | None = None) -> Table:
+    """The file's rows, refused (413) above max_rows; with `keep`, only the first `keep` rows are kept (the others
+    are counted: Table.total)."""
+    keep = max_rows if keep is None else keep
     fmt = detect_format(file_name, data)
     if fmt == "xlsx":
-        return read_xlsx(data, max_rows)
+        return read_xlsx(data, max_rows, keep)
     if fmt == "vcf":
-        return read_vcards(data, max_rows)
-    return read_csv(data, max_rows)
+        return read_vcards(data, max_rows, keep)
+    return read_csv(data, max_rows, keep)

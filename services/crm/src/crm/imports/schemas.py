@@ -28,7 +28,8 @@ class JsonMapping(fields.Field):
 class ImportFormSchema(Schema):
     file = Upload(metadata={"description": "CSV (any of , ; tab |; UTF-8 or Windows-1252), XLSX (first sheet) or "
                                            "vCard .vcf (RFC 6350, 3.0 or 4.0). The first row of a table names "
-                                           "the columns. Up to 10,000 rows and 25 MB: split larger files."})
+                                           "the columns. Up to 250,000 rows and 25 MB; above 10,000 rows the worker "
+                                           "imports it (202)."})
     target = fields.String(required=True, validate=validate.OneOf(TARGETS))
     mapping = JsonMapping(load_default=None, metadata={
         "description": "JSON {column header: field}. Party fields: " + ", ".join(PARTY_FIELDS) + ". Lead fields: "
@@ -41,7 +42,10 @@ class ImportFormSchema(Schema):
                        "a new record anyway."})
     dry_run = fields.Boolean(load_default=False, metadata={
         "description": "Preview only: the counts, the errors and the first rows as they would be stored; nothing "
-                       "is written."})
+                       "is written. A file above 10,000 rows is previewed on its first 10,000."})
+    background = fields.Boolean(load_default=False, metadata={
+        "description": "Queue the import for the worker whatever its size (202); files above 10,000 rows always "
+                       "are."})
     kind = fields.String(validate=validate.OneOf(KINDS), metadata={
         "description": "Parties: the kind of every row (default: a kind column, else person when the row names a "
                        "person, company otherwise)."})
@@ -92,6 +96,11 @@ class ImportSchema(Schema):
     status = fields.String(metadata={"description": ", ".join(STATUSES)})
     total_rows = fields.Integer()
     processed_rows = fields.Integer(metadata={"description": "Progress while running."})
+    rate_rows_per_second = fields.Float(allow_none=True, metadata={
+        "description": "Rows written a second (so far while running; overall once done)."})
+    eta_seconds = fields.Float(allow_none=True, metadata={"description": "While running: seconds left at that rate."})
+    attempts = fields.Integer(metadata={"description": "Worker runs of a queued import (a run that stopped half-way "
+                                                       "is taken again, at most 3 times)."})
     created_count = fields.Integer()
     updated_count = fields.Integer()
     unchanged_count = fields.Integer()
@@ -103,6 +112,8 @@ class ImportSchema(Schema):
         "description": "deleted, restored, and kept: [{record_id, reason}] (changed since, or pointed at)."})
     created_by = fields.UUID()
     created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    progress_at = fields.DateTime(allow_none=True, metadata={"description": "When processed_rows last moved."})
     finished_at = fields.DateTime(allow_none=True)
     reverted_at = fields.DateTime(allow_none=True)
     reverted_by = fields.UUID(allow_none=True)

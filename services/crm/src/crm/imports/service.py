@@ -1,86 +1,130 @@
 """Use cases of imports: preview a file, import it as one batch, follow its progress, revert it.
 
-An import runs inside the request, synchronously, up to MAX_ROWS rows (10,000): every row is validated first, then
-the records, their outbox events and audit rows are written with multi-row INSERTs of bulk.CHUNK rows, all in one
-transaction (a failure leaves nothing behind but the batch marked failed). While it runs, the batch row's
-processed_rows is updated and committed on a second connection after each chunk, so GET /imports/{id} shows the
-progress. It costs about 1.5 ms a row (most of it validating each event against its contract), so the largest
-file stays well inside gunicorn's 30 s request timeout; larger files are split by the client (413 says so): the
-web process never hosts longer work.
+A file of up to SYNC_ROWS rows (10,000) is imported inside the request: every row is validated first, then the
+records, their outbox events and audit rows are written with multi-row INSERTs of bulk.CHUNK rows, all in one
+transaction (a failure leaves nothing behind but the batch marked failed). A larger file (up to MAX_ROWS), or one
+sent with background=true, is checked (format, columns, mapping) and queued with its bytes in import_files; the
+CRM worker's ImportRunner (runner.py) takes it and runs the same code. While an import runs, processed_rows and
+progress_at are committed on a second connection after each chunk, so GET /imports/{id} shows the progress, the
+rate and an ETA.
 
-This module takes the session factory rather than a session: a batch needs three transactions (its row, the
+A queued import is imported exactly once: the worker marks it running (attempt n) before it starts, and the
+import's own transaction, which writes every record and deletes the file, checks that it is still attempt n. A
+worker that dies half-way leaves nothing written; after STALE without progress another run takes the import
+again, at most MAX_ATTEMPTS times.
+
+This module takes the session factory rather than a session: a batch needs several transactions (its row, the
 import, the progress), which is the point of it.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from servicekit.auth.principal import Principal
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import lead_rows, party_rows
 from .fields import resolve_mapping
-from .models import ImportBatch
+from .models import ImportBatch, ImportFile
 from .plan import MAX_ERRORS
-from .readers import read_file
+from .readers import Table, read_file
 
-MAX_ROWS = 10_000
+SYNC_ROWS = 10_000  # imported inside the request; larger files go to the worker
+MAX_ROWS = 250_000
 MAX_BYTES = 25 * 1024 * 1024
+STALE = timedelta(minutes=5)  # a running import without progress for this long is taken again
+MAX_ATTEMPTS = 3
 TARGETS = {"parties": party_rows, "leads": lead_rows}
+STORED_OPTIONS = ("target", "mapping", "on_duplicate", "kind")
 
 
-def _fail(session_factory: sessionmaker, batch_id: str, exc: Exception) -> None:
+def _fail(session_factory: sessionmaker, batch_id: str, failure: str, attempt: int | None = None) -> None:
+    """Mark the batch failed (unless another run has taken it since: `attempt`) and drop its file."""
     with session_factory.begin() as session:
-        session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
-            status="failed", failure=f"{type(exc).__name__}: {exc}"[:2000], finished_at=datetime.now(UTC)))
+        stmt = update(ImportBatch).where(ImportBatch.id == batch_id)
+        if attempt is not None:
+            stmt = stmt.where(ImportBatch.attempts == attempt)
+        if session.execute(stmt.values(status="failed", failure=failure[:2000],
+                                       finished_at=datetime.now(UTC))).rowcount:
+            session.execute(delete(ImportFile).where(ImportFile.import_id == batch_id))
 
 
 def _progress(engine: Engine, batch_id: str) -> Callable[[int], None]:
     """Records rows processed in the batch row, committed at once on its own connection."""
+    table = ImportBatch.__table__
+
     def report(rows: int) -> None:
         with engine.begin() as conn:
-            conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id)
-                         .values(processed_rows=rows))
+            conn.execute(update(table).where(table.c.id == batch_id)
+                         .values(processed_rows=rows, progress_at=func.clock_timestamp()))
     return report
+
+
+def _batch(options: dict, file_name: str, file_format: str, total_rows: int, status: str,
+           actor: Principal) -> ImportBatch:
+    now = datetime.now(UTC)
+    return ImportBatch(target=options["target"], file_name=file_name[:255], file_format=file_format,
+                       on_duplicate=options.get("on_duplicate", "skip"), mapping=options.get("mapping") or {},
+                       status=status, total_rows=total_rows, processed_rows=0, created_count=0, updated_count=0,
+                       unchanged_count=0, skipped_count=0, error_count=0, errors=[], created_by=actor.user_id,
+                       created_at=now, started_at=now if status == "running" else None, attempts=0)
 
 
 def import_file(session_factory: sessionmaker, engine: Engine, file_name: str, data: bytes, options: dict,
                 actor: Principal) -> tuple[dict, ImportBatch | None]:
-    """Preview (dry_run) or run an import; returns the report and, for a real import, its batch."""
+    """Preview (dry_run), run or queue an import; returns the report (the batch's view when queued) and, unless
+    previewed, its batch (status done, or queued)."""
     rows_of = TARGETS[options["target"]]
     rows_of.check_may_import(actor)
     if len(data) > MAX_BYTES:
         raise Problem(413, "File too large", f"Imports take files up to {MAX_BYTES // (1024 * 1024)} MB.",
                       "import-too-large")
-    table = read_file(file_name, data, MAX_ROWS)
+    table = read_file(file_name, data, MAX_ROWS, keep=SYNC_ROWS)
     if table.format != "vcf":
         resolve_mapping(table.columns, options.get("mapping"), options["target"])  # refused before any batch exists
     report_base = {"target": options["target"], "file_name": file_name, "file_format": table.format,
                    "on_duplicate": options.get("on_duplicate", "skip")}
     if options.get("dry_run"):
+        if table.total > len(table.rows):
+            table.warnings.append({"row": 0, "field": "file", "column": None, "message": (
+                f"previewed the first {len(table.rows)} of {table.total} rows; the import checks every row")})
         with session_factory() as session:  # read only: rolled back whatever happens
             plan = rows_of.plan(session, table, options, actor)
-        return {**report_base, **plan.report(rows_of.SHOWN), "id": None, "dry_run": True, "status": "preview"}, None
-
-    now = datetime.now(UTC)
+        return {**report_base, **plan.report(rows_of.SHOWN), "rows": table.total, "id": None, "dry_run": True,
+                "status": "preview"}, None
+    if table.total > len(table.rows) or options.get("background"):
+        with session_factory.begin() as session:
+            batch = _batch(options, file_name, table.format, table.total, "queued", actor)
+            session.add(batch)
+            session.flush()
+            session.add(ImportFile(import_id=batch.id, data=data, token_id=actor.token_id,
+                                   options={k: options.get(k) for k in STORED_OPTIONS}))
+        return import_view(batch), batch
     with session_factory.begin() as session:
-        batch = ImportBatch(target=options["target"], file_name=file_name[:255], file_format=table.format,
-                            on_duplicate=report_base["on_duplicate"], mapping=options.get("mapping") or {},
-                            status="running", total_rows=len(table.rows), processed_rows=0, created_count=0,
-                            updated_count=0, unchanged_count=0, skipped_count=0, error_count=0, errors=[],
-                            created_by=actor.user_id, created_at=now)
+        batch = _batch(options, file_name, table.format, table.total, "running", actor)
         session.add(batch)
+    report = _run(session_factory, engine, batch.id, table, options, actor)
+    return {**report_base, **report, "id": batch.id, "dry_run": False, "status": "done"}, batch
+
+
+def _run(session_factory: sessionmaker, engine: Engine, batch_id: str, table: Table, options: dict,
+         actor: Principal, attempt: int | None = None) -> dict:
+    """Plan and write every row in one transaction that also marks the batch done; on any error the batch is
+    marked failed and the error raised. `attempt`: the worker's run, checked before anything is kept."""
+    rows_of = TARGETS[options["target"]]
     try:
         with session_factory.begin() as session:
-            plan = rows_of.plan(session, table, options, actor, batch_id=batch.id, lock=True)
-            rows_of.write(session, plan, batch.id, actor, _progress(engine, batch.id))
+            plan = rows_of.plan(session, table, options, actor, batch_id=batch_id, lock=True)
+            rows_of.write(session, plan, batch_id, actor, _progress(engine, batch_id))
             report = plan.report(rows_of.SHOWN)
-            batch = session.execute(select(ImportBatch).where(ImportBatch.id == batch.id)
+            batch = session.execute(select(ImportBatch).where(ImportBatch.id == batch_id)
                                     .with_for_update()).scalar_one()
+            if attempt is not None and (batch.attempts != attempt or batch.status != "running"):
+                raise Superseded(f"import {batch_id}: run {attempt} was superseded by run {batch.attempts}")
             batch.status = "done"
             batch.processed_rows = len(table.rows)
             batch.created_count = report["to_create"]
@@ -90,10 +134,77 @@ def import_file(session_factory: sessionmaker, engine: Engine, file_name: str, d
             batch.error_count = report["error_rows"]
             batch.errors = plan.errors[:MAX_ERRORS]
             batch.finished_at = datetime.now(UTC)
-    except Exception as exc:
-        _fail(session_factory, batch.id, exc)
+            session.execute(delete(ImportFile).where(ImportFile.import_id == batch_id))
+    except Superseded:
         raise
-    return {**report_base, **report, "id": batch.id, "dry_run": False, "status": batch.status}, batch
+    except Exception as exc:
+        _fail(session_factory, batch_id, f"{type(exc).__name__}: {exc}", attempt)
+        raise
+    return report
+
+
+class Superseded(Exception):
+    """Another run took this import (this one was presumed dead): this run keeps nothing."""
+
+
+def _claim(session_factory: sessionmaker) -> tuple[ImportBatch, ImportFile] | None:
+    """The oldest queued import (or a running one without progress for STALE), marked running as a new attempt."""
+    now = datetime.now(UTC)
+    with session_factory.begin() as session:
+        waiting = or_(ImportBatch.status == "queued",
+                      and_(ImportBatch.status == "running", ImportBatch.progress_at < now - STALE))
+        found = session.execute(
+            select(ImportBatch, ImportFile).join(ImportFile, ImportFile.import_id == ImportBatch.id).where(waiting)
+            .order_by(ImportBatch.created_at).limit(1).with_for_update(of=ImportBatch, skip_locked=True)).first()
+        if found is None:
+            return None
+        batch, file = found
+        batch.status, batch.attempts = "running", batch.attempts + 1
+        batch.started_at = batch.progress_at = now
+        batch.processed_rows = 0
+        session.flush()
+        session.expunge_all()
+        return batch, file
+
+
+def run_next(session_factory: sessionmaker, engine: Engine,
+             principal_of: Callable[[Session, str, str | None], Principal | None]) -> bool:
+    """Import the oldest queued file, if any (the worker's loop); True when one was taken.
+
+    `principal_of(session, user_id, token_id)`: the user who sent the file, with the roles they hold now (None
+    if they may no longer sign in: the import fails)."""
+    claimed = _claim(session_factory)
+    if claimed is None:
+        return False
+    batch, file = claimed
+    if batch.attempts > MAX_ATTEMPTS:
+        _fail(session_factory, batch.id, f"gave up after {MAX_ATTEMPTS} runs that stopped half-way", batch.attempts)
+        return True
+    with session_factory() as session:
+        actor = principal_of(session, batch.created_by, file.token_id)
+    if actor is None:
+        _fail(session_factory, batch.id, "the user who sent the file is no longer active", batch.attempts)
+        return True
+    try:
+        table = read_file(batch.file_name, file.data, MAX_ROWS)
+        file.data = b""  # the rows are read: let the bytes go while they are written
+        _run(session_factory, engine, batch.id, table, file.options, actor, batch.attempts)
+    except Problem as exc:  # the user's file or rights, checked again now: the batch says why
+        _fail(session_factory, batch.id, f"{exc.title}: {exc.detail}", batch.attempts)
+    return True
+
+
+def import_view(batch: ImportBatch, now: datetime | None = None) -> dict:
+    """The batch as the API shows it, with its rate (rows a second) and, while it runs, the seconds left."""
+    view = {c.key: getattr(batch, c.key) for c in ImportBatch.__mapper__.column_attrs}
+    rate = eta = None
+    end = batch.finished_at if batch.status in ("done", "reverted") else batch.progress_at
+    if batch.started_at and end and batch.processed_rows:
+        seconds = (end - batch.started_at).total_seconds()
+        rate = round(batch.processed_rows / seconds, 1) if seconds > 0 else None
+    if batch.status == "running" and rate:
+        eta = round((batch.total_rows - batch.processed_rows) / rate, 1)
+    return {**view, "rate_rows_per_second": rate, "eta_seconds": eta}
 
 
 def _own(session: Session, batch_id, actor: Principal, lock: bool = False) -> ImportBatch:
@@ -107,8 +218,8 @@ def _own(session: Session, batch_id, actor: Principal, lock: bool = False) -> Im
     return batch
 
 
-def get_import(session: Session, batch_id, actor: Principal) -> ImportBatch:
-    return _own(session, batch_id, actor)
+def get_import(session: Session, batch_id, actor: Principal) -> dict:
+    return import_view(_own(session, batch_id, actor))
 
 
 def list_imports(session: Session, args: dict, actor: Principal) -> dict:
@@ -119,10 +230,12 @@ def list_imports(session: Session, args: dict, actor: Principal) -> dict:
         stmt = stmt.where(ImportBatch.target == args["target"])
     stmt = apply_sort(stmt, args.get("sort"), {"created_at": ImportBatch.created_at, "target": ImportBatch.target},
                       [ImportBatch.created_at.desc(), ImportBatch.id])
-    return paginate(session, stmt, args["page"], args["page_size"])
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [import_view(b) for b in page["items"]]
+    return page
 
 
-def revert_import(session: Session, batch_id, actor: Principal) -> ImportBatch:
+def revert_import(session: Session, batch_id, actor: Principal) -> dict:
     """Undo a finished import: see party_rows.revert and lead_rows.revert. Records changed since are kept and
     listed in the batch's revert_report."""
     batch = _own(session, batch_id, actor, lock=True)
@@ -137,4 +250,4 @@ def revert_import(session: Session, batch_id, actor: Principal) -> ImportBatch:
     batch.reverted_by = actor.user_id
     batch.revert_report = report
     session.flush()
-    return batch
+    return import_view(batch)

@@ -14,7 +14,7 @@ class Principal:
     user_id: str
     email: str
     name: str
-    token_id: str
+    token_id: str | None  # None: work done later on the user's behalf (auth.service.user_principal)
     roles: frozenset[str] = field(default_factory=frozenset)
     permissions: frozenset[str] = field(default_factory=frozenset)
     token_expires_at: datetime | None = None  # when the token stops working (None: never)

@@ -282,12 +282,8 @@ def revoke_token(session: Session, t: AuthTables, audit_t, actor: Principal, tok
     audit.record(session, audit_t, actor, "revoke", "api_token", str(token_id), changes={})
 
 
-def resolve(session: Session, t: AuthTables, plaintext: str) -> Principal | None:
-    """The principal a bearer token stands for, or None if it is unknown, expired, revoked or its user inactive.
-
-    One indexed query reads the token, its user, the user's roles and their permissions; "last used" is written
-    at most once a minute per token."""
-    now = datetime.now(UTC)
+def _principal_columns(t: AuthTables) -> list:
+    """The user's id, email, name, role names and the permissions those roles grant, as scalar subqueries."""
     ur, roles = t.user_roles, t.roles
     role_names = (select(func.coalesce(func.array_agg(aggregate_order_by(ur.c.role, ur.c.role)), text("'{}'")))
                   .where(ur.c.user_id == t.users.c.id).scalar_subquery())
@@ -295,10 +291,18 @@ def resolve(session: Session, t: AuthTables, plaintext: str) -> Principal | None
     permissions = (select(func.coalesce(func.array_agg(granted.c.permission.distinct()), text("'{}'")))
                    .select_from(ur.join(roles, roles.c.name == ur.c.role).join(granted, true()))
                    .where(ur.c.user_id == t.users.c.id).scalar_subquery())
+    return [t.users.c.id, t.users.c.email, t.users.c.name, role_names.label("roles"), permissions.label("permissions")]
+
+
+def resolve(session: Session, t: AuthTables, plaintext: str) -> Principal | None:
+    """The principal a bearer token stands for, or None if it is unknown, expired, revoked or its user inactive.
+
+    One indexed query reads the token, its user, the user's roles and their permissions; "last used" is written
+    at most once a minute per token."""
+    now = datetime.now(UTC)
     row = session.execute(
         select(t.api_tokens.c.id.label("token_id"), t.api_tokens.c.last_used_at, t.api_tokens.c.expires_at,
-               t.users.c.id, t.users.c.email, t.users.c.name, role_names.label("roles"),
-               permissions.label("permissions"))
+               *_principal_columns(t))
         .join(t.users, t.users.c.id == t.api_tokens.c.user_id)
         .where(t.api_tokens.c.token_hash == secrets.token_hash(plaintext), t.api_tokens.c.revoked_at.is_(None),
                or_(t.api_tokens.c.expires_at.is_(None), t.api_tokens.c.expires_at > now), t.users.c.is_active)
@@ -309,6 +313,16 @@ def resolve(session: Session, t: AuthTables, plaintext: str) -> Principal | None
         session.execute(update(t.api_tokens).where(t.api_tokens.c.id == row.token_id).values(last_used_at=now))
     return Principal(row.id, row.email, row.name, row.token_id, frozenset(row.roles or ()),
                      frozenset(row.permissions or ()), row.expires_at)
+
+
+def user_principal(session: Session, t: AuthTables, user_id: str, token_id: str | None = None) -> Principal | None:
+    """The principal of an active user with the roles they hold now, for work done later on their behalf (a queued
+    import); None if the user is gone or deactivated."""
+    row = session.execute(select(*_principal_columns(t)).where(t.users.c.id == user_id, t.users.c.is_active)).first()
+    if row is None:
+        return None
+    return Principal(row.id, row.email, row.name, token_id, frozenset(row.roles or ()),
+                     frozenset(row.permissions or ()))
 
 
 # -- roles ---------------------------------------------------------------------------------------
