@@ -467,6 +467,31 @@ def test_the_general_ledger_pages_lines_with_a_running_balance(accountant, make_
     assert page1["closing_balance"] == "66.00" and lines[0]["number"].startswith("GEN-2030-")
 
 
+def test_the_general_ledger_walked_by_cursor_shows_the_same_lines_and_balances_as_by_page(accountant,
+                                                                                         make_account):
+    a, b = make_account("asset"), make_account("asset")
+    posted(accountant, [dr(a["code"], "7.00"), cr(b["code"], "7.00")], entry_date="2030-01-05")
+    for i in range(11):  # several lines on one day: the cursor orders them by posting order too
+        posted(accountant, [dr(a["code"], f"{i + 1}.00"), cr(b["code"], f"{i + 1}.00")],
+               entry_date=f"2030-02-{10 + i // 3:02d}")
+    posted(accountant, [dr(b["code"], "5.00"), cr(a["code"], "5.00")], entry_date="2030-02-11")
+    args = {"date_from": "2030-02-01", "as_of": "2030-02-28", "page_size": 5}
+    by_number = [ledger(accountant, a["code"], page=n, **args) for n in (1, 2, 3)]
+    assert [len(p["items"]) for p in by_number] == [5, 5, 2] and by_number[2]["next_cursor"] is None
+    walked, cursor = [], None
+    while True:
+        page = ledger(accountant, a["code"], **args, **({"after": cursor} if cursor else {}))
+        walked.append(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [p["page"] for p in walked] == [1, 2, 3]
+    assert [p["items"] for p in walked] == [p["items"] for p in by_number]
+    assert walked[-1]["items"][-1]["balance"] == walked[0]["closing_balance"] == "68.00"  # 7 + 66 - 5
+    r = accountant.get(f"{REPORTS}/general-ledger", query_string={"account": a["code"], "after": "bm90IGEgY3Vyc29y"})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "after"
+
+
 def test_aging_buckets_open_items_by_days_past_due_and_payments_settle_the_oldest_first(accountant):
     customer = str(uuid.uuid4())
     as_of = date(2030, 9, 30)

@@ -329,7 +329,8 @@ class GeneralLedger(MethodView):
         """One account's lines with the running balance, paginated (the downloads hold every line)."""
         page = args["page"] if args["format"] == "json" else None
         return _report(args, lambda s: reports.general_ledger(s, args["account"], args.get("date_from"),
-                                                              args["as_of"], page, args["page_size"]),
+                                                              args["as_of"], page, args["page_size"],
+                                                              args.get("after") if page else None),
                        exports.ledger_lines, f"general-ledger-{args['account']}")
 
 

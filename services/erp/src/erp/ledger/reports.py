@@ -9,11 +9,12 @@ reversals therefore settle the oldest item rather than the one they name; open-i
 reconciliation data the ledger does not hold yet.
 """
 
+import base64
 from datetime import date
 from decimal import Decimal
 
 from servicekit.problems import field_error
-from sqlalchemy import case, func, literal, select, text
+from sqlalchemy import case, false, func, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from ..parties.models import PartyReplica
@@ -138,7 +139,7 @@ def _running_lines(where, opening: Decimal, sign: int = 1, limit: int | None = N
     w = inner.subquery()
     return (select(w.c.entry_date, JournalEntry.number, Journal.code.label("journal"), JournalEntry.reference,
                    Account.code.label("account"), w.c.description, w.c.party_id, w.c.due_date, w.c.debit, w.c.credit,
-                   w.c.balance, w.c.entry_id)
+                   w.c.balance, w.c.entry_id, w.c.id)
             .join(JournalEntry, JournalEntry.id == w.c.entry_id).join(Journal, Journal.id == w.c.journal_id)
             .join(Account, Account.id == w.c.account_id).order_by(w.c.entry_date, w.c.id))
 
@@ -150,10 +151,28 @@ def _line_dict(r) -> dict:
             "entry_id": r.entry_id}
 
 
+def line_cursor(entry_date: date, line_id: int) -> str:
+    """Where a page ends, for the next one: opaque to clients (the date and the line's posting order)."""
+    return base64.urlsafe_b64encode(f"{entry_date.isoformat()}|{line_id}".encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[date, int]:
+    try:
+        day, line_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        return date.fromisoformat(day), int(line_id)
+    except (ValueError, UnicodeDecodeError):
+        raise field_error("after", "not a cursor this report gave (next_cursor)") from None
+
+
 def general_ledger(session: Session, account: str, date_from: date | None, as_of: date, page: int | None = 1,
-                   page_size: int = 100) -> dict:
+                   page_size: int = 100, after: str | None = None) -> dict:
     """An account's lines between two dates with the running balance (debit positive), after its opening balance;
-    page=None returns every line (exports)."""
+    page=None returns every line (exports).
+
+    Pages by number (OFFSET: a deep page reads every line before it) or, with `after` (the next_cursor of the
+    page before), by keyset: the lines after the cursor in index order, their running balance started from the
+    sum of the lines up to the cursor, which the same scan that totals the period gives. A deep page then costs
+    what the first one does."""
     _check_period(date_from, as_of)
     acc = account_by_code_or_role(session, account)
     period = [L.account_id == acc.id, L.entry_date <= as_of]
@@ -161,15 +180,29 @@ def general_ledger(session: Session, account: str, date_from: date | None, as_of
         period.append(L.entry_date >= date_from)
     opening = _money(session.execute(select(func.sum(L.debit - L.credit)).where(
         L.account_id == acc.id, L.entry_date < date_from)).scalar()) if date_from else ZERO
-    agg = session.execute(select(func.count(), func.sum(L.debit), func.sum(L.credit)).where(*period)).one()
+    cursor = _after(after) if after else None
+    before = tuple_(L.entry_date, L.id) <= tuple_(*cursor) if cursor else false()
+    agg = session.execute(select(func.count(), func.sum(L.debit), func.sum(L.credit),
+                                 func.count().filter(before), func.sum(L.debit - L.credit).filter(before))
+                          .where(*period)).one()
     total, debit, credit = agg[0], _money(agg[1]), _money(agg[2])
-    stmt = (_running_lines(period, opening, limit=page_size, offset=(page - 1) * page_size) if page
-            else _running_lines(period, opening))
+    if cursor:
+        stmt = _running_lines([*period, tuple_(L.entry_date, L.id) > tuple_(*cursor)], opening + _money(agg[4]),
+                              limit=page_size)
+        page = agg[3] // page_size + 1
+    elif page:
+        stmt = _running_lines(period, opening, limit=page_size, offset=(page - 1) * page_size)
+    else:
+        stmt = _running_lines(period, opening)
+    rows = session.execute(stmt).all()
+    shown = (agg[3] if cursor else ((page or 1) - 1) * page_size) + len(rows)
+    more = page is not None and rows and shown < total
     return {"account": acc.code, "name": acc.name, "type": acc.type, "date_from": date_from, "as_of": as_of,
             "opening_balance": opening, "total_debit": debit, "total_credit": credit,
-            "closing_balance": opening + debit - credit, "items": [_line_dict(r) for r in session.execute(stmt)],
+            "closing_balance": opening + debit - credit, "items": [_line_dict(r) for r in rows],
             "total": total, "page": page or 1, "page_size": page_size if page else total,
-            "pages": -(-total // page_size) if page and total else (1 if total else 0)}
+            "pages": -(-total // page_size) if page and total else (1 if total else 0),
+            "next_cursor": line_cursor(rows[-1].entry_date, rows[-1].id) if more else None}
 
 
 # -- aging ---------------------------------------------------------------------------------------

@@ -256,7 +256,11 @@ class PeriodArgs(AsOfArgs):
 
 class GeneralLedgerArgs(PeriodArgs):
     account = fields.String(required=True, metadata={"description": "Account code (or posting role)."})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={
+        "description": "Page by number; deep pages are cheaper with `after`."})
+    after = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "The next_cursor of the page before: the next page_size lines (keyset paging, the cost of "
+                       "the first page at any depth); `page` is then ignored."})
     page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
@@ -356,6 +360,8 @@ class GeneralLedgerSchema(Schema):
     page = fields.Integer()
     page_size = fields.Integer()
     pages = fields.Integer()
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "Pass it as `after` for the next page (null on the last one)."})
 
 
 def _aging_amounts() -> dict:

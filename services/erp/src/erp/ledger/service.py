@@ -16,13 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from servicekit import audit
+from servicekit.db import new_id
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.actors import actor_label
 from sqlalchemy import event, func, inspect, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
@@ -102,12 +102,14 @@ def resolve_accounts(session: Session, names: list[str], field: str = "lines",
     """The account of each name (an account code or a posting role), in order; 422 naming the line otherwise."""
     roles = {n for n in names if n in posting.ROLES}
     codes = set(names) - roles
-    found = {a.code: a for a in session.execute(select(Account).where(Account.code.in_(codes))).scalars()} \
-        if codes else {}
-    if roles:
-        found |= {role: account for role, account in session.execute(
-            select(AccountMapping.role, Account).join(Account, Account.id == AccountMapping.account_id)
-            .where(AccountMapping.role.in_(roles))).all()}
+    found = {}
+    for account, role in session.execute(  # codes and roles in one statement
+            select(Account, AccountMapping.role).outerjoin(AccountMapping, AccountMapping.account_id == Account.id)
+            .where(or_(Account.code.in_(codes), AccountMapping.role.in_(roles)))):
+        if account.code in codes:
+            found[account.code] = account
+        if role in roles:
+            found[role] = account
     out = []
     for i, name in enumerate(names):
         account = found.get(name)
@@ -142,10 +144,12 @@ def _checked_reference(reference: str | None) -> str:
 
 
 def _validated(session: Session, journal: Journal, entry_date: date, lines: list[PostingLine],
-               allow_inactive: bool = False) -> tuple[list[PostingLine], list[Account], LedgerSettings]:
-    """Everything a posting must satisfy, checked before anything is written."""
+               allow_inactive: bool = False, config: LedgerSettings | None = None,
+               ) -> tuple[list[PostingLine], list[Account], LedgerSettings]:
+    """Everything a posting must satisfy, checked before anything is written (`config`: the settings, if the
+    caller has read them with a share lock)."""
     checked = posting.check_lines(lines)
-    config = settings(session, lock="share")
+    config = config or settings(session, lock="share")
     if posting.is_locked(entry_date, config.lock_date):
         raise period_closed(entry_date, config.lock_date)
     accounts = resolve_accounts(session, [line.account for line in checked], allow_inactive=allow_inactive)
@@ -192,11 +196,28 @@ def post_entry(session: Session, *, journal: str, entry_date: date, lines: list[
     (see the module's docstring); `entry.id` is there at once.
     """
     source_id = str(source_id)
-    existing = _by_source(session, source_type, source_id, purpose)
-    if existing is not None:
+    try:
+        journal_row, config = _journal_and_settings(session, journal)
+        return _post(session, journal_row, _day(entry_date), lines, _checked_reference(reference), source_type,
+                     source_id, purpose, actor, memo, config=config)
+    except Problem:  # a redelivered posting returns the first entry, even if it would be refused now
+        existing = _by_source(session, source_type, source_id, purpose)
+        if existing is None:
+            raise
         return existing
-    return _post(session, journal_by_code(session, journal), _day(entry_date), lines, _checked_reference(reference),
-                 source_type, source_id, purpose, actor, memo)
+
+
+def _journal_and_settings(session: Session, code: str) -> tuple[Journal, LedgerSettings]:
+    """journal_by_code and settings(lock="share") in one statement."""
+    found = session.execute(
+        select(Journal, LedgerSettings).join(LedgerSettings, LedgerSettings.id == 1)
+        .where(Journal.code == (code or "").strip().upper())
+        .with_for_update(read=True, of=LedgerSettings).execution_options(populate_existing=True)).first()
+    if found is None:
+        raise field_error("journal", f"no journal {code!r}")
+    if not found[0].active:
+        raise field_error("journal", f"journal {found[0].code} is inactive")
+    return found[0], found[1]
 
 
 def _day(value) -> date:
@@ -209,22 +230,21 @@ def _day(value) -> date:
 
 def _post(session: Session, journal: Journal, entry_date: date, lines: list[PostingLine], reference: str,
           source_type: str, source_id: str, purpose: str, actor, memo: str | None,
-          reversal_of_id: str | None = None, allow_inactive: bool = False) -> JournalEntry:
-    checked, accounts, config = _validated(session, journal, entry_date, lines, allow_inactive)
+          reversal_of_id: str | None = None, allow_inactive: bool = False,
+          config: LedgerSettings | None = None) -> JournalEntry:
+    """Write a checked entry and its lines. The entry's INSERT skips a document already posted (the unique
+    source): a concurrent posting of the same document waits for the first to commit, then returns its entry."""
+    checked, accounts, config = _validated(session, journal, entry_date, lines, allow_inactive, config)
     now, who = datetime.now(UTC), actor_label(actor, "system")
-    entry = JournalEntry(journal_id=journal.id, status="posted", entry_date=entry_date, reference=reference,
-                         memo=memo, source_type=source_type, source_id=source_id, purpose=purpose,
-                         reversal_of_id=reversal_of_id, total=posting.totals(checked)[0], created_by=who,
-                         posted_by=who, posted_at=now, version=1)
-    try:
-        with session.begin_nested():  # the same document posted concurrently waits here, then finds the first
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        existing = _by_source(session, source_type, source_id, purpose)
-        if existing is None:
-            raise
-        return existing
+    entry = session.execute(
+        insert(JournalEntry).values(
+            id=new_id(), journal_id=journal.id, status="posted", entry_date=entry_date, reference=reference,
+            memo=memo, source_type=source_type, source_id=source_id, purpose=purpose, reversal_of_id=reversal_of_id,
+            total=posting.totals(checked)[0], created_by=who, posted_by=who, posted_at=now, version=1)
+        .on_conflict_do_nothing(constraint="uq_journal_entries_source").returning(JournalEntry),
+        execution_options={"populate_existing": True}).scalar_one_or_none()
+    if entry is None:
+        return _by_source(session, source_type, source_id, purpose)
     _write_lines(session, entry, journal, checked, accounts, config.currency)
     return entry
 
