@@ -20,6 +20,7 @@ import psycopg2
 import requests
 from kafka.admin import NewTopic
 from kafka.structs import TopicPartition
+from procs import rss_now
 from shared_events import kafka_clients
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -533,6 +534,16 @@ def main() -> None:
     prop_fast = propagation(crm_url, erp, crm, 5 * M, fast_rate, tag + "f")
     say(f"   baseline: {roundtrips} x Kafka produce (acks=all) -> consume on a scratch topic ...")
     kaf = kafka_roundtrip(bootstrap, roundtrips)
+
+    bursts = 5
+    say(f"m. memory: {bursts} bursts of {N // 2} creates (C={C}), each until the ERP has them; the largest process "
+        "of each tree after each ...")
+    memory = []
+    for i in range(bursts):
+        burst = http_throughput(crm_url, C, N // 2, f"{tag}m{i}")
+        created += burst["ok"]
+        wait_replicated(erp, created, 120)
+        memory.append(rss_now())
     crm.close()
     erp.close()
 
@@ -574,6 +585,10 @@ def main() -> None:
     else:
         say(f"a'. the burst parties were NOT all in the ERP replica after 120 s "
             f"({backlog_at_end} outbox rows were unpublished at the burst's end)")
+    names = sorted(memory[0])
+    say(f"m. RSS of the largest process after each of {bursts} bursts, MB: " + "; ".join(
+        f"{n} " + " ".join(f"{m[n]:.0f}" for m in memory) + f" ({(memory[-1][n] / memory[0][n] - 1) * 100:+.0f}%)"
+        for n in names if memory[0][n]))
     first = f" (first: {http['first_error']})" if http["errors"] else ""
     first_p = f" (first: {prop['failed'][0]})" if prop["failed"] else ""
     say(f"CPU seconds during the burst of a.: {cpu_burst}")

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -29,3 +29,9 @@ def new_id() -> str:
 def one_of(column: str, values: tuple[str, ...]) -> str:
     """The SQL of a check constraint that keeps a column to a set of values: "status in ('a', 'b')"."""
     return f"{column} in ({', '.join(repr(v) for v in values)})"
+
+
+def row_view(record) -> dict:
+    """A mapped object's columns as a plain dict: what use cases return to views (they never hand out ORM
+    objects, whose attributes would load or expire behind the caller's back)."""
+    return {attr.key: getattr(record, attr.key) for attr in inspect(record).mapper.column_attrs}

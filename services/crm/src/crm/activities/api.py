@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
+from servicekit.etag import if_match_optional, if_match_required, required_version
 from servicekit.web import create_once, optional_version, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
@@ -103,8 +103,7 @@ class ActivityTypes(MethodView):
     def post(self, data):
         """Add an activity type (e.g. site_visit) that every user can then log."""
         with sessions().begin() as session:
-            found = types.create_type(session, data, current_principal())
-            return found, 201, {"ETag": etag_of(found.version)}
+            return with_etag(types.create_type(session, data, current_principal()), 201)
 
 
 @types_blp.route("/<string:key>")
@@ -113,8 +112,7 @@ class ActivityTypeByKey(MethodView):
     @types_blp.response(200, ActivityTypeSchema)
     def get(self, key):
         with sessions().begin() as session:
-            found = types.get_type(session, key)
-            return found, 200, {"ETag": etag_of(found.version)}
+            return with_etag(types.show_type(session, key))
 
     @requires("activity_types:manage")
     @if_match_required
@@ -124,8 +122,7 @@ class ActivityTypeByKey(MethodView):
         """Relabel, recolour, reorder or (de)activate a type. Requires If-Match."""
         expected = required_version()
         with sessions().begin() as session:
-            found = types.update_type(session, key, expected, changes, current_principal())
-            return found, 200, {"ETag": etag_of(found.version)}
+            return with_etag(types.update_type(session, key, expected, changes, current_principal()))
 
 
 add_owner_routes(blp, OwnedRecord("activity", "activities", "activity_id", service.SHARING, service.assign_activity,

@@ -22,10 +22,10 @@ from ..access import service as access
 from ..access.models import RecordShare
 from ..access.visibility import editable, visible
 from ..db import audit_log, auth
-from ..deals.service import get_deal
-from ..leads.service import get_lead
+from ..deals.service import find_deal
+from ..leads.service import find_lead
 from ..parties.models import Party
-from ..parties.service import get_party
+from ..parties.service import find_party
 from ..timeline import entries as timeline
 from . import types
 from .models import Activity, ActivityType
@@ -96,13 +96,13 @@ def _check_links(session: Session, data: dict, actor: Principal) -> None:
     """The party, deal and lead must be ones the caller may see (else 422 naming the field, as if they did not
     exist). A new activity on a deal, without a party, is with the deal's customer: `data` gets its party_id."""
     if data.get("party_id"):
-        linked(lambda i: get_party(session, str(i), actor), data["party_id"], "party_id", "party")
+        linked(lambda i: find_party(session, str(i), actor), data["party_id"], "party_id", "party")
     if data.get("deal_id"):
-        deal = linked(lambda i: get_deal(session, str(i), actor), data["deal_id"], "deal_id", "deal")
+        deal = linked(lambda i: find_deal(session, str(i), actor), data["deal_id"], "deal_id", "deal")
         if not data.get("party_id"):
             data["party_id"] = deal.party_id
     if data.get("lead_id"):
-        linked(lambda i: get_lead(session, str(i), actor), data["lead_id"], "lead_id", "lead")
+        linked(lambda i: find_lead(session, str(i), actor), data["lead_id"], "lead_id", "lead")
 
 
 def _check_participants(session: Session, user_ids: list[str] | None) -> None:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from servicekit import audit
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.problems import NotFound, Problem, field_error
 from sqlalchemy import select
@@ -19,11 +20,15 @@ def _state(t: ActivityType) -> dict:
     return {f: getattr(t, f) for f in ("key", *_FIELDS)}
 
 
-def list_types(session: Session, include_inactive: bool = False) -> list[ActivityType]:
+def list_types(session: Session, include_inactive: bool = False) -> list[dict]:
     stmt = select(ActivityType).order_by(ActivityType.position, ActivityType.label)
     if not include_inactive:
         stmt = stmt.where(ActivityType.active)
-    return list(session.execute(stmt).scalars())
+    return [row_view(t) for t in session.execute(stmt).scalars()]
+
+
+def show_type(session: Session, key: str) -> dict:
+    return row_view(get_type(session, key))
 
 
 def get_type(session: Session, key: str) -> ActivityType:
@@ -43,7 +48,7 @@ def usable_type(session: Session, key: str) -> ActivityType:
     return found
 
 
-def create_type(session: Session, data: dict, actor: Principal) -> ActivityType:
+def create_type(session: Session, data: dict, actor: Principal) -> dict:
     if session.get(ActivityType, data["key"]) is not None:
         raise Problem(409, "Activity type exists", f"An activity type with key {data['key']} exists.", "conflict",
                       errors=[{"field": "key", "message": "already used"}])
@@ -53,10 +58,10 @@ def create_type(session: Session, data: dict, actor: Principal) -> ActivityType:
     session.add(found)
     session.flush()
     audit.record(session, audit_log, actor, "create", "activity_type", found.key, None, _state(found))
-    return found
+    return row_view(found)
 
 
-def update_type(session: Session, key: str, expected_version: int, changes: dict, actor: Principal) -> ActivityType:
+def update_type(session: Session, key: str, expected_version: int, changes: dict, actor: Principal) -> dict:
     found = session.execute(select(ActivityType).where(ActivityType.key == key).with_for_update()).scalar_one_or_none()
     if found is None:
         raise NotFound("activity type", key)
@@ -65,7 +70,7 @@ def update_type(session: Session, key: str, expected_version: int, changes: dict
         raise field_error("label", "a type needs a label")
     changed = {k: v for k, v in changes.items() if getattr(found, k) != v}
     if not changed:
-        return found
+        return row_view(found)
     before = _state(found)
     for k, v in changed.items():
         setattr(found, k, v)
@@ -73,4 +78,4 @@ def update_type(session: Session, key: str, expected_version: int, changes: dict
     found.updated_at = datetime.now(UTC)
     session.flush()
     audit.record(session, audit_log, actor, "update", "activity_type", found.key, before, _state(found))
-    return found
+    return row_view(found)

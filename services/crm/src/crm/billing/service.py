@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..access.visibility import visible
-from ..deals.service import get_deal
+from ..deals.service import find_deal
 from ..parties.models import Party
-from ..parties.service import get_party
+from ..parties.service import find_party
 from .models import InvoiceReplica, OrderReplica, PaymentReplica
 
 OPEN = ("issued", "partially_paid", "overdue")
@@ -23,7 +23,7 @@ def _rows(session: Session, stmt) -> list[dict]:
 
 def party_billing(session: Session, party_id: str, actor: Principal) -> dict:
     """A customer's orders, open invoices, balance per currency and last delivery, as the ERP last reported."""
-    party = get_party(session, party_id, actor)
+    party = find_party(session, party_id, actor)
     orders = _rows(session, select(OrderReplica).where(OrderReplica.party_id == party.id)
                    .order_by(OrderReplica.erp_updated_at.desc()).limit(50))
     open_invoices = _rows(session, select(InvoiceReplica).where(InvoiceReplica.party_id == party.id,
@@ -50,7 +50,7 @@ def party_billing(session: Session, party_id: str, actor: Principal) -> dict:
 
 
 def deal_orders(session: Session, deal_id: str, actor: Principal) -> list[dict]:
-    deal = get_deal(session, deal_id, actor)
+    deal = find_deal(session, deal_id, actor)
     return _rows(session, select(OrderReplica).where(OrderReplica.deal_id == deal.id)
                  .order_by(OrderReplica.erp_updated_at.desc()))
 

@@ -68,7 +68,7 @@ class PipelineById(MethodView):
     @pipelines_blp.response(200, PipelineSchema)
     def get(self, pipeline_id):
         with sessions().begin() as session:
-            return with_etag(pipelines.pipeline_view(session, pipelines.get_pipeline(session, pipeline_id)))
+            return with_etag(pipelines.show_pipeline(session, pipeline_id))
 
     @requires("pipelines:manage")
     @if_match_required

@@ -65,6 +65,10 @@ def get_pipeline(session: Session, pipeline_id: str, lock: bool = False) -> Pipe
     return pipeline
 
 
+def show_pipeline(session: Session, pipeline_id: str) -> dict:
+    return pipeline_view(session, get_pipeline(session, pipeline_id))
+
+
 def default_pipeline(session: Session) -> Pipeline | None:
     return session.execute(select(Pipeline).where(Pipeline.is_default)).scalar_one_or_none()
 

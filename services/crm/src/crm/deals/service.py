@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -96,7 +97,18 @@ def _record_entry(session: Session, deal: Deal, previous: Stage | None, stage: S
                                 actor_id=getattr(actor, "user_id", None), actor=actor_label(actor)))
 
 
-def create_deal(session: Session, data: dict, actor: Principal, source_lead_id: str | None = None) -> Deal:
+def deal_view(deal: Deal) -> dict:
+    """The deal's columns and its stage (id, name, kind, probability)."""
+    stage = deal.stage
+    return {**row_view(deal), "stage": {"id": stage.id, "name": stage.name, "kind": stage.kind,
+                                        "probability": stage.probability}}
+
+
+def create_deal(session: Session, data: dict, actor: Principal, source_lead_id: str | None = None) -> dict:
+    return deal_view(add_deal(session, data, actor, source_lead_id))
+
+
+def add_deal(session: Session, data: dict, actor: Principal, source_lead_id: str | None = None) -> Deal:
     """Open a deal with a visible party in the first open stage of its pipeline (default: the default pipeline)."""
     owner = str(data.get("owner_id") or actor.user_id)
     if owner != actor.user_id:
@@ -131,7 +143,11 @@ def create_deal(session: Session, data: dict, actor: Principal, source_lead_id: 
     return deal
 
 
-def get_deal(session: Session, deal_id, actor: Principal) -> Deal:
+def get_deal(session: Session, deal_id, actor: Principal) -> dict:
+    return deal_view(find_deal(session, deal_id, actor))
+
+
+def find_deal(session: Session, deal_id, actor: Principal) -> Deal:
     """A deal the caller may see; one they may not see is "not found", like one that does not exist."""
     deal = session.execute(select(Deal).where(Deal.id == str(deal_id), visible_deals(actor))).scalar_one_or_none()
     if deal is None:
@@ -159,7 +175,7 @@ def _touch(deal: Deal, now: datetime | None = None) -> None:
     deal.updated_at = now or datetime.now(UTC)
 
 
-def update_deal(session: Session, deal_id, expected_version: int, changes: dict, actor: Principal) -> Deal:
+def update_deal(session: Session, deal_id, expected_version: int, changes: dict, actor: Principal) -> dict:
     """Change name, amount, currency, expected close date, party or contact, if the caller saw this version."""
     deal = _for_change(session, deal_id, actor, expected_version)
     if "owner_id" in changes:
@@ -175,14 +191,14 @@ def update_deal(session: Session, deal_id, expected_version: int, changes: dict,
                                                       "contact_person_id", kind="person").id
     changed = {k: v for k, v in changes.items() if getattr(deal, k) != v}
     if not changed:
-        return deal
+        return deal_view(deal)
     before = deal_state(deal)
     for k, v in changed.items():
         setattr(deal, k, v)
     _touch(deal)
     session.flush()
     audit.record(session, audit_log, actor, "update", "deal", deal.id, before, deal_state(deal))
-    return deal
+    return deal_view(deal)
 
 
 def _enter(session: Session, deal: Deal, stage: Stage, reason: str | None, actor: Principal, action: str) -> Deal:
@@ -219,17 +235,17 @@ def _closed(deal: Deal) -> Problem:
 
 
 def move_deal(session: Session, deal_id, stage_id, reason: str | None, actor: Principal,
-              expected_version: int | None = None) -> Deal:
+              expected_version: int | None = None) -> dict:
     """Move an open deal to another stage (of its pipeline or another one); into the lost stage needs a reason."""
     deal = _for_change(session, deal_id, actor, expected_version)
     if deal.status != "open":
         raise _closed(deal)
     stage = _stage_for_entry(session, stage_id)
     if stage.id == deal.stage_id:
-        return deal
+        return deal_view(deal)
     if stage.kind == "lost" and not reason:
         raise field_error("reason", "say why the deal was lost")
-    return _enter(session, deal, stage, reason, actor, {"open": "move"}.get(stage.kind, stage.kind))
+    return deal_view(_enter(session, deal, stage, reason, actor, {"open": "move"}.get(stage.kind, stage.kind)))
 
 
 def _closing_stage(session: Session, deal: Deal, kind: str) -> Stage:
@@ -240,23 +256,23 @@ def _closing_stage(session: Session, deal: Deal, kind: str) -> Stage:
 
 
 def win_deal(session: Session, deal_id, reason: str | None, actor: Principal,
-             expected_version: int | None = None) -> Deal:
+             expected_version: int | None = None) -> dict:
     deal = _for_change(session, deal_id, actor, expected_version)
     if deal.status != "open":
         raise _closed(deal)
-    return _enter(session, deal, _closing_stage(session, deal, "won"), reason, actor, "won")
+    return deal_view(_enter(session, deal, _closing_stage(session, deal, "won"), reason, actor, "won"))
 
 
-def lose_deal(session: Session, deal_id, reason: str, actor: Principal, expected_version: int | None = None) -> Deal:
+def lose_deal(session: Session, deal_id, reason: str, actor: Principal, expected_version: int | None = None) -> dict:
     deal = _for_change(session, deal_id, actor, expected_version)
     if deal.status != "open":
         raise _closed(deal)
     if not (reason or "").strip():
         raise field_error("reason", "say why the deal was lost")
-    return _enter(session, deal, _closing_stage(session, deal, "lost"), reason.strip(), actor, "lost")
+    return deal_view(_enter(session, deal, _closing_stage(session, deal, "lost"), reason.strip(), actor, "lost"))
 
 
-def reopen_deal(session: Session, deal_id, stage_id, actor: Principal, expected_version: int | None = None) -> Deal:
+def reopen_deal(session: Session, deal_id, stage_id, actor: Principal, expected_version: int | None = None) -> dict:
     """Reopen a won or lost deal in `stage_id`, or else in the open stage it was closed from."""
     deal = _for_change(session, deal_id, actor, expected_version)
     if deal.status == "open":
@@ -272,30 +288,29 @@ def reopen_deal(session: Session, deal_id, stage_id, actor: Principal, expected_
         stage = _stage_for_entry(session, stage_id)
         if stage.kind != "open" or stage.pipeline_id != deal.pipeline_id:
             raise field_error("stage_id", "reopen into an open stage of the deal's pipeline")
-    return _enter(session, deal, stage, None, actor, "reopen")
+    return deal_view(_enter(session, deal, stage, None, actor, "reopen"))
 
 
-def stage_history(session: Session, deal_id, actor: Principal) -> list[DealStageChange]:
-    deal = get_deal(session, deal_id, actor)
-    return list(session.execute(select(DealStageChange).where(DealStageChange.deal_id == deal.id)
-                                .order_by(DealStageChange.changed_at, DealStageChange.id)).scalars())
+def stage_history(session: Session, deal_id, actor: Principal) -> list[dict]:
+    deal = find_deal(session, deal_id, actor)
+    return [row_view(change) for change in session.execute(
+        select(DealStageChange).where(DealStageChange.deal_id == deal.id)
+        .order_by(DealStageChange.changed_at, DealStageChange.id)).scalars()]
 
 
-def assign_deal(session: Session, deal_id, owner_id, actor: Principal) -> Deal:
+def assign_deal(session: Session, deal_id, owner_id, actor: Principal) -> dict:
     """Hand the deal to another user (a manager within the team, an admin anywhere)."""
     deal = _for_change(session, deal_id, actor)
     owner_id = str(owner_id)
     access.check_assignee(session, owner_id)
     if deal.owner_id == owner_id:
-        return deal
+        return deal_view(deal)
     before = deal_state(deal)
     deal.owner_id = owner_id
     _touch(deal)
     session.flush()
     audit.record(session, audit_log, actor, "assign", "deal", deal.id, before, deal_state(deal))
-    return deal
-
-
+    return deal_view(deal)
 
 
 def list_deals(session: Session, args: dict, actor: Principal) -> dict:
@@ -314,7 +329,9 @@ def list_deals(session: Session, args: dict, actor: Principal) -> dict:
     if args.get("q"):
         stmt = stmt.where(func.lower(Deal.name).like(f"%{args['q'].lower()}%"))
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [Deal.created_at.desc(), Deal.id])
-    return paginate(session, stmt, args["page"], args["page_size"])
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [deal_view(d) for d in page["items"]]
+    return page
 
 
-SHARING = access.Sharing("deal", get_deal, _for_change)
+SHARING = access.Sharing("deal", find_deal, _for_change)

@@ -74,15 +74,16 @@ def _channels(items) -> str | None:
 def party_rows(session: Session, args: dict, actor: Principal, fmt: str) -> list[dict]:
     rows = []
     for items in _pages(session, parties.list_parties, args, actor, fmt):
-        companies = _names(session, Party.id, Party.display_name, (p.company_id for p in items))
-        owners = _owners(session, (p.owner_id for p in items))
+        companies = _names(session, Party.id, Party.display_name, (p["company_id"] for p in items))
+        owners = _owners(session, (p["owner_id"] for p in items))
         for p in items:
-            row = {c: getattr(p, c, None) for c in PARTY_COLUMNS}
-            row.update(company_name=companies.get(p.company_id), owner=owners.get(p.owner_id),
-                       roles=", ".join(p.roles or []) or None, email=_channels(p.emails), phone=_channels(p.phones),
-                       emails=p.emails, phones=p.phones, billing_address=p.billing_address)
+            row = {c: p.get(c) for c in PARTY_COLUMNS}
+            row.update(company_name=companies.get(p["company_id"]), owner=owners.get(p["owner_id"]),
+                       roles=", ".join(p["roles"] or []) or None, email=_channels(p["emails"]),
+                       phone=_channels(p["phones"]), emails=p["emails"], phones=p["phones"],
+                       billing_address=p["billing_address"])
             for kind in ("billing", "shipping"):
-                address = getattr(p, f"{kind}_address") or {}
+                address = p[f"{kind}_address"] or {}
                 row.update({f"{kind}_{a}": address.get(a) for a in ADDRESS})
             rows.append(row)
     return rows
@@ -91,9 +92,8 @@ def party_rows(session: Session, args: dict, actor: Principal, fmt: str) -> list
 def lead_rows(session: Session, args: dict, actor: Principal, fmt: str) -> list[dict]:
     rows = []
     for items in _pages(session, leads.list_leads, args, actor, fmt):
-        owners = _owners(session, (lead.owner_id for lead in items))
-        rows += [{**{c: getattr(lead, c, None) for c in LEAD_COLUMNS}, "owner": owners.get(lead.owner_id)}
-                 for lead in items]
+        owners = _owners(session, (lead["owner_id"] for lead in items))
+        rows += [{**{c: lead.get(c) for c in LEAD_COLUMNS}, "owner": owners.get(lead["owner_id"])} for lead in items]
     return rows
 
 
@@ -101,12 +101,12 @@ def deal_rows(session: Session, args: dict, actor: Principal, fmt: str) -> list[
     rows = []
     for items in _pages(session, deals.list_deals, args, actor, fmt):
         names = _names(session, Party.id, Party.display_name,
-                       [d.party_id for d in items] + [d.contact_person_id for d in items])
-        pipelines = _names(session, Pipeline.id, Pipeline.name, (d.pipeline_id for d in items))
-        owners = _owners(session, (d.owner_id for d in items))
-        rows += [{**{c: getattr(d, c, None) for c in DEAL_COLUMNS}, "party": names.get(d.party_id),
-                  "contact_person": names.get(d.contact_person_id), "pipeline": pipelines.get(d.pipeline_id),
-                  "stage": d.stage.name, "owner": owners.get(d.owner_id)} for d in items]
+                       [d["party_id"] for d in items] + [d["contact_person_id"] for d in items])
+        pipelines = _names(session, Pipeline.id, Pipeline.name, (d["pipeline_id"] for d in items))
+        owners = _owners(session, (d["owner_id"] for d in items))
+        rows += [{**{c: d.get(c) for c in DEAL_COLUMNS}, "party": names.get(d["party_id"]),
+                  "contact_person": names.get(d["contact_person_id"]), "pipeline": pipelines.get(d["pipeline_id"]),
+                  "stage": d["stage"]["name"], "owner": owners.get(d["owner_id"])} for d in items]
     return rows
 
 

@@ -162,7 +162,7 @@ class LeadFormById(MethodView):
     @forms_blp.response(200, LeadFormSchema)
     def get(self, form_id):
         with sessions().begin() as session:
-            return with_etag(capture.form_view(capture.get_form(session, form_id)))
+            return with_etag(capture.show_form(session, form_id))
 
     @requires("lead_forms:manage")
     @if_match_required

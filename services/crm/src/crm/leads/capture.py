@@ -82,6 +82,10 @@ def get_form(session: Session, form_id, lock: bool = False) -> LeadForm:
     return form
 
 
+def show_form(session: Session, form_id) -> dict:
+    return form_view(get_form(session, form_id))
+
+
 def create_form(session: Session, data: dict, actor: Principal) -> dict:
     """A form whose captured leads go to `owner_id` (default: the caller) with its source and campaign."""
     name = data["name"].strip()

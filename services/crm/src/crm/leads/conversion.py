@@ -21,7 +21,7 @@ from .service import for_change, lead_state, not_converted
 
 
 def _existing(session: Session, party_id, actor: Principal, field: str) -> Party:
-    party = linked(lambda i: parties.get_party(session, i, actor), party_id, field, "party")
+    party = linked(lambda i: parties.find_party(session, i, actor), party_id, field, "party")
     if party.status != "active":
         raise field_error(field, f"party {party_id} is archived")
     return party
@@ -35,7 +35,7 @@ def _owner_for(lead: Lead, actor: Principal, assign_permission: str) -> str:
 def _new_party(session: Session, data: dict, actor: Principal) -> Party:
     if not actor.can("parties:create"):
         raise forbidden("parties:create")
-    return parties.create_party(session, data, actor)
+    return parties.add_party(session, data, actor)
 
 
 def _channels(lead: Lead) -> dict:
@@ -58,7 +58,7 @@ def _parties_for(session: Session, lead: Lead, data: dict, actor: Principal) -> 
             company = None
             if party.company_id:
                 try:
-                    company = parties.get_party(session, party.company_id, actor)
+                    company = parties.find_party(session, party.company_id, actor)
                 except NotFound:
                     company = None  # the person's company is not the caller's to see: the person is the customer
             return company, party, []
@@ -101,7 +101,7 @@ def convert_lead(session: Session, lead_id, data: dict, actor: Principal, expect
             raise forbidden("deals:create")
         wanted = dict(data.get("deal") or {})
         wanted.setdefault("name", customer.display_name[:200])
-        deal = deals.create_deal(session, {**wanted, "party_id": customer.id,
+        deal = deals.add_deal(session, {**wanted, "party_id": customer.id,
                                            "contact_person_id": person.id if person and company else None,
                                            "owner_id": _owner_for(lead, actor, "deals:assign")},
                                  actor, source_lead_id=lead.id)

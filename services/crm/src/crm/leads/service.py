@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -86,7 +87,11 @@ def add_lead(session: Session, data: dict, owner_id: str | None, actor, **extra)
     return lead
 
 
-def create_lead(session: Session, data: dict, actor: Principal) -> Lead:
+def lead_view(lead: Lead) -> dict:
+    return row_view(lead)
+
+
+def create_lead(session: Session, data: dict, actor: Principal) -> dict:
     """A lead owned by the caller (or, with leads:assign, by someone else)."""
     data = clean(data)
     owner = data.pop("owner_id", None) or actor.user_id
@@ -94,10 +99,14 @@ def create_lead(session: Session, data: dict, actor: Principal) -> Lead:
         if not actor.can("leads:assign"):
             raise forbidden("leads:assign")
         access.check_assignee(session, owner)
-    return add_lead(session, data, owner, actor)
+    return lead_view(add_lead(session, data, owner, actor))
 
 
-def get_lead(session: Session, lead_id, actor: Principal) -> Lead:
+def get_lead(session: Session, lead_id, actor: Principal) -> dict:
+    return lead_view(find_lead(session, lead_id, actor))
+
+
+def find_lead(session: Session, lead_id, actor: Principal) -> Lead:
     """A lead the caller may see; one they may not see is "not found", like one that does not exist."""
     lead = session.execute(select(Lead).where(Lead.id == str(lead_id), visible_leads(actor))).scalar_one_or_none()
     if lead is None:
@@ -135,7 +144,7 @@ def changed(session: Session, lead: Lead, before: dict, action: str, actor) -> L
     return lead
 
 
-def update_lead(session: Session, lead_id, expected_version: int, changes: dict, actor: Principal) -> Lead:
+def update_lead(session: Session, lead_id, expected_version: int, changes: dict, actor: Principal) -> dict:
     """Apply changes if the caller saw the current version."""
     lead = for_change(session, lead_id, actor, expected_version)
     not_converted(lead)
@@ -145,32 +154,32 @@ def update_lead(session: Session, lead_id, expected_version: int, changes: dict,
                       "lead-status")
     diff = {k: v for k, v in changes.items() if getattr(lead, k) != v}
     if not diff:
-        return lead
+        return lead_view(lead)
     before = lead_state(lead)
     for k, v in diff.items():
         setattr(lead, k, v)
     if not any((lead.first_name, lead.last_name, lead.company_name, lead.email, lead.phone)):
         raise field_error("last_name", "a lead needs a name, a company, an email or a phone")
     refresh_keys(lead)
-    return changed(session, lead, before, "update", actor)
+    return lead_view(changed(session, lead, before, "update", actor))
 
 
-def qualify_lead(session: Session, lead_id, actor: Principal, expected_version: int | None = None) -> Lead:
+def qualify_lead(session: Session, lead_id, actor: Principal, expected_version: int | None = None) -> dict:
     """Worth pursuing: ready to convert. A disqualified lead can be qualified again."""
     lead = for_change(session, lead_id, actor, expected_version)
     not_converted(lead)
     if lead.status == "qualified":
-        return lead
+        return lead_view(lead)
     before = lead_state(lead)
     lead.status, lead.qualified_at = "qualified", datetime.now(UTC)
     lead.disqualify_reason, lead.disqualified_at = None, None
     timeline.add_entry(session, kind="lead_qualified", title=f"Lead {lead.display_name} qualified",
                        lead_id=lead.id, ref_type="lead", ref_id=lead.id, actor=actor)
-    return changed(session, lead, before, "qualify", actor)
+    return lead_view(changed(session, lead, before, "qualify", actor))
 
 
 def disqualify_lead(session: Session, lead_id, reason: str, actor: Principal,
-                    expected_version: int | None = None) -> Lead:
+                    expected_version: int | None = None) -> dict:
     """Not worth pursuing, and why (spam, no budget, competitor…)."""
     lead = for_change(session, lead_id, actor, expected_version)
     not_converted(lead)
@@ -178,26 +187,24 @@ def disqualify_lead(session: Session, lead_id, reason: str, actor: Principal,
     if not reason:
         raise field_error("reason", "say why the lead is disqualified")
     if lead.status == "disqualified" and lead.disqualify_reason == reason:
-        return lead
+        return lead_view(lead)
     before = lead_state(lead)
     lead.status, lead.disqualify_reason, lead.disqualified_at = "disqualified", reason, datetime.now(UTC)
     timeline.add_entry(session, kind="lead_disqualified", title=f"Lead {lead.display_name} disqualified",
                        lead_id=lead.id, ref_type="lead", ref_id=lead.id, actor=actor, summary=reason)
-    return changed(session, lead, before, "disqualify", actor)
+    return lead_view(changed(session, lead, before, "disqualify", actor))
 
 
-def assign_lead(session: Session, lead_id, owner_id, actor: Principal) -> Lead:
+def assign_lead(session: Session, lead_id, owner_id, actor: Principal) -> dict:
     """Hand the lead to another user (a manager within the team, an admin anywhere)."""
     lead = for_change(session, lead_id, actor)
     owner_id = str(owner_id)
     access.check_assignee(session, owner_id)
     if lead.owner_id == owner_id:
-        return lead
+        return lead_view(lead)
     before = lead_state(lead)
     lead.owner_id = owner_id
-    return changed(session, lead, before, "assign", actor)
-
-
+    return lead_view(changed(session, lead, before, "assign", actor))
 
 
 def list_leads(session: Session, args: dict, actor: Principal) -> dict:
@@ -214,7 +221,9 @@ def list_leads(session: Session, args: dict, actor: Principal) -> dict:
         stmt = stmt.where(or_(func.lower(Lead.display_name).like(like), func.lower(Lead.company_name).like(like),
                               func.lower(Lead.email).like(like)))
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [Lead.created_at.desc(), Lead.id])
-    return paginate(session, stmt, args["page"], args["page_size"])
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [lead_view(lead) for lead in page["items"]]
+    return page
 
 
 # -- duplicates ----------------------------------------------------------------------------------
@@ -281,7 +290,7 @@ def _lead_reasons(lead: Lead, other: Lead) -> list[str]:
 def find_duplicates(session: Session, lead_id, actor: Principal) -> list[dict]:
     """Leads and parties the caller can see that are probably the same person or company as this lead: same
     email, same phone (last 9 digits), same person name at the same company, or (parties) the same company."""
-    lead = get_lead(session, lead_id, actor)
+    lead = find_lead(session, lead_id, actor)
     found = []
     same = [getattr(Lead, key) == getattr(lead, key) for key in ("email_key", "phone_key") if getattr(lead, key)]
     if lead.name_key and lead.company_key:
@@ -311,4 +320,4 @@ def find_duplicates(session: Session, lead_id, actor: Principal) -> list[dict]:
     return found[:DUPLICATES_LIMIT * 2]
 
 
-SHARING = access.Sharing("lead", get_lead, for_change)
+SHARING = access.Sharing("lead", find_lead, for_change)

@@ -4,8 +4,8 @@ from flask.views import MethodView
 from servicekit import pagination
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.etag import etag_of, if_match_required, required_version
-from servicekit.web import sessions
+from servicekit.etag import if_match_required, required_version
+from servicekit.web import sessions, with_etag
 
 from ..parties.schemas import PartySchema
 from . import duplicates, service
@@ -57,6 +57,5 @@ class PartyMerge(MethodView):
         every party must be one you may change."""
         expected = required_version()
         with sessions().begin() as session:
-            party = service.merge_parties(session, party_id, data["party_ids"], data["field_choices"], expected,
-                                          current_principal())
-        return party, 200, {"ETag": etag_of(party.version)}
+            return with_etag(service.merge_parties(session, party_id, data["party_ids"], data["field_choices"],
+                                                   expected, current_principal()))

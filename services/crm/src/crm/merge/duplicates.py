@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..access.visibility import visible
 from ..leads import dedupe
 from ..parties.models import Party
-from ..parties.service import get_party
+from ..parties.service import find_party
 
 # How much each kind of evidence says on its own (0-1); several combine as 1 - prod(1 - w).
 WEIGHTS = {"tax_id": 0.95, "email": 0.9, "name": 0.7, "phone": 0.6}
@@ -203,7 +203,7 @@ def find_duplicate_groups(session: Session, args: dict, actor: Principal) -> dic
 
 def find_party_duplicates(session: Session, party_id, actor: Principal, include_archived: bool = False) -> list[dict]:
     """Parties the caller can see that are probably the same as this one, with a score and the reasons."""
-    party = get_party(session, party_id, actor)
+    party = find_party(session, party_id, actor)
     own = key_rows(Party.id == party.id, "own")
     others = key_rows(and_(_scope(actor, include_archived, party.kind), Party.id != party.id), "others")
     candidate_ids = (select(others.c.party_id).join(own, and_(own.c.reason == others.c.reason,

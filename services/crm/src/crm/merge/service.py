@@ -21,6 +21,7 @@ from ..db import audit_log, outbox
 from ..leads import dedupe
 from ..parties.events import party_event, party_state
 from ..parties.models import Party
+from ..parties.service import party_view
 from ..timeline.entries import add_entry
 from . import references
 
@@ -157,7 +158,7 @@ def _take_values(survivor: Party, absorbed: list[Party], parties: dict[str, Part
 
 
 def merge_parties(session: Session, survivor_id, party_ids: list, field_choices: dict | None,
-                  expected_version: int, actor: Principal) -> Party:
+                  expected_version: int, actor: Principal) -> dict:
     """Merge party_ids into the survivor (see the module's docstring); returns the survivor."""
     survivor_id = str(survivor_id)
     ids = _checked_ids(survivor_id, party_ids)
@@ -189,7 +190,7 @@ def merge_parties(session: Session, survivor_id, party_ids: list, field_choices:
                                                   f"{survivor.display_name}",
               occurred_at=now, party_id=survivor_id, ref_type="party", ref_id=survivor_id, actor=actor,
               data={"merged_party_ids": ids, "relinked": {k: len(v) for k, v in relinked.items()}})
-    return survivor
+    return party_view(survivor)
 
 
 def _checked_ids(survivor_id: str, party_ids: list) -> list[str]:

@@ -1,10 +1,14 @@
 """Use cases of parties: each takes a session and the acting user, checks what that user may see and change,
-changes the party, writes the audit trail and adds the party's event to the outbox."""
+changes the party, writes the audit trail and adds the party's event to the outbox.
+
+The use cases the API calls return plain dicts (party_view); other modules that need the row itself use
+find_party (a party the user may see) and add_party (a new party), which return the ORM object."""
 
 from datetime import UTC, datetime
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -82,8 +86,17 @@ def _publish(session: Session, verb: str, party: Party, actor: Principal, before
     audit.record(session, audit_log, actor, action, "party", party.id, before, party_state(party))
 
 
-def create_party(session: Session, data: dict, actor: Principal) -> Party:
+def party_view(party: Party) -> dict:
+    return row_view(party)
+
+
+def create_party(session: Session, data: dict, actor: Principal) -> dict:
     """Create a company or person owned by the caller (or, with parties:assign, by someone else)."""
+    return party_view(add_party(session, data, actor))
+
+
+def add_party(session: Session, data: dict, actor: Principal) -> Party:
+    """create_party's work, returning the new row (lead conversion goes on with it)."""
     data = _normalize(data)
     owner = data.get("owner_id") or actor.user_id
     if owner != actor.user_id:
@@ -103,7 +116,11 @@ def create_party(session: Session, data: dict, actor: Principal) -> Party:
     return party
 
 
-def get_party(session: Session, party_id: str, actor: Principal) -> Party:
+def get_party(session: Session, party_id: str, actor: Principal) -> dict:
+    return party_view(find_party(session, party_id, actor))
+
+
+def find_party(session: Session, party_id: str, actor: Principal) -> Party:
     """A party the caller may see; one they may not see is "not found", exactly like one that does not exist."""
     party = session.execute(select(Party).where(Party.id == str(party_id), _visible(actor))).scalar_one_or_none()
     if party is None:
@@ -127,7 +144,7 @@ def _for_change(session: Session, party_id: str, actor: Principal) -> Party:
     return party
 
 
-def update_party(session: Session, party_id: str, expected_version: int, changes: dict, actor: Principal) -> Party:
+def update_party(session: Session, party_id: str, expected_version: int, changes: dict, actor: Principal) -> dict:
     """Apply changes if the caller saw the current version; publish crm.party.updated."""
     party = _for_change(session, party_id, actor)
     check_version(party.version, expected_version)
@@ -151,7 +168,7 @@ def update_party(session: Session, party_id: str, expected_version: int, changes
         raise field_error("legal_name", "only companies have a legal name")
     changed = {k: v for k, v in changes.items() if getattr(party, k) != v}
     if not changed:
-        return party
+        return party_view(party)
     before = party_state(party)
     for k, v in changed.items():
         setattr(party, k, v)
@@ -161,7 +178,7 @@ def update_party(session: Session, party_id: str, expected_version: int, changes
     party.version += 1
     party.updated_at = datetime.now(UTC)
     _publish(session, "updated", party, actor, before, "update")
-    return party
+    return party_view(party)
 
 
 def _set_status(session: Session, party_id: str, expected_version: int, actor: Principal, status: str) -> Party:
@@ -179,30 +196,28 @@ def _set_status(session: Session, party_id: str, expected_version: int, actor: P
     return party
 
 
-def archive_party(session: Session, party_id: str, expected_version: int, actor: Principal) -> Party:
+def archive_party(session: Session, party_id: str, expected_version: int, actor: Principal) -> dict:
     """Archive (never delete: documents keep pointing at it); publish crm.party.archived."""
-    return _set_status(session, party_id, expected_version, actor, "archived")
+    return party_view(_set_status(session, party_id, expected_version, actor, "archived"))
 
 
-def restore_party(session: Session, party_id: str, expected_version: int, actor: Principal) -> Party:
-    return _set_status(session, party_id, expected_version, actor, "active")
+def restore_party(session: Session, party_id: str, expected_version: int, actor: Principal) -> dict:
+    return party_view(_set_status(session, party_id, expected_version, actor, "active"))
 
 
-def assign_party(session: Session, party_id: str, owner_id: str, actor: Principal) -> Party:
+def assign_party(session: Session, party_id: str, owner_id: str, actor: Principal) -> dict:
     """Hand the party to another user (a manager within the team, an admin anywhere)."""
     party = _for_change(session, party_id, actor)
     owner_id = str(owner_id)
     access.check_assignee(session, owner_id)
     if party.owner_id == owner_id:
-        return party
+        return party_view(party)
     before = party_state(party)
     party.owner_id = owner_id
     party.version += 1
     party.updated_at = datetime.now(UTC)
     _publish(session, "updated", party, actor, before, "assign")
-    return party
-
-
+    return party_view(party)
 
 
 def list_parties(session: Session, args: dict, actor: Principal) -> dict:
@@ -230,7 +245,9 @@ def list_parties(session: Session, args: dict, actor: Principal) -> dict:
             func.lower(Party.tax_id).like(like),
         ))
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [func.lower(Party.display_name), Party.id])
-    return paginate(session, stmt, args["page"], args["page_size"])
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [party_view(p) for p in page["items"]]
+    return page
 
 
-SHARING = access.Sharing("party", get_party, _for_change)
+SHARING = access.Sharing("party", find_party, _for_change)

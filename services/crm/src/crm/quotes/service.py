@@ -128,7 +128,7 @@ def _contact(session: Session, contact_id, actor: Principal) -> str | None:
     if contact_id is None:
         return None
     try:
-        person = parties.get_party(session, contact_id, actor)
+        person = parties.find_party(session, contact_id, actor)
     except NotFound:
         person = None
     if person is None or person.kind != "person":
@@ -169,13 +169,13 @@ def _replace_lines(session: Session, q: Quote, items: list[dict], actor: Princip
 
 def create_quote(session: Session, data: dict, actor: Principal) -> dict:
     """A draft quote on an open deal the caller sees, for the deal's customer, numbered Q-<year>-<n>, version 1."""
-    deal = linked(lambda i: deals.get_deal(session, i, actor), data["deal_id"], "deal_id", "deal")
+    deal = linked(lambda i: deals.find_deal(session, i, actor), data["deal_id"], "deal_id", "deal")
     if deal.status != "open":
         raise Problem(409, "Deal is closed", f"The deal is {deal.status}: reopen it before quoting.", "deal-closed")
     party_id = str(data.get("party_id") or deal.party_id)
     if party_id != deal.party_id:
         raise field_error("party_id", "a quote is for its deal's customer")
-    party = linked(lambda i: parties.get_party(session, i, actor), party_id, "party_id", "party")
+    party = linked(lambda i: parties.find_party(session, i, actor), party_id, "party_id", "party")
     if party.status != "active":
         raise field_error("party_id", f"{party.display_name} is archived")
     contact = _contact(session, data["contact_person_id"], actor) if "contact_person_id" in data \

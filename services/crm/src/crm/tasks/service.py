@@ -22,9 +22,9 @@ from ..access.models import Team, TeamMember
 from ..access.visibility import editable, visible
 from ..activities.service import get_activity
 from ..db import audit_log, auth
-from ..deals.service import get_deal
-from ..leads.service import get_lead
-from ..parties.service import get_party
+from ..deals.service import find_deal
+from ..leads.service import find_lead
+from ..parties.service import find_party
 from ..timeline import entries as timeline
 from . import due
 from .models import PENDING, Task
@@ -78,7 +78,7 @@ def _normalize(data: dict) -> dict:
     return out
 
 
-_LINKABLE = {"party": get_party, "deal": get_deal, "lead": get_lead, "activity": get_activity}
+_LINKABLE = {"party": find_party, "deal": find_deal, "lead": find_lead, "activity": get_activity}
 
 
 def _check_record(session: Session, record_type: str | None, record_id: str | None, actor: Principal) -> None:

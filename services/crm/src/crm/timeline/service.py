@@ -5,14 +5,14 @@ from servicekit.pagination import apply_sort, paginate
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..deals.service import get_deal
-from ..leads.service import get_lead
+from ..deals.service import find_deal
+from ..leads.service import find_lead
 from ..parties.models import Party
-from ..parties.service import get_party
+from ..parties.service import find_party
 from .models import TimelineEntry
 
 SORTABLE = {"occurred_at": TimelineEntry.occurred_at, "kind": TimelineEntry.kind}
-_GETTERS = {"deal": get_deal, "lead": get_lead}
+_GETTERS = {"deal": find_deal, "lead": find_lead}
 
 
 def _filtered(stmt, args: dict):
@@ -33,7 +33,7 @@ def party_timeline(session: Session, party_id: str, args: dict, actor: Principal
 
     Whoever may see the party sees its whole timeline: entries are summaries of what happened to the customer.
     """
-    party = get_party(session, str(party_id), actor)
+    party = find_party(session, str(party_id), actor)
     if party.kind == "company" and args.get("people", True):
         where = TimelineEntry.party_id.in_(select(Party.id).where(or_(Party.id == party.id,
                                                                       Party.company_id == party.id)))

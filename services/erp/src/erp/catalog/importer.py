@@ -54,7 +54,7 @@ def _category_by_path(session: Session, path: str, create: bool, actor: Principa
         if found is None:
             if not create:
                 raise field_error("category", f"no category {full!r} (import with create_categories=true to add it)")
-            found = service.create_category(session, {"name": parts[depth], "parent_id": parent_id}, actor)
+            found = service.add_category(session, {"name": parts[depth], "parent_id": parent_id}, actor)
         parent_id = found.id
     return parent_id
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from servicekit import audit
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -53,7 +54,11 @@ def _check_sibling_name(session: Session, parent_id: str | None, name: str, excl
                       "conflict", errors=[{"field": "name", "message": "already used under this parent"}])
 
 
-def create_category(session: Session, data: dict, actor: Principal) -> Category:
+def create_category(session: Session, data: dict, actor: Principal) -> dict:
+    return row_view(add_category(session, data, actor))
+
+
+def add_category(session: Session, data: dict, actor: Principal) -> Category:
     parent = _category(session, data["parent_id"], "parent_id") if data.get("parent_id") else None
     name = data["name"].strip()
     if PATH_SEPARATOR.strip() in name:
@@ -67,7 +72,7 @@ def create_category(session: Session, data: dict, actor: Principal) -> Category:
 
 
 def update_category(session: Session, category_id: str, expected_version: int, changes: dict,
-                    actor: Principal) -> Category:
+                    actor: Principal) -> dict:
     """Rename, move or (de)activate; the paths of every descendant follow, each announced."""
     c = _category(session, category_id, lock=True)
     check_version(c.version, expected_version)
@@ -90,13 +95,13 @@ def update_category(session: Session, category_id: str, expected_version: int, c
     parent_path = _category(session, c.parent_id).path if c.parent_id else None
     c.path = f"{parent_path}{PATH_SEPARATOR}{c.name}" if parent_path else c.name
     if events.category_state(c) | {"version": c.version} == before:
-        return c
+        return row_view(c)
     c.version += 1
     c.updated_at = datetime.now(UTC)
     _publish_category(session, "updated", c, actor, before)
     if c.path != old_path:
         _repath_descendants(session, c, old_path, actor)
-    return c
+    return row_view(c)
 
 
 def _repath_descendants(session: Session, c: Category, old_path: str, actor) -> None:
@@ -121,11 +126,11 @@ def _repath_descendants(session: Session, c: Category, old_path: str, actor) -> 
             _publish_product(session, "updated", p, actor, before, now)
 
 
-def list_categories(session: Session, include_inactive: bool = False) -> list[Category]:
+def list_categories(session: Session, include_inactive: bool = False) -> list[dict]:
     stmt = select(Category).order_by(Category.path)
     if not include_inactive:
         stmt = stmt.where(Category.active)
-    return list(session.execute(stmt).scalars())
+    return [row_view(c) for c in session.execute(stmt).scalars()]
 
 
 # -- products ------------------------------------------------------------------------------------
@@ -164,7 +169,7 @@ def _check_category(session: Session, category_id) -> str | None:
     return c.id
 
 
-def create_product(session: Session, data: dict, actor: Principal) -> Product:
+def create_product(session: Session, data: dict, actor: Principal) -> dict:
     data = dict(data)
     data["sku"] = data["sku"].strip()
     _check_sku(session, data["sku"])
@@ -172,10 +177,14 @@ def create_product(session: Session, data: dict, actor: Principal) -> Product:
     p = Product(**data, version=1)
     session.add(p)
     _publish_product(session, "created", p, actor, None)
-    return p
+    return row_view(p)
 
 
-def get_product(session: Session, product_id: str) -> Product:
+def get_product(session: Session, product_id: str) -> dict:
+    return row_view(find_product(session, product_id))
+
+
+def find_product(session: Session, product_id: str) -> Product:
     p = session.get(Product, str(product_id))
     if p is None:
         raise NotFound("product", product_id)
@@ -183,7 +192,7 @@ def get_product(session: Session, product_id: str) -> Product:
 
 
 def update_product(session: Session, product_id: str, expected_version: int, changes: dict,
-                   actor: Principal) -> Product:
+                   actor: Principal) -> dict:
     p = session.execute(select(Product).where(Product.id == str(product_id)).with_for_update()).scalar_one_or_none()
     if p is None:
         raise NotFound("product", product_id)
@@ -196,14 +205,14 @@ def update_product(session: Session, product_id: str, expected_version: int, cha
         changes["category_id"] = _check_category(session, changes["category_id"])
     changed = {k: v for k, v in changes.items() if getattr(p, k) != v}
     if not changed:
-        return p
+        return row_view(p)
     before = events.product_state(p, _category_path(session, p.category_id))
     for k, v in changed.items():
         setattr(p, k, v)
     p.version += 1
     p.updated_at = datetime.now(UTC)
     _publish_product(session, "updated", p, actor, before)
-    return p
+    return row_view(p)
 
 
 SORTABLE = {"name": func.lower(Product.name), "sku": func.lower(Product.sku), "sale_price": Product.sale_price,
@@ -225,7 +234,9 @@ def list_products(session: Session, args: dict) -> dict:
         like = f"%{args['q'].lower()}%"
         stmt = stmt.where(or_(func.lower(Product.name).like(like), func.lower(Product.sku).like(like)))
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [func.lower(Product.name), Product.id])
-    return paginate(session, stmt, args["page"], args["page_size"])
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [row_view(p) for p in page["items"]]
+    return page
 
 
 # -- price lists ---------------------------------------------------------------------------------
@@ -235,7 +246,7 @@ def _items(session: Session, price_list_id: str) -> list[PriceListItem]:
 
 
 def price_list_view(session: Session, pl: PriceList) -> dict:
-    return {**{c: getattr(pl, c) for c in PriceList.__table__.columns.keys()}, "items": _items(session, pl.id)}
+    return {**row_view(pl), "items": [row_view(i) for i in _items(session, pl.id)]}
 
 
 def _check_target(session: Session, party_id) -> None:
@@ -329,7 +340,7 @@ def list_price_lists(session: Session, args: dict) -> dict:
 def price_for(session: Session, product_id: str, party_id: str | None, quantity: Decimal,
               on: date | None = None) -> dict:
     """The unit price a customer pays for a quantity on a date, and which list it comes from."""
-    p = get_product(session, product_id)
+    p = find_product(session, product_id)
     group = None
     if party_id:
         group = session.execute(select(PartyAccount.customer_group).where(PartyAccount.party_id == str(party_id))

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -197,7 +198,7 @@ def list_journals(session: Session) -> list[Journal]:
     return list(session.execute(select(Journal).order_by(Journal.code)).scalars())
 
 
-def create_journal(session: Session, data: dict, actor) -> Journal:
+def create_journal(session: Session, data: dict, actor) -> dict:
     journal = Journal(code=data["code"].upper(), name=data["name"], type=data["type"], active=True)
     try:
         with session.begin_nested():
@@ -208,7 +209,7 @@ def create_journal(session: Session, data: dict, actor) -> Journal:
                       errors=[{"field": "code", "message": "already used by another journal"}]) from None
     audit.record(session, audit_log, actor, "create", "ledger_journal", journal.id, None,
                  {"code": journal.code, "name": journal.name, "type": journal.type})
-    return journal
+    return row_view(journal)
 
 
 # -- period close --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.actors import actor_label
@@ -36,7 +37,7 @@ def _now() -> datetime:
 
 # -- bank accounts --------------------------------------------------------------------------------
 
-def create_bank_account(session: Session, data: dict, actor) -> BankAccount:
+def create_bank_account(session: Session, data: dict, actor) -> dict:
     name = data["name"].strip()
     if session.execute(select(BankAccount.id).where(func.lower(BankAccount.name) == name.lower())).first():
         raise Problem(409, "Bank account exists", f"A bank account named {name!r} exists.", "conflict",
@@ -48,11 +49,11 @@ def create_bank_account(session: Session, data: dict, actor) -> BankAccount:
     session.flush()
     audit.record(session, audit_log, actor, "create", "bank_account", account.id, None,
                  {k: getattr(account, k) for k in ("name", "iban", "currency", "ledger_account")})
-    return account
+    return row_view(account)
 
 
-def list_bank_accounts(session: Session) -> list[BankAccount]:
-    return list(session.execute(select(BankAccount).order_by(func.lower(BankAccount.name))).scalars())
+def list_bank_accounts(session: Session) -> list[dict]:
+    return [row_view(a) for a in session.execute(select(BankAccount).order_by(func.lower(BankAccount.name))).scalars()]
 
 
 # -- reading --------------------------------------------------------------------------------------

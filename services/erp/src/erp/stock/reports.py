@@ -9,6 +9,7 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, field_error
 from sqlalchemy import and_, case, func, literal, null, or_, select
@@ -122,14 +123,16 @@ def list_moves(session: Session, args: dict) -> dict:
         stmt = stmt.where(func.lower(StockMove.reference).contains(args["reference"].lower(), autoescape=True))
     stmt = _period(stmt, StockMove.done_at, args.get("date_from"), args.get("date_to"))
     stmt = apply_sort(stmt, args.get("sort"), MOVE_SORTABLE, [StockMove.done_at.desc(), StockMove.id])
-    return paginate(session, stmt, args["page"], args["page_size"])
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [row_view(m) for m in page["items"]]
+    return page
 
 
-def get_move(session: Session, move_id) -> StockMove:
+def get_move(session: Session, move_id) -> dict:
     move = session.get(StockMove, str(move_id))
     if move is None:
         raise NotFound("stock move", move_id)
-    return move
+    return row_view(move)
 
 
 def list_reservations(session: Session, args: dict) -> dict:
@@ -142,7 +145,9 @@ def list_reservations(session: Session, args: dict) -> dict:
     stmt = apply_sort(stmt, args.get("sort"), {"created_at": Reservation.created_at,
                                                "quantity": Reservation.quantity},
                       [Reservation.created_at.desc(), Reservation.id])
-    return paginate(session, stmt, args["page"], args["page_size"])
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [row_view(r) for r in page["items"]]
+    return page
 
 
 # -- valuation as of a date ----------------------------------------------------------------------

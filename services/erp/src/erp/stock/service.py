@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.actors import actor_extensions
 from shared_events.outbox import record_event
@@ -341,7 +342,7 @@ def deliver_goods(session: Session, *, product_id: str, warehouse_id: str, quant
 
 
 def reserve(session: Session, *, product_id: str, warehouse_id: str, quantity: Decimal, source_type: str,
-            source_id: str, actor) -> Reservation:
+            source_id: str, actor) -> dict:
     """Hold stock of a stockable product in a warehouse for a document (e.g. 'sales_order', <id>).
 
     Refused with 409 (type insufficient-stock, with `available`) when the warehouse's available quantity (on hand
@@ -371,7 +372,7 @@ def reserve(session: Session, *, product_id: str, warehouse_id: str, quantity: D
     audit.record(session, audit_log, actor, "reserve", "stock_reservation", reservation.id, None,
                  _reservation_state(reservation))
     announce(session, product, stock, actor)
-    return reservation
+    return row_view(reservation)
 
 
 def release(session: Session, *, source_type: str, source_id: str, actor) -> list[Reservation]:
@@ -389,13 +390,13 @@ def release(session: Session, *, source_type: str, source_id: str, actor) -> lis
     return released
 
 
-def release_reservation(session: Session, reservation_id, actor) -> Reservation:
+def release_reservation(session: Session, reservation_id, actor) -> dict:
     """Free one reservation by id: 404 if unknown, 409 if already consumed or released."""
     found = session.get(Reservation, str(reservation_id))
     if found is None:
         raise NotFound("reservation", reservation_id)
     (released,) = _release(session, actor, Reservation.id == found.id, all_statuses=True)
-    return released
+    return row_view(released)
 
 
 def _release(session: Session, actor, *criteria, all_statuses: bool = False) -> list[Reservation]:
@@ -433,7 +434,12 @@ def _reservation_state(r: Reservation) -> dict:
 
 # -- moves recorded by hand (HTTP) ---------------------------------------------------------------
 
-def record_move(session: Session, data: dict, actor) -> StockMove:
+def record_move(session: Session, data: dict, actor) -> dict:
+    """A move keyed in by a warehouse clerk (POST /stock/moves): adjustment, transfer, receipt or delivery."""
+    return row_view(_record_move(session, data, actor))
+
+
+def _record_move(session: Session, data: dict, actor) -> StockMove:
     """A receipt, delivery, transfer or adjustment entered by a user; adjustments take a signed quantity."""
     kind = data["kind"]
     product = product_for_stock(session, data["product_id"])

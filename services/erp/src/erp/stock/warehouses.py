@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -134,7 +135,7 @@ def list_locations(session: Session, warehouse_id, include_inactive: bool = Fals
     return list(session.execute(stmt).scalars())
 
 
-def create_location(session: Session, warehouse_id, data: dict, actor) -> Location:
+def create_location(session: Session, warehouse_id, data: dict, actor) -> dict:
     """A location under the warehouse's top (or under `parent_id`); its code is unique in the warehouse."""
     w = _warehouse(session, warehouse_id)
     code = data["code"].strip().upper()
@@ -154,4 +155,4 @@ def create_location(session: Session, warehouse_id, data: dict, actor) -> Locati
     _flush_unique(session, taken)
     audit.record(session, audit_log, actor, "create", "stock_location", location.id, None,
                  {"warehouse_id": w.id, "code": code, "name": location.name, "path": location.path})
-    return location
+    return row_view(location)
