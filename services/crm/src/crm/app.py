@@ -1,15 +1,11 @@
 """create_app(): the CRM's Flask app with its API, access control, error handlers and health endpoints."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
 from servicekit import guards, health, web
 from servicekit.api import create_api
 from servicekit.auth import api as auth_api
-from servicekit.db import make_engine, make_session_factory, ping
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
 
 from .access.api import blp as teams_blp
 from .access.roles import CATALOG
@@ -40,21 +36,9 @@ BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads
               statistics_blp, catalog_blp, quotes_blp)
 
 
-@dataclass
-class Database:
-    engine: Engine
-    sessions: sessionmaker
-
-
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask("crm", static_folder=None)
-    app.config["TRUSTED_PROXIES"] = settings.trusted_proxies
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    engine = make_engine(settings.database_url)
-    db = Database(engine, make_session_factory(engine))
-    app.extensions["crm.db"] = db
-    web.init_app(app, db.sessions, idempotency_keys, settings)
+    app, db = web.service_app("crm", settings, idempotency_keys)
     api = create_api(app, "CRM API", "Parties, leads and web capture, funnels and deals, quotes, activities, the "
                      "customer timeline, tasks, the ERP's catalog and billing as the CRM sees them, statistics, "
                      "import and export. Authenticate with "
@@ -68,5 +52,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     guards.allow_larger_body(app, "imports.Imports", imports_service.MAX_BYTES + 64 * 1024)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
-    app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
+    app.register_blueprint(health.blueprint({"database": db.ping}))
     return app

@@ -1,15 +1,11 @@
 """create_app(): the ERP's Flask app with its API, error handlers and health endpoints."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
 from servicekit import guards, health, web
 from servicekit.api import create_api
 from servicekit.auth import api as auth_api
-from servicekit.db import make_engine, make_session_factory, ping
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
 
 from .access.roles import CATALOG
 from .catalog.api import blp as catalog_blp
@@ -28,22 +24,10 @@ BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_bl
               reports_blp, sales_blp, invoicing_blp, payments_blp)
 
 
-@dataclass
-class Database:
-    engine: Engine
-    sessions: sessionmaker
-
-
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask("erp", static_folder=None)
-    app.config["TRUSTED_PROXIES"] = settings.trusted_proxies
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app, db = web.service_app("erp", settings, idempotency_keys)
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
-    engine = make_engine(settings.database_url)
-    db = Database(engine, make_session_factory(engine))
-    app.extensions["erp.db"] = db
-    web.init_app(app, db.sessions, idempotency_keys, settings)
     api = create_api(app, "ERP API", "Customers and suppliers (master data from the CRM) with the ERP's own terms; "
                      "catalog and price lists; stock, warehouses and valuation; purchasing; sales orders, invoices "
                      "and payments; the double-entry ledger and its reports. Authenticate with "
@@ -54,5 +38,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     guards.allow_larger_body(app, "catalog.ProductImport", 25 * 1024 * 1024)  # CSV/XLSX of products
-    app.register_blueprint(health.blueprint({"database": lambda: ping(engine)}))
+    app.register_blueprint(health.blueprint({"database": db.ping}))
     return app

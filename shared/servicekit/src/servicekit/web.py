@@ -1,8 +1,9 @@
 """What every view of a service needs, in one place: the database sessions of the request, the version an
 If-Match names, an answer with its ETag, and a create that runs once per Idempotency-Key.
 
-A service calls `init_app(app, sessions, idempotency_keys, settings)` once in its app factory; its views then import
-these helpers instead of reaching into `current_app.extensions` themselves.
+A service's app factory starts from `service_app(name, settings, idempotency_keys)` (the Flask app, its database
+and these helpers wired), or calls `init_app(app, sessions, idempotency_keys, settings)` itself; its views then
+import these helpers instead of reaching into `current_app.extensions` themselves.
 """
 
 from collections.abc import Callable, Mapping
@@ -10,10 +11,12 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, request
 from sqlalchemy import Table
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from . import idempotency
 from .auth.principal import current_principal
+from .db import make_engine, make_session_factory, ping
 from .etag import etag_of, required_version
 
 _KEY = "servicekit.web"
@@ -28,6 +31,28 @@ class WebContext:
 
 def init_app(app: Flask, sessions: sessionmaker, idempotency_keys: Table, settings=None) -> None:
     app.extensions[_KEY] = WebContext(sessions, idempotency_keys, settings)
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker
+
+    def ping(self) -> None:
+        ping(self.engine)
+
+
+def service_app(name: str, settings, idempotency_keys: Table) -> tuple[Flask, Database]:
+    """The Flask app of a service and its database (in app.extensions["<name>.db"]): trusted proxies and the body
+    limit from its settings, these helpers initialised. The caller adds its API, blueprints and health checks."""
+    app = Flask(name, static_folder=None)
+    app.config["TRUSTED_PROXIES"] = settings.trusted_proxies
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    engine = make_engine(settings.database_url)
+    db = Database(engine, make_session_factory(engine))
+    app.extensions[f"{name}.db"] = db
+    init_app(app, db.sessions, idempotency_keys, settings)
+    return app, db
 
 
 def settings():

@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, field_error
 from shared_events.pricing import Candidate, resolve_price
@@ -99,12 +100,12 @@ def get_product(session: Session, product_id: str, erp_url: str) -> dict:
     return _view(row[0], row[1], row[2], row[3], erp_url)
 
 
-def list_categories(session: Session, include_inactive: bool = False) -> list[CategoryReplica]:
+def list_categories(session: Session, include_inactive: bool = False) -> list[dict]:
     """The category tree, flattened in path order; parent_id gives the tree back."""
     stmt = select(CategoryReplica).order_by(func.lower(CategoryReplica.path), CategoryReplica.category_id)
     if not include_inactive:
         stmt = stmt.where(CategoryReplica.active)
-    return list(session.execute(stmt).scalars())
+    return [row_view(c) for c in session.execute(stmt).scalars()]
 
 
 def price_for(session: Session, product_id: str, party_id: str | None, customer_group: str | None,

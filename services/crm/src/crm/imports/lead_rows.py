@@ -20,7 +20,7 @@ from ..timeline.models import TimelineEntry
 from . import bulk
 from .fields import lead_payload, resolve_mapping, row_fields
 from .models import ImportChange
-from .plan import Item, Plan
+from .plan import Duplicates, Item, Plan
 
 LEADS = Lead.__table__
 COLUMNS = [c.name for c in LEADS.columns]
@@ -107,45 +107,24 @@ def _decide(rows: list, current: dict, existing: dict, may_edit: set, on_duplica
             actor: Principal, batch_id: str | None) -> dict[str, Item]:
     """Each row's action (create, update, skip) in file order, into the plan; returns the update items by lead."""
     now = datetime.now(UTC)
-    in_file: dict[tuple[str, str], Item] = {}
-    updates: dict[str, Item] = {}
+    dup = Duplicates("lead", current, may_edit, on_duplicate, result)
     for number, data in rows:
         keys = _keys(data)
         match = next(((k[0], existing[k]) for k in keys if k in existing), None)
-        earlier = next(((k[0], in_file[k]) for k in keys if k in in_file), None)
-        if on_duplicate != "create" and (match or earlier):
-            reason = match[0] if match else earlier[0]
-            target = match[1] if match else earlier[1].record["id"]
-            if on_duplicate == "skip":
-                result.items.append(Item(number, "skip", {**data, "id": None}, target, reason))
-                continue
-            if match and current[target]["status"] == "converted":
-                result.items.append(Item(number, "skip", {**data, "id": None}, target, reason,
-                                         note="matches a converted lead, which imports do not change"))
-                continue
-            if match and target not in may_edit:
-                result.errors.append({"row": number, "field": reason, "column": None, "message":
-                                      f"matches lead {target}, which you may see but not change"})
-                continue
-            base = updates.get(target) if match else earlier[1]
-            if base is None:
-                base = Item(number, "update", dict(current[target]), target, reason, before=current[target])
-                updates[target] = base
-                result.items.append(base)
-            else:
-                result.items.append(Item(number, "skip", {**data, "id": None}, target, reason,
-                                         note=f"merged into row {base.row}"))
-            base.record = _with_keys({**base.record, **{k: data[k] for k in CONTACT if data.get(k) is not None}})
-            for k in keys:
-                in_file.setdefault(k, base)
+        earlier = next(((k[0], dup.in_file[k]) for k in keys if k in dup.in_file), None)
+        if dup.applies(match, earlier):
+            base = dup.merge_target(number, data, match, earlier, lambda lead: (
+                "matches a converted lead, which imports do not change" if lead["status"] == "converted" else None))
+            if base is not None:
+                base.record = _with_keys({**base.record, **{k: data[k] for k in CONTACT if data.get(k) is not None}})
+                dup.remember(keys, base)
             continue
         record = {**data, "id": str(uuid.uuid4()), "owner_id": actor.user_id, "status": "new", "version": 1,
                   "submissions": 0, "created_at": now, "updated_at": now, "import_batch_id": batch_id}
         item = Item(number, "create", record)
         result.items.append(item)
-        for k in keys:
-            in_file.setdefault(k, item)
-    return updates
+        dup.remember(keys, item)
+    return dup.updates
 
 
 def _entry(actor: Principal, record: dict, now: datetime) -> dict:

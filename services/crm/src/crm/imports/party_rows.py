@@ -28,7 +28,7 @@ from ..parties.service import _normalize as normalize
 from . import bulk
 from .fields import party_payload, resolve_mapping, row_fields
 from .models import ImportChange
-from .plan import Item, Plan
+from .plan import Duplicates, Item, Plan
 
 PARTIES = Party.__table__
 COLUMNS = [c.name for c in PARTIES.columns]
@@ -161,44 +161,26 @@ def _decide(rows: list, existing: dict, current: dict, may_edit: set, on_duplica
             actor: Principal, now: datetime, batch_id: str | None) -> tuple[dict[str, Item], list]:
     """Each row's action (create, update, skip) in file order, into the plan; returns the update items by party
     and the (item, company name) pairs of people to link to their company."""
-    in_file: dict[tuple[str, str], Item] = {}  # keys of the rows planned so far -> their item
-    updates: dict[str, Item] = {}  # existing party id -> its (single) update item
+    dup = Duplicates("party", current, may_edit, on_duplicate, result)
     people = []  # (item, company name) to link once every company row is known
     for number, data, company_name, keys in rows:
         ordered = sorted(keys, key=lambda k: (MATCH_REASONS.index(k[0]), k[1]))
         match = next(((k[0], existing[k][0]) for k in ordered if k in existing), None)
-        earlier = next(((k[0], in_file[k]) for k in ordered if k in in_file), None)
-        if on_duplicate != "create" and (match or earlier):
-            reason = match[0] if match else earlier[0]
-            target = match[1] if match else earlier[1].record["id"]
-            if on_duplicate == "skip":
-                result.items.append(Item(number, "skip", {**data, "id": None}, target, reason))
-                continue
-            if match and target not in may_edit:
-                result.errors.append({"row": number, "field": reason, "column": None, "message":
-                                      f"matches party {target}, which you may see but not change"})
-                continue
-            base = updates.get(target) if match else earlier[1]
-            if base is None:
-                base = Item(number, "update", dict(current[target]), target, reason, before=current[target])
-                updates[target] = base
-                result.items.append(base)
-            else:  # a later row about the same party: it adds to the earlier row's values
-                result.items.append(Item(number, "skip", {**data, "id": None}, target, reason,
-                                         note=f"merged into row {base.row}"))
-            base.record = _apply(base.record, data)
-            if company_name:
-                people.append((base, company_name))
-            for k in keys:
-                in_file.setdefault(k, base)
+        earlier = next(((k[0], dup.in_file[k]) for k in ordered if k in dup.in_file), None)
+        if dup.applies(match, earlier):
+            base = dup.merge_target(number, data, match, earlier)
+            if base is not None:
+                base.record = _apply(base.record, data)
+                if company_name:
+                    people.append((base, company_name))
+                dup.remember(keys, base)
             continue
         item = Item(number, "create", _new_record(data, actor, now, batch_id))
         result.items.append(item)
-        for k in keys:
-            in_file.setdefault(k, item)
+        dup.remember(keys, item)
         if company_name:
             people.append((item, company_name))
-    return updates, people
+    return dup.updates, people
 
 
 def _link_companies(session: Session, result: Plan, people: list, actor: Principal, now: datetime,

@@ -40,3 +40,52 @@ class Plan:
         return {"rows": self.rows, "to_create": self.count("create"), "to_update": self.count("update"),
                 "unchanged": self.count("unchanged"), "skipped": self.count("skip"), "error_rows": len(error_rows),
                 "errors": self.errors[:MAX_ERRORS], "warnings": self.warnings[:MAX_ERRORS], "preview": preview}
+
+
+@dataclass
+class Duplicates:
+    """The duplicate rule of an import, one for parties and leads: a row that matches a record the importer can
+    see (`match`: (reason, record id)) or an earlier row of the file (`earlier`: (reason, its item)) is skipped,
+    or merged into that record's single update item (on_duplicate="update"); records the importer may not change
+    are row errors. `current` holds the matched records' rows, `may_edit` the ids the importer may change."""
+
+    noun: str
+    current: dict
+    may_edit: set
+    on_duplicate: str
+    plan: Plan
+    in_file: dict = field(default_factory=dict)  # keys of the rows planned so far -> their item
+    updates: dict = field(default_factory=dict)  # existing record id -> its update item
+
+    def applies(self, match, earlier) -> bool:
+        return self.on_duplicate != "create" and bool(match or earlier)
+
+    def merge_target(self, number: int, data: dict, match, earlier, skip_note=None) -> Item | None:
+        """The item the row's values go into, or None when the row is skipped or refused (said in the plan).
+        `skip_note(record)`: why a matched record is left as it is (None: it may be updated)."""
+        reason = match[0] if match else earlier[0]
+        target = match[1] if match else earlier[1].record["id"]
+        skipped = {**data, "id": None}
+        if self.on_duplicate == "skip":
+            self.plan.items.append(Item(number, "skip", skipped, target, reason))
+            return None
+        note = skip_note(self.current[target]) if match and skip_note else None
+        if note:
+            self.plan.items.append(Item(number, "skip", skipped, target, reason, note=note))
+            return None
+        if match and target not in self.may_edit:
+            self.plan.errors.append({"row": number, "field": reason, "column": None, "message":
+                                     f"matches {self.noun} {target}, which you may see but not change"})
+            return None
+        base = self.updates.get(target) if match else earlier[1]
+        if base is None:
+            base = Item(number, "update", dict(self.current[target]), target, reason, before=self.current[target])
+            self.updates[target] = base
+            self.plan.items.append(base)
+        else:  # a later row about the same record: it adds to the earlier row's values
+            self.plan.items.append(Item(number, "skip", skipped, target, reason, note=f"merged into row {base.row}"))
+        return base
+
+    def remember(self, keys, item: Item) -> None:
+        for k in keys:
+            self.in_file.setdefault(k, item)

@@ -119,6 +119,7 @@ def _run(session_factory: sessionmaker, engine: Engine, batch_id: str, table: Ta
     try:
         with session_factory.begin() as session:
             plan = rows_of.plan(session, table, options, actor, batch_id=batch_id, lock=True)
+            table.rows.clear()  # the plan holds what the rows say: the parsed file goes before the writing
             rows_of.write(session, plan, batch_id, actor, _progress(engine, batch_id))
             report = plan.report(rows_of.SHOWN)
             batch = session.execute(select(ImportBatch).where(ImportBatch.id == batch_id)
@@ -126,7 +127,7 @@ def _run(session_factory: sessionmaker, engine: Engine, batch_id: str, table: Ta
             if attempt is not None and (batch.attempts != attempt or batch.status != "running"):
                 raise Superseded(f"import {batch_id}: run {attempt} was superseded by run {batch.attempts}")
             batch.status = "done"
-            batch.processed_rows = len(table.rows)
+            batch.processed_rows = plan.rows
             batch.created_count = report["to_create"]
             batch.updated_count = report["to_update"]
             batch.unchanged_count = report["unchanged"]

@@ -59,9 +59,9 @@ def render_invoice(view: dict, company: str = "ERP") -> bytes:
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 9)
     for line in view.get("lines", []):
-        values = (_text(line.description)[:60], f"{Decimal(line.quantity).normalize():f}",
-                  f"{Decimal(line.unit_price):,.2f}", f"{Decimal(line.discount_percent).normalize():f}",
-                  f"{Decimal(line.tax_rate) * 100:.2f}", f"{Decimal(line.net):,.2f}")
+        values = (_text(line["description"])[:60], f"{Decimal(line['quantity']).normalize():f}",
+                  f"{Decimal(line['unit_price']):,.2f}", f"{Decimal(line['discount_percent']).normalize():f}",
+                  f"{Decimal(line['tax_rate']) * 100:.2f}", f"{Decimal(line['net']):,.2f}")
         for w, value in zip(widths, values, strict=True):
             pdf.cell(w, 6, value)
         pdf.ln(6)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.actors import actor_label
@@ -62,14 +63,14 @@ def invoice_lines(session: Session, invoice_id: str) -> list[InvoiceLine]:
 
 
 def invoice_view(session: Session, inv: Invoice, with_lines: bool = True) -> dict:
-    view = {c: getattr(inv, c) for c in Invoice.__table__.columns.keys()}
+    view = row_view(inv)
     view["balance_due"] = events.balance_due(inv)
     if inv.status == "draft":  # not yet a legal document: show who it will go to
         party = session.get(PartyReplica, inv.party_id)
         view["customer_name"] = party.display_name if party else None
     view["allowed_actions"] = allowed_actions(inv)
     if with_lines:
-        view["lines"] = invoice_lines(session, inv.id)
+        view["lines"] = [row_view(line) for line in invoice_lines(session, inv.id)]
         view["credit_notes"] = [{"id": cn.id, "number": cn.number, "gross_total": cn.gross_total,
                                  "issue_date": cn.issue_date} for cn in session.execute(
             select(Invoice).where(Invoice.credited_invoice_id == inv.id).order_by(Invoice.sequence_number)).scalars()]

@@ -194,8 +194,8 @@ def update_mapping(session: Session, changes: dict[str, str], actor) -> list[dic
 
 # -- journals ------------------------------------------------------------------------------------
 
-def list_journals(session: Session) -> list[Journal]:
-    return list(session.execute(select(Journal).order_by(Journal.code)).scalars())
+def list_journals(session: Session) -> list[dict]:
+    return [row_view(j) for j in session.execute(select(Journal).order_by(Journal.code)).scalars()]
 
 
 def create_journal(session: Session, data: dict, actor) -> dict:

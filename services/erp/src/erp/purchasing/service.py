@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -382,18 +383,17 @@ def receive(session: Session, po_id, data: dict, actor) -> dict:
     view = receipt_view(session, receipt)
     audit.record(session, audit_log, actor, "create", "goods_receipt", receipt.id, None, {
         "number": receipt.number, "purchase_order": po.number, "note": receipt.note,
-        "lines": [{k: getattr(rl, k) for k in ("po_line_id", "product_id", "quantity", "unit_cost", "location_id",
-                                               "stock_move_id")} for rl in view["lines"]]})
+        "lines": [{k: rl[k] for k in ("po_line_id", "product_id", "quantity", "unit_cost", "location_id",
+                                      "stock_move_id")} for rl in view["lines"]]})
     audit.record(session, audit_log, actor, "receive", "purchase_order", po.id, before, _audit_state(session, po))
     return view
 
 
 def receipt_view(session: Session, receipt: GoodsReceipt) -> dict:
-    view = {c: getattr(receipt, c) for c in GoodsReceipt.__table__.columns.keys()}
-    view["lines"] = list(session.execute(
+    lines = session.execute(
         select(GoodsReceiptLine).join(PurchaseOrderLine, PurchaseOrderLine.id == GoodsReceiptLine.po_line_id)
-        .where(GoodsReceiptLine.receipt_id == receipt.id).order_by(PurchaseOrderLine.position)).scalars())
-    return view
+        .where(GoodsReceiptLine.receipt_id == receipt.id).order_by(PurchaseOrderLine.position)).scalars()
+    return {**row_view(receipt), "lines": [row_view(line) for line in lines]}
 
 
 def list_receipts(session: Session, po_id) -> list[dict]:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.outbox import record_event
@@ -438,11 +439,10 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
 
 
 def delivery_view(session: Session, delivery: SalesDelivery) -> dict:
-    view = {c: getattr(delivery, c) for c in SalesDelivery.__table__.columns.keys()}
-    view["lines"] = list(session.execute(
+    lines = session.execute(
         select(SalesDeliveryLine).join(SalesOrderLine, SalesOrderLine.id == SalesDeliveryLine.order_line_id)
-        .where(SalesDeliveryLine.delivery_id == delivery.id).order_by(SalesOrderLine.line_no)).scalars())
-    return view
+        .where(SalesDeliveryLine.delivery_id == delivery.id).order_by(SalesOrderLine.line_no)).scalars()
+    return {**row_view(delivery), "lines": [row_view(line) for line in lines]}
 
 
 def list_deliveries(session: Session, order_id) -> list[dict]:

@@ -375,7 +375,7 @@ def reserve(session: Session, *, product_id: str, warehouse_id: str, quantity: D
     return row_view(reservation)
 
 
-def release(session: Session, *, source_type: str, source_id: str, actor) -> list[Reservation]:
+def release(session: Session, *, source_type: str, source_id: str, actor) -> list[dict]:
     """Free every active reservation held for a document (e.g. its sales order was cancelled); returns them.
 
     Releasing a document with nothing reserved any more is not an error: it returns an empty list.
@@ -387,7 +387,7 @@ def release(session: Session, *, source_type: str, source_id: str, actor) -> lis
     for product_id in sorted(product_ids):
         released += _release(session, actor, Reservation.product_id == product_id,
                              Reservation.source_type == source_type, Reservation.source_id == str(source_id))
-    return released
+    return [row_view(r) for r in released]
 
 
 def release_reservation(session: Session, reservation_id, actor) -> dict:

@@ -127,12 +127,12 @@ def _warehouse(session: Session, warehouse_id) -> Warehouse:
     return w
 
 
-def list_locations(session: Session, warehouse_id, include_inactive: bool = False) -> list[Location]:
+def list_locations(session: Session, warehouse_id, include_inactive: bool = False) -> list[dict]:
     _warehouse(session, warehouse_id)
     stmt = select(Location).where(Location.warehouse_id == str(warehouse_id)).order_by(Location.path)
     if not include_inactive:
         stmt = stmt.where(Location.active)
-    return list(session.execute(stmt).scalars())
+    return [row_view(loc) for loc in session.execute(stmt).scalars()]
 
 
 def create_location(session: Session, warehouse_id, data: dict, actor) -> dict:
