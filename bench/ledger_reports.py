@@ -217,7 +217,7 @@ def main() -> None:
     timed(sessions, "balance sheet", lambda s: reports.balance_sheet(s, as_of))
     timed(sessions, "general ledger 411000, page 1 of 100 lines",
           lambda s: reports.general_ledger(s, "411000", None, as_of, 1, 100))
-    timed(sessions, f"general ledger 411000, page {args.page} of 100 lines (OFFSET)",
+    timed(sessions, f"general ledger 411000, page {args.page} of 100 lines (page=N)",
           lambda s: reports.general_ledger(s, "411000", None, as_of, args.page, 100))
     with sessions.begin() as s:  # the cursor a client walking the pages would hold there
         cursor = reports.general_ledger(s, "411000", None, as_of, args.page - 1, 100)["next_cursor"]

@@ -23,7 +23,7 @@ def test_the_ledger_bench_runs_on_a_small_data_set():
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     out = done.stdout
     for report in ("trial balance", "profit and loss", "balance sheet", "general ledger 411000, page 1 ",
-                   "general ledger 411000, page 3 of 100 lines (OFFSET)", "page 3 of 100 lines (after=cursor)",
+                   "general ledger 411000, page 3 of 100 lines (page=N)", "page 3 of 100 lines (after=cursor)",
                    "AR aging", "AP aging", "customer statement",
                    "post_entry (5 lines) + outbox row + commit"):
         assert report in out, f"{report!r} missing from:\n{out}"

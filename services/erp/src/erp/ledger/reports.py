@@ -126,7 +126,7 @@ def balance_sheet(session: Session, as_of: date) -> dict:
 
 # -- general ledger ------------------------------------------------------------------------------
 
-def _running_lines(where, opening: Decimal, sign: int = 1, limit: int | None = None, offset: int = 0):
+def _running_lines(where, opening: Decimal, sign: int = 1, limit: int | None = None):
     """Lines (by date, then posting order) with their running balance, then their entries' number and journal.
     The window runs over journal_lines in index order, so a page stops reading after its last line."""
     amount = (L.debit - L.credit) if sign > 0 else (L.credit - L.debit)
@@ -135,7 +135,7 @@ def _running_lines(where, opening: Decimal, sign: int = 1, limit: int | None = N
                     (literal(opening) + func.sum(amount).over(order_by=(L.entry_date, L.id))).label("balance"))
              .where(*where).order_by(L.entry_date, L.id))
     if limit is not None:
-        inner = inner.limit(limit).offset(offset)
+        inner = inner.limit(limit)
     w = inner.subquery()
     return (select(w.c.entry_date, JournalEntry.number, Journal.code.label("journal"), JournalEntry.reference,
                    Account.code.label("account"), w.c.description, w.c.party_id, w.c.due_date, w.c.debit, w.c.credit,
@@ -169,10 +169,10 @@ def general_ledger(session: Session, account: str, date_from: date | None, as_of
     """An account's lines between two dates with the running balance (debit positive), after its opening balance;
     page=None returns every line (exports).
 
-    Pages by number (OFFSET: a deep page reads every line before it) or, with `after` (the next_cursor of the
-    page before), by keyset: the lines after the cursor in index order, their running balance started from the
-    sum of the lines up to the cursor, which the same scan that totals the period gives. A deep page then costs
-    what the first one does."""
+    Keyset paging: a page is the lines after the line before it, in index order, their running balance started
+    from the sum of the lines up to that line, which the same index-only scan that totals the period gives.
+    `after` (the next_cursor of the page before) names that line; `page` finds it by an index-only OFFSET over
+    (date, id). A deep page then costs about what the first one does."""
     _check_period(date_from, as_of)
     acc = account_by_code_or_role(session, account)
     period = [L.account_id == acc.id, L.entry_date <= as_of]
@@ -181,6 +181,11 @@ def general_ledger(session: Session, account: str, date_from: date | None, as_of
     opening = _money(session.execute(select(func.sum(L.debit - L.credit)).where(
         L.account_id == acc.id, L.entry_date < date_from)).scalar()) if date_from else ZERO
     cursor = _after(after) if after else None
+    past_end = False
+    if cursor is None and page and page > 1:  # the line before the page, by an index-only OFFSET over (date, id)
+        row = session.execute(select(L.entry_date, L.id).where(*period).order_by(L.entry_date, L.id)
+                              .offset((page - 1) * page_size - 1).limit(1)).first()
+        cursor, past_end = (tuple(row), False) if row else (None, True)
     before = tuple_(L.entry_date, L.id) <= tuple_(*cursor) if cursor else false()
     agg = session.execute(select(func.count(), func.sum(L.debit), func.sum(L.credit),
                                  func.count().filter(before), func.sum(L.debit - L.credit).filter(before))
@@ -191,10 +196,10 @@ def general_ledger(session: Session, account: str, date_from: date | None, as_of
                               limit=page_size)
         page = agg[3] // page_size + 1
     elif page:
-        stmt = _running_lines(period, opening, limit=page_size, offset=(page - 1) * page_size)
+        stmt = _running_lines(period, opening, limit=page_size)
     else:
         stmt = _running_lines(period, opening)
-    rows = session.execute(stmt).all()
+    rows = [] if past_end else session.execute(stmt).all()
     shown = (agg[3] if cursor else ((page or 1) - 1) * page_size) + len(rows)
     more = page is not None and rows and shown < total
     return {"account": acc.code, "name": acc.name, "type": acc.type, "date_from": date_from, "as_of": as_of,
