@@ -8,7 +8,7 @@ from crm.app import create_app
 from crm.config import Settings
 from crm.db import audit_log, auth, outbox
 from servicekit.auth import bootstrap
-from servicekit.testing import user_with_token
+from servicekit.testing import client_as, user_with_token
 from sqlalchemy import func, select
 
 
@@ -30,15 +30,9 @@ def make_user(app):
 
 
 @pytest.fixture
-def as_user(app, make_user):
+def as_user(app):
     """A test client acting as a new user with these roles (the user is on .user)."""
-    def client_for(*roles):
-        user = make_user(*roles)
-        c = app.test_client()
-        c.environ_base["HTTP_AUTHORIZATION"] = user["headers"]["Authorization"]
-        c.user = user
-        return c
-    return client_for
+    return lambda *roles: client_as(app, auth, audit_log, "crm", roles)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from erp.config import Settings
 from erp.db import audit_log, auth, processed_events
 from erp.parties.handlers import HANDLERS
 from servicekit.auth import bootstrap
-from servicekit.testing import user_with_token
+from servicekit.testing import client_as
 from shared_events import envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer
@@ -27,13 +27,7 @@ def app():
 @pytest.fixture
 def as_user(app):
     """A test client acting as a new user with these roles (the user is on .user)."""
-    def client_for(*roles):
-        user = user_with_token(app.extensions["erp.db"].sessions, auth, audit_log, "erp", list(roles))
-        c = app.test_client()
-        c.environ_base["HTTP_AUTHORIZATION"] = user["headers"]["Authorization"]
-        c.user = user
-        return c
-    return client_for
+    return lambda *roles: client_as(app, auth, audit_log, "erp", roles)
 
 
 @pytest.fixture

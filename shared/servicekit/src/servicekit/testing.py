@@ -128,3 +128,13 @@ def schema_drift(database_url: str, metadata) -> list:
             return compare_metadata(context, metadata)
     finally:
         engine.dispose()
+
+
+def client_as(app, tables: AuthTables, audit_table, service_name: str, roles) -> object:
+    """A Flask test client acting as a new user with these roles (the user is on `.user`)."""
+    user = user_with_token(app.extensions[f"{service_name}.db"].sessions, tables, audit_table, service_name,
+                           list(roles))
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = user["headers"]["Authorization"]
+    client.user = user
+    return client
