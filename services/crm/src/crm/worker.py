@@ -1,15 +1,10 @@
 """The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, keeps the
 catalog replica, and follows the ERP's orders, invoices and payments."""
 
-import logging
-from datetime import timedelta
-
-from servicekit.db import make_engine, make_session_factory, ping
+from servicekit.db import make_engine, make_session_factory
 from servicekit.mail_outbox import MailSender
-from servicekit.worker import broker_check, run_worker
+from servicekit.worker import run_service_worker
 from shared_events.inbox import InboxConsumer
-from shared_events.outbox import BacklogCollector, OutboxRelay
-from shared_events.topics import ensure_topics
 
 from .billing.handlers import CONSUMER as BILLING_CONSUMER
 from .billing.handlers import HANDLERS as BILLING_HANDLERS
@@ -45,19 +40,9 @@ def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
 
 def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    try:
-        ensure_topics(settings.kafka_bootstrap)
-    except Exception as exc:  # noqa: BLE001 - the relay waits for the broker anyway
-        logging.getLogger(__name__).warning("could not ensure topics yet: %s", exc)
-    BacklogCollector.register(engine, outbox, "crm")
-    relay = OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="crm",
-                        retention=timedelta(hours=settings.outbox_retention_hours))
-    mail = MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport())
-    loops = [relay, mail, ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
-             billing_consumer(settings, sessions)]
-    run_worker("crm", loops,
-               {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
-               settings.worker_health_host, settings.worker_health_port)
+
+    def loops(engine, sessions) -> list:
+        return [MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport()),
+                ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
+                billing_consumer(settings, sessions)]
+    run_service_worker("crm", settings, outbox, loops)

@@ -1,14 +1,9 @@
 """The ERP worker: keeps the party replica from crm.party.v1, accepts or rejects CRM orders from crm.order.v1, marks
 overdue invoices every ERP_OVERDUE_INTERVAL_MINUTES, and publishes the ERP outbox."""
 
-import logging
-from datetime import timedelta
-
-from servicekit.db import make_engine, make_session_factory, ping
-from servicekit.worker import broker_check, run_worker
+from servicekit.db import make_engine, make_session_factory
+from servicekit.worker import run_service_worker
 from shared_events.inbox import InboxConsumer
-from shared_events.outbox import BacklogCollector, OutboxRelay
-from shared_events.topics import ensure_topics
 
 from .config import Settings
 from .db import outbox, processed_events
@@ -39,17 +34,6 @@ def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
 
 def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    try:
-        ensure_topics(settings.kafka_bootstrap)
-    except Exception as exc:  # noqa: BLE001 - the loops wait for the broker anyway
-        logging.getLogger(__name__).warning("could not ensure topics yet: %s", exc)
-    BacklogCollector.register(engine, outbox, "erp")
-    loops = [OutboxRelay(engine, outbox, settings.kafka_bootstrap, service="erp",
-                        retention=timedelta(hours=settings.outbox_retention_hours)),
-             party_consumer(settings, sessions), order_consumer(settings, sessions),
-             OverdueLoop(sessions, settings.overdue_interval_minutes)]
-    run_worker("erp", loops, {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
-               settings.worker_health_host, settings.worker_health_port)
+    run_service_worker("erp", settings, outbox, lambda engine, sessions: [
+        party_consumer(settings, sessions), order_consumer(settings, sessions),
+        OverdueLoop(sessions, settings.overdue_interval_minutes)])

@@ -4,11 +4,18 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from shared_events import kafka_clients
+from shared_events.outbox import BacklogCollector, OutboxRelay
+from shared_events.topics import ensure_topics
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
+from .db import make_engine, make_session_factory, ping
 from .health import Check, run_checks
 
 log = logging.getLogger(__name__)
@@ -100,3 +107,21 @@ def broker_check(bootstrap: str) -> Check:
         finally:
             admin.close()
     return check
+
+
+def run_service_worker(name: str, settings, outbox, loops: Callable[[Engine, sessionmaker], list]) -> None:
+    """A service's `worker` command: logging, the topics of the catalogue (if the broker answers yet), the
+    outbox relay first, then the service's own loops (`loops(engine, sessions)`), until SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        ensure_topics(settings.kafka_bootstrap)
+    except Exception as exc:  # noqa: BLE001 - the relay and the consumers wait for the broker anyway
+        log.warning("could not ensure topics yet: %s", exc)
+    BacklogCollector.register(engine, outbox, name)
+    relay = OutboxRelay(engine, outbox, settings.kafka_bootstrap, service=name,
+                        retention=timedelta(hours=settings.outbox_retention_hours))
+    run_worker(name, [relay, *loops(engine, sessions)],
+               {"database": lambda: ping(engine), "broker": broker_check(settings.kafka_bootstrap)},
+               settings.worker_health_host, settings.worker_health_port)
