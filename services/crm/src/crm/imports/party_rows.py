@@ -32,6 +32,7 @@ from .plan import Duplicates, Item, Plan
 
 PARTIES = Party.__table__
 COLUMNS = [c.name for c in PARTIES.columns]
+EMPTY = dict.fromkeys(COLUMNS)
 MATCH_REASONS = ("tax_id", "email", "phone")  # strongest first
 # what an import may change on an existing party (and a revert puts back)
 UPDATABLE = ("display_name", "legal_name", "first_name", "last_name", "company_id", "job_title", "roles", "tax_id",
@@ -81,14 +82,20 @@ def _companies_by_name(session: Session, names: set[str], actor: Principal) -> d
 
 
 def _new_record(data: dict, actor: Principal, now: datetime, batch_id: str | None) -> dict:
-    record = dict.fromkeys(COLUMNS)
-    record.update(data)
+    """The new party's values, without the empty columns (a plan holds one per row; `_full` adds them). `data`
+    becomes the record (the row's values are not needed apart from it)."""
+    record = data
     record.update(id=str(uuid.uuid4()), roles=data.get("roles") or [], emails=data.get("emails") or [],
                   phones=data.get("phones") or [], owner_id=actor.user_id, status="active", version=1,
                   created_at=now, updated_at=now, import_batch_id=batch_id,
                   display_name=display_name(data["kind"], data.get("legal_name"), data.get("first_name"),
                                             data.get("last_name")))
     return record
+
+
+def _full(record: dict) -> dict:
+    """Every column of the row, as the multi-row INSERT names them."""
+    return {**EMPTY, **record}
 
 
 def _apply(record: dict, data: dict) -> dict:
@@ -131,14 +138,16 @@ def _read_rows(table, options: dict, result: Plan) -> list[tuple]:
     to the plan."""
     mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "parties")
     rows = []
-    for number, values in table.rows:
+    table.rows.reverse()  # read from the end, so that each parsed row is let go once it is converted
+    while table.rows:
+        number, values = table.rows.pop()
         f, columns = row_fields(values, mapping)
         data, company_name, errors = party_payload(f, columns, number, options.get("kind"))
         if errors:
             result.errors += errors
             continue
         data = normalize(data)
-        rows.append((number, data, company_name, _keys({**dict.fromkeys(COLUMNS), **data})))
+        rows.append((number, data, company_name, _keys({**EMPTY, **data})))
     return rows
 
 
@@ -213,7 +222,7 @@ def write(session: Session, result: Plan, batch_id: str, actor: Principal, progr
     creates = sorted((i for i in result.items if i.action == "create"), key=lambda i: i.record["kind"] != "company")
     done = sum(1 for i in result.items if i.action in ("skip", "unchanged")) + len({e["row"] for e in result.errors})
     for part in bulk.chunks(creates):
-        records = [i.record for i in part]
+        records = [_full(i.record) for i in part]
         bulk.insert_rows(session, PARTIES, records)
         parties = [SimpleNamespace(**r) for r in records]  # what party_state reads, without ORM instrumentation
         bulk.add_events(session, [party_event("created", p, actor) for p in parties], "party")

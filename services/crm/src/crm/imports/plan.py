@@ -9,7 +9,7 @@ PREVIEW_ROWS = 20
 MAX_ERRORS = 1000
 
 
-@dataclass
+@dataclass(slots=True)  # an import holds one per row: no __dict__ each
 class Item:
     row: int  # the row in the file (0: a company created for a person's company name)
     action: str  # create | update | unchanged | skip
