@@ -7,6 +7,7 @@ import io
 import random
 import string
 import threading
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
@@ -274,6 +275,58 @@ def test_a_rolled_back_posting_uses_no_number(sessions, make_account, accountant
         entry = post_entry(s, journal=journal, entry_date=date(2030, 5, 1), lines=lines, reference="x",
                            source_type="test", source_id=tag(), actor="test")
     assert entry.number == f"{journal}-2030-000001"
+
+
+def test_a_posting_in_a_rolled_back_savepoint_is_not_sealed_and_the_others_keep_their_order(
+        sessions, make_account, accountant):
+    journal = new_journal(accountant)
+    a, b = make_account("asset"), make_account("asset")
+    lines = [PostingLine(a["code"], debit=D("2")), PostingLine(b["code"], credit=D("2"))]
+
+    def post(s, source):
+        return post_entry(s, journal=journal, entry_date=date(2030, 6, 1), lines=lines, reference=source,
+                          source_type="test", source_id=source, actor="test")
+
+    with sessions.begin() as s:
+        first = post(s, "sp-1")
+        try:
+            with s.begin_nested():
+                post(s, "sp-gone")
+                raise RuntimeError("the document failed inside its savepoint")
+        except RuntimeError:
+            pass
+        with s.begin_nested():
+            kept = post(s, "sp-2")
+        last = post(s, "sp-3")
+    assert [first.number, kept.number, last.number] == [f"{journal}-2030-{n:06d}" for n in (1, 2, 3)]
+    assert kept.chain_seq == first.chain_seq + 1 and last.chain_seq == kept.chain_seq + 1
+    with sessions.begin() as s:
+        assert s.execute(select(JournalEntry).where(JournalEntry.source_type == "test",
+                                                    JournalEntry.source_id == "sp-gone")).first() is None
+    assert accountant.get("/api/v1/ledger/verify").json["ok"] is True
+
+
+def test_the_same_document_posted_concurrently_is_booked_once(sessions, make_account):
+    a, b = make_account("asset"), make_account("asset")
+    lines = [PostingLine(a["code"], debit=D("3")), PostingLine(b["code"], credit=D("3"))]
+    source, posted_first, ids = tag(), threading.Event(), {}
+
+    def post(name):
+        with sessions.begin() as s:
+            ids[name] = post_entry(s, journal="GEN", entry_date=date(2030, 6, 2), lines=lines, reference="twice",
+                                   source_type="test", source_id=source, actor="test").id
+            if name == "first":
+                posted_first.set()
+                time.sleep(0.5)  # the second posting waits on this one's row meanwhile, then finds it
+
+    first = threading.Thread(target=post, args=("first",))
+    first.start()
+    posted_first.wait(10)
+    post("second")
+    first.join()
+    assert ids["first"] == ids["second"]
+    with sessions.begin() as s:
+        assert len(s.execute(select(JournalEntry).where(JournalEntry.source_id == source)).all()) == 1
 
 
 def new_journal(accountant) -> str:

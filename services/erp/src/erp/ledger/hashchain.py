@@ -10,11 +10,12 @@ from datetime import UTC
 
 from servicekit.db import make_engine, make_session_factory
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from . import posting
-from .models import JournalEntry, JournalSequence, LedgerChain
+from .models import JournalEntry, LedgerChain
 
 GENESIS = "0" * 64
 # The entries and their lines as `verify` reads them back: ids and amounts as text, each entry's lines as one JSON
@@ -83,11 +84,40 @@ def _entries(session: Session, where: str, **params) -> Iterator[tuple]:
 
 @dataclass
 class Unsealed:
-    """A posted entry waiting for its number and hash, with its lines as they were written."""
+    """A posted entry waiting for its number and hash, with its lines as they were written; `transaction` is the
+    session transaction (or savepoint) it was written in, to forget it if that one rolls back."""
 
     entry: JournalEntry
     journal_code: str
     lines: list[dict]
+    transaction: object = None
+
+
+# Locks the chain's head and reserves the chain positions, then takes the journal-year counters: the INSERT reads
+# its rows from the head's UPDATE, so the head's row lock is always taken first.
+RESERVE_SQL = text("""
+WITH head AS (UPDATE ledger_chain SET last_seq = last_seq + :count WHERE id = 1 RETURNING last_seq, last_hash),
+counters AS (
+    INSERT INTO ledger_journal_sequences (journal_id, fiscal_year, last_number)
+    SELECT v.journal_id, v.fiscal_year, v.count
+    FROM head, jsonb_to_recordset(CAST(:groups AS jsonb)) AS v(journal_id uuid, fiscal_year integer, count integer)
+    ON CONFLICT (journal_id, fiscal_year)
+        DO UPDATE SET last_number = ledger_journal_sequences.last_number + excluded.last_number
+    RETURNING journal_id::text AS journal_id, fiscal_year, last_number)
+SELECT head.last_seq, head.last_hash, counters.journal_id, counters.fiscal_year, counters.last_number
+FROM head, counters
+""")
+# Writes the entries' seal and the chain's new head in one statement.
+WRITE_SQL = text("""
+WITH head AS (UPDATE ledger_chain SET last_hash = :last_hash WHERE id = 1)
+UPDATE journal_entries AS e
+SET fiscal_year = v.fiscal_year, sequence_number = v.sequence_number, number = v.number, chain_seq = v.chain_seq,
+    hash = v.hash
+FROM jsonb_to_recordset(CAST(:entries AS jsonb))
+     AS v(id uuid, fiscal_year integer, sequence_number integer, number text, chain_seq bigint, hash text)
+WHERE e.id = v.id
+""")
+SEAL_COLUMNS = ("fiscal_year", "sequence_number", "number", "chain_seq", "hash")
 
 
 def seal(session: Session, pending: list[Unsealed]) -> None:
@@ -96,28 +126,40 @@ def seal(session: Session, pending: list[Unsealed]) -> None:
     Takes the chain head's row lock first, then each journal-year counter's: concurrent postings are sealed one
     transaction after the other, so numbers have no gap and no duplicate and the chain has one order. Called when
     the transaction commits (service.py), after every other lock the transaction holds, so it cannot deadlock
-    with the callers' own locks; it holds the lock for four statements. The hash is computed from the values as
-    written (the same values `verify` reads back: the tests verify the chain after every kind of posting).
+    with the callers' own locks; it holds the lock for two statements, whatever the number of entries: one
+    reserves the chain positions and the numbers (RESERVE_SQL), one writes the seals and the new head
+    (WRITE_SQL). The hash is computed from the values as written (the same values `verify` reads back: the tests
+    verify the chain after every kind of posting).
     """
     if not pending:
         return
-    head = session.execute(select(LedgerChain).where(LedgerChain.id == 1).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
+    groups: dict[tuple[str, int], int] = {}
+    for item in pending:
+        key = (str(item.entry.journal_id), posting.fiscal_year(item.entry.entry_date))
+        groups[key] = groups.get(key, 0) + 1
+    rows = session.execute(RESERVE_SQL, {"count": len(pending), "groups": json.dumps(
+        [{"journal_id": j, "fiscal_year": y, "count": n} for (j, y), n in groups.items()])}).all()
+    last_seq, previous = rows[0].last_seq, rows[0].last_hash
+    seq = last_seq - len(pending)
+    next_number = {(r.journal_id, r.fiscal_year): r.last_number - groups[r.journal_id, r.fiscal_year] for r in rows}
+    seals = []
     for item in pending:
         entry = item.entry
-        year = posting.fiscal_year(entry.entry_date)
-        number = session.execute(
-            insert(JournalSequence).values(journal_id=entry.journal_id, fiscal_year=year, last_number=1)
-            .on_conflict_do_update(index_elements=["journal_id", "fiscal_year"],
-                                   set_={"last_number": JournalSequence.last_number + 1})
-            .returning(JournalSequence.last_number)).scalar_one()
-        head.last_seq += 1
-        entry.fiscal_year, entry.sequence_number = year, number
-        entry.number = posting.entry_number(item.journal_code, year, number)
-        entry.chain_seq = head.last_seq
-        entry.hash = chain_hash(head.last_hash, canonical(entry, [line_of(line) for line in item.lines]))
-        head.last_hash = entry.hash
-    session.flush()
+        key = (str(entry.journal_id), posting.fiscal_year(entry.entry_date))
+        next_number[key] += 1
+        seq += 1
+        values = {"fiscal_year": key[1], "sequence_number": next_number[key],
+                  "number": posting.entry_number(item.journal_code, key[1], next_number[key]), "chain_seq": seq}
+        for name, value in values.items():
+            set_committed_value(entry, name, value)
+        values["hash"] = previous = chain_hash(previous, canonical(entry, [line_of(line) for line in item.lines]))
+        set_committed_value(entry, "hash", previous)
+        seals.append({"id": str(entry.id), **values})
+    session.execute(WRITE_SQL, {"last_hash": previous, "entries": json.dumps(seals)})
+    head = session.identity_map.get(identity_key(LedgerChain, (1,)))
+    if head is not None:  # a LedgerChain loaded earlier in this session shows the new head
+        set_committed_value(head, "last_seq", seq)
+        set_committed_value(head, "last_hash", previous)
 
 
 @dataclass

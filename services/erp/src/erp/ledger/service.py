@@ -10,20 +10,20 @@ an invoice) can never deadlock with another posting. A transaction that rolls ba
 `seal_pending(session)` seals at once, for a caller that needs the number in its answer: call it last.
 """
 
+import json
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from servicekit import audit
-from servicekit.db import new_id
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.actors import actor_label
-from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy import event, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..db import audit_log
 from . import hashchain, posting
@@ -41,8 +41,7 @@ def seal_pending(session: Session) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
         session.flush()
-        # an entry whose savepoint was rolled back is no longer in the session: it is not sealed
-        hashchain.seal(session, [p for p in pending if inspect(p.entry).persistent])
+        hashchain.seal(session, pending)
 
 
 @event.listens_for(Session, "before_commit")
@@ -57,8 +56,25 @@ def _forget_after_rollback(session: Session, transaction) -> None:
         session.info.pop(PENDING, None)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_savepoint(session: Session, previous_transaction) -> None:
+    """An entry written inside a savepoint that rolled back is gone: it is not sealed."""
+    pending = session.info.get(PENDING)
+    if pending:
+        session.info[PENDING] = [p for p in pending if not _inside(p.transaction, previous_transaction)]
+
+
+def _inside(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 def _pending(session: Session, entry: JournalEntry, journal_code: str, lines: list[dict]) -> None:
-    session.info.setdefault(PENDING, []).append(hashchain.Unsealed(entry, journal_code, lines))
+    where = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING, []).append(hashchain.Unsealed(entry, journal_code, lines, where))
 
 
 # -- lookups -------------------------------------------------------------------------------------
@@ -102,14 +118,12 @@ def resolve_accounts(session: Session, names: list[str], field: str = "lines",
     """The account of each name (an account code or a posting role), in order; 422 naming the line otherwise."""
     roles = {n for n in names if n in posting.ROLES}
     codes = set(names) - roles
-    found = {}
-    for account, role in session.execute(  # codes and roles in one statement
-            select(Account, AccountMapping.role).outerjoin(AccountMapping, AccountMapping.account_id == Account.id)
-            .where(or_(Account.code.in_(codes), AccountMapping.role.in_(roles)))):
-        if account.code in codes:
-            found[account.code] = account
-        if role in roles:
-            found[role] = account
+    found = {a.code: a for a in session.execute(select(Account).where(Account.code.in_(codes))).scalars()} \
+        if codes else {}
+    if roles:
+        found |= {role: account for role, account in session.execute(
+            select(AccountMapping.role, Account).join(Account, Account.id == AccountMapping.account_id)
+            .where(AccountMapping.role.in_(roles))).all()}
     out = []
     for i, name in enumerate(names):
         account = found.get(name)
@@ -143,32 +157,116 @@ def _checked_reference(reference: str | None) -> str:
     return reference
 
 
-def _validated(session: Session, journal: Journal, entry_date: date, lines: list[PostingLine],
-               allow_inactive: bool = False, config: LedgerSettings | None = None,
-               ) -> tuple[list[PostingLine], list[Account], LedgerSettings]:
-    """Everything a posting must satisfy, checked before anything is written (`config`: the settings, if the
-    caller has read them with a share lock)."""
+# What a posting reads before it writes, in one statement: the settings row under a share lock (a lock date change
+# waits for the postings in flight and the other way round), the journal, and the accounts named by code or role.
+LOOKUP_SQL = text("""
+SELECT s.currency, s.lock_date,
+       (SELECT json_build_array(j.id, j.code, j.active) FROM ledger_journals j WHERE j.code = :journal) AS journal,
+       (SELECT json_agg(json_build_array(a.code, a.id, a.code, a.active, a.party_required))
+        FROM ledger_accounts a WHERE a.code = ANY(CAST(:codes AS text[]))) AS by_code,
+       (SELECT json_agg(json_build_array(m.role, a.id, a.code, a.active, a.party_required))
+        FROM ledger_account_mapping m JOIN ledger_accounts a ON a.id = m.account_id
+        WHERE m.role = ANY(CAST(:roles AS text[]))) AS by_role
+FROM ledger_settings s WHERE s.id = 1 FOR SHARE OF s
+""")
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A journal or an account as a posting needs it."""
+
+    id: str
+    code: str
+    active: bool
+    party_required: bool = False
+
+
+@dataclass(frozen=True)
+class _Config:
+    currency: str
+    lock_date: date | None
+
+
+def _validated(session: Session, journal_code: str, entry_date: date, lines: list[PostingLine],
+               reference: str | None, allow_inactive: bool = False
+               ) -> tuple[list[PostingLine], _Ref, list[_Ref], _Config]:
+    """Everything a posting must satisfy, checked before anything is written, in this order: the journal, the
+    reference, the lines, the lock date, the accounts and their parties. One statement."""
+    names = [(line.account or "").strip() for line in lines]
+    roles = sorted({n for n in names if n in posting.ROLES})
+    codes = sorted(set(names) - set(roles) - {""})
+    code = (journal_code or "").strip().upper()
+    found = session.execute(LOOKUP_SQL, {"journal": code, "codes": codes, "roles": roles}).one()
+    if found.journal is None:
+        raise field_error("journal", f"no journal {journal_code!r}")
+    journal = _Ref(*found.journal)
+    if not journal.active and not allow_inactive:
+        raise field_error("journal", f"journal {journal.code} is inactive")
+    _checked_reference(reference)
     checked = posting.check_lines(lines)
-    config = config or settings(session, lock="share")
+    config = _Config(found.currency, found.lock_date)
     if posting.is_locked(entry_date, config.lock_date):
         raise period_closed(entry_date, config.lock_date)
-    accounts = resolve_accounts(session, [line.account for line in checked], allow_inactive=allow_inactive)
+    refs = {name: _Ref(*values) for name, *values in (found.by_code or []) + (found.by_role or [])}
+    accounts = []
+    for i, line in enumerate(checked):
+        account = refs.get(line.account)
+        if account is None:
+            message = (f"no account is mapped to the role {line.account!r}" if line.account in posting.ROLES
+                       else f"no account {line.account!r} in the chart of accounts")
+            raise field_error(f"lines.{i}.account", message)
+        if not account.active and not allow_inactive:
+            raise field_error(f"lines.{i}.account", f"account {account.code} is inactive")
+        accounts.append(account)
     checked = [replace(line, party_id=_checked_party(line.party_id, acc, f"lines.{i}"))
                for i, (line, acc) in enumerate(zip(checked, accounts, strict=True))]
-    return checked, accounts, config
+    return checked, journal, accounts, config
 
 
-def _write_lines(session: Session, entry: JournalEntry, journal: Journal, lines: list[PostingLine],
-                 accounts: list[Account], currency: str) -> None:
-    """Insert the lines (one statement) and queue the entry for sealing with the values as written."""
-    rows = [{"entry_id": entry.id, "position": i + 1, "account_id": account.id, "debit": line.debit,
+def _line_rows(entry_id: str, entry_date: date, journal_id: str, lines: list[PostingLine], accounts: list[_Ref],
+               currency: str) -> list[dict]:
+    return [{"entry_id": entry_id, "position": i + 1, "account_id": account.id, "debit": line.debit,
              "credit": line.credit, "party_id": line.party_id,
              "description": line.description[:300] if line.description else None, "due_date": line.due_date,
-             "currency": (line.currency or currency).upper(), "entry_date": entry.entry_date,
-             "journal_id": entry.journal_id}
+             "currency": (line.currency or currency).upper(), "entry_date": entry_date, "journal_id": journal_id}
             for i, (line, account) in enumerate(zip(lines, accounts, strict=True))]
+
+
+def _write_lines(session: Session, entry: JournalEntry, journal: _Ref, lines: list[PostingLine],
+                 accounts: list[_Ref], currency: str) -> None:
+    """Insert the lines of a posted draft (one statement) and queue the entry for sealing with the values as
+    written."""
+    rows = _line_rows(entry.id, entry.entry_date, entry.journal_id, lines, accounts, currency)
     session.execute(insert(JournalLine.__table__), rows)
     _pending(session, entry, journal.code, rows)
+
+
+# The entry and its lines in one statement; a document already posted for the same purpose (source_type,
+# source_id, purpose) makes it write nothing and return no row (a concurrent posting of it waits on the unique
+# index until the first commits or rolls back, no savepoint needed).
+POST_SQL = text("""
+WITH entry AS (
+    INSERT INTO journal_entries (id, journal_id, status, entry_date, reference, memo, source_type, source_id, purpose,
+                                 reversal_of_id, total, created_by, posted_by, posted_at, version)
+    VALUES (CAST(:id AS uuid), CAST(:journal_id AS uuid), 'posted', :entry_date, :reference, :memo, :source_type,
+            :source_id, :purpose, CAST(:reversal_of_id AS uuid), :total, :who, :who, :posted_at, 1)
+    ON CONFLICT ON CONSTRAINT uq_journal_entries_source DO NOTHING
+    RETURNING id, created_at),
+lines AS (
+    INSERT INTO journal_lines (entry_id, position, account_id, debit, credit, party_id, description, due_date,
+                               currency, entry_date, journal_id)
+    SELECT entry.id, v.position, v.account_id, v.debit, v.credit, v.party_id, v.description, v.due_date, v.currency,
+           :entry_date, CAST(:journal_id AS uuid)
+    FROM entry, jsonb_to_recordset(CAST(:lines AS jsonb)) AS v(position smallint, account_id uuid, debit numeric,
+         credit numeric, party_id uuid, description text, due_date date, currency text))
+SELECT created_at FROM entry
+""")
+
+
+def _json_line(row: dict) -> dict:
+    return {k: (str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v)
+            for k, v in row.items() if k in ("position", "account_id", "debit", "credit", "party_id", "description",
+                                             "due_date", "currency")}
 
 
 def _by_source(session: Session, source_type: str, source_id: str, purpose: str) -> JournalEntry | None:
@@ -194,30 +292,12 @@ def post_entry(session: Session, *, journal: str, entry_date: date, lines: list[
     missing party on a party_required account; 409 (type period-closed) for an entry dated on or before the lock
     date. Nothing is written when it refuses. The entry's number and hash are given when the transaction commits
     (see the module's docstring); `entry.id` is there at once.
+
+    Five statements an entry: one reads the lock date (share lock), the journal and the accounts; one writes the
+    entry and its lines (INSERT ... ON CONFLICT DO NOTHING on the source key, no savepoint); two seal at commit.
+    A repost reads the first entry instead of writing.
     """
-    source_id = str(source_id)
-    try:
-        journal_row, config = _journal_and_settings(session, journal)
-        return _post(session, journal_row, _day(entry_date), lines, _checked_reference(reference), source_type,
-                     source_id, purpose, actor, memo, config=config)
-    except Problem:  # a redelivered posting returns the first entry, even if it would be refused now
-        existing = _by_source(session, source_type, source_id, purpose)
-        if existing is None:
-            raise
-        return existing
-
-
-def _journal_and_settings(session: Session, code: str) -> tuple[Journal, LedgerSettings]:
-    """journal_by_code and settings(lock="share") in one statement."""
-    found = session.execute(
-        select(Journal, LedgerSettings).join(LedgerSettings, LedgerSettings.id == 1)
-        .where(Journal.code == (code or "").strip().upper())
-        .with_for_update(read=True, of=LedgerSettings).execution_options(populate_existing=True)).first()
-    if found is None:
-        raise field_error("journal", f"no journal {code!r}")
-    if not found[0].active:
-        raise field_error("journal", f"journal {found[0].code} is inactive")
-    return found[0], found[1]
+    return _post(session, journal, entry_date, lines, reference, source_type, str(source_id), purpose, actor, memo)
 
 
 def _day(value) -> date:
@@ -228,24 +308,38 @@ def _day(value) -> date:
     return value
 
 
-def _post(session: Session, journal: Journal, entry_date: date, lines: list[PostingLine], reference: str,
+def _post(session: Session, journal_code: str, entry_date, lines: list[PostingLine], reference: str,
           source_type: str, source_id: str, purpose: str, actor, memo: str | None,
-          reversal_of_id: str | None = None, allow_inactive: bool = False,
-          config: LedgerSettings | None = None) -> JournalEntry:
-    """Write a checked entry and its lines. The entry's INSERT skips a document already posted (the unique
-    source): a concurrent posting of the same document waits for the first to commit, then returns its entry."""
-    checked, accounts, config = _validated(session, journal, entry_date, lines, allow_inactive, config)
+          reversal_of_id: str | None = None, allow_inactive: bool = False) -> JournalEntry:
+    """Check, then write the entry and its lines in one statement; the first entry of the same (source_type,
+    source_id, purpose) is returned instead, even when this posting would now be refused (a closed period)."""
+    try:
+        entry_date = _day(entry_date)
+        checked, journal, accounts, config = _validated(session, journal_code, entry_date, lines, reference,
+                                                        allow_inactive)
+    except Problem:
+        existing = _by_source(session, source_type, source_id, purpose)
+        if existing is not None:
+            return existing
+        raise
     now, who = datetime.now(UTC), actor_label(actor, "system")
-    entry = session.execute(
-        insert(JournalEntry).values(
-            id=new_id(), journal_id=journal.id, status="posted", entry_date=entry_date, reference=reference,
-            memo=memo, source_type=source_type, source_id=source_id, purpose=purpose, reversal_of_id=reversal_of_id,
-            total=posting.totals(checked)[0], created_by=who, posted_by=who, posted_at=now, version=1)
-        .on_conflict_do_nothing(constraint="uq_journal_entries_source").returning(JournalEntry),
-        execution_options={"populate_existing": True}).scalar_one_or_none()
-    if entry is None:
+    entry = JournalEntry(id=str(uuid.uuid4()), journal_id=journal.id, status="posted", entry_date=entry_date,
+                         reference=reference.strip(), memo=memo, source_type=source_type, source_id=source_id,
+                         purpose=purpose, reversal_of_id=reversal_of_id, total=posting.totals(checked)[0],
+                         draft_lines=None, fiscal_year=None, sequence_number=None, number=None, chain_seq=None,
+                         hash=None, created_by=who, posted_by=who, posted_at=now, version=1)
+    rows = _line_rows(entry.id, entry_date, journal.id, checked, accounts, config.currency)
+    created_at = session.execute(POST_SQL, {
+        "id": entry.id, "journal_id": journal.id, "entry_date": entry_date, "reference": entry.reference,
+        "memo": memo, "source_type": source_type, "source_id": source_id, "purpose": purpose,
+        "reversal_of_id": reversal_of_id, "total": entry.total, "who": who, "posted_at": now,
+        "lines": json.dumps([_json_line(row) for row in rows])}).scalar()
+    if created_at is None:  # posted already (perhaps by a concurrent transaction that just committed)
         return _by_source(session, source_type, source_id, purpose)
-    _write_lines(session, entry, journal, checked, accounts, config.currency)
+    entry.created_at = created_at
+    make_transient_to_detached(entry)
+    session.add(entry)  # persistent, as if loaded: callers read it and seal_pending numbers it
+    _pending(session, entry, journal.code, rows)
     return entry
 
 
@@ -294,7 +388,8 @@ def reverse_entry(session: Session, entry_id, *, entry_date: date, reason: str, 
         PostingLine(account.code, line.debit, line.credit, line.party_id, line.description, line.due_date,
                     line.currency) for line, account in posted_lines(session, original.id))
     journal = session.get(Journal, original.journal_id)
-    return _post(session, journal, entry_date, mirror, f"Reversal of {original.number or original.reference}"[:200],
+    reference = f"Reversal of {original.number or original.reference}"[:200]
+    return _post(session, journal.code, entry_date, mirror, reference,
                  original.source_type, original.source_id, f"reversal:{original.id}", actor, reason,
                  reversal_of_id=original.id, allow_inactive=True)
 
@@ -386,8 +481,9 @@ def post_draft(session: Session, entry_id, expected_version: int | None, actor) 
     if expected_version is not None:
         check_version(entry.version, expected_version)
     before = _audit_state(entry)
-    journal = journal_by_code(session, session.get(Journal, entry.journal_id).code)
-    checked, accounts, config = _validated(session, journal, entry.entry_date, _posting_lines(entry.draft_lines))
+    checked, journal, accounts, config = _validated(session, session.get(Journal, entry.journal_id).code,
+                                                    entry.entry_date, _posting_lines(entry.draft_lines),
+                                                    entry.reference)
     who = actor_label(actor, "system")
     entry.status, entry.posted_by, entry.posted_at = "posted", who, datetime.now(UTC)
     entry.total, entry.draft_lines = posting.totals(checked)[0], None
