@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ OPEN = ("issued", "partially_paid", "overdue")
 
 
 def _rows(session: Session, stmt) -> list[dict]:
-    return [{c: getattr(r, c) for c in r.__table__.columns.keys()} for r in session.execute(stmt).scalars()]
+    return [row_view(r) for r in session.execute(stmt).scalars()]
 
 
 def party_billing(session: Session, party_id: str, actor: Principal) -> dict:

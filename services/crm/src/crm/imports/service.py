@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -139,9 +140,14 @@ def _run(session_factory: sessionmaker, engine: Engine, batch_id: str, table: Ta
     except Superseded:
         raise
     except Exception as exc:
-        _fail(session_factory, batch_id, f"{type(exc).__name__}: {exc}", attempt)
+        _fail(session_factory, batch_id, _failure(exc), attempt)
         raise
     return report
+
+
+def _failure(exc: Exception) -> str:
+    """What a failed batch says: a refusal's title and detail, or the error."""
+    return f"{exc.title}: {exc.detail}" if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
 
 
 class Superseded(Exception):
@@ -188,16 +194,20 @@ def run_next(session_factory: sessionmaker, engine: Engine,
         return True
     try:
         table = read_file(batch.file_name, file.data, MAX_ROWS)
-        file.data = b""  # the rows are read: let the bytes go while they are written
+    except Problem as exc:
+        _fail(session_factory, batch.id, _failure(exc), batch.attempts)
+        return True
+    file.data = b""  # the rows are read: let the bytes go while they are written
+    try:
         _run(session_factory, engine, batch.id, table, file.options, actor, batch.attempts)
-    except Problem as exc:  # the user's file or rights, checked again now: the batch says why
-        _fail(session_factory, batch.id, f"{exc.title}: {exc.detail}", batch.attempts)
+    except Problem:
+        pass  # a refusal of the file's rows: _run has marked the batch failed and says why
     return True
 
 
-def import_view(batch: ImportBatch, now: datetime | None = None) -> dict:
+def import_view(batch: ImportBatch) -> dict:
     """The batch as the API shows it, with its rate (rows a second) and, while it runs, the seconds left."""
-    view = {c.key: getattr(batch, c.key) for c in ImportBatch.__mapper__.column_attrs}
+    view = row_view(batch)
     rate = eta = None
     end = batch.finished_at if batch.status in ("done", "reverted") else batch.progress_at
     if batch.started_at and end and batch.processed_rows:

@@ -39,7 +39,7 @@ def _roles_of(session: Session, account_id: str) -> list[str]:
 
 
 def account_view(session: Session, account: Account) -> dict:
-    view = {c: getattr(account, c) for c in Account.__table__.columns.keys()}
+    view = row_view(account)
     view["roles"] = _roles_of(session, account.id)
     view["parent_code"] = session.get(Account, account.parent_id).code if account.parent_id else None
     return view

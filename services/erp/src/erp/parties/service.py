@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem
@@ -20,7 +21,7 @@ SORTABLE = {
 
 
 def _view(replica: PartyReplica, account: PartyAccount | None, crm_url: str) -> dict:
-    view = {c: getattr(replica, c) for c in PartyReplica.__table__.columns.keys()}
+    view = row_view(replica)
     acct = account or PartyAccount(payment_terms_days=30, credit_limit=None, currency="EUR", customer_group=None,
                                    version=0)
     view["account"] = {"payment_terms_days": acct.payment_terms_days, "credit_limit": acct.credit_limit,

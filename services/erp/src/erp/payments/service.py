@@ -80,7 +80,7 @@ def allocations_of(session: Session, payment: Payment) -> list[dict]:
 
 
 def payment_view(session: Session, payment: Payment) -> dict:
-    view = {c: getattr(payment, c) for c in Payment.__table__.columns.keys()}
+    view = row_view(payment)
     view["unallocated"] = payment.amount - payment.allocated if payment.status == "posted" else ZERO
     view["allocations"] = allocations_of(session, payment)
     party = session.get(PartyReplica, payment.party_id)

@@ -148,14 +148,14 @@ def _check_dates(order_date: date, expected_date: date | None) -> None:
 
 
 def order_view(session: Session, po: PurchaseOrder, with_lines: bool = True) -> dict:
-    view = {c: getattr(po, c) for c in PurchaseOrder.__table__.columns.keys()}
+    view = row_view(po)
     party = session.get(PartyReplica, po.supplier_id)
     view["supplier"] = {"id": po.supplier_id, "display_name": party.display_name if party else None}
     view["allowed_actions"] = [a for a, states in ALLOWED_FROM.items() if po.state in states]
     if with_lines:
         lines = order_lines(session, po.id)
         approved = approved_billed(session, [line.id for line in lines])
-        view["lines"] = [{**{c: getattr(line, c) for c in PurchaseOrderLine.__table__.columns.keys()},
+        view["lines"] = [{**row_view(line),
                           "quantity_remaining": line.quantity - line.quantity_received - line.quantity_cancelled,
                           "quantity_billed_approved": approved.get(line.id, Decimal("0.0000"))}
                          for line in lines]

@@ -229,12 +229,12 @@ def order_lines(session: Session, order_id: str) -> list[SalesOrderLine]:
 
 
 def order_view(session: Session, order: SalesOrder, with_lines: bool = True) -> dict:
-    view = {c: getattr(order, c) for c in SalesOrder.__table__.columns.keys()}
+    view = row_view(order)
     party = session.get(PartyReplica, order.party_id)
     view["customer"] = {"id": order.party_id, "display_name": party.display_name if party else None}
     view["allowed_actions"] = [a for a, states in ALLOWED_FROM.items() if order.status in states]
     if with_lines:
-        view["lines"] = [{**{c: getattr(line, c) for c in SalesOrderLine.__table__.columns.keys()},
+        view["lines"] = [{**row_view(line),
                           "remaining_quantity": line.quantity - line.delivered_quantity,
                           "to_invoice_quantity": line.delivered_quantity - line.invoiced_quantity}
                          for line in order_lines(session, order.id)]
