@@ -4,7 +4,10 @@ crm.order.v1 as crm.order.placed with the agreed lines, valid against its contra
 import uuid
 
 import pytest
-from shared_events import contracts, envelope
+from shared_events import contracts, envelope, kafka_clients
+from shared_events.testing import party_state
+
+from tests.support.erp_sales import order_placed
 
 from .conftest import wait_until
 from .support import messages_about, ok
@@ -58,3 +61,37 @@ def test_an_accepted_quote_is_on_the_order_topic_with_the_agreed_lines(stack, bo
                               "discount_percent": "5.00", "tax_rate": "0.2000", "line_total": "2280.00"}]
     assert (data["net_total"], data["tax_total"], data["gross_total"]) == ("2280.00", "456.00", "2736.00")
     assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}", timeout=5))["status"] == "won"
+
+
+def test_an_order_published_before_its_party_is_placed_when_the_party_arrives(stack, bootstrap):
+    """The party and the order travel on different topics: an order that overtakes its customer waits in the ERP
+    instead of being rejected, and is accepted as soon as the party reaches the replica."""
+    erp = stack.erp_http
+    t = uuid.uuid4().hex[:8]
+    product = ok(erp.post(stack.erp + "/api/v1/products", json={
+        "sku": f"SETUP-{t}", "name": f"Setup {t}", "kind": "service", "sale_price": "150.00", "tax_rate": "0.2"},
+        timeout=10), 201)
+    party_id = str(uuid.uuid4())
+    data = order_placed(party_id, [{"product_id": product["id"], "quantity": "2", "unit_price": "150.00"}])
+    producer = kafka_clients.producer(bootstrap)
+    try:
+        topic, key, value, headers = envelope.to_kafka(
+            envelope.new_event("crm.order.placed", data["order_id"], data, 1))
+        producer.send(TOPIC, key=key, value=value, headers=headers).get(timeout=30)
+        waiting = wait_until(lambda: ok(erp.get(stack.erp + "/api/v1/sales-orders/waiting",
+                                                params={"party_id": party_id}, timeout=5))["items"], 30, 0.2,
+                             "the order in the ERP's waiting list")
+        assert waiting[0]["crm_order_id"] == data["order_id"] and waiting[0]["gross_total"] == "360.00"
+
+        party = party_state(id=party_id, display_name=f"Late Party {t}", version=1)
+        topic, key, value, headers = envelope.to_kafka(
+            envelope.new_event("crm.party.created", party_id, party, 1))
+        producer.send("crm.party.v1", key=key, value=value, headers=headers).get(timeout=30)
+    finally:
+        producer.close()
+    (order,) = wait_until(lambda: ok(erp.get(stack.erp + "/api/v1/sales-orders",
+                                             params={"crm_order_id": data["order_id"]}, timeout=5))["items"], 30, 0.2,
+                          "the order accepted once its party arrived")
+    assert (order["status"], order["party_id"], order["gross_total"]) == ("accepted", party_id, "360.00")
+    assert ok(erp.get(stack.erp + "/api/v1/sales-orders/waiting", params={"party_id": party_id}, timeout=5)
+              )["items"] == []

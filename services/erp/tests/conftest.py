@@ -7,7 +7,7 @@ from erp.access.roles import CATALOG
 from erp.app import create_app
 from erp.config import Settings
 from erp.db import audit_log, auth, processed_events
-from erp.parties.handlers import HANDLERS
+from erp.worker import party_handlers
 from servicekit.auth import bootstrap
 from servicekit.testing import client_as
 from shared_events import envelope
@@ -43,7 +43,9 @@ def anonymous(app):
 @pytest.fixture
 def deliver(app):
     """Deliver a CRM party event to the ERP's inbox the way the worker does (minus the broker)."""
-    inbox = InboxConsumer("erp.parties", "unused:1", ["crm.party.v1"], HANDLERS, app.extensions["erp.db"].sessions,
+    inbox = InboxConsumer("erp.parties", "unused:1", ["crm.party.v1"],
+                          party_handlers(app.extensions["servicekit.web"].settings.sales_warehouse),
+                          app.extensions["erp.db"].sessions,
                           processed_events, producer_factory=RecordingProducer)
     offsets = iter(range(10**6))
 

@@ -2,12 +2,18 @@
 delivers it in parts; an order can be cancelled, or entered at the counter. Through the consumer and the HTTP API."""
 
 import re
+import threading
 import uuid
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from erp.db import processed_events
 from erp.sales.models import SalesOrder
+from erp.worker import party_handlers
+from shared_events import envelope
+from shared_events.inbox import InboxConsumer
+from shared_events.testing import Record, RecordingProducer, party_state
 from sqlalchemy import func, select
 
 from tests.support import erp_sales as t
@@ -92,7 +98,7 @@ def test_an_order_placed_in_the_crm_is_accepted_and_its_stock_reserved(inbox, wo
 
 
 @pytest.mark.parametrize("case", ["unknown_product", "inactive_product", "credit_limit_exceeded",
-                                  "insufficient_stock", "unknown_customer", "customer_archived"])
+                                  "insufficient_stock", "customer_archived"])
 def test_an_order_that_cannot_be_served_is_rejected_with_a_reason_and_reserves_nothing(
         case, inbox, world, clerk, sessions, deliver):
     lines = [{"product_id": world["widget"], "quantity": "2", "unit_price": "12.50"}]
@@ -105,8 +111,6 @@ def test_an_order_that_cannot_be_served_is_rejected_with_a_reason_and_reserves_n
         t.set_terms(sessions, world["customer"], credit_limit=D("20.00"))  # the order is 30.00 gross
     elif case == "insufficient_stock":
         lines.append({"product_id": world["gadget"], "quantity": "1", "unit_price": "10"})  # none in stock
-    elif case == "unknown_customer":
-        over["party_id"] = str(uuid.uuid4())
     else:
         over["party_id"] = t.customer(deliver, status="archived")["id"]
     data = place(inbox, world, lines, **over)
@@ -122,6 +126,78 @@ def test_an_order_that_cannot_be_served_is_rejected_with_a_reason_and_reserves_n
     assert r.json["total"] == 0
     (event,) = t.outbox_events(sessions, order_id)
     assert event[0] == "erp.order.rejected" and event[1]["reason"] == order["reason"]
+
+
+def waiting(reader, party_id=None) -> list[dict]:
+    r = reader.get(f"{ORDERS}/waiting", query_string={"party_id": party_id} if party_id else {})
+    assert r.status_code == 200, r.json
+    return r.json["items"]
+
+
+def test_an_order_that_overtakes_its_customer_waits_and_is_placed_when_the_party_arrives(
+        inbox, world, clerk, sessions, deliver):
+    party_id = str(uuid.uuid4())
+    data = place(inbox, world, [{"product_id": world["widget"], "quantity": "3", "unit_price": "12.50"}],
+                 party_id=party_id)
+    # not rejected: it waits, reserves nothing, publishes nothing, and says so
+    assert clerk.get(ORDERS, query_string={"crm_order_id": data["order_id"]}).json["total"] == 0
+    (w,) = waiting(clerk, party_id)
+    assert (w["crm_order_id"], w["quote_number"], w["gross_total"], w["lines"]) == (
+        data["order_id"], data["quote_number"], "45.00", 1)
+    assert level(clerk, world["widget"], world["warehouse"]["id"])["reserved"] == 0
+    assert inbox.place(data)[0] == "applied"  # a second copy of the order (another event id) waits once
+    assert len(waiting(clerk, party_id)) == 1
+
+    t.customer(deliver, id=party_id)  # the party arrives: the order is accepted in the same transaction
+    order = erp_order(clerk, data["order_id"])
+    assert order["status"] == "accepted" and order["party_id"] == party_id and order["gross_total"] == "45.00"
+    assert level(clerk, world["widget"], world["warehouse"]["id"])["reserved"] == 3
+    assert waiting(clerk, party_id) == []
+    assert [e for e, _ in t.outbox_events(sessions, order["id"])] == ["erp.order.accepted"]
+    assert inbox.place(data)[0] == "applied"  # one more copy now finds the order: still one
+    assert clerk.get(ORDERS, query_string={"crm_order_id": data["order_id"]}).json["total"] == 1
+
+
+def test_an_order_waiting_for_an_archived_party_is_rejected_when_it_arrives(inbox, world, clerk, deliver):
+    party_id = str(uuid.uuid4())
+    data = place(inbox, world, [{"product_id": world["widget"], "quantity": "1", "unit_price": "12.50"}],
+                 party_id=party_id)
+    t.customer(deliver, id=party_id, status="archived")
+    order = erp_order(clerk, data["order_id"])
+    assert order["status"] == "rejected" and order["reason_code"] == "customer_archived"
+    assert waiting(clerk, party_id) == []
+
+
+def test_orders_and_their_parties_arriving_at_the_same_moment_are_all_placed(world, clerk, sessions, app):
+    """The party and order consumers run side by side: whichever commits first, no order is left waiting."""
+    parties = InboxConsumer("erp.parties", "unused:1", ["crm.party.v1"], party_handlers(), sessions,
+                            processed_events, producer_factory=RecordingProducer)
+    orders = [t.order_placed(str(uuid.uuid4()), [{"product_id": world["install"], "quantity": "1",
+                                                   "unit_price": "80"}]) for _ in range(12)]
+    start = threading.Barrier(2)
+
+    def feed_orders():
+        start.wait()
+        order_inbox = t.OrderInbox(sessions, app)
+        for data in orders:
+            order_inbox.place(data)
+
+    def feed_parties():
+        start.wait()
+        for i, data in enumerate(orders):
+            ev = envelope.new_event("crm.party.created", data["party_id"], party_state(
+                id=data["party_id"], display_name=f"Race {i}", version=1), 1)
+            _, key, value, headers = envelope.to_kafka(ev)
+            parties.handle_message(Record("crm.party.v1", 0, i, key, value, headers))
+
+    threads = [threading.Thread(target=feed_orders), threading.Thread(target=feed_parties)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    statuses = [erp_order(clerk, data["order_id"])["status"] for data in orders]
+    assert statuses == ["accepted"] * len(orders)
+    assert not [w for w in waiting(clerk) if w["crm_order_id"] in {d["order_id"] for d in orders}]
 
 
 def test_the_credit_limit_counts_what_the_customer_already_owes(inbox, world, clerk, sessions, accountant):

@@ -9,15 +9,20 @@ from .config import Settings
 from .db import outbox, processed_events
 from .invoicing.overdue import OverdueLoop
 from .parties.handlers import HANDLERS as PARTY_HANDLERS
-from .sales.handlers import order_handlers
+from .sales.handlers import order_handlers, placing_waiting_orders
 
 PARTY_CONSUMER = "erp.parties"
 ORDER_CONSUMER = "erp.orders"
 
 
+def party_handlers(warehouse_code: str = "") -> dict:
+    """The replica's handlers, each placing the CRM orders that waited for the parties it applied."""
+    return placing_waiting_orders(PARTY_HANDLERS, warehouse_code)
+
+
 def party_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
-    return InboxConsumer(PARTY_CONSUMER, settings.kafka_bootstrap, ["crm.party.v1"], PARTY_HANDLERS,
-                         sessions, processed_events, **kwargs)
+    return InboxConsumer(PARTY_CONSUMER, settings.kafka_bootstrap, ["crm.party.v1"],
+                         party_handlers(settings.sales_warehouse), sessions, processed_events, **kwargs)
 
 
 def order_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:

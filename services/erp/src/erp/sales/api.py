@@ -14,6 +14,8 @@ from .schemas import (
     SalesOrderListArgs,
     SalesOrderPageSchema,
     SalesOrderSchema,
+    WaitingOrderListArgs,
+    WaitingOrderPageSchema,
 )
 
 blp = Blueprint("sales", __name__, url_prefix="/api/v1",
@@ -43,6 +45,18 @@ class SalesOrders(MethodView):
         return create_once("POST /sales-orders", SalesOrderSchema,
                            lambda session, me: service.create_order(session, data, me, settings().sales_warehouse),
                            lambda v: f"/api/v1/sales-orders/{v['id']}")
+
+
+@blp.route("/sales-orders/waiting")
+class WaitingOrders(MethodView):
+    @requires("sales:read")
+    @blp.arguments(WaitingOrderListArgs, location="query")
+    @blp.response(200, WaitingOrderPageSchema)
+    def get(self, args):
+        """Orders placed in the CRM whose customer has not reached the ERP yet (the party and the order travel on
+        different topics). Each is accepted or rejected as soon as its party arrives."""
+        with sessions().begin() as session:
+            return service.list_waiting_orders(session, args)
 
 
 @blp.route("/sales-orders/<uuid:order_id>")

@@ -127,3 +127,16 @@ class SalesDeliveryLine(Base):
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     # the stock move it caused; None for services, which ship without one
     stock_move_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("stock_moves.id"))
+
+
+class WaitingOrder(Base):
+    """A crm.order.placed whose customer has not reached the ERP's party replica yet (the two topics are read by
+    separate consumers, so an order can overtake its party). It is placed as soon as the party arrives."""
+
+    __tablename__ = "waiting_orders"
+
+    crm_order_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    party_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
+    data: Mapped[dict] = mapped_column(JSONB)  # the event's data, as checked against crm.order.v1
+    actor: Mapped[str] = mapped_column(String(300))
+    waiting_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -129,3 +129,21 @@ class SalesOrderListArgs(PageArgs):
 
 
 SalesOrderPageSchema = page_schema(SalesOrderSchema, "SalesOrderPage")
+
+
+class WaitingOrderListArgs(PageArgs):
+    party_id = fields.UUID()
+
+
+class WaitingOrderSchema(Schema):
+    crm_order_id = fields.UUID(metadata={"description": "The order's id in the CRM."})
+    party_id = fields.UUID(metadata={"description": "The customer the ERP has not received yet."})
+    waiting_since = fields.DateTime()
+    quote_number = fields.String(allow_none=True)
+    deal_id = fields.UUID(allow_none=True)
+    currency = fields.String()
+    gross_total = fields.Decimal(allow_none=True, **AMOUNT)
+    lines = fields.Integer(metadata={"description": "How many lines the order has."})
+
+
+WaitingOrderPageSchema = page_schema(WaitingOrderSchema, "WaitingOrderPage")

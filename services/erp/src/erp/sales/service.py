@@ -16,7 +16,8 @@ from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.outbox import record_event
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
@@ -28,7 +29,15 @@ from ..payments.balances import receivable_balance
 from ..stock import service as stock
 from ..stock.models import StockLevel, Warehouse
 from . import events
-from .models import SalesDelivery, SalesDeliveryLine, SalesOrder, SalesOrderLine, delivery_numbers, order_numbers
+from .models import (
+    SalesDelivery,
+    SalesDeliveryLine,
+    SalesOrder,
+    SalesOrderLine,
+    WaitingOrder,
+    delivery_numbers,
+    order_numbers,
+)
 
 SOURCE_TYPE = "sales_order"  # what stock reservations and deliveries name as their source
 OPEN = ("accepted", "partially_delivered")
@@ -307,6 +316,59 @@ def place_crm_order(session: Session, placed: PlacedOrder, actor: str, warehouse
                  order.id, None, _audit_state(order, lines))
     publish(session, order.status, order, actor)
     return order
+
+
+# -- orders that overtook their customer ----------------------------------------------------------
+
+_PARTY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('erp.party:' || p, 0)) "
+                   "FROM unnest(CAST(:ids AS text[])) AS p ORDER BY p")
+
+
+def lock_parties(session: Session, party_ids) -> None:
+    """Serialise, per party, an order checking for its customer against the party's arrival: whichever commits
+    first, the other sees it (an order never waits for a party that has already arrived)."""
+    if party_ids:
+        session.execute(_PARTY_LOCK, {"ids": sorted(str(p) for p in party_ids)})
+
+
+def customer_known(session: Session, party_id: str) -> bool:
+    """Whether the party has reached the replica (locked against its arrival until the transaction ends)."""
+    lock_parties(session, [party_id])
+    return session.get(PartyReplica, str(party_id)) is not None
+
+
+def wait_for_customer(session: Session, crm_order_id: str, party_id: str, data: dict, actor: str) -> None:
+    """Keep an order whose customer is not in the replica yet; it is placed when the party arrives."""
+    kept = session.execute(pg_insert(WaitingOrder).values(
+        crm_order_id=crm_order_id, party_id=str(party_id), data=data, actor=actor, waiting_since=_now())
+        .on_conflict_do_nothing().returning(WaitingOrder.crm_order_id)).first()
+    if kept:
+        audit.record(session, audit_log, actor, "wait", "crm_order", crm_order_id, None,
+                     {"party_id": str(party_id), "reason": "the customer has not reached the ERP yet"})
+
+
+def take_waiting_orders(session: Session, party_ids) -> list[WaitingOrder]:
+    """The orders that waited for these parties, oldest first, removed from the waiting list (the caller places
+    them in the same transaction)."""
+    if not party_ids:
+        return []
+    lock_parties(session, party_ids)
+    return list(session.execute(delete(WaitingOrder).where(WaitingOrder.party_id.in_([str(p) for p in party_ids]))
+                                .returning(WaitingOrder)).scalars().all())
+
+
+def list_waiting_orders(session: Session, args: dict) -> dict:
+    """Orders placed in the CRM that wait for their customer's party, oldest first (sort: waiting_since)."""
+    stmt = apply_sort(select(WaitingOrder), args.get("sort"), {"waiting_since": WaitingOrder.waiting_since},
+                      [WaitingOrder.waiting_since, WaitingOrder.crm_order_id])
+    if args.get("party_id"):
+        stmt = stmt.where(WaitingOrder.party_id == str(args["party_id"]))
+    page = paginate(session, stmt, args["page"], args["page_size"])
+    page["items"] = [{"crm_order_id": w.crm_order_id, "party_id": w.party_id, "waiting_since": w.waiting_since,
+                      "quote_number": w.data.get("quote_number"), "deal_id": w.data.get("deal_id"),
+                      "currency": w.data.get("currency"), "gross_total": w.data.get("gross_total"),
+                      "lines": len(w.data.get("lines") or [])} for w in page["items"]]
+    return page
 
 
 # -- counter sales --------------------------------------------------------------------------------
