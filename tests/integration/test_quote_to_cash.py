@@ -132,3 +132,48 @@ def test_quote_to_cash(stack, bootstrap, mailbox):
     after = crm.get(f"{stack.crm}/api/v1/parties/{party['id']}/timeline", params={"page_size": 100},
                     timeout=5).json()["items"]
     assert len(after) == timeline_before
+
+
+def test_a_refused_order_reopens_the_deal_and_a_prospect_that_buys_becomes_a_customer(stack, mailbox):
+    """Over the real broker: the ERP refuses an order it cannot serve, and the CRM's deal leaves 'won' with a task
+    for its owner; the revised quote's order is accepted, and the prospect becomes a customer in both services."""
+    crm, erp = stack.crm_http, stack.erp_http
+    t = uuid.uuid4().hex[:6].upper()
+    scarce = ok(erp.post(stack.erp + "/api/v1/products", json={
+        "sku": f"RARE-{t}", "name": f"Rare part {t}", "sale_price": "900.00", "tax_rate": "0.2"}, timeout=10), 201)
+    service = ok(erp.post(stack.erp + "/api/v1/products", json={
+        "sku": f"SVC-{t}", "name": f"Audit {t}", "kind": "service", "sale_price": "700.00", "tax_rate": "0.2"},
+        timeout=10), 201)
+    party = stack.create_party(kind="company", legal_name=f"Prospect {t}", roles=["prospect"],
+                               emails=[{"value": f"buyer-{t.lower()}@prospect.test"}])
+    stack.wait_in_erp(party["id"])
+    for product in (scarce, service):
+        wait_until(lambda p=product: crm.get(f"{stack.crm}/api/v1/catalog/products/{p['id']}", timeout=5)
+                   .status_code == 200, 30, 0.2, "the product in the CRM catalog")
+    deal = ok(crm.post(stack.crm + "/api/v1/deals", json={"name": f"Parts {t}", "party_id": party["id"],
+                                                          "amount": "24000"}, timeout=10), 201)
+
+    def accept(product):
+        quote = ok(crm.post(stack.crm + "/api/v1/quotes", json={"deal_id": deal["id"], "lines": [
+            {"product_id": product["id"], "quantity": "2"}]}, timeout=10), 201)
+        ok(crm.post(f"{stack.crm}/api/v1/quotes/{quote['id']}/send", json={}, timeout=30))
+        return ok(crm.post(f"{stack.crm}/api/v1/quotes/{quote['id']}/accept", json={}, timeout=10))
+
+    accept(scarce)  # nothing in stock: the ERP refuses it
+    # the quote's net total, not the 24,000 estimate (won until the ERP's answer arrives)
+    assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}", timeout=5))["amount"] == "1800.00"
+    reopened = wait_until(lambda: (d := crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}", timeout=5).json())
+                          ["status"] == "open" and d, 30, 0.3, "the deal reopened after the ERP refused its order")
+    assert reopened["closed_at"] is None
+    tasks = crm.get(f"{stack.crm}/api/v1/tasks", params={"record_id": deal["id"]}, timeout=5).json()["items"]
+    assert len(tasks) == 1 and "rejected by the ERP" in tasks[0]["title"] and tasks[0]["priority"] == "high"
+    assert ok(crm.get(f"{stack.crm}/api/v1/parties/{party['id']}", timeout=5))["roles"] == ["prospect"]
+
+    accept(service)  # a service needs no stock: accepted
+    assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}", timeout=5))["amount"] == "1400.00"
+    became = wait_until(lambda: (p := crm.get(f"{stack.crm}/api/v1/parties/{party['id']}", timeout=5).json())
+                        ["roles"] == ["customer"] and p, 30, 0.3, "the prospect to become a customer in the CRM")
+    stack.wait_in_erp(party["id"], version=became["version"])
+    customers = ok(erp.get(stack.erp + "/api/v1/customers", params={"q": f"Prospect {t}"}, timeout=5))
+    assert [c["id"] for c in customers["items"]] == [party["id"]]
+    assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}", timeout=5))["status"] == "won"

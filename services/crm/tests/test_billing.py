@@ -126,3 +126,73 @@ def test_documents_of_a_merged_party_land_on_the_survivor(as_user, erp):
     billing = manager.get(f"/api/v1/parties/{keep['id']}/billing").json
     assert [i["id"] for i in billing["open_invoices"]] == [inv["id"]]
     assert any(e["kind"] == "invoice" for e in manager.get(f"/api/v1/parties/{keep['id']}/timeline").json["items"])
+
+
+def won_deal(rep, party_id):
+    """A deal moved to the second open stage of its pipeline, then won from there."""
+    deal = deal_for(rep, party_id)
+    stages = rep.get(f"/api/v1/pipelines/{deal['pipeline_id']}").json["stages"]
+    second = [st for st in stages if st["kind"] == "open"][1]
+    assert rep.post(f"/api/v1/deals/{deal['id']}/move", json={"stage_id": second["id"]}).status_code == 200
+    won = rep.post(f"/api/v1/deals/{deal['id']}/won", json={"reason": "Quote accepted"})
+    assert won.status_code == 200 and won.json["status"] == "won"
+    return won.json, second
+
+
+def test_an_order_the_erp_rejects_reopens_its_won_deal_and_gives_the_owner_a_task(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Refused {uuid.uuid4().hex[:6]}"}).json
+    deal, stage = won_deal(rep, acme["id"])
+    reason = "credit_limit_exceeded: open balance 900.00 + this order 120.00 exceeds the credit limit 1000.00"
+    order = order_state(acme["id"], deal["id"], "rejected", 1, id=str(uuid.uuid4()), reason=reason)
+    assert erp("erp.order.rejected", order, 1) == "applied"
+    assert erp("erp.order.rejected", order, 1) == "applied"  # a second copy (new event id): nothing more
+
+    after = rep.get(f"/api/v1/deals/{deal['id']}").json
+    assert (after["status"], after["stage"]["id"], after["closed_at"]) == ("open", stage["id"], None)
+    won = rep.get("/api/v1/deals", query_string={"status": "won", "party_id": acme["id"]}).json
+    assert won["total"] == 0  # the forecast and the statistics no longer count it as won
+    history = rep.get(f"/api/v1/deals/{deal['id']}/history").json
+    assert history[-1]["to_stage_id"] == stage["id"] and history[-1]["actor"].startswith("erp:clerk@erp.test (")
+    tasks = rep.get("/api/v1/tasks", query_string={"mine": "true", "record_id": deal["id"]}).json["items"]
+    assert [(t["title"], t["priority"]) for t in tasks] == [
+        (f"Order SO-2026-00007 rejected by the ERP: {reason} (deal {deal['name']})", "high")]
+    timeline = rep.get(f"/api/v1/deals/{deal['id']}/timeline").json["items"]
+    reopened = [e for e in timeline if e["kind"] == "deal_reopened"]
+    assert len(reopened) == 1 and reason in reopened[0]["summary"]
+
+
+def test_a_rejected_order_of_an_open_deal_leaves_the_deal_and_still_tells_its_owner(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Open {uuid.uuid4().hex[:6]}"}).json
+    deal = deal_for(rep, acme["id"])
+    erp("erp.order.rejected", order_state(acme["id"], deal["id"], "rejected", 1, id=str(uuid.uuid4()),
+                                          reason="insufficient_stock: 2 wanted, 0 available"), 1)
+    after = rep.get(f"/api/v1/deals/{deal['id']}").json
+    assert (after["status"], after["version"]) == ("open", deal["version"])
+    tasks = rep.get("/api/v1/tasks", query_string={"mine": "true", "record_id": deal["id"]}).json["items"]
+    assert len(tasks) == 1 and "insufficient_stock" in tasks[0]["title"]
+
+
+@pytest.mark.parametrize("fact", ["erp.order.accepted", "erp.invoice.issued"])
+def test_a_prospect_that_buys_becomes_a_customer_and_the_erp_hears_it(as_user, erp, fact, outbox_events):
+    rep = as_user("sales_rep")
+    prospect = rep.post("/api/v1/parties", json={"kind": "company", "roles": ["prospect", "partner"],
+                                                 "legal_name": f"Buyer {uuid.uuid4().hex[:6]}"}).json
+    if fact == "erp.order.accepted":
+        state = order_state(prospect["id"], None, "accepted", 1, id=str(uuid.uuid4()))
+    else:
+        state = invoice_state(prospect["id"], "issued", 1, 120, date.today() + timedelta(days=30),
+                              id=str(uuid.uuid4()))
+    assert erp(fact, state, 1) == "applied"
+    party = rep.get(f"/api/v1/parties/{prospect['id']}").json
+    assert (party["roles"], party["version"]) == (["partner", "customer"], 2)
+    events = outbox_events(prospect["id"])
+    assert [t for t, _ in events] == ["crm.party.created", "crm.party.updated"]
+    assert events[-1][1]["data"]["roles"] == ["partner", "customer"]
+    # a second fact changes nothing more
+    second = {**state, "id": str(uuid.uuid4()), "number": "X-2"}
+    erp(fact, second, 1)
+    assert rep.get(f"/api/v1/parties/{prospect['id']}").json["version"] == 2
+    kinds = [e["kind"] for e in rep.get(f"/api/v1/parties/{prospect['id']}/timeline").json["items"]]
+    assert kinds.count("became_customer") == 1

@@ -526,6 +526,24 @@ def test_accepting_places_exactly_one_order_with_the_agreed_lines(rep, products,
     assert rep.post(f"{QUOTES}/{q['id']}/revise").status_code == 409
 
 
+def test_accepting_a_quote_makes_its_net_total_the_deals_amount_and_keeps_the_estimate(rep, products, smtp):
+    c = customer(rep)
+    deal = rep.get(f"/api/v1/deals/{c['deal']['id']}")
+    r = rep.patch(f"/api/v1/deals/{c['deal']['id']}", json={"amount": "24000"},
+                  headers={"If-Match": deal.headers["ETag"]})
+    assert r.status_code == 200 and r.json["amount"] == "24000.00"
+    q = new_quote(rep, c["deal"], line(products["laptop"], 4))  # 4 x 1200.00 = 4800.00 net
+    created(rep.post(f"{QUOTES}/{q['id']}/send", json={}), 200)
+    created(rep.post(f"{QUOTES}/{q['id']}/accept", json={}), 200)
+    deal = rep.get(f"/api/v1/deals/{c['deal']['id']}").json
+    assert (deal["status"], deal["amount"], deal["currency"]) == ("won", "4800.00", "EUR")
+    entries = rep.get(f"/api/v1/deals/{c['deal']['id']}/timeline",
+                      query_string={"kind": "deal_amount_changed"}).json["items"]
+    assert [(e["title"], e["data"]["previous_amount"]) for e in entries] == [
+        (f"Deal {c['deal']['name']}: amount 24,000.00 EUR → 4,800.00 EUR", "24000.00")]
+    assert entries[0]["summary"] == f"Quote {q['number']} v1 accepted"
+
+
 def test_a_draft_or_an_expired_quote_is_not_accepted(rep, products, smtp, db, outbox_size):
     c = customer(rep)
     draft = new_quote(rep, c["deal"], line(products["laptop"], 1))

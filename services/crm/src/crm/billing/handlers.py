@@ -1,5 +1,8 @@
 """Applies the ERP's order, invoice and payment events: newer states only; each applied change is put on the
-customer's (and deal's) timeline once, and an overdue invoice gives the customer's owner a follow-up task."""
+customer's (and deal's) timeline once, and an overdue invoice gives the customer's owner a follow-up task.
+
+The ERP's facts act on the CRM's records: a rejected order reopens its won deal and gives the deal's owner a task;
+the first accepted order or issued invoice makes a prospect a customer (published as crm.party.updated)."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..deals.models import Deal
+from ..deals.service import reopen_won_deal
 from ..parties.models import Party
+from ..parties.service import make_customer
 from ..tasks.service import add_task
 from ..timeline.entries import add_entry
 from .models import InvoiceReplica, OrderReplica, PaymentReplica
@@ -79,7 +84,28 @@ def apply_order(session: Session, event: CloudEvent) -> bool:
                   ref_id=s["id"], actor=_actor(event),
                   data={"status": status, "number": s["number"], "gross_total": s["gross_total"],
                         "currency": s["currency"]})
+    if applied and event.get_type() == "erp.order.rejected" and deal_id:
+        _follow_rejection(session, deal_id, s, _who(event))
+    if applied and event.get_type() == "erp.order.accepted" and party_id:
+        make_customer(session, party_id, _who(event), f"the ERP accepted order {s['number']}")
     return applied
+
+
+def _who(event: CloudEvent) -> str:
+    """The audit's and the outbox's name for what the ERP did: its user, else "erp"."""
+    return actor_of(event).label("erp", "erp")
+
+
+def _follow_rejection(session: Session, deal_id: str, s: dict, actor: str) -> None:
+    """A rejected order reopens its won deal; the deal's owner gets a task to sort it out."""
+    why = f"Order {s['number']} rejected by the ERP" + (f": {s['reason']}" if s.get("reason") else "")
+    deal = reopen_won_deal(session, deal_id, why, actor)
+    if deal is not None and deal.owner_id:
+        add_task(session, title=f"{why} (deal {deal.name})", assignee_id=deal.owner_id, priority="high",
+                 due_date=datetime.now(UTC).date() + timedelta(days=1), record_type="deal", record_id=deal.id,
+                 description="The ERP did not accept the order placed for this deal"
+                 + (", so the deal is open again" if deal.status == "open" else "")
+                 + ". Talk to the customer, then revise the quote or close the deal.")
 
 
 def apply_invoice(session: Session, event: CloudEvent) -> bool:
@@ -94,6 +120,8 @@ def apply_invoice(session: Session, event: CloudEvent) -> bool:
     party_id, deal_id = _known(session, s["party_id"], s.get("deal_id"))
     if not applied or not (party_id or deal_id):
         return applied
+    if event.get_type() == "erp.invoice.issued" and s["kind"] == "invoice" and party_id:
+        make_customer(session, party_id, _who(event), f"the ERP issued invoice {s['number']}")
     doc = "Credit note" if s["kind"] == "credit_note" else "Invoice"
     verb = event.get_type().rsplit(".", 1)[1].replace("_", " ")
     add_entry(session, kind="credit_note" if s["kind"] == "credit_note" else "invoice",

@@ -5,6 +5,7 @@ team members' for managers, shared ones, all with deals:read_all), records the s
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
@@ -272,23 +273,60 @@ def lose_deal(session: Session, deal_id, reason: str, actor: Principal, expected
     return deal_view(_enter(session, deal, _closing_stage(session, deal, "lost"), reason.strip(), actor, "lost"))
 
 
+def _stage_closed_from(session: Session, deal: Deal) -> Stage:
+    """The open stage a closed deal was won or lost from (else its pipeline's first open stage)."""
+    stage_id = session.execute(
+        select(DealStageChange.from_stage_id).join(Stage, Stage.id == DealStageChange.from_stage_id)
+        .where(DealStageChange.deal_id == deal.id, DealStageChange.to_stage_id == deal.stage_id,
+               Stage.kind == "open", Stage.pipeline_id == deal.pipeline_id)
+        .order_by(DealStageChange.changed_at.desc()).limit(1)).scalar()
+    return _stage_for_entry(session, stage_id) if stage_id else _first_open_stage(session, deal.pipeline_id)
+
+
 def reopen_deal(session: Session, deal_id, stage_id, actor: Principal, expected_version: int | None = None) -> dict:
     """Reopen a won or lost deal in `stage_id`, or else in the open stage it was closed from."""
     deal = _for_change(session, deal_id, actor, expected_version)
     if deal.status == "open":
         raise Problem(409, "Deal is open", "Only a won or lost deal can be reopened.", "deal-open")
     if stage_id is None:
-        stage_id = session.execute(
-            select(DealStageChange.from_stage_id).join(Stage, Stage.id == DealStageChange.from_stage_id)
-            .where(DealStageChange.deal_id == deal.id, DealStageChange.to_stage_id == deal.stage_id,
-                   Stage.kind == "open", Stage.pipeline_id == deal.pipeline_id)
-            .order_by(DealStageChange.changed_at.desc()).limit(1)).scalar()
-        stage = _stage_for_entry(session, stage_id) if stage_id else _first_open_stage(session, deal.pipeline_id)
+        stage = _stage_closed_from(session, deal)
     else:
         stage = _stage_for_entry(session, stage_id)
         if stage.kind != "open" or stage.pipeline_id != deal.pipeline_id:
             raise field_error("stage_id", "reopen into an open stage of the deal's pipeline")
     return deal_view(_enter(session, deal, stage, None, actor, "reopen"))
+
+
+# -- what other modules' facts do to a deal (no permission checks: the caller's fact decides) ---------------
+
+def take_quote_amount(session: Session, deal_id: str, amount: Decimal, currency: str, why: str, actor) -> None:
+    """An accepted quote sets what the deal is worth: its net total replaces the estimate, which stays in the
+    audit trail and on the timeline."""
+    deal = session.execute(select(Deal).where(Deal.id == str(deal_id)).with_for_update(of=Deal)).scalar_one_or_none()
+    amount = cents(amount)
+    if deal is None or (deal.amount, deal.currency) == (amount, currency):
+        return
+    before = deal_state(deal)
+    estimate = f"{deal.amount:,.2f} {deal.currency}"
+    deal.amount, deal.currency = amount, currency
+    _touch(deal)
+    session.flush()
+    audit.record(session, audit_log, actor, "take_quote_amount", "deal", deal.id, before, deal_state(deal))
+    timeline.add_entry(session, kind="deal_amount_changed",
+                       title=f"Deal {deal.name}: amount {estimate} → {amount:,.2f} {currency}",
+                       occurred_at=deal.updated_at, party_id=deal.party_id, deal_id=deal.id, ref_type="deal",
+                       ref_id=deal.id, actor=actor, summary=why,
+                       data={"previous_amount": str(before["amount"]), "previous_currency": before["currency"],
+                             "amount": str(amount), "currency": currency})
+
+
+def reopen_won_deal(session: Session, deal_id: str, why: str, actor) -> Deal | None:
+    """The ERP refused a deal's order: a won deal goes back to the open stage it was won from, so forecasts and
+    statistics stop counting it. Returns the deal (whatever its status), None if there is no such deal."""
+    deal = session.execute(select(Deal).where(Deal.id == str(deal_id)).with_for_update(of=Deal)).scalar_one_or_none()
+    if deal is not None and deal.status == "won":
+        _enter(session, deal, _stage_closed_from(session, deal), why, actor, "reopen")
+    return deal
 
 
 def stage_history(session: Session, deal_id, actor: Principal) -> list[dict]:

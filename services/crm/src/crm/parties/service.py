@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..access import service as access
 from ..access.visibility import editable, visible
 from ..db import audit_log, outbox
+from ..timeline.entries import add_entry
 from .events import party_event, party_state
 from .models import Party
 
@@ -218,6 +219,24 @@ def assign_party(session: Session, party_id: str, owner_id: str, actor: Principa
     party.updated_at = datetime.now(UTC)
     _publish(session, "updated", party, actor, before, "assign")
     return party_view(party)
+
+
+def make_customer(session: Session, party_id: str, actor: str, why: str) -> bool:
+    """The party bought (the ERP accepted an order or issued an invoice): it gets the role `customer` in place of
+    `prospect`, published as crm.party.updated so the ERP lists it among its customers. A party that already is a
+    customer, or is merged or gone, is left alone. Returns whether it changed."""
+    party = session.execute(select(Party).where(Party.id == str(party_id)).with_for_update()).scalar_one_or_none()
+    if party is None or party.status == "merged" or "customer" in (party.roles or []):
+        return False
+    before = party_state(party)
+    party.roles = [r for r in (party.roles or []) if r != "prospect"] + ["customer"]
+    party.version += 1
+    party.updated_at = datetime.now(UTC)
+    _publish(session, "updated", party, actor, before, "become_customer")
+    add_entry(session, kind="became_customer", title=f"{party.display_name} became a customer",
+              occurred_at=party.updated_at, party_id=party.id, ref_type="party", ref_id=party.id, actor=actor,
+              summary=why, data={"roles": list(party.roles)})
+    return True
 
 
 def list_parties(session: Session, args: dict, actor: Principal) -> dict:

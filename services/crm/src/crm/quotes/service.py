@@ -358,6 +358,8 @@ def accept_quote(session: Session, quote_id, data: dict, actor: Principal,
     record_event(session, outbox, order_placed_event(q, session.get(Party, q.party_id), actor), "order")
     deal_may_change = session.execute(select(Deal.id).where(
         Deal.id == q.deal_id, Deal.status == "open", editable("deals", "deal", Deal.id, Deal.owner_id, actor))).first()
+    deals.take_quote_amount(session, q.deal_id, q.net_total, q.currency,
+                            f"Quote {q.number} v{q.quote_version} accepted", actor)
     if deal_may_change:
         deals.win_deal(session, q.deal_id, f"Quote {q.number} v{q.quote_version} accepted", actor)
     timeline.add_entry(session, kind="quote_accepted", title=f"Quote {q.number} v{q.quote_version} accepted",

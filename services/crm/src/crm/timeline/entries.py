@@ -19,6 +19,8 @@ KINDS = (
     "deal_created",
     "stage_changed",       # a deal moved to another stage (ref: deal)
     "deal_won", "deal_lost", "deal_reopened",
+    "deal_amount_changed",  # the deal's amount was taken from its accepted quote (ref: deal)
+    "became_customer",     # a prospect's first accepted order or issued invoice made it a customer (ref: party)
     "lead_created", "lead_qualified", "lead_disqualified", "lead_converted",
     "quote_sent", "quote_accepted", "quote_rejected",
     "order_status",        # the ERP accepted, rejected, shipped... an order (ref: order)
