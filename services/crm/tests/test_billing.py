@@ -3,6 +3,7 @@ customer's timeline and account, and as follow-up tasks for overdue invoices."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from crm.billing.handlers import CONSUMER, HANDLERS
@@ -46,7 +47,8 @@ def invoice_state(party_id, status, version, balance, due, **over):
     return {"id": over.pop("id"), "number": over.pop("number", "INV-2026-000031"), "kind": "invoice",
             "party_id": party_id, "status": status, "issue_date": (due - timedelta(days=30)).isoformat(),
             "due_date": due.isoformat(), "currency": "EUR", "net_total": "100", "tax_total": "20",
-            "gross_total": "120", "amount_paid": str(120 - balance), "balance_due": str(balance), "version": version,
+            "gross_total": "120", "amount_paid": str(Decimal("120") - Decimal(str(balance))),
+            "balance_due": str(balance), "version": version,
             "updated_at": now(), **over}
 
 
@@ -196,3 +198,81 @@ def test_a_prospect_that_buys_becomes_a_customer_and_the_erp_hears_it(as_user, e
     assert rep.get(f"/api/v1/parties/{prospect['id']}").json["version"] == 2
     kinds = [e["kind"] for e in rep.get(f"/api/v1/parties/{prospect['id']}/timeline").json["items"]]
     assert kinds.count("became_customer") == 1
+
+
+def test_the_timeline_tells_each_money_fact_with_its_own_amount(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "roles": ["customer"],
+                                             "legal_name": f"Facts {uuid.uuid4().hex[:6]}"}).json
+    inv, cn, pay = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    due = date.today() + timedelta(days=30)
+
+    def invoice(status, version, paid, balance, **over):
+        return invoice_state(acme["id"], status, version, balance, due, id=inv, number="INV-2026-000040",
+                             gross_total="6840.00", amount_paid=str(paid), **over)
+
+    def payment(status, version, allocations):
+        return {"id": pay, "number": "RC-2026-000005", "direction": "in", "party_id": acme["id"], "amount": "2000.00",
+                "currency": "EUR", "payment_date": date.today().isoformat(), "method": "cheque", "status": status,
+                "allocations": allocations, "unallocated": "0.00", "party_balance": "0", "version": version,
+                "updated_at": now()}
+
+    erp("erp.invoice.issued", invoice("issued", 1, 0, "6840.00"), 1)
+    # a partial credit note: 1,368.00 of 6,840.00
+    erp("erp.invoice.issued", invoice_state(acme["id"], "issued", 1, "0.00", due, id=cn, number="CN-2026-000003",
+                                            kind="credit_note", credited_invoice_id=inv, gross_total="1368.00",
+                                            amount_paid="1368.00"), 1)
+    erp("erp.invoice.credited", invoice("issued", 2, 0, "5472.00"), 2)
+    # a cheque pays 2,000.00, then bounces
+    erp("erp.payment.received", payment("posted", 1, [{"document_id": inv, "document_number": "INV-2026-000040",
+                                                       "amount": "2000.00"}]), 1)
+    erp("erp.invoice.partially_paid", invoice("partially_paid", 3, "2000.00", "3472.00"), 3)
+    erp("erp.invoice.issued", invoice("issued", 4, "0.00", "5472.00"), 4)
+    erp("erp.payment.allocated", payment("bounced", 2, []), 2)
+
+    titles = [e["title"] for e in rep.get(f"/api/v1/parties/{acme['id']}/timeline",
+                                          query_string={"page_size": 50}).json["items"]]
+    assert titles[::-1] == [
+        f"Invoice INV-2026-000040 issued (6,840.00 EUR, due {due.isoformat()})",
+        "Credit note CN-2026-000003 issued (1,368.00 EUR) for invoice INV-2026-000040",
+        "Invoice INV-2026-000040 credited in part (1,368.00 EUR credited, 5,472.00 EUR still due)",
+        "Payment RC-2026-000005 received (2,000.00 EUR)",
+        "Invoice INV-2026-000040 partially paid (2,000.00 EUR of 6,840.00 EUR, 3,472.00 EUR due)",
+        "Invoice INV-2026-000040: payment of 2,000.00 EUR taken back, 5,472.00 EUR due again",
+        "Payment RC-2026-000005 bounced (2,000.00 EUR): the bank returned the cheque",
+    ]
+    billing = rep.get(f"/api/v1/parties/{acme['id']}/billing").json
+    assert [(p["number"], p["status"]) for p in billing["recent_payments"]] == [("RC-2026-000005", "bounced")]
+    # the fully applied credit note is not an open document; the invoice is, for what is left
+    assert [(i["number"], i["balance_due"]) for i in billing["open_invoices"]] == [("INV-2026-000040", "5472.00")]
+    assert billing["open_credits"] == []
+    assert billing["balance"] == [{"currency": "EUR", "amount": "5472.00"}]
+
+
+def test_credit_not_yet_applied_is_listed_as_credit_and_lowers_the_balance(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Credit {uuid.uuid4().hex[:6]}"}).json
+    due = date.today() + timedelta(days=30)
+    erp("erp.invoice.issued", invoice_state(acme["id"], "issued", 1, 120, due, id=str(uuid.uuid4())), 1)
+    erp("erp.invoice.issued", invoice_state(acme["id"], "issued", 1, "-50.00", due, id=str(uuid.uuid4()),
+                                            number="CN-2026-000009", kind="credit_note", gross_total="50.00",
+                                            amount_paid="0.00"), 1)
+    billing = rep.get(f"/api/v1/parties/{acme['id']}/billing").json
+    assert [i["number"] for i in billing["open_invoices"]] == ["INV-2026-000031"]
+    assert [(c["number"], c["balance_due"]) for c in billing["open_credits"]] == [("CN-2026-000009", "-50.00")]
+    assert billing["balance"] == [{"currency": "EUR", "amount": "70.00"}]
+
+
+def test_an_order_invoiced_without_a_new_delivery_adds_no_second_entry(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Once {uuid.uuid4().hex[:6]}"}).json
+    order_id, product = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def state(version, delivered):
+        return order_state(acme["id"], None, "partially_delivered", version, id=order_id, lines=[
+            {"product_id": product, "quantity": "5", "delivered_quantity": delivered, "unit_price": "50"}])
+    erp("erp.order.partially_delivered", state(2, "2"), 2)
+    erp("erp.order.partially_delivered", state(3, "2"), 3)  # invoiced: same status, same deliveries
+    erp("erp.order.partially_delivered", state(4, "3"), 4)  # a second delivery: news
+    titles = [e["title"] for e in rep.get(f"/api/v1/parties/{acme['id']}/timeline").json["items"]]
+    assert titles == ["Order SO-2026-00007 partially delivered"] * 2

@@ -64,9 +64,17 @@ def _money(amount: str, currency: str) -> str:
     return f"{Decimal(amount):,.2f} {currency}"
 
 
+def _delivered(lines: list | None) -> list:
+    return sorted((x.get("product_id"), x.get("delivered_quantity")) for x in lines or [])
+
+
 def apply_order(session: Session, event: CloudEvent) -> bool:
     s = {**event.get_data()}
     s["party_id"] = _survivor(session, s["party_id"])
+    held = session.execute(select(OrderReplica.status, OrderReplica.lines).where(OrderReplica.id == s["id"])).first()
+    # one entry per fact: an order invoiced while partially delivered is republished with the same status and
+    # deliveries, which is no news for the timeline
+    news = held is None or held.status != s["status"] or _delivered(held.lines) != _delivered(s["lines"])
     applied = upsert_if_newer(session, OrderReplica.__table__, {"id": s["id"]}, sequence_of(event), {
         "number": s["number"], "crm_order_id": s.get("crm_order_id"), "deal_id": s.get("deal_id"),
         "party_id": s["party_id"], "status": s["status"], "reason": s.get("reason"), "currency": s["currency"],
@@ -74,7 +82,7 @@ def apply_order(session: Session, event: CloudEvent) -> bool:
         "last_delivery_at": _dt(s.get("last_delivery_at")), "erp_updated_at": _dt(s["updated_at"]),
         "replicated_at": datetime.now(UTC)})
     party_id, deal_id = _known(session, s["party_id"], s.get("deal_id"))
-    if applied and (party_id or deal_id):
+    if applied and news and (party_id or deal_id):
         status = s["status"]
         title = f"Order {s['number']} {ORDER_TITLES.get(status, status)}"
         if status == "rejected" and s.get("reason"):
@@ -108,9 +116,38 @@ def _follow_rejection(session: Session, deal_id: str, s: dict, actor: str) -> No
                  + ". Talk to the customer, then revise the quote or close the deal.")
 
 
+def _invoice_title(session: Session, s: dict, verb: str, held) -> str:
+    """What happened to the invoice or credit note, with the amounts of that fact (not just the total)."""
+    money = lambda k: _money(s[k], s["currency"])  # noqa: E731
+    if s["kind"] == "credit_note":
+        credited = s.get("credited_invoice_id") and session.execute(
+            select(InvoiceReplica.number).where(InvoiceReplica.id == s["credited_invoice_id"])).scalar()
+        return f"Credit note {s['number']} {verb.replace('_', ' ')} ({money('gross_total')})" + (
+            f" for invoice {credited}" if credited else "")
+    head = f"Invoice {s['number']}"
+    if held is not None and Decimal(s["amount_paid"]) < held.amount_paid:
+        taken = _money(str(held.amount_paid - Decimal(s["amount_paid"])), s["currency"])
+        return f"{head}: payment of {taken} taken back, {money('balance_due')} due again"
+    if verb == "credited":
+        credited = (f"{_money(str(held.balance_due - Decimal(s['balance_due'])), s['currency'])} credited, "
+                    if held is not None else "")
+        if s["status"] == "credited":
+            return f"{head} credited in full ({credited}nothing left due)"
+        return f"{head} credited in part ({credited}{money('balance_due')} still due)"
+    if verb == "partially_paid":
+        return f"{head} partially paid ({money('amount_paid')} of {money('gross_total')}, {money('balance_due')} due)"
+    if verb == "overdue":
+        return f"{head} overdue ({money('balance_due')} due since {s.get('due_date')})"
+    if verb == "issued":
+        return f"{head} issued ({money('gross_total')}" + (f", due {s['due_date']})" if s.get("due_date") else ")")
+    return f"{head} {verb.replace('_', ' ')} ({money('gross_total')})"
+
+
 def apply_invoice(session: Session, event: CloudEvent) -> bool:
     s = {**event.get_data()}
     s["party_id"] = _survivor(session, s["party_id"])
+    held = session.execute(select(InvoiceReplica.amount_paid, InvoiceReplica.balance_due)
+                           .where(InvoiceReplica.id == s["id"])).first()
     applied = upsert_if_newer(session, InvoiceReplica.__table__, {"id": s["id"]}, sequence_of(event), {
         "number": s["number"], "kind": s["kind"], "party_id": s["party_id"], "order_id": s.get("order_id"),
         "deal_id": s.get("deal_id"), "status": s["status"], "issue_date": _d(s["issue_date"]),
@@ -122,13 +159,13 @@ def apply_invoice(session: Session, event: CloudEvent) -> bool:
         return applied
     if event.get_type() == "erp.invoice.issued" and s["kind"] == "invoice" and party_id:
         make_customer(session, party_id, _who(event), f"the ERP issued invoice {s['number']}")
-    doc = "Credit note" if s["kind"] == "credit_note" else "Invoice"
-    verb = event.get_type().rsplit(".", 1)[1].replace("_", " ")
+    verb = event.get_type().rsplit(".", 1)[1]
     add_entry(session, kind="credit_note" if s["kind"] == "credit_note" else "invoice",
-              title=f"{doc} {s['number']} {verb} ({_money(s['gross_total'], s['currency'])})",
+              title=_invoice_title(session, s, verb, held),
               occurred_at=event.get_time(), party_id=party_id, deal_id=deal_id, ref_type="erp_invoice",
               ref_id=s["id"], actor=_actor(event),
-              data={"status": s["status"], "balance_due": s["balance_due"], "due_date": s.get("due_date")})
+              data={"status": s["status"], "gross_total": s["gross_total"], "amount_paid": s["amount_paid"],
+                    "balance_due": s["balance_due"], "due_date": s.get("due_date")})
     if event.get_type() == "erp.invoice.overdue" and party_id:
         owner = session.execute(select(Party.owner_id).where(Party.id == party_id)).scalar_one_or_none()
         if owner:
@@ -143,18 +180,28 @@ def apply_invoice(session: Session, event: CloudEvent) -> bool:
 def apply_payment(session: Session, event: CloudEvent) -> bool:
     s = {**event.get_data()}
     s["party_id"] = _survivor(session, s["party_id"])
+    status = s.get("status") or "posted"  # events published before the field existed are posted payments
+    held = session.execute(select(PaymentReplica.status).where(PaymentReplica.id == s["id"])).scalar()
     applied = upsert_if_newer(session, PaymentReplica.__table__, {"id": s["id"]}, sequence_of(event), {
         "number": s["number"], "direction": s["direction"], "party_id": s["party_id"],
         "amount": Decimal(s["amount"]), "currency": s["currency"], "payment_date": _d(s["payment_date"]),
-        "allocations": s["allocations"], "unallocated": Decimal(s["unallocated"]),
+        "allocations": s["allocations"], "unallocated": Decimal(s["unallocated"]), "status": status,
         "party_balance": Decimal(s["party_balance"]) if s.get("party_balance") is not None else None,
         "erp_updated_at": _dt(s["updated_at"]), "replicated_at": datetime.now(UTC)})
     party_id, _ = _known(session, s["party_id"], None)
-    if applied and party_id and event.get_type() != "erp.payment.allocated":
-        what = "received" if s["direction"] == "in" else "paid"
-        add_entry(session, kind="payment", title=f"Payment {s['number']} {what} ({_money(s['amount'], s['currency'])})",
-                  occurred_at=event.get_time(), party_id=party_id, ref_type="erp_payment", ref_id=s["id"],
-                  actor=_actor(event), data={"allocations": s["allocations"], "unallocated": s["unallocated"]})
+    if not applied or not party_id:
+        return applied
+    amount = _money(s["amount"], s["currency"])
+    if status == "bounced" and held != "bounced":
+        title = f"Payment {s['number']} bounced ({amount}): the bank returned the cheque"
+    elif event.get_type() != "erp.payment.allocated":
+        title = f"Payment {s['number']} {'received' if s['direction'] == 'in' else 'paid'} ({amount})"
+    else:
+        return applied  # allocations moved (held credit applied later): the invoices' entries tell it
+    add_entry(session, kind="payment", title=title, occurred_at=event.get_time(), party_id=party_id,
+              ref_type="erp_payment", ref_id=s["id"], actor=_actor(event),
+              data={"status": status, "amount": s["amount"], "allocations": s["allocations"],
+                    "unallocated": s["unallocated"]})
     return applied
 
 

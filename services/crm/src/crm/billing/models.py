@@ -66,6 +66,7 @@ class PaymentReplica(Base):
     payment_date: Mapped[date] = mapped_column(Date)
     allocations: Mapped[list] = mapped_column(JSONB)
     unallocated: Mapped[Decimal] = mapped_column(MONEY)
+    status: Mapped[str] = mapped_column(String(10), server_default="posted")  # posted, or bounced (a cheque)
     party_balance: Mapped[Decimal | None] = mapped_column(MONEY)
     erp_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     replicated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -42,6 +42,8 @@ class PaymentViewSchema(Schema):
     currency = fields.String()
     payment_date = fields.Date()
     unallocated = fields.Decimal(**MONEY)
+    status = fields.String(metadata={"description": "posted, or bounced (the bank returned the cheque: it paid "
+                                                    "nothing)."})
 
 
 class BalanceSchema(Schema):
@@ -51,9 +53,13 @@ class BalanceSchema(Schema):
 
 class PartyBillingSchema(Schema):
     party_id = fields.UUID()
-    balance = fields.List(fields.Nested(BalanceSchema), metadata={"description": "Open invoices' balance due."})
+    balance = fields.List(fields.Nested(BalanceSchema), metadata={
+        "description": "What the customer owes per currency: open invoices less credit notes not yet applied."})
     overdue_count = fields.Integer()
-    open_invoices = fields.List(fields.Nested(InvoiceViewSchema))
+    open_invoices = fields.List(fields.Nested(InvoiceViewSchema), metadata={
+        "description": "Invoices with an amount still due."})
+    open_credits = fields.List(fields.Nested(InvoiceViewSchema), metadata={
+        "description": "Credit notes with credit not yet applied (balance_due is negative)."})
     orders = fields.List(fields.Nested(OrderViewSchema))
     recent_payments = fields.List(fields.Nested(PaymentViewSchema))
     last_delivery_at = fields.DateTime(allow_none=True)

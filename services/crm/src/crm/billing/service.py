@@ -27,12 +27,16 @@ def party_billing(session: Session, party_id: str, actor: Principal) -> dict:
     party = find_party(session, party_id, actor)
     orders = _rows(session, select(OrderReplica).where(OrderReplica.party_id == party.id)
                    .order_by(OrderReplica.erp_updated_at.desc()).limit(50))
-    open_invoices = _rows(session, select(InvoiceReplica).where(InvoiceReplica.party_id == party.id,
-                                                                InvoiceReplica.status.in_(OPEN))
-                          .order_by(InvoiceReplica.due_date))
+    # invoices with something left to pay; credit notes with credit not yet applied
+    open_invoices = _rows(session, select(InvoiceReplica).where(
+        InvoiceReplica.party_id == party.id, InvoiceReplica.kind == "invoice", InvoiceReplica.status.in_(OPEN),
+        InvoiceReplica.balance_due > 0).order_by(InvoiceReplica.due_date))
+    open_credits = _rows(session, select(InvoiceReplica).where(
+        InvoiceReplica.party_id == party.id, InvoiceReplica.kind == "credit_note", InvoiceReplica.balance_due < 0)
+        .order_by(InvoiceReplica.issue_date))
     balances = session.execute(
         select(InvoiceReplica.currency, func.sum(InvoiceReplica.balance_due))
-        .where(InvoiceReplica.party_id == party.id, InvoiceReplica.status.in_(OPEN))
+        .where(InvoiceReplica.party_id == party.id, InvoiceReplica.status.in_(OPEN), InvoiceReplica.balance_due != 0)
         .group_by(InvoiceReplica.currency).order_by(InvoiceReplica.currency)).all()
     payments = _rows(session, select(PaymentReplica).where(PaymentReplica.party_id == party.id)
                      .order_by(PaymentReplica.payment_date.desc()).limit(20))
@@ -44,6 +48,7 @@ def party_billing(session: Session, party_id: str, actor: Principal) -> dict:
         "balance": [{"currency": c, "amount": a or Decimal("0")} for c, a in balances],
         "overdue_count": sum(1 for i in open_invoices if i["due_date"] and i["due_date"] < today),
         "open_invoices": open_invoices,
+        "open_credits": open_credits,
         "orders": orders,
         "recent_payments": payments,
         "last_delivery_at": last_delivery,
