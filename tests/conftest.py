@@ -8,15 +8,12 @@ what the database tests left in the services' outboxes is not a backlog its work
 URLs are in stack.env.
 """
 
-import email
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from email import policy
 from pathlib import Path
 
 import pytest
@@ -24,13 +21,9 @@ import requests
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, make_url, text
 
+from tests.support.smtp import Inbox, free_port
+
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout=30.0, interval=0.1, what="condition"):
@@ -171,7 +164,8 @@ def stack(tmp_path_factory):
                CRM_WORKER_HEALTH_PORT=str(free_port()), ERP_WORKER_HEALTH_PORT=str(free_port()))
     env["CRM_PUBLIC_URL"] = f"http://{env['CRM_BIND']}"
     env["ERP_PUBLIC_URL"] = f"http://{env['ERP_BIND']}"
-    env.update(CRM_SMTP_HOST="127.0.0.1", CRM_SMTP_PORT=str(free_port()))  # the quote tests' SMTP server
+    smtp_port = str(free_port())  # the mail tests' SMTP server: quotes from the CRM, invoices from the ERP
+    env.update(CRM_SMTP_HOST="127.0.0.1", CRM_SMTP_PORT=smtp_port, ERP_SMTP_HOST="127.0.0.1", ERP_SMTP_PORT=smtp_port)
     log_dir = Path(os.environ.get("LOCAL_DIR", tmp_path_factory.mktemp("it"))) / "it-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     s = Stack(env, log_dir)
@@ -213,21 +207,10 @@ def database():
     return Server("postgres.sh")
 
 
-class Mailbox:
-    """What a real SMTP server received: (recipients, parsed message) pairs."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, env):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((env.rcpt_tos, email.message_from_bytes(env.original_content, policy=policy.default)))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def mailbox(stack):
-    """A real SMTP server where the stack's CRM sends quotes (the stack's CRM_SMTP_HOST/PORT, a free port)."""
-    box = Mailbox()
+    """A real SMTP server where the stack's CRM sends quotes and its ERP invoices (CRM_/ERP_SMTP_HOST/PORT)."""
+    box = Inbox()
     controller = Controller(box, hostname=stack.env["CRM_SMTP_HOST"], port=int(stack.env["CRM_SMTP_PORT"]))
     controller.start()
     yield box

@@ -1,28 +1,25 @@
 """A sales rep quotes a deal from the ERP's catalog, sends the quote as a PDF by email, revises it, and the
 customer's acceptance places the order with the ERP (crm.order.placed in the outbox)."""
 
-import email
 import io
-import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from crm.catalog.handlers import CONSUMER, HANDLERS, TOPICS
 from crm.db import audit_log, mail_outbox, processed_events
 from crm.quotes.api import QuoteContext
-from crm.quotes.mail import Mailer
 from crm.quotes.models import Quote
 from crm.timeline.models import TimelineEntry
 from pypdf import PdfReader
-from servicekit.mail_outbox import MailSender
+from servicekit.mail_outbox import Mailer, MailSender
 from shared_events import contracts, envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer
 from sqlalchemy import func, select, update
+
+from tests.support.smtp import Inbox, free_port, start_server
 
 pytestmark = pytest.mark.db
 
@@ -32,12 +29,6 @@ SELLER = ("Northwind Supplies Ltd", "12 Harbour Road", "Bristol BS1 4DJ, GB")
 
 def tag() -> str:
     return uuid.uuid4().hex[:8]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- the ERP's catalog, delivered into the CRM's replica as the worker would --------------------------------------
@@ -99,19 +90,6 @@ def products(erp):
 
 # -- a real SMTP server on loopback ------------------------------------------------------------------------------
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-        self.answer = "250 Message accepted"
-        self.deliver = None  # set by the fixture: runs the worker's mail sender for this test's mail
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        if self.answer.startswith("250"):
-            self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.original_content,
-                                                                              policy=policy.default)))
-        return self.answer
-
-
 def mail_sender(db, mailer: Mailer, since: datetime) -> MailSender:
     """The worker's mail sender, limited to the mail queued since `since` (this test's)."""
     return MailSender(db.engine, mail_outbox, mailer.transport(), scope=mail_outbox.c.created_at >= since)
@@ -122,8 +100,7 @@ def smtp(app, monkeypatch, db):
     """A real SMTP server (aiosmtpd) on a free loopback port; .deliver() sends what the quotes queued, as the
     worker does after the commit; .messages holds what the server took."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller = start_server(inbox)
     mailer = Mailer("127.0.0.1", controller.port, "Northwind Sales <sales@northwind.test>")
     monkeypatch.setitem(app.extensions, "crm.quotes", QuoteContext(mailer, SELLER))
     inbox.deliver = mail_sender(db, mailer, datetime.now(UTC) - timedelta(seconds=1)).send_due

@@ -44,4 +44,6 @@ OPTIONAL_IF_MATCH = {
     **{("POST", f"/api/v1/supplier-bills/<uuid:bill_id>/{action}"): STATE_CHECKED for action in ("approve",
                                                                                                "reject")},
     ("POST", "/api/v1/journal-entries/<uuid:entry_id>/post"): STATE_CHECKED,
+    ("POST", "/api/v1/invoices/<uuid:invoice_id>/send"): "mailing changes no term of the invoice: it is refused for "
+                                                         "a draft, and sending twice is sending twice",
 }

@@ -2,7 +2,7 @@
 catalog replica, and follows the ERP's orders, invoices and payments."""
 
 from servicekit.db import make_engine, make_session_factory
-from servicekit.mail_outbox import MailSender
+from servicekit.mail_outbox import Mailer, MailSender
 from servicekit.worker import run_service_worker
 from shared_events.inbox import InboxConsumer
 
@@ -15,7 +15,6 @@ from .catalog.handlers import TOPICS as CATALOG_TOPICS
 from .config import Settings
 from .db import mail_outbox, outbox, processed_events
 from .imports.runner import ImportRunner
-from .quotes.mail import Mailer
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:

@@ -4,7 +4,7 @@ message naming the variable); the defaults match `make run`."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from servicekit.config import env_decimal, env_int, env_port, env_str, env_url
+from servicekit.config import env_bool, env_decimal, env_float, env_int, env_port, env_str, env_url
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,14 @@ class Settings:
     sales_warehouse: str = ""  # the code of the warehouse orders ship from when they name none ("" = choose)
     price_tolerance: Decimal = Decimal("0.01")  # per unit: a billed price this close to the order's still matches
     price_tolerance_percent: Decimal = Decimal("0")  # the same as a percentage; the larger limit applies
+    # the SMTP server invoices, credit notes and statements are mailed through (defaults: a local catcher)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_user: str = ""  # empty: no login
+    smtp_password: str = ""
+    smtp_from: str = "Accounts <accounts@erp.localhost>"
+    smtp_starttls: bool = False
+    smtp_timeout: float = 10.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -39,4 +47,11 @@ class Settings:
             sales_warehouse=env_str("ERP_SALES_WAREHOUSE", "").strip(),
             price_tolerance=env_decimal("PURCHASING_PRICE_TOLERANCE", "0.01"),
             price_tolerance_percent=env_decimal("PURCHASING_PRICE_TOLERANCE_PERCENT", "0"),
+            smtp_host=env_str("ERP_SMTP_HOST", "127.0.0.1"),
+            smtp_port=env_port("ERP_SMTP_PORT", 1025),
+            smtp_user=env_str("ERP_SMTP_USER", ""),
+            smtp_password=env_str("ERP_SMTP_PASSWORD", ""),
+            smtp_from=env_str("ERP_SMTP_FROM", "Accounts <accounts@erp.localhost>"),
+            smtp_starttls=env_bool("ERP_SMTP_STARTTLS", False),
+            smtp_timeout=env_float("ERP_SMTP_TIMEOUT", 10.0, 0.1),
         )

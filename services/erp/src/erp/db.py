@@ -3,6 +3,7 @@
 from servicekit.audit import audit_table
 from servicekit.auth.tables import auth_tables
 from servicekit.idempotency import idempotency_table
+from servicekit.mail_outbox import mail_outbox_table
 from shared_events.tables import outbox_table, processed_events_table
 from sqlalchemy import MetaData, Numeric
 from sqlalchemy.orm import DeclarativeBase
@@ -30,6 +31,7 @@ UNIT_COST = Numeric(18, 6)  # valuation unit costs
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_table(Base.metadata)
+mail_outbox = mail_outbox_table(Base.metadata)  # mail leaves after the commit that wrote it (worker)
 
 auth = auth_tables(Base.metadata)
 audit_log = audit_table(Base.metadata)

@@ -1,12 +1,14 @@
 """The ERP worker: keeps the party replica from crm.party.v1, accepts or rejects CRM orders from crm.order.v1, marks
-overdue invoices every ERP_OVERDUE_INTERVAL_MINUTES, and publishes the ERP outbox."""
+overdue invoices every ERP_OVERDUE_INTERVAL_MINUTES, sends the mail outbox (invoices by mail) through ERP_SMTP_*, and
+publishes the ERP outbox."""
 
 from servicekit.db import make_engine, make_session_factory
+from servicekit.mail_outbox import Mailer, MailSender
 from servicekit.worker import run_service_worker
 from shared_events.inbox import InboxConsumer
 
 from .config import Settings
-from .db import outbox, processed_events
+from .db import mail_outbox, outbox, processed_events
 from .invoicing.overdue import OverdueLoop
 from .parties.handlers import HANDLERS as PARTY_HANDLERS
 from .sales.handlers import order_handlers, placing_waiting_orders
@@ -41,4 +43,5 @@ def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     run_service_worker("erp", settings, outbox, lambda engine, sessions: [
         party_consumer(settings, sessions), order_consumer(settings, sessions),
-        OverdueLoop(sessions, settings.overdue_interval_minutes)])
+        OverdueLoop(sessions, settings.overdue_interval_minutes),
+        MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport())])

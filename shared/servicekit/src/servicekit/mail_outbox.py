@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from email.utils import getaddresses
+from email.utils import getaddresses, make_msgid
 
 from sqlalchemy import (
     BigInteger,
@@ -192,3 +192,41 @@ class MailSender:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """Builds a service's outgoing messages (a PDF attached) and the transport its worker sends them with; from
+    the service's smtp_* settings (CRM_SMTP_*, ERP_SMTP_*)."""
+
+    host: str
+    port: int
+    sender: str
+    user: str = ""
+    password: str = ""
+    starttls: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, s) -> "Mailer":
+        return cls(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_user, s.smtp_password, s.smtp_starttls,
+                   s.smtp_timeout)
+
+    def message(self, to: str, subject: str, body: str, attachment: bytes, filename: str,
+                reply_to: str | None = None, cc: str | None = None) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = to
+        if cc:
+            msg["Cc"] = cc
+        msg["Subject"] = subject
+        msg["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2].strip("> ") or None)
+        if reply_to:
+            msg["Reply-To"] = reply_to
+        msg.set_content(body)
+        msg.add_attachment(attachment, maintype="application", subtype="pdf", filename=filename)
+        return msg
+
+    def transport(self) -> SmtpTransport:
+        """How the worker reaches the SMTP server (MailSender sends, after the commit)."""
+        return SmtpTransport(self.host, self.port, self.user, self.password, self.starttls, self.timeout)

@@ -119,6 +119,9 @@ def _follow_rejection(session: Session, deal_id: str, s: dict, actor: str) -> No
 def _invoice_title(session: Session, s: dict, verb: str, held) -> str:
     """What happened to the invoice or credit note, with the amounts of that fact (not just the total)."""
     money = lambda k: _money(s[k], s["currency"])  # noqa: E731
+    if verb == "sent":
+        doc = "Credit note" if s["kind"] == "credit_note" else "Invoice"
+        return f"{doc} {s['number']} mailed to {', '.join(s.get('sent_to') or []) or 'the customer'}"
     if s["kind"] == "credit_note":
         credited = s.get("credited_invoice_id") and session.execute(
             select(InvoiceReplica.number).where(InvoiceReplica.id == s["credited_invoice_id"])).scalar()
@@ -207,6 +210,7 @@ def apply_payment(session: Session, event: CloudEvent) -> bool:
 
 HANDLERS = {
     **{f"erp.order.{v}": apply_order for v in ORDER_TITLES},
-    **{f"erp.invoice.{v}": apply_invoice for v in ("issued", "partially_paid", "paid", "overdue", "credited")},
+    **{f"erp.invoice.{v}": apply_invoice for v in ("issued", "partially_paid", "paid", "overdue", "credited",
+                                                   "sent")},
     **{f"erp.payment.{v}": apply_payment for v in ("received", "made", "allocated")},
 }

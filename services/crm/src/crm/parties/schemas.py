@@ -1,6 +1,7 @@
 """What the parties API accepts (strict: unknown fields are refused) and returns."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from servicekit import validators
 from servicekit.pagination import PageArgs, page_schema
 
 from .models import KINDS, ROLES
@@ -28,8 +29,7 @@ class AddressSchema(Schema):
     city = fields.String(allow_none=True, validate=validate.Length(max=100))
     postal_code = fields.String(allow_none=True, validate=validate.Length(max=20))
     region = fields.String(allow_none=True, validate=validate.Length(max=100))
-    country = fields.String(allow_none=True, validate=validate.Regexp(
-        r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code in capitals, e.g. FR"))
+    country = fields.String(allow_none=True, validate=validators.country)
 
 
 class _PartyFields(Schema):

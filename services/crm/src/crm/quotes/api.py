@@ -8,11 +8,11 @@ from flask_smorest import Api
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
+from servicekit.mail_outbox import Mailer
 from servicekit.web import create_once, optional_version, sessions, with_etag
 
 from ..config import Settings
 from . import service
-from .mail import Mailer
 from .schemas import (
     QuoteAcceptSchema,
     QuoteCreateSchema,

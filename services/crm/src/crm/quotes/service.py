@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from servicekit import audit, mail_outbox
 from servicekit.auth.principal import Principal
 from servicekit.etag import check_version
+from servicekit.mail_outbox import Mailer
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error, linked
 from shared_events.outbox import record_event
@@ -28,7 +29,6 @@ from ..parties.models import Party
 from ..timeline import entries as timeline
 from . import document, lines
 from .events import order_placed_event
-from .mail import Mailer
 from .models import Quote, QuoteLine, quote_numbers
 from .pdf import render_quote_pdf
 

@@ -8,12 +8,13 @@ PERMISSIONS = (
     "stock:read", "stock:move", "stock:adjust", "stock:count", "stock:report",
     "purchasing:read", "purchasing:create", "purchasing:update", "purchasing:receive", "purchasing:bill",
     "sales:read", "sales:create", "sales:deliver", "sales:cancel",
-    "invoices:read", "invoices:issue", "invoices:credit",
+    "invoices:read", "invoices:issue", "invoices:credit", "invoices:send",
     "payments:read", "payments:record", "payments:allocate",
     "ledger:read", "ledger:post", "ledger:close", "ledger:report", "accounts:manage",
     "users:read", "users:create", "users:update",
     "roles:read", "roles:create", "roles:update", "roles:delete",
     "audit:read",
+    "company:read", "company:update",
 )
 
 CATALOG = RoleCatalog("erp", PERMISSIONS, {
@@ -22,7 +23,7 @@ CATALOG = RoleCatalog("erp", PERMISSIONS, {
         "partners:read", "partners:update", "catalog:read", "stock:read", "stock:report",
         "purchasing:read", "purchasing:bill", "audit:read",
         "invoices:*", "payments:*", "sales:read",
-        "ledger:read", "ledger:post", "ledger:close", "ledger:report", "accounts:manage")),
+        "ledger:read", "ledger:post", "ledger:close", "ledger:report", "accounts:manage", "company:read")),
     "warehouse_clerk": ("Receives, moves, counts and ships goods.", (
         "partners:read", "catalog:read", "stock:read", "stock:move", "stock:adjust", "stock:count",
         "stock:report", "purchasing:read", "purchasing:receive",

@@ -4,9 +4,11 @@ from flask import Response
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.web import create_once, sessions, with_etag
+from servicekit.etag import check_version, if_match_optional
+from servicekit.mail_outbox import Mailer
+from servicekit.web import create_once, optional_version, sessions, settings, with_etag
 
-from . import pdf, service
+from . import sending, service
 from .schemas import (
     CreditNoteCreateSchema,
     InvoiceCreateSchema,
@@ -14,6 +16,7 @@ from .schemas import (
     InvoiceListArgs,
     InvoicePageSchema,
     InvoiceSchema,
+    InvoiceSendSchema,
     SalesOrderInvoiceSchema,
 )
 
@@ -98,10 +101,29 @@ class InvoicePdf(MethodView):
     def get(self, invoice_id):
         """The printable document (application/pdf)."""
         with sessions().begin() as session:
-            view = service.get_invoice(session, invoice_id)
-        name = view["number"] or f"draft-{view['id']}"
-        return Response(pdf.render_invoice(view), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+            name, document = sending.invoice_document(session, invoice_id)
+        return Response(document, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@blp.route("/invoices/<uuid:invoice_id>/send")
+class InvoiceSend(MethodView):
+    @requires("invoices:send")
+    @if_match_optional
+    @blp.arguments(InvoiceSendSchema)
+    @blp.response(200, InvoiceSchema)
+    @blp.alt_response(409, description="A draft cannot be mailed: issue it first")
+    @blp.alt_response(422, description="The customer has no email and no `to` was given")
+    def post(self, data, invoice_id):
+        """Mail the invoice or credit note to the customer (its primary email unless `to` is given), the PDF
+        attached. The mail leaves after the commit (the worker sends it); `mail` tells its status, and the CRM shows
+        the mailing on the customer's timeline. If-Match optional."""
+        expected = optional_version()
+        with sessions().begin() as session:
+            if expected is not None:
+                check_version(service.invoice_row(session, invoice_id).version, expected)
+            return with_etag(sending.send_invoice(session, invoice_id, data, current_principal(),
+                                                  Mailer.from_settings(settings())))
 
 
 @blp.route("/sales-orders/<uuid:order_id>/invoice")

@@ -28,7 +28,9 @@ def invoice_state(inv: Invoice) -> dict:
         "net_total": money_text(inv.net_total), "tax_total": money_text(inv.tax_total),
         "gross_total": money_text(inv.gross_total),
         "amount_paid": money_text(inv.amount_credited if inv.kind == "credit_note" else inv.amount_paid),
-        "balance_due": money_text(balance_due(inv)), "version": inv.version, "updated_at": inv.updated_at.isoformat(),
+        "balance_due": money_text(balance_due(inv)), "customer_reference": inv.customer_reference,
+        "payment_reference": inv.payment_reference, "sent_at": inv.sent_at.isoformat() if inv.sent_at else None,
+        "sent_to": inv.sent_to, "version": inv.version, "updated_at": inv.updated_at.isoformat(),
     }
 
 

@@ -88,6 +88,11 @@ class Invoice(Base):
     amount_credited: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     notes: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)  # why a credit note was issued
+    customer_reference: Mapped[str | None] = mapped_column(String(200))  # the customer's PO number
+    payment_reference: Mapped[str | None] = mapped_column(String(25), unique=True)  # ISO 11649 RF, set at issue
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last mailed to the customer
+    sent_to: Mapped[list | None] = mapped_column(JSONB(none_as_null=True))
+    times_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     journal_entry_id: Mapped[str | None] = mapped_column(String(64))
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(300))

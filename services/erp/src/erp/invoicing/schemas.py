@@ -26,6 +26,9 @@ class InvoiceCreateSchema(Schema):
     currency = fields.String(validate=CURRENCY, metadata={"description": "Defaults to the customer's currency."})
     series = fields.String(validate=SERIES, metadata={"description": "Numbering series (default INV)."})
     notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    customer_reference = fields.String(allow_none=True, validate=validate.Length(max=200),
+                                       metadata={"description": "The customer's purchase order number, printed on "
+                                                                "the invoice."})
     issue = fields.Boolean(load_default=False, metadata={"description": "Issue at once (default: keep a draft)."})
     issue_date = fields.Date(allow_none=True, metadata={"description": "When issuing: defaults to today."})
     lines = fields.List(fields.Nested(InvoiceLineInSchema), required=True, validate=validate.Length(min=1, max=500))
@@ -34,6 +37,9 @@ class InvoiceCreateSchema(Schema):
 class SalesOrderInvoiceSchema(Schema):
     series = fields.String(validate=SERIES, metadata={"description": "Numbering series (default INV)."})
     notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    customer_reference = fields.String(allow_none=True, validate=validate.Length(max=200),
+                                       metadata={"description": "The customer's purchase order number, printed on "
+                                                                "the invoice (default: the order's)."})
     issue = fields.Boolean(load_default=True, metadata={"description": "Issue at once (default) or keep a draft."})
     issue_date = fields.Date(allow_none=True)
 
@@ -119,6 +125,14 @@ class InvoiceSchema(Schema):
                                                                     "credit still open."})
     notes = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
+    customer_reference = fields.String(allow_none=True, metadata={"description": "The customer's PO number."})
+    payment_reference = fields.String(allow_none=True, metadata={
+        "description": "ISO 11649 creditor reference (RF...) the customer quotes when paying an issued invoice."})
+    sent_at = fields.DateTime(allow_none=True, metadata={"description": "When it was last mailed."})
+    sent_to = fields.List(fields.String(), allow_none=True)
+    times_sent = fields.Integer()
+    mail = fields.Dict(allow_none=True, metadata={
+        "description": "The last mail about it: status (queued, sent, failed), attempts, last_error, sent_at."})
     journal_entry_id = fields.String(allow_none=True)
     overdue_at = fields.DateTime(allow_none=True)
     allowed_actions = fields.List(fields.String())
@@ -145,3 +159,11 @@ class InvoiceListArgs(PageArgs):
 
 
 InvoicePageSchema = page_schema(InvoiceSchema, "InvoicePage")
+
+
+class InvoiceSendSchema(Schema):
+    to = fields.List(fields.Email(), validate=validate.Length(min=1, max=10), metadata={
+        "description": "Default: the customer's primary email (else its first)."})
+    cc = fields.List(fields.Email(), validate=validate.Length(max=10))
+    message = fields.String(allow_none=True, validate=validate.Length(max=5000), metadata={
+        "description": "Replaces the default text of the mail (the greeting and signature stay)."})

@@ -6,7 +6,7 @@ acting user, writes the audit trail and adds the document's state to the outbox 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from servicekit import audit
+from servicekit import audit, mail_outbox
 from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..catalog.models import Product
 from ..catalog.service import price_for
 from ..db import audit_log, outbox
+from ..db import mail_outbox as mail_table
 from ..money import LineAmounts, four_places, line_amounts, number_text, totals
 from ..parties.models import PartyAccount, PartyReplica
 from ..payments.models import Payment, PaymentAllocation
@@ -26,6 +27,7 @@ from ..sales import service as sales
 from ..sales.models import SalesOrderLine
 from . import events, postings
 from .models import Invoice, InvoiceCounter, InvoiceLine
+from .references import rf_reference
 from .rules import document_number, invoice_status
 
 INVOICE_SERIES = "INV"
@@ -79,6 +81,7 @@ def invoice_view(session: Session, inv: Invoice, with_lines: bool = True) -> dic
             select(PaymentAllocation, Payment.number).join(Payment, Payment.id == PaymentAllocation.payment_id)
             .where(PaymentAllocation.invoice_id == inv.id, PaymentAllocation.reversed_at.is_(None))
             .order_by(PaymentAllocation.created_at))]
+        view["mail"] = mail_outbox.mail_status(session, mail_table, "invoice", inv.id)
     return view
 
 
@@ -224,7 +227,8 @@ def create_invoice(session: Session, data: dict, actor) -> dict:
     currency = data.get("currency") or (account.currency if account else "EUR")
     lines = _direct_lines(session, party.party_id, currency, data["lines"])
     inv = _new_invoice(session, lines, actor, kind="invoice", series=data.get("series") or INVOICE_SERIES,
-                       party_id=party.party_id, currency=currency, notes=data.get("notes"))
+                       party_id=party.party_id, currency=currency, notes=data.get("notes"),
+                       customer_reference=data.get("customer_reference"))
     audit.record(session, audit_log, actor, "create", "invoice", inv.id, None, _audit_state(inv, lines))
     if data.get("issue"):
         _issue(session, inv, data.get("issue_date"), actor)
@@ -252,7 +256,8 @@ def invoice_order(session: Session, order_id, data: dict, actor) -> dict:
                       "(drafts included).", "nothing-to-invoice")
     inv = _new_invoice(session, lines, actor, kind="invoice", series=data.get("series") or INVOICE_SERIES,
                        party_id=order.party_id, order_id=order.id, crm_order_id=order.crm_order_id,
-                       deal_id=order.deal_id, currency=order.currency, notes=data.get("notes"))
+                       deal_id=order.deal_id, currency=order.currency, notes=data.get("notes"),
+                       customer_reference=data.get("customer_reference") or order.customer_reference)
     audit.record(session, audit_log, actor, "create", "invoice", inv.id, None, _audit_state(inv, lines))
     if data.get("issue", True):
         _issue(session, inv, data.get("issue_date"), actor)
@@ -316,6 +321,8 @@ def _issue(session: Session, inv: Invoice, issue_date: date | None, actor) -> No
     inv.customer_legal_name = party.legal_name or party.display_name
     inv.customer_tax_id = party.tax_id
     inv.billing_address = party.billing_address
+    if inv.kind == "invoice":
+        inv.payment_reference = rf_reference(inv.number)
     inv.issued_at = _now()
     inv.issued_by = actor_label(actor)
     _touch(inv)
@@ -402,6 +409,7 @@ def credit_invoice(session: Session, invoice_id, data: dict, actor) -> dict:
     cn = _new_invoice(session, built, actor, kind="credit_note", series=data.get("series") or CREDIT_NOTE_SERIES,
                       party_id=inv.party_id, order_id=inv.order_id, crm_order_id=inv.crm_order_id,
                       deal_id=inv.deal_id, credited_invoice_id=inv.id, currency=inv.currency,
+                      customer_reference=inv.customer_reference,
                       reason=(data.get("reason") or "").strip() or None, notes=data.get("notes"))
     # taken off the invoice: no more than the invoice still owes
     applied = min(cn.gross_total, max(events.balance_due(inv), ZERO))
