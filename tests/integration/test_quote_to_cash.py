@@ -83,6 +83,16 @@ def test_quote_to_cash(stack, bootstrap, mailbox):
     crm_deal_order("delivered")
     invoice = ok(erp.post(f"{stack.erp}/api/v1/sales-orders/{order['id']}/invoice", json={}, timeout=10), 201)
     assert invoice["number"] and invoice["status"] == "issued" and invoice["gross_total"] == "2400.00"
+    # mailed to the customer by the ERP's worker, the PDF attached; the CRM's timeline says so
+    ok(erp.post(f"{stack.erp}/api/v1/invoices/{invoice['id']}/send", json={}, timeout=10))
+    (recipients, msg), = wait_until(lambda: [m for m in mailbox.messages if invoice["number"] in m[1]["Subject"]],
+                                    30, 0.2, "the invoice's mail at the SMTP server")
+    assert recipients == [f"ap-{t.lower()}@globex.test"]
+    assert [a.get_filename() for a in msg.iter_attachments()] == [f"{invoice['number']}.pdf"]
+    wait_until(lambda: any(e["title"] == f"Invoice {invoice['number']} mailed to ap-{t.lower()}@globex.test"
+                           for e in crm.get(f"{stack.crm}/api/v1/parties/{party['id']}/timeline",
+                                            params={"kind": "invoice"}, timeout=5).json()["items"]),
+               30, 0.3, "the mailing on the customer's timeline")
     billing = wait_until(lambda: (b := crm.get(f"{stack.crm}/api/v1/parties/{party['id']}/billing", timeout=5)
                                   .json())["open_invoices"] and b, 30, 0.3, "the open invoice in the CRM")
     assert billing["balance"] == [{"currency": "EUR", "amount": "2400.00"}]
