@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from crm.catalog.handlers import CONSUMER, HANDLERS, TOPICS
+from crm.company.handlers import HANDLERS as COMPANY_HANDLERS
+from crm.company.handlers import TOPICS as COMPANY_TOPICS
+from crm.company.models import CompanyReplica
 from crm.db import audit_log, mail_outbox, processed_events
 from crm.quotes.api import QuoteContext
 from crm.quotes.models import Quote
@@ -17,7 +20,7 @@ from servicekit.mail_outbox import Mailer, MailSender
 from shared_events import contracts, envelope
 from shared_events.inbox import InboxConsumer
 from shared_events.testing import Record, RecordingProducer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from tests.support.smtp import Inbox, free_port, start_server
 
@@ -357,6 +360,43 @@ def test_a_draft_pdf_says_so_and_an_explicit_recipient_wins(rep, products, smtp)
     smtp.deliver()
     (recipients, msg), = smtp.messages
     assert recipients == ["procurement@umbrella.test"] and "As agreed." in msg.get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def erp_company(db):
+    """The ERP announced its company settings (erp.company.updated); removed after the test (the other tests
+    print the CRM_QUOTE_SELLER fallback)."""
+    inbox = InboxConsumer("crm.catalog", "unused:1", COMPANY_TOPICS, COMPANY_HANDLERS, db.sessions, processed_events,
+                          producer_factory=RecordingProducer)
+    state = {"legal_name": "Société Łódź Ærø SARL", "trade_name": None, "vat_id": "FR40303265045",
+             "registration": "RCS Paris 303 265 045", "email": "accounts@lodz.test", "phone": None, "website": None,
+             "address": {"line1": "12 rue de la Żółta", "postal_code": "75002", "city": "Paris", "country": "FR"},
+             "bank_accounts": [], "payment_terms_text": None, "document_footer": None, "logo": None,
+             "logo_type": None, "version": 3, "updated_at": datetime.now(UTC).isoformat()}
+    for version in (3, 2):  # an older state arriving late changes nothing
+        ev = envelope.new_event("erp.company.updated", "company", {**state, "version": version,
+                                                                   "legal_name": state["legal_name"] if version == 3
+                                                                   else "Old Name SA"}, version)
+        topic, key, value, headers = envelope.to_kafka(ev)
+        assert inbox.handle_message(Record(topic, 0, version, key, value, headers)) == "applied"
+    yield state
+    with db.sessions.begin() as s:
+        s.execute(delete(CompanyReplica))
+
+
+def test_quotes_print_the_company_the_erp_announced_and_greet_once(rep, products, smtp, erp_company):
+    c = customer(rep)
+    q = new_quote(rep, c["deal"], line(products["support"], 1))
+    text = pdf_text(rep.get(f"{QUOTES}/{q['id']}/pdf").data)
+    for expected in ("Société Łódź Ærø SARL", "12 rue de la Żółta", "VAT number: FR40303265045"):
+        assert expected in text, text
+    assert "Northwind" not in text and "Old Name" not in text
+    created(rep.post(f"{QUOTES}/{q['id']}/send", json={"message": "Hi Ada,\n\nas discussed, our offer."}), 200)
+    smtp.deliver()
+    (_, msg), = smtp.messages
+    body = msg.get_body(("plain",)).get_content()
+    assert msg["Subject"] == f"Quote {q['number']} from Société Łódź Ærø SARL"
+    assert body.startswith("Hi Ada,") and "Hello" not in body and "as discussed, our offer." in body
 
 
 def test_a_mail_the_server_cannot_take_yet_waits_and_leaves_once_it_can(app, rep, products, smtp, db):

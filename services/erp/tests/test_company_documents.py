@@ -126,6 +126,17 @@ def test_the_company_changes_only_with_if_match_and_only_by_an_administrator(cli
     assert stale.status_code == 412 and client.get(COMPANY).json["phone"] == "+33 1 23 45 67 89"
 
 
+def test_a_change_is_announced_on_erp_company_v1_for_the_crms_quotes(client, sessions):
+    state = set_company(client, legal_name=f"Announced {uuid.uuid4().hex[:6]} SA", logo=png_logo())
+    events = t.outbox_events(sessions, "company")  # each checked against erp.company.v1
+    kind, data = events[-1]
+    assert kind == "erp.company.updated" and data["legal_name"] == state["legal_name"]
+    assert data["version"] == state["version"] and base64.b64decode(data["logo"]).startswith(b"\x89PNG")
+    before = len(t.outbox_events(sessions, "company"))
+    set_company(client, legal_name=state["legal_name"])  # no change: no event
+    assert len(t.outbox_events(sessions, "company")) == before
+
+
 def test_the_invoice_pdf_carries_the_seller_the_customer_tax_per_rate_and_how_to_pay(seller, world, accountant,
                                                                                        client):
     assert seller["ready"] and seller["has_logo"]

@@ -12,14 +12,17 @@ from .billing.handlers import TOPICS as BILLING_TOPICS
 from .catalog.handlers import CONSUMER as CATALOG_CONSUMER
 from .catalog.handlers import HANDLERS as CATALOG_HANDLERS
 from .catalog.handlers import TOPICS as CATALOG_TOPICS
+from .company.handlers import HANDLERS as COMPANY_HANDLERS
+from .company.handlers import TOPICS as COMPANY_TOPICS
 from .config import Settings
 from .db import mail_outbox, outbox, processed_events
 from .imports.runner import ImportRunner
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
-    return InboxConsumer(CATALOG_CONSUMER, settings.kafka_bootstrap, CATALOG_TOPICS, CATALOG_HANDLERS, sessions,
-                         processed_events, **kwargs)
+    """The ERP's catalog, prices and stock, and the company's identity (quotes print it)."""
+    return InboxConsumer(CATALOG_CONSUMER, settings.kafka_bootstrap, CATALOG_TOPICS + COMPANY_TOPICS,
+                         {**CATALOG_HANDLERS, **COMPANY_HANDLERS}, sessions, processed_events, **kwargs)
 
 
 def billing_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
@@ -31,7 +34,7 @@ def billing_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `crm replay-dlq` (None if the CRM does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
-    for build, topics in ((catalog_consumer, CATALOG_TOPICS), (billing_consumer, BILLING_TOPICS)):
+    for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS)):
         if topic in topics:
             return build(settings, sessions, dead_letters=False)
     return None

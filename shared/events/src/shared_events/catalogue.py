@@ -80,6 +80,12 @@ TOPICS: dict[str, TopicSpec] = {
             description="Customer receipts and supplier payments with their allocations; key = payment id.",
         ),
         TopicSpec(
+            "erp.company.v1",
+            partitions=1,
+            compacted=True,
+            description="The company's identity as its documents print it (one record; key = \"company\").",
+        ),
+        TopicSpec(
             "erp.stock.v1",
             compacted=True,
             description="Stock availability of each product, per warehouse and in total; key = product id.",
@@ -117,6 +123,8 @@ EVENT_TYPES: dict[str, EventType] = {
                   "A supplier was paid and the payment allocated."),
         EventType("erp.payment.allocated", "erp.payment.v1", "erp.payment.v1.json",
                   "A payment's allocations changed (e.g. held credit applied to a later invoice)."),
+        EventType("erp.company.updated", "erp.company.v1", "erp.company.v1.json",
+                  "The company's identity, bank accounts or document texts changed."),
         EventType("erp.stock.availability_changed", "erp.stock.v1", "erp.stock.v1.json",
                   "A product's on-hand, reserved or available quantity changed somewhere."),
     ]

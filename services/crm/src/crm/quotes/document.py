@@ -1,18 +1,14 @@
 """What a quote says to the customer: the PDF's document, the email's subject and text, the timeline facts."""
 
+import re
+
+from servicekit.pdf import address_lines
 from sqlalchemy.orm import Session
 
 from ..parties.models import Party
 from .lines import tax_by_rate
 from .models import Quote
 from .pdf import money
-
-
-def _address(a: dict | None) -> list[str]:
-    if not a:
-        return []
-    city = " ".join(x for x in (a.get("postal_code"), a.get("city")) if x)
-    return [x for x in (a.get("line1"), a.get("line2"), city, a.get("region"), a.get("country")) if x]
 
 
 def pdf_filename(q: Quote) -> str:
@@ -27,7 +23,7 @@ def quote_document(session: Session, q: Quote, seller: tuple[str, ...]) -> dict:
         "seller": list(seller), "number": q.number, "quote_version": q.quote_version, "status": q.status,
         "date": (q.sent_at or q.updated_at).date(), "valid_until": q.valid_until, "requested_date": q.requested_date,
         "customer_reference": q.customer_reference, "currency": q.currency,
-        "customer": {"name": party.display_name, "address": _address(party.billing_address),
+        "customer": {"name": party.display_name, "address": address_lines(party.billing_address),
                      "tax_id": party.tax_id, "contact": contact.display_name if contact else None},
         "lines": [{"line_no": line.line_no, "sku": line.sku, "name": line.name, "description": line.description,
                    "quantity": line.quantity, "uom": line.uom, "unit_price": line.unit_price,
@@ -43,7 +39,15 @@ def email_subject(q: Quote, seller: tuple[str, ...]) -> str:
     return f"Quote {q.number}{version}" + (f" from {seller[0]}" if seller and seller[0] else "")
 
 
+_GREETING = re.compile(r"^\s*(hello|hi|hey|dear|good (morning|afternoon|evening)|bonjour|hallo|guten tag|hola|"
+                       r"buongiorno|ciao)\b", re.IGNORECASE)
+
+
 def email_body(doc: dict, message: str | None, actor) -> str:
+    """The mail's text: a greeting (unless the salesperson's own message opens with one), the message or the
+    default one, and the salesperson's name."""
+    if message and _GREETING.match(message):
+        return f"{message.strip()}\n\n{actor.name or actor.email}\n"
     greeting = f"Hello {doc['customer']['contact'] or doc['customer']['name']},"
     text = message or (f"please find attached our quote {doc['number']} for {money(doc['gross_total'])} "
                        f"{doc['currency']} (tax included), valid until {doc['valid_until'].isoformat()}.\n\n"

@@ -1,8 +1,8 @@
 """The quote as a PDF document (fpdf2): seller and customer, number, version, dates, lines, totals and terms.
 
 It renders the plain `document` dict that quotes/service.py builds, so it knows nothing of the database. Text is
-set in DejaVu Sans when the system has it (any script); otherwise in the PDF core font Helvetica, which only has
-Latin-1, so other characters are folded to their nearest Latin-1 spelling.
+set in DejaVu Sans, shipped with servicekit (any script); were the font files missing, in the PDF core font
+Helvetica, which only has Latin-1, so other characters would be folded to their nearest Latin-1 spelling.
 """
 
 import unicodedata
@@ -14,8 +14,9 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
+from servicekit.pdf import FONTS
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+FONT_DIRS = (FONTS, Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 _PUNCTUATION = {"\u20ac": "EUR", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'",
                 "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2022": "-", "\u00a0": " ", "\u2212": "-"}
 
@@ -26,7 +27,7 @@ COLUMNS = (("#", 7, "RIGHT"), ("SKU", 31, "LEFT"), ("Description", 51, "LEFT"), 
 
 @cache
 def unicode_font() -> tuple[Path, Path] | None:
-    """DejaVu Sans regular and bold, if installed (Debian: fonts-dejavu-core)."""
+    """DejaVu Sans regular and bold: servicekit's copy, else the system's (Debian: fonts-dejavu-core)."""
     for d in FONT_DIRS:
         regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
         if regular.is_file() and bold.is_file():

@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from ..access.visibility import editable, visible
+from ..company.service import seller_lines
 from ..db import audit_log, outbox
 from ..db import mail_outbox as mail_table
 from ..deals import service as deals
@@ -307,6 +308,7 @@ def send_quote(session: Session, quote_id, expected_version: int | None, data: d
     timeline.add_entry(session, kind="quote_sent", title=f"Quote {q.number} v{q.quote_version} sent to {to}",
                        occurred_at=now, party_id=q.party_id, deal_id=q.deal_id, ref_type="quote", ref_id=q.id,
                        actor=actor, data=document.timeline_data(q))
+    seller = seller_lines(session, seller)
     doc = document.quote_document(session, q, seller)
     pdf = render_quote_pdf(doc)
     mail_outbox.enqueue(session, mail_table, mailer.message(
@@ -391,7 +393,8 @@ def reject_quote(session: Session, quote_id, reason: str, actor: Principal,
 def quote_pdf(session: Session, quote_id, actor: Principal, seller: tuple[str, ...]) -> tuple[str, bytes]:
     """(file name, PDF) of a quote as it stands (a draft is marked DRAFT); a sent one reads as it was sent."""
     q = _load(session, quote_id, actor)
-    return document.pdf_filename(q), render_quote_pdf(document.quote_document(session, q, seller))
+    return document.pdf_filename(q), render_quote_pdf(document.quote_document(session, q,
+                                                                             seller_lines(session, seller)))
 
 
 def list_quotes(session: Session, args: dict, actor: Principal) -> dict:

@@ -6,16 +6,21 @@ import base64
 import binascii
 from datetime import UTC, datetime
 
+from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
 from servicekit.etag import check_version
 from servicekit.problems import field_error
 from servicekit.validators import normalize_iban
+from shared_events.actors import actor_extensions
+from shared_events.envelope import new_event
+from shared_events.outbox import record_event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from ..db import audit_log
+from ..db import audit_log, outbox
 from .models import CompanySettings
 
+SUBJECT = "company"  # the one record's key on erp.company.v1
 LOGO_MAX_BYTES = 256 * 1024
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 FIELDS = ("legal_name", "trade_name", "address", "vat_id", "registration", "email", "phone", "website",
@@ -85,4 +90,16 @@ def update_company(session: Session, expected_version: int, changes: dict, actor
         row.updated_at = datetime.now(UTC)
         session.flush()
         audit.record(session, audit_log, actor, "update", "company", "1", before, after)
+        record_event(session, outbox, company_event(row, actor), "company")
     return company_view(session)
+
+
+def company_state(row: CompanySettings) -> dict:
+    """erp.company.v1: what the CRM's quotes print of the seller (the logo base64-encoded)."""
+    return {**{f: getattr(row, f) for f in FIELDS if f != "dunning_texts"},
+            "logo": base64.b64encode(row.logo).decode() if row.logo is not None else None,
+            "logo_type": row.logo_type, "version": row.version, "updated_at": row.updated_at.isoformat()}
+
+
+def company_event(row: CompanySettings, actor=None) -> CloudEvent:
+    return new_event("erp.company.updated", SUBJECT, company_state(row), row.version, **actor_extensions(actor))
