@@ -187,3 +187,27 @@ def test_a_refused_order_reopens_the_deal_and_a_prospect_that_buys_becomes_a_cus
     customers = ok(erp.get(stack.erp + "/api/v1/customers", params={"q": f"Prospect {t}"}, timeout=5))
     assert [c["id"] for c in customers["items"]] == [party["id"]]
     assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}", timeout=5))["status"] == "won"
+
+
+def test_a_quote_warns_when_the_erp_says_the_customer_would_pass_its_credit_limit(stack):
+    crm, erp = stack.crm_http, stack.erp_http
+    t = uuid.uuid4().hex[:6].upper()
+    service = ok(erp.post(stack.erp + "/api/v1/products", json={
+        "sku": f"CR-{t}", "name": f"Review {t}", "kind": "service", "sale_price": "700.00", "tax_rate": "0.2"},
+        timeout=10), 201)
+    party = stack.create_party(kind="company", legal_name=f"Stretched {t}", roles=["customer"])
+    stack.wait_in_erp(party["id"])
+    terms = erp.get(f"{stack.erp}/api/v1/parties/{party['id']}", timeout=5)
+    ok(erp.patch(f"{stack.erp}/api/v1/parties/{party['id']}", json={"credit_limit": "1000.00"},
+                 headers={"If-Match": terms.headers["ETag"]}, timeout=10))
+    wait_until(lambda: crm.get(f"{stack.crm}/api/v1/catalog/products/{service['id']}", timeout=5).status_code == 200,
+               30, 0.2, "the product in the CRM catalog")
+    deal = ok(crm.post(stack.crm + "/api/v1/deals", json={"name": f"Review {t}", "party_id": party["id"]},
+                       timeout=10), 201)
+    quote = ok(crm.post(stack.crm + "/api/v1/quotes", json={"deal_id": deal["id"], "lines": [
+        {"product_id": service["id"], "quantity": "2"}]}, timeout=10), 201)  # 1,680.00 gross
+    warnings = wait_until(lambda: [w for w in crm.get(f"{stack.crm}/api/v1/quotes/{quote['id']}", timeout=5).json()
+                                   ["warnings"] if w.startswith("credit:")], 30, 0.3,
+                          "the credit warning on the quote")
+    assert warnings == ["credit: open balance 0.00 + this quote 1,680.00 exceeds the credit limit 1,000.00 EUR: "
+                        "the ERP would reject the order"]

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from crm.billing.handlers import HANDLERS as BILLING_HANDLERS
+from crm.billing.handlers import TOPICS as BILLING_TOPICS
 from crm.catalog.handlers import CONSUMER, HANDLERS, TOPICS
 from crm.company.handlers import HANDLERS as COMPANY_HANDLERS
 from crm.company.handlers import TOPICS as COMPANY_TOPICS
@@ -397,6 +399,26 @@ def test_quotes_print_the_company_the_erp_announced_and_greet_once(rep, products
     body = msg.get_body(("plain",)).get_content()
     assert msg["Subject"] == f"Quote {q['number']} from Société Łódź Ærø SARL"
     assert body.startswith("Hi Ada,") and "Hello" not in body and "as discussed, our offer." in body
+
+
+def test_a_quote_warns_before_it_is_sent_when_the_erp_says_the_customer_is_over_its_credit(rep, products, db):
+    c = customer(rep)
+    q = new_quote(rep, c["deal"], line(products["laptop"], 2))  # 2 x 1200.00 + 20 % = 2,880.00
+    assert not [w for w in q["warnings"] if w.startswith("credit:")]
+    inbox = InboxConsumer("crm.sales", "unused:1", BILLING_TOPICS, BILLING_HANDLERS, db.sessions, processed_events,
+                          producer_factory=RecordingProducer)
+    position = {"party_id": c["company"]["id"], "currency": "EUR", "credit_limit": "5000.00",
+                "open_balance": "3000.00", "overdue_amount": "250.00", "available_credit": "2000.00", "version": 4,
+                "updated_at": datetime.now(UTC).isoformat()}
+    topic, key, value, headers = envelope.to_kafka(envelope.new_event("erp.credit.changed", c["company"]["id"],
+                                                                      position, 4))
+    assert inbox.handle_message(Record(topic, 0, 1, key, value, headers)) == "applied"
+    warnings = [w for w in rep.get(f"{QUOTES}/{q['id']}").json["warnings"] if w.startswith("credit:")]
+    assert warnings == ["credit: the customer has 250.00 EUR overdue",
+                        "credit: open balance 3,000.00 + this quote 2,880.00 exceeds the credit limit 5,000.00 EUR: "
+                        "the ERP would reject the order"]
+    credit = rep.get(f"/api/v1/parties/{c['company']['id']}/billing").json["credit"]
+    assert (credit["credit_limit"], credit["available_credit"]) == ("5000.00", "2000.00")
 
 
 def test_a_mail_the_server_cannot_take_yet_waits_and_leaves_once_it_can(app, rep, products, smtp, db):

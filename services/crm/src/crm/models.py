@@ -2,7 +2,7 @@
 
 from .access.models import RecordShare, Team, TeamMember  # noqa: F401
 from .activities.models import Activity, ActivityType  # noqa: F401
-from .billing.models import InvoiceReplica, OrderReplica, PaymentReplica  # noqa: F401
+from .billing.models import CreditReplica, InvoiceReplica, OrderReplica, PaymentReplica  # noqa: F401
 from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, StockReplica  # noqa: F401
 from .company.models import CompanyReplica  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401

@@ -11,6 +11,7 @@ from .access.roles import CATALOG
 from .catalog.api import blp as catalog_blp
 from .company.api import blp as company_blp
 from .config import Settings
+from .credit.api import blp as credit_blp
 from .db import audit_log, auth, idempotency_keys
 from .invoicing.api import blp as invoicing_blp
 from .ledger.api import entries_blp, ledger_blp, reports_blp
@@ -22,7 +23,8 @@ from .stock.api import counts_blp, stock_blp, warehouses_blp
 
 # Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
-              reports_blp, sales_blp, invoicing_blp, payments_blp, company_blp)
+              reports_blp, sales_blp, invoicing_blp, payments_blp, company_blp,
+              credit_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -80,6 +80,11 @@ TOPICS: dict[str, TopicSpec] = {
             description="Customer receipts and supplier payments with their allocations; key = payment id.",
         ),
         TopicSpec(
+            "erp.credit.v1",
+            compacted=True,
+            description="Each customer's credit position: limit, open balance, overdue; key = party id.",
+        ),
+        TopicSpec(
             "erp.company.v1",
             partitions=1,
             compacted=True,
@@ -123,6 +128,8 @@ EVENT_TYPES: dict[str, EventType] = {
                   "A supplier was paid and the payment allocated."),
         EventType("erp.payment.allocated", "erp.payment.v1", "erp.payment.v1.json",
                   "A payment's allocations changed (e.g. held credit applied to a later invoice)."),
+        EventType("erp.credit.changed", "erp.credit.v1", "erp.credit.v1.json",
+                  "A customer's credit limit, open balance or overdue amount changed."),
         EventType("erp.company.updated", "erp.company.v1", "erp.company.v1.json",
                   "The company's identity, bank accounts or document texts changed."),
         EventType("erp.stock.availability_changed", "erp.stock.v1", "erp.stock.v1.json",

@@ -20,10 +20,10 @@ from ..parties.models import Party
 from ..parties.service import make_customer
 from ..tasks.service import add_task
 from ..timeline.entries import add_entry
-from .models import InvoiceReplica, OrderReplica, PaymentReplica
+from .models import CreditReplica, InvoiceReplica, OrderReplica, PaymentReplica
 
 CONSUMER = "crm.sales"
-TOPICS = ["erp.order.v1", "erp.invoice.v1", "erp.payment.v1"]
+TOPICS = ["erp.order.v1", "erp.invoice.v1", "erp.payment.v1", "erp.credit.v1"]
 
 ORDER_TITLES = {"accepted": "accepted", "rejected": "rejected", "partially_delivered": "partially delivered",
                 "delivered": "delivered", "cancelled": "cancelled", "invoiced": "invoiced"}
@@ -208,7 +208,23 @@ def apply_payment(session: Session, event: CloudEvent) -> bool:
     return applied
 
 
+def _amount(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def apply_credit(session: Session, event: CloudEvent) -> bool:
+    """The customer's credit position (quotes warn with it); no timeline entry: the documents behind it have one."""
+    s = event.get_data()
+    return upsert_if_newer(session, CreditReplica.__table__, {"party_id": s["party_id"]},
+                           sequence_of(event), {
+        "currency": s["currency"], "credit_limit": _amount(s["credit_limit"]),
+        "open_balance": Decimal(s["open_balance"]), "overdue_amount": Decimal(s["overdue_amount"]),
+        "available_credit": _amount(s["available_credit"]), "erp_updated_at": _dt(s["updated_at"]),
+        "replicated_at": datetime.now(UTC)})
+
+
 HANDLERS = {
+    "erp.credit.changed": apply_credit,
     **{f"erp.order.{v}": apply_order for v in ORDER_TITLES},
     **{f"erp.invoice.{v}": apply_invoice for v in ("issued", "partially_paid", "paid", "overdue", "credited",
                                                    "sent")},

@@ -1,4 +1,4 @@
-"""order_replicas, invoice_replicas, payment_replicas: written only by the ERP event handlers."""
+"""order_replicas, invoice_replicas, payment_replicas, credit_replicas: written only by the ERP event handlers."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -68,5 +68,21 @@ class PaymentReplica(Base):
     unallocated: Mapped[Decimal] = mapped_column(MONEY)
     status: Mapped[str] = mapped_column(String(10), server_default="posted")  # posted, or bounced (a cheque)
     party_balance: Mapped[Decimal | None] = mapped_column(MONEY)
+    erp_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replicated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CreditReplica(Base):
+    """A customer's credit position as the ERP last published it (erp.credit.v1)."""
+
+    __tablename__ = "credit_replicas"
+
+    party_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    credit_limit: Mapped[Decimal | None] = mapped_column(MONEY)
+    open_balance: Mapped[Decimal] = mapped_column(MONEY)
+    overdue_amount: Mapped[Decimal] = mapped_column(MONEY)
+    available_credit: Mapped[Decimal | None] = mapped_column(MONEY)
     erp_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     replicated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

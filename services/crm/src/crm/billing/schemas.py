@@ -51,6 +51,15 @@ class BalanceSchema(Schema):
     amount = fields.Decimal(**MONEY)
 
 
+class CreditSchema(Schema):
+    currency = fields.String()
+    credit_limit = fields.Decimal(allow_none=True, **MONEY, metadata={"description": "None: no limit."})
+    open_balance = fields.Decimal(**MONEY)
+    overdue_amount = fields.Decimal(**MONEY)
+    available_credit = fields.Decimal(allow_none=True, **MONEY)
+    erp_updated_at = fields.DateTime()
+
+
 class PartyBillingSchema(Schema):
     party_id = fields.UUID()
     balance = fields.List(fields.Nested(BalanceSchema), metadata={
@@ -63,6 +72,8 @@ class PartyBillingSchema(Schema):
     orders = fields.List(fields.Nested(OrderViewSchema))
     recent_payments = fields.List(fields.Nested(PaymentViewSchema))
     last_delivery_at = fields.DateTime(allow_none=True)
+    credit = fields.Nested(CreditSchema, allow_none=True, metadata={
+        "description": "The credit position the ERP last published (erp.credit.v1); null before its first."})
 
 
 class OverdueCustomerSchema(Schema):

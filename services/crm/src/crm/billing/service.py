@@ -13,7 +13,7 @@ from ..access.visibility import visible
 from ..deals.service import find_deal
 from ..parties.models import Party
 from ..parties.service import find_party
-from .models import InvoiceReplica, OrderReplica, PaymentReplica
+from .models import CreditReplica, InvoiceReplica, OrderReplica, PaymentReplica
 
 OPEN = ("issued", "partially_paid", "overdue")
 
@@ -52,7 +52,31 @@ def party_billing(session: Session, party_id: str, actor: Principal) -> dict:
         "orders": orders,
         "recent_payments": payments,
         "last_delivery_at": last_delivery,
+        "credit": _credit(session, party.id),
     }
+
+
+def _credit(session: Session, party_id: str) -> dict | None:
+    row = session.get(CreditReplica, party_id)
+    if row is None:
+        return None
+    return {k: getattr(row, k) for k in ("currency", "credit_limit", "open_balance", "overdue_amount",
+                                          "available_credit", "erp_updated_at")}
+
+
+def credit_warnings(session: Session, party_id: str, currency: str, amount: Decimal) -> list[str]:
+    """What the ERP's credit position says about selling `amount` more to the customer: overdue invoices, and a
+    credit limit this would pass (the ERP would then reject the order)."""
+    row = session.get(CreditReplica, party_id)
+    if row is None:
+        return []
+    warnings = []
+    if row.overdue_amount > 0:
+        warnings.append(f"credit: the customer has {row.overdue_amount:,.2f} {row.currency} overdue")
+    if row.credit_limit is not None and row.currency == currency and row.open_balance + amount > row.credit_limit:
+        warnings.append(f"credit: open balance {row.open_balance:,.2f} + this quote {amount:,.2f} exceeds the "
+                        f"credit limit {row.credit_limit:,.2f} {row.currency}: the ERP would reject the order")
+    return warnings
 
 
 def deal_orders(session: Session, deal_id: str, actor: Principal) -> list[dict]:

@@ -168,8 +168,9 @@ class QuoteSchema(Schema):
     tax_total = _out()
     gross_total = _out()
     lines = fields.List(fields.Nested(QuoteLineSchema))
-    warnings = fields.List(fields.String(), metadata={"description": "Stock shortages and the like: they do not "
-                                                                     "block anything."})
+    warnings = fields.List(fields.String(), metadata={
+        "description": "Stock shortages, and the customer's credit position from the ERP (overdue amounts, a credit "
+                       "limit this quote would pass): they do not block anything."})
     sent_at = fields.DateTime(allow_none=True)
     sent_to = fields.String(allow_none=True)
     mail = fields.Nested(QuoteMailSchema, allow_none=True, metadata={

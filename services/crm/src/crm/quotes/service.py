@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from ..access.visibility import editable, visible
+from ..billing.service import credit_warnings
 from ..company.service import seller_lines
 from ..db import audit_log, outbox
 from ..db import mail_outbox as mail_table
@@ -92,6 +93,7 @@ def quote_view(session: Session, q: Quote) -> dict:
     """The quote as the API shows it: effective status, customer name, lines with stock now, warnings."""
     session.flush()
     stock, warnings = lines.availability(session, q)
+    warnings += credit_warnings(session, q.party_id, q.currency, q.gross_total)
     columns = [c.key for c in Quote.__table__.columns]
     line_columns = [c.key for c in QuoteLine.__table__.columns]
     return {

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
 from ..catalog.service import price_for
+from ..credit import service as credit
 from ..db import audit_log, outbox
 from ..db import mail_outbox as mail_table
 from ..money import LineAmounts, four_places, line_amounts, number_text, totals
@@ -139,8 +140,11 @@ def _audit_state(inv: Invoice, lines: list[InvoiceLine]) -> dict:
 
 
 def publish(session: Session, verb: str, inv: Invoice, actor) -> None:
+    """The invoice's state to the outbox; the customer's credit position follows (erp.credit.v1)."""
     session.flush()
     record_event(session, outbox, events.invoice_event(verb, inv, actor), "invoice")
+    if verb != "sent":
+        credit.refresh(session, inv.party_id, actor)
 
 
 def _touch(inv: Invoice) -> None:

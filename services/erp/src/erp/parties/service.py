@@ -10,6 +10,7 @@ from servicekit.problems import NotFound, Problem
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..credit import service as credit
 from ..db import audit_log
 from .models import PartyAccount, PartyReplica, PartyReplicaChange
 
@@ -87,6 +88,7 @@ def update_terms(session: Session, party_id: str, expected_version: int, changes
     session.flush()
     audit.record(session, audit_log, actor, "update_terms", "party", str(party_id), before,
                  {k: getattr(account, k) for k in terms})
+    credit.refresh(session, party_id, actor)  # a new limit is news for the CRM's quotes
     return _view(replica, account, crm_url)
 
 

@@ -16,6 +16,7 @@ from shared_events.outbox import record_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..credit import service as credit
 from ..db import audit_log, outbox
 from ..invoicing import service as invoicing
 from ..invoicing.events import balance_due
@@ -127,6 +128,8 @@ def _publish(session: Session, verb: str, payment: Payment, actor) -> None:
     balance = party_balance(session, payment.party_id, payment.currency)
     record_event(session, outbox, events.payment_event(verb, payment, allocations_of(session, payment), balance,
                                                        actor), "payment")
+    if payment.direction == "in":
+        credit.refresh(session, payment.party_id, actor)
 
 
 def _touch(payment: Payment) -> None:
