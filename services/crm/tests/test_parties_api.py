@@ -55,6 +55,9 @@ def test_create_a_company_and_a_person_working_there(client, outbox_events):
     ({"kind": "company", "legal_name": "X", "roles": ["king"]}, "roles.0"),
     ({"kind": "company", "legal_name": "X", "emails": [{"value": "not-an-email"}]}, "emails.0.value"),
     ({"kind": "company", "legal_name": "X", "billing_address": {"country": "France"}}, "billing_address.country"),
+    ({"kind": "company", "legal_name": "X", "billing_address": {"country": "ZZ"}}, "billing_address.country"),
+    ({"kind": "company", "legal_name": "X", "emails": ["not-an-email"]}, "emails.0.value"),
+    ({"kind": "company", "legal_name": "X", "emails": [42]}, "emails.0"),
     ({"kind": "company", "legal_name": "X", "colour": "red"}, "colour"),
     ({"kind": "company", "legal_name": "X", "first_name": "Bob"}, "first_name"),
     ({"kind": "person", "last_name": "Doe", "company_id": str(uuid.uuid4())}, "company_id"),
@@ -69,6 +72,14 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(client, db, o
     assert field in [e["field"] for e in r.json["errors"]], r.json
     assert r.json["status"] == 422 and r.json["title"]
     assert count_parties(db) == parties_before and outbox_size() == events_before
+
+
+def test_emails_and_phones_may_be_plain_strings(client):
+    r = create(client, kind="company", legal_name=f"Plain {uuid.uuid4().hex[:6]}", emails=["ap@plain.example"],
+               phones=["+33 1 23 45 67 89"])
+    assert r.status_code == 201, r.json
+    assert [(e["value"], e["primary"]) for e in r.json["emails"]] == [("ap@plain.example", True)]
+    assert [p["value"] for p in r.json["phones"]] == ["+33 1 23 45 67 89"]
 
 
 def test_a_person_cannot_join_a_person(client):

@@ -42,8 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = create_api(app, "CRM API", "Parties, leads and web capture, funnels and deals, quotes, activities, the "
                      "customer timeline, tasks, the ERP's catalog and billing as the CRM sees them, statistics, "
                      "import and export. Authenticate with "
-                     "POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. Errors are RFC 9457 "
-                     "problem+json; updates need If-Match.")
+                     "POST /api/v1/auth/login, then send the header `Authorization: Bearer <token>`. Errors are "
+                     "RFC 9457 problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,
                                                      timedelta(hours=settings.session_ttl_hours),
                                                      audit_scope=audit_scope))

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = create_api(app, "ERP API", "Customers and suppliers (master data from the CRM) with the ERP's own terms; "
                      "catalog and price lists; stock, warehouses and valuation; purchasing; sales orders, invoices "
                      "and payments; the double-entry ledger and its reports. Authenticate with "
-                     "POST /api/v1/auth/login, then send 'Authorization: Bearer <token>'. "
+                     "POST /api/v1/auth/login, then send the header `Authorization: Bearer <token>`. "
                      "Errors are RFC 9457 problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("erp", auth, audit_log, CATALOG, db.sessions,
                                                      timedelta(hours=settings.session_ttl_hours)))

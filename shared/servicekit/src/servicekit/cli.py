@@ -87,8 +87,10 @@ def run_common(args, service: str, migrations: Path, database_url: str, kafka_bo
         try:
             user, created = create_admin(args.email, args.name, read_admin_password(args))
         except Problem as exc:
-            raise SystemExit(f"{service} create-admin: {exc.detail or exc.title} (did you run `{service} migrate`?)"
-                             if exc.status == 422 else f"{service} create-admin: {exc.detail or exc.title}") from None
+            # a bad email, name or password is the operator's to fix; anything else usually means no schema yet
+            own_fault = {e.get("field") for e in exc.errors or []} & {"email", "name", "password"}
+            hint = f" (did you run `{service} migrate`?)" if exc.status == 422 and not own_fault else ""
+            raise SystemExit(f"{service} create-admin: {exc.detail or exc.title}{hint}") from None
         print(f"{'created' if created else 'granted admin to existing user'} {user['email']} ({user['id']})")
     elif args.cmd == "makemigration":
         command.revision(alembic_config(migrations, database_url), message=args.message, autogenerate=True)

@@ -23,6 +23,17 @@ class PhoneSchema(Schema):
     primary = fields.Boolean(load_default=False)
 
 
+class ContactPoint(fields.Nested):
+    """An email or phone: {value, label, primary}, or just the value as a plain string."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if isinstance(value, str):
+            value = {"value": value}
+        elif not isinstance(value, dict):
+            raise ValidationError("a string such as \"ap@acme.example\", or an object {value, label, primary}")
+        return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+
+
 class AddressSchema(Schema):
     line1 = fields.String(allow_none=True, validate=validate.Length(max=200))
     line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -40,8 +51,10 @@ class _PartyFields(Schema):
     job_title = fields.String(allow_none=True, validate=validate.Length(max=150))
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(max=4))
     tax_id = fields.String(allow_none=True, validate=validate.Length(max=50))
-    emails = fields.List(fields.Nested(EmailSchema), validate=validate.Length(max=20))
-    phones = fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=20))
+    emails = fields.List(ContactPoint(EmailSchema), validate=validate.Length(max=20), metadata={
+        "description": "Each {value, label, primary}, or just the address: [\"ap@acme.example\"]."})
+    phones = fields.List(ContactPoint(PhoneSchema), validate=validate.Length(max=20), metadata={
+        "description": "Each {value, label, primary}, or just the number: [\"+33 1 23 45 67 89\"]."})
     website = fields.Url(allow_none=True, validate=validate.Length(max=300))
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     shipping_address = fields.Nested(AddressSchema, allow_none=True)
