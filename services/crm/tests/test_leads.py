@@ -55,7 +55,7 @@ def count(db, model) -> int:
 def test_a_website_visitor_leaves_a_lead_that_lands_with_the_forms_owner_and_campaign(as_user, anonymous, db):
     marketer = as_user("marketing")
     form = make_form(marketer)
-    assert form["submit_url"] == f"/api/v1/public/lead-forms/{form['form_key']}/submissions"
+    assert form["submit_url"] == f"http://127.0.0.1:8010/api/v1/public/lead-forms/{form['form_key']}/submissions"
     assert form["owner_id"] == marketer.user["id"] and form["source"] == "web_form"
     mail = f"visitor-{tag()}@example.test"
     r = submit(anonymous, form, {"first_name": "Zoé", "last_name": "Martin", "company_name": "Brico SA",
@@ -83,6 +83,30 @@ def test_a_plain_html_form_post_is_accepted_too(client, anonymous, db):
     assert r.status_code == 201
     (lead,) = leads_of_form(db, form["id"])
     assert lead.phone is None and lead.utm_medium == "cpc"
+
+
+def test_a_browser_posting_the_form_lands_on_the_forms_page_whatever_happened(client, anonymous, db):
+    form = make_form(client, redirect_url="https://www.example.test/thanks?lang=fr")
+    assert form["redirect_url"] == "https://www.example.test/thanks?lang=fr"
+    here = new_address()
+    r = anonymous.post(form["submit_url"], data={"last_name": "Form", "email": f"f-{tag()}@example.test"},
+                       environ_base=here)
+    assert r.status_code == 303 and r.headers["Location"] == "https://www.example.test/thanks?lang=fr&status=received"
+    assert len(leads_of_form(db, form["id"])) == 1
+    r = anonymous.post(form["submit_url"], data={"last_name": "Form", "email": "not-an-email"}, environ_base=here)
+    assert r.status_code == 303 and r.headers["Location"].endswith("&status=invalid")
+    assert len(leads_of_form(db, form["id"])) == 1
+    # JSON clients (a site's own script) still get JSON
+    assert submit(anonymous, form, {"email": f"j-{tag()}@example.test"}).status_code == 201
+    # an unknown key says nothing and sends the browser nowhere
+    r = anonymous.post(form["submit_url"].replace(form["form_key"], "nope"), data={"email": "a@b.test"})
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.test/x", "/relative"])
+def test_a_redirect_url_must_be_a_web_address(client, url):
+    r = client.post("/api/v1/lead-forms", json={"name": f"Bad {tag()}", "redirect_url": url})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "redirect_url"
 
 
 def test_a_bot_filling_the_honeypot_is_told_received_and_nothing_is_stored(client, anonymous, db):

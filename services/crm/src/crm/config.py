@@ -17,6 +17,7 @@ class Settings:
     trusted_proxies: int
     max_body_bytes: int = 1024 * 1024  # JSON bodies; file imports have their own limit
     erp_public_url: str = "http://127.0.0.1:8020"  # where clients change the catalog the CRM only mirrors
+    crm_public_url: str = "http://127.0.0.1:8010"  # where websites reach the CRM (lead forms' submit_url)
     # the SMTP server quotes are sent through (the defaults suit a local catcher such as `aiosmtpd -n`)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -39,6 +40,7 @@ class Settings:
             trusted_proxies=env_int("CRM_TRUSTED_PROXIES", 0, 0, 10),
             max_body_bytes=env_int("CRM_MAX_BODY_BYTES", 1024 * 1024, 1024),
             erp_public_url=env_url("ERP_PUBLIC_URL", "http://127.0.0.1:8020"),
+            crm_public_url=env_url("CRM_PUBLIC_URL", "http://127.0.0.1:8010"),
             smtp_host=env_str("CRM_SMTP_HOST", "127.0.0.1"),
             smtp_port=env_port("CRM_SMTP_PORT", 1025),
             smtp_user=env_str("CRM_SMTP_USER", ""),

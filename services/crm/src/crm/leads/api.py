@@ -1,13 +1,15 @@
 """HTTP endpoints of leads, lead forms and the public lead capture: read arguments, call one use case, answer."""
 
-from flask import request
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import redirect, request
 from flask.views import MethodView
 from servicekit import guards
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
 from servicekit.problems import Problem, field_error
-from servicekit.web import create_once, optional_version, sessions, with_etag
+from servicekit.web import create_once, optional_version, sessions, settings, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
 from . import capture, conversion, service
@@ -139,13 +141,18 @@ class LeadConvert(MethodView):
 
 # -- lead forms ----------------------------------------------------------------------------------
 
+def _public(form: dict) -> dict:
+    """The form with its submit_url absolute, on the CRM's public URL (what a web page needs)."""
+    return {**form, "submit_url": settings().crm_public_url + form["submit_url"]}
+
+
 @forms_blp.route("")
 class LeadForms(MethodView):
     @requires("lead_forms:manage")
     @forms_blp.response(200, LeadFormSchema(many=True))
     def get(self):
         with sessions().begin() as session:
-            return capture.list_forms(session)
+            return [_public(f) for f in capture.list_forms(session)]
 
     @requires("lead_forms:manage")
     @forms_blp.arguments(LeadFormCreateSchema)
@@ -153,7 +160,7 @@ class LeadForms(MethodView):
     def post(self, data):
         """Create a form; post to its submit_url from the website."""
         with sessions().begin() as session:
-            return with_etag(capture.create_form(session, data, current_principal()), 201)
+            return with_etag(_public(capture.create_form(session, data, current_principal())), 201)
 
 
 @forms_blp.route("/<uuid:form_id>")
@@ -162,7 +169,7 @@ class LeadFormById(MethodView):
     @forms_blp.response(200, LeadFormSchema)
     def get(self, form_id):
         with sessions().begin() as session:
-            return with_etag(capture.show_form(session, form_id))
+            return with_etag(_public(capture.show_form(session, form_id)))
 
     @requires("lead_forms:manage")
     @if_match_required
@@ -172,7 +179,8 @@ class LeadFormById(MethodView):
         """Change the form (deactivate it to stop capture). Requires If-Match."""
         expected = required_version()
         with sessions().begin() as session:
-            return with_etag(capture.update_form(session, form_id, expected, changes, current_principal()))
+            return with_etag(_public(capture.update_form(session, form_id, expected, changes,
+                                                         current_principal())))
 
 
 @forms_blp.route("/<uuid:form_id>/rotate-key")
@@ -182,7 +190,7 @@ class LeadFormRotateKey(MethodView):
     def post(self, form_id):
         """Give the form a new public key; the old submit URL stops working at once."""
         with sessions().begin() as session:
-            return with_etag(capture.rotate_key(session, form_id, current_principal()))
+            return with_etag(_public(capture.rotate_key(session, form_id, current_principal())))
 
 
 # -- public capture ------------------------------------------------------------------------------
@@ -206,6 +214,12 @@ def _submitted_fields() -> dict:
                   "unsupported-media-type")
 
 
+def _with_status(url: str, status: str) -> str:
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query), ("status", status)])
+    return urlunsplit(parts._replace(query=query))
+
+
 def _cors(allow: str | None) -> dict:
     return {"Access-Control-Allow-Origin": allow, "Vary": "Origin"} if allow else {}
 
@@ -222,11 +236,24 @@ class LeadFormSubmissions(MethodView):
     @public_blp.alt_response(413, description="The body is over 16 KiB")
     @public_blp.alt_response(422, description="A field is invalid or too long (problem+json naming it)")
     @public_blp.alt_response(429, description="Too many submissions from this address (see Retry-After)")
+    @public_blp.alt_response(303, description="A browser's form post to a form with a redirect_url: go there")
     def post(self, form_key):
-        """Submit a website form (no token). The answer never says what became of the submission."""
-        raw = _submitted_fields()
-        allow = capture.receive_submission(sessions(), form_key, (request.remote_addr or "unknown")[:64],
-                                           request.headers.get("Origin"), raw)
+        """Submit a website form (no token). The answer never says what became of the submission. A browser's
+        plain HTML form post to a form with a redirect_url is sent there (303) with ?status=received, invalid or
+        rate_limited."""
+        browser = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        landing = capture.redirect_for(sessions(), form_key) if browser else None
+        try:
+            raw = _submitted_fields()
+            allow = capture.receive_submission(sessions(), form_key, (request.remote_addr or "unknown")[:64],
+                                               request.headers.get("Origin"), raw)
+        except Problem as problem:
+            if landing is None or problem.status not in (413, 422, 429):
+                raise
+            status = "rate_limited" if problem.status == 429 else "invalid"
+            return redirect(_with_status(landing, status), 303)
+        if landing is not None:
+            return redirect(_with_status(landing, "received"), 303)
         return {"status": "received"}, 201, _cors(allow)
 
     @public_blp.doc(security=[])

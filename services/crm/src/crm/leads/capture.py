@@ -46,7 +46,8 @@ def form_view(form: LeadForm) -> dict:
     return {"id": form.id, "name": form.name, "form_key": form.form_key,
             "submit_url": SUBMIT_PATH.format(form.form_key), "source": form.source, "campaign": form.campaign,
             "owner_id": form.owner_id,
-            "allowed_origins": list(form.allowed_origins or []), "active": form.active, "version": form.version,
+            "allowed_origins": list(form.allowed_origins or []), "redirect_url": form.redirect_url,
+            "active": form.active, "version": form.version,
             "created_at": form.created_at, "updated_at": form.updated_at, "key_rotated_at": form.key_rotated_at}
 
 
@@ -96,6 +97,7 @@ def create_form(session: Session, data: dict, actor: Principal) -> dict:
     form = LeadForm(name=name, form_key=new_form_key(), source=data.get("source", "web_form"),
                     campaign=(data.get("campaign") or "").strip() or None, owner_id=owner,
                     allowed_origins=_origins(data.get("allowed_origins")), active=data.get("active", True),
+                    redirect_url=data.get("redirect_url"),
                     version=1, created_at=now, updated_at=now)
     session.add(form)
     session.flush()
@@ -141,6 +143,13 @@ def rotate_key(session: Session, form_id, actor: Principal) -> dict:
 
 
 # -- the public endpoint ---------------------------------------------------------------------------
+
+def redirect_for(sessions: sessionmaker, form_key: str) -> str | None:
+    """Where a browser that posted this active form goes next (None: answer in JSON)."""
+    with sessions.begin() as session:
+        return session.execute(select(LeadForm.redirect_url).where(LeadForm.form_key == form_key[:64],
+                                                                   LeadForm.active)).scalar()
+
 
 def _active_form(session: Session, form_key: str) -> LeadForm:
     form = session.execute(select(LeadForm).where(LeadForm.form_key == form_key[:64], LeadForm.active)

@@ -45,6 +45,7 @@ class LeadForm(Base):
     campaign: Mapped[str | None] = mapped_column(String(150))
     owner_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
     allowed_origins: Mapped[list[str]] = mapped_column(ARRAY(String(300)), default=list)
+    redirect_url: Mapped[str | None] = mapped_column(String(500))  # where a browser's form post lands after
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -173,6 +173,10 @@ class _FormFields(Schema):
     allowed_origins = fields.List(fields.String(validate=[validate.Length(max=300), ORIGIN]),
                                   validate=validate.Length(max=20), metadata={
                                       "description": "Websites allowed to post (Origin header); empty: any."})
+    redirect_url = fields.Url(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500),
+                              metadata={"description": "Where a visitor's browser goes after posting the HTML form "
+                                                       "(303 See Other, with ?status=received, invalid or "
+                                                       "rate_limited); without it a form post is answered in JSON."})
     active = fields.Boolean()
 
 
@@ -189,7 +193,8 @@ class LeadFormUpdateSchema(_FormFields):
 class LeadFormSchema(_FormFields):
     id = fields.UUID()
     form_key = fields.String(metadata={"description": "Public identifier of the form, part of submit_url."})
-    submit_url = fields.String(metadata={"description": "Where the website posts (JSON or form-encoded)."})
+    submit_url = fields.String(metadata={"description": "The absolute URL the website posts to (JSON or "
+                                                        "form-encoded), on CRM_PUBLIC_URL."})
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
