@@ -276,3 +276,16 @@ def test_an_order_invoiced_without_a_new_delivery_adds_no_second_entry(as_user, 
     erp("erp.order.partially_delivered", state(4, "3"), 4)  # a second delivery: news
     titles = [e["title"] for e in rep.get(f"/api/v1/parties/{acme['id']}/timeline").json["items"]]
     assert titles == ["Order SO-2026-00007 partially delivered"] * 2
+
+
+def test_mailings_and_reminders_of_the_erp_land_on_the_timeline(as_user, erp):
+    rep = as_user("sales_rep")
+    acme = rep.post("/api/v1/parties", json={"kind": "company", "roles": ["customer"],
+                                             "legal_name": f"Mailed {uuid.uuid4().hex[:6]}"}).json
+    inv, due = str(uuid.uuid4()), date.today() - timedelta(days=3)
+    erp("erp.invoice.issued", invoice_state(acme["id"], "issued", 1, 120, due, id=inv), 1)
+    erp("erp.invoice.sent", invoice_state(acme["id"], "issued", 2, 120, due, id=inv, sent_to=["ap@m.test"]), 2)
+    erp("erp.invoice.dunned", invoice_state(acme["id"], "overdue", 3, 120, due, id=inv, dunning_level=2), 3)
+    titles = [e["title"] for e in rep.get(f"/api/v1/parties/{acme['id']}/timeline").json["items"]]
+    assert titles[:2] == [f"Invoice INV-2026-000031: reminder 2 sent (120.00 EUR due since {due.isoformat()})",
+                          "Invoice INV-2026-000031 mailed to ap@m.test"]

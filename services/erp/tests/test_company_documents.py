@@ -6,7 +6,7 @@ import base64
 import io
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pypdfium2 as pdfium
 import pytest
@@ -225,3 +225,78 @@ def test_a_draft_or_a_customer_without_email_is_not_mailed(seller, world, accoun
     smtp.deliver()
     (_, msg), = smtp.messages
     assert "As agreed on the phone." in msg.get_body(("plain",)).get_content()
+
+
+# -- statements, dunning letters, delivery notes -----------------------------------------------------------------
+
+def overdue_invoice(accountant, party_id, days_late: int, amount: str = "250") -> dict:
+    issued = date.today() - timedelta(days=30 + days_late)  # a series of its own: numbers follow dates
+    series = f"L{uuid.uuid4().hex[:6].upper()}"
+    return issued_invoice(accountant, party_id, issue_date=issued.isoformat(), series=series, lines=[
+        {"description": "Maintenance", "quantity": "1", "unit_price": amount, "tax_rate": "0.2"}])
+
+
+def test_the_statement_of_account_prints_and_mails(seller, world, accountant, smtp):
+    inv = issued_invoice(accountant, world["customer"])
+    text, _ = page_text_and_png(accountant.get(f"/api/v1/parties/{world['customer']}/statement/pdf").data)
+    assert "Statement of account" in text and inv["number"] in text and "Balance due 1,054.95 EUR" in text
+    assert "Société Łódź Ærø SARL" in text
+    r = accountant.post(f"/api/v1/parties/{world['customer']}/statement/send", json={})
+    assert r.status_code == 200 and r.json["sent_to"] == ["ap@initech.test"]
+    smtp.deliver()
+    (recipients, msg), = smtp.messages
+    assert recipients == ["ap@initech.test"] and msg["Subject"] == "Statement of account from Société Łódź Ærø SARL"
+    (attachment,) = list(msg.iter_attachments())
+    assert inv["number"] in page_text_and_png(attachment.get_content())[0]
+
+
+def test_dunning_letters_climb_a_level_each_time_and_the_crm_hears_it(seller, world, accountant, client, smtp,
+                                                                     sessions):
+    party = world["customer"]
+    assert accountant.get(f"/api/v1/parties/{party}/dunning-letter").status_code == 409  # nothing overdue
+    late = overdue_invoice(accountant, party, days_late=12)
+    issued_invoice(accountant, party)  # not yet due: not in the letter
+    preview = accountant.get(f"/api/v1/parties/{party}/dunning-letter")
+    assert preview.status_code == 200 and preview.content_type == "application/pdf"
+    text, _ = page_text_and_png(preview.data)
+    assert "Payment reminder" in text and late["number"] in text and "Total due 300.00 EUR" in text
+    assert late["payment_reference"] in text
+    r = accountant.post(f"/api/v1/parties/{party}/dunning-letter/send", json={})
+    assert r.status_code == 200 and r.json["level"] == 1 and [i["number"] for i in r.json["invoices"]] == [
+        late["number"]]
+    after = accountant.get(f"{INVOICES}/{late['id']}").json
+    assert after["dunning_level"] == 1 and after["dunned_at"]
+    (kind, state), = [e for e in t.outbox_events(sessions, late["id"]) if e[0] == "erp.invoice.dunned"]
+    assert state["dunning_level"] == 1
+    set_company(client, dunning_texts={"level_2": "Zweite Mahnung: bitte zahlen Sie binnen 10 Tagen."})
+    text, _ = page_text_and_png(accountant.get(f"/api/v1/parties/{party}/dunning-letter").data)
+    assert "Second reminder" in text and "Zweite Mahnung: bitte zahlen Sie binnen 10 Tagen." in text
+    text, _ = page_text_and_png(accountant.get(f"/api/v1/parties/{party}/dunning-letter",
+                                               query_string={"level": 3}).data)
+    assert "Final notice" in text
+    assert accountant.get(f"/api/v1/parties/{party}/dunning-letter", query_string={"level": 4}).status_code == 422
+    smtp.deliver()
+    (_, msg), = smtp.messages
+    assert msg["Subject"] == "Payment reminder from Société Łódź Ærø SARL"
+
+
+def test_the_delivery_note_lists_what_ships_and_what_is_still_to_come(seller, world, sessions, app, as_user):
+    data = t.order_placed(world["customer"], [{"product_id": world["widget"], "quantity": "5",
+                                               "unit_price": "12.50", "description": "Widget, blue (Łódź batch)"}],
+                          customer_reference="PO 99", shipping_address={"line1": "Dock 4", "city": "Hull",
+                                                                        "country": "GB"})
+    assert t.OrderInbox(sessions, app).place(data)[0] == "applied"
+    clerk = as_user("warehouse_clerk")
+    (order,) = clerk.get("/api/v1/sales-orders", query_string={"crm_order_id": data["order_id"]}).json["items"]
+    line = clerk.get(f"/api/v1/sales-orders/{order['id']}").json["lines"][0]
+    delivery = clerk.post(f"/api/v1/sales-orders/{order['id']}/deliveries", json={
+        "lines": [{"line_id": line["id"], "quantity": "2"}], "note": "Two boxes on one pallet."})
+    assert delivery.status_code == 201, delivery.json
+    r = clerk.get(f"/api/v1/sales-orders/{order['id']}/deliveries/{delivery.json['id']}/pdf")
+    assert r.status_code == 200
+    text, _ = page_text_and_png(r.data)
+    for expected in (f"Delivery note {delivery.json['number']}", f"Order: {order['number']}",
+                     "Your reference: PO 99", "Ship to", "Dock 4", "Widget, blue (Łódź batch)",
+                     "Two boxes on one pallet.", "Still to come"):
+        assert expected in text, f"{expected!r} not in {text}"
+    assert clerk.get(f"/api/v1/sales-orders/{order['id']}/deliveries/{uuid.uuid4()}/pdf").status_code == 404

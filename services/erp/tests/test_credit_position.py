@@ -36,7 +36,7 @@ def test_the_position_follows_terms_invoices_receipts_and_overdue(deliver, accou
         "1000.00", "0.00", "1000.00", 1)
 
     inv = accountant.post("/api/v1/invoices", json={"party_id": party, "issue": True, "issue_date": (
-        date.today() - timedelta(days=20)).isoformat(), "lines": [
+        date.today() - timedelta(days=20)).isoformat(), "series": f"C{t.tag()[:6].upper()}", "lines": [
         {"description": "Audit", "quantity": "1", "unit_price": "500", "tax_rate": "0.2"}]}).json  # 600.00
     bank = accountant.post("/api/v1/bank-accounts", json={"name": f"Bank {t.tag()}"}).json
     assert accountant.post("/api/v1/payments", json={"direction": "in", "party_id": party, "amount": "100.00",

@@ -15,6 +15,7 @@ from .credit.api import blp as credit_blp
 from .db import audit_log, auth, idempotency_keys
 from .invoicing.api import blp as invoicing_blp
 from .ledger.api import entries_blp, ledger_blp, reports_blp
+from .letters.api import blp as letters_blp
 from .parties.api import blp as parties_blp
 from .payments.api import blp as payments_blp
 from .purchasing.api import blp as purchasing_blp
@@ -24,7 +25,7 @@ from .stock.api import counts_blp, stock_blp, warehouses_blp
 # Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
               reports_blp, sales_blp, invoicing_blp, payments_blp, company_blp,
-              credit_blp)
+              credit_blp, letters_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -121,7 +121,7 @@ EVENT_TYPES: dict[str, EventType] = {
           for verb in ("accepted", "rejected", "partially_delivered", "delivered", "cancelled", "invoiced")),
         *(EventType(f"erp.invoice.{verb}", "erp.invoice.v1", "erp.invoice.v1.json",
                     f"An invoice or credit note was {verb.replace('_', ' ')}.")
-          for verb in ("issued", "partially_paid", "paid", "overdue", "credited", "sent")),
+          for verb in ("issued", "partially_paid", "paid", "overdue", "credited", "sent", "dunned")),
         EventType("erp.payment.received", "erp.payment.v1", "erp.payment.v1.json",
                   "A customer payment was received and allocated."),
         EventType("erp.payment.made", "erp.payment.v1", "erp.payment.v1.json",

@@ -122,6 +122,9 @@ def _invoice_title(session: Session, s: dict, verb: str, held) -> str:
     if verb == "sent":
         doc = "Credit note" if s["kind"] == "credit_note" else "Invoice"
         return f"{doc} {s['number']} mailed to {', '.join(s.get('sent_to') or []) or 'the customer'}"
+    if verb == "dunned":
+        return (f"Invoice {s['number']}: reminder {s.get('dunning_level')} sent ({money('balance_due')} due since "
+                f"{s.get('due_date')})")
     if s["kind"] == "credit_note":
         credited = s.get("credited_invoice_id") and session.execute(
             select(InvoiceReplica.number).where(InvoiceReplica.id == s["credited_invoice_id"])).scalar()
@@ -227,6 +230,6 @@ HANDLERS = {
     "erp.credit.changed": apply_credit,
     **{f"erp.order.{v}": apply_order for v in ORDER_TITLES},
     **{f"erp.invoice.{v}": apply_invoice for v in ("issued", "partially_paid", "paid", "overdue", "credited",
-                                                   "sent")},
+                                                   "sent", "dunned")},
     **{f"erp.payment.{v}": apply_payment for v in ("received", "made", "allocated")},
 }

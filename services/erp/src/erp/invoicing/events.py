@@ -30,7 +30,8 @@ def invoice_state(inv: Invoice) -> dict:
         "amount_paid": money_text(inv.amount_credited if inv.kind == "credit_note" else inv.amount_paid),
         "balance_due": money_text(balance_due(inv)), "customer_reference": inv.customer_reference,
         "payment_reference": inv.payment_reference, "sent_at": inv.sent_at.isoformat() if inv.sent_at else None,
-        "sent_to": inv.sent_to, "version": inv.version, "updated_at": inv.updated_at.isoformat(),
+        "sent_to": inv.sent_to, "dunning_level": inv.dunning_level, "version": inv.version,
+        "updated_at": inv.updated_at.isoformat(),
     }
 
 

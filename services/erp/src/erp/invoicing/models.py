@@ -93,6 +93,8 @@ class Invoice(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last mailed to the customer
     sent_to: Mapped[list | None] = mapped_column(JSONB(none_as_null=True))
     times_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dunning_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # last reminder sent: 1-3
+    dunned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     journal_entry_id: Mapped[str | None] = mapped_column(String(64))
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(300))

@@ -7,11 +7,11 @@ the invoice's ISO 11649 reference); a credit note names the invoice it credits a
 
 from collections import defaultdict
 from decimal import Decimal
-from io import BytesIO
 
 from fpdf.enums import XPos, YPos
-from servicekit.pdf import FAMILY, address_lines, new_document
+from servicekit.pdf import FAMILY, new_document
 
+from ..company.letterhead import footer_text, recipient_block, seller_block
 from .references import grouped
 
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
@@ -45,23 +45,6 @@ def tax_by_rate(lines: list[dict]) -> list[tuple[Decimal, Decimal, Decimal]]:
     return [(rate, net, tax) for rate, (net, tax) in sorted(sums.items())]
 
 
-def _seller_block(pdf, seller: dict) -> None:
-    if seller.get("logo"):
-        pdf.image(BytesIO(seller["logo"]), x=pdf.l_margin, y=pdf.t_margin, h=18)
-    pdf.set_xy(110, pdf.t_margin)
-    pdf.set_font(FAMILY, "B", 11)
-    pdf.cell(0, 5, seller.get("legal_name") or "(set the company's legal name: PATCH /api/v1/company)",
-             new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FAMILY, "", 8.5)
-    details = [seller.get("trade_name"), *address_lines(seller.get("address")),
-               f"VAT number: {seller['vat_id']}" if seller.get("vat_id") else None, seller.get("registration"),
-               " · ".join(x for x in (seller.get("email"), seller.get("phone"), seller.get("website")) if x)]
-    for text in details:
-        if text:
-            pdf.cell(0, 4, text, new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_xy(pdf.l_margin, max(pdf.get_y(), pdf.t_margin + 20) + 6)
-
-
 def _heading(pdf, view: dict, credited_number: str | None) -> None:
     credit_note = view["kind"] == "credit_note"
     pdf.set_font(FAMILY, "B", 16)
@@ -79,16 +62,8 @@ def _heading(pdf, view: dict, credited_number: str | None) -> None:
 
 
 def _customer_block(pdf, view: dict) -> None:
-    pdf.set_font(FAMILY, "", 8)
-    pdf.cell(0, 4, "Bill to", **NEXT_LINE)
-    pdf.set_font(FAMILY, "B", 10.5)
-    pdf.cell(0, 5.5, view.get("customer_legal_name") or view.get("customer_name") or "", **NEXT_LINE)
-    pdf.set_font(FAMILY, "", 9.5)
-    for line in address_lines(view.get("billing_address")):
-        pdf.cell(0, 5, line, **NEXT_LINE)
-    if view.get("customer_tax_id"):
-        pdf.cell(0, 5, f"VAT number: {view['customer_tax_id']}", **NEXT_LINE)
-    pdf.ln(5)
+    recipient_block(pdf, "Bill to", view.get("customer_legal_name") or view.get("customer_name") or "",
+                    view.get("billing_address"), view.get("customer_tax_id"))
 
 
 def _lines(pdf, view: dict) -> None:
@@ -148,18 +123,12 @@ def _notes(pdf, view: dict, seller: dict) -> None:
             pdf.ln(1)
 
 
-def _footer_text(seller: dict) -> str:
-    return seller.get("document_footer") or " · ".join(
-        x for x in (seller.get("legal_name"), seller.get("registration"),
-                    f"VAT {seller['vat_id']}" if seller.get("vat_id") else None) if x)
-
-
 def render_invoice(view: dict, seller: dict, credited_number: str | None = None) -> bytes:
     """An A4 invoice or credit note from the invoice's view (lines included) and the company's settings."""
-    pdf = new_document(view.get("number") or "Draft", seller.get("legal_name") or "ERP", _footer_text(seller))
+    pdf = new_document(view.get("number") or "Draft", seller.get("legal_name") or "ERP", footer_text(seller))
     pdf.set_auto_page_break(True, margin=22)
     pdf.add_page()
-    _seller_block(pdf, seller)
+    seller_block(pdf, seller)
     _heading(pdf, view, credited_number)
     _customer_block(pdf, view)
     _lines(pdf, view)

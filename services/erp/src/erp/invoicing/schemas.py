@@ -131,6 +131,8 @@ class InvoiceSchema(Schema):
     sent_at = fields.DateTime(allow_none=True, metadata={"description": "When it was last mailed."})
     sent_to = fields.List(fields.String(), allow_none=True)
     times_sent = fields.Integer()
+    dunning_level = fields.Integer(metadata={"description": "The last dunning letter it was in: 0 none, 1-3."})
+    dunned_at = fields.DateTime(allow_none=True)
     mail = fields.Dict(allow_none=True, metadata={
         "description": "The last mail about it: status (queued, sent, failed), attempts, last_error, sent_at."})
     journal_entry_id = fields.String(allow_none=True)

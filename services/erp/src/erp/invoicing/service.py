@@ -143,7 +143,7 @@ def publish(session: Session, verb: str, inv: Invoice, actor) -> None:
     """The invoice's state to the outbox; the customer's credit position follows (erp.credit.v1)."""
     session.flush()
     record_event(session, outbox, events.invoice_event(verb, inv, actor), "invoice")
-    if verb != "sent":
+    if verb not in ("sent", "dunned"):  # mailings move no money
         credit.refresh(session, inv.party_id, actor)
 
 
