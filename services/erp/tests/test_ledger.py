@@ -22,6 +22,7 @@ from erp.stock.models import Location, Warehouse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from servicekit.problems import Problem
 from shared_events.testing import party_state
 from sqlalchemy import select, text
@@ -576,7 +577,7 @@ def test_aging_buckets_open_items_by_days_past_due_and_payments_settle_the_oldes
     assert (advance["unapplied"], advance["balance"], advance["current"]) == ("70.00", "-70.00", "0.00")
 
 
-def test_reports_download_as_csv_and_xlsx(accountant, make_account):
+def test_reports_download_as_csv_xlsx_and_pdf(accountant, make_account):
     a, b = make_account("asset"), make_account("income")
     posted(accountant, [dr(a["code"], "12.34"), cr(b["code"], "12.34")], entry_date="2030-06-01")
     for report, args in (("trial-balance", {}), ("profit-and-loss", {}), ("balance-sheet", {}),
@@ -593,6 +594,10 @@ def test_reports_download_as_csv_and_xlsx(accountant, make_account):
         assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
         sheet = load_workbook(io.BytesIO(x.data), read_only=True).active
         assert [c for c in next(sheet.iter_rows(values_only=True))] == rows[0]
+        p = accountant.get(f"{REPORTS}/{report}", query_string={**query, "format": "pdf"})
+        assert p.status_code == 200 and p.mimetype == "application/pdf", (report, p.status_code)
+        text = " ".join(PdfReader(io.BytesIO(p.data)).pages[0].extract_text().split())
+        assert rows[0][0].replace("_", " ") in text, (report, text)
     tb = list(csv.reader(io.StringIO(accountant.get(f"{REPORTS}/trial-balance", query_string={
         "as_of": "2030-12-31", "format": "csv"}).get_data(as_text=True))))
     assert tb[0][:5] == ["account", "name", "type", "debit", "credit"]
@@ -602,6 +607,9 @@ def test_reports_download_as_csv_and_xlsx(accountant, make_account):
         "account": a["code"], "as_of": "2030-12-31", "format": "xlsx"}).data)).active
     values = [row for row in sheet.iter_rows(values_only=True)]
     assert values[-1][3] == "Closing balance" and D(str(values[-1][10])) == D("12.34")
+    tb_pdf = accountant.get(f"{REPORTS}/trial-balance", query_string={"as_of": "2030-12-31", "format": "pdf"})
+    text = " ".join(PdfReader(io.BytesIO(tb_pdf.data)).pages[0].extract_text().split())
+    assert f"{a['code']} Test asset asset 12.34" in text and "TOTAL" in text
 
 
 def test_who_may_read_post_close_and_report(as_user, accountant):

@@ -22,9 +22,9 @@ class Document(FPDF):
         self.multi_cell(0, 3.5, text, align="C")
 
 
-def new_document(title: str, author: str, footer: str = "") -> Document:
+def new_document(title: str, author: str, footer: str = "", landscape: bool = False) -> Document:
     """An A4 document with the Unicode family registered (regular and bold) and selected at 10 pt."""
-    pdf = Document(format="A4")
+    pdf = Document(format="A4", orientation="L" if landscape else "P")
     pdf.footer_text = footer
     pdf.add_font(FAMILY, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FAMILY, "B", str(FONTS / "DejaVuSans-Bold.ttf"))

@@ -8,6 +8,7 @@ from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
 from servicekit.web import create_once, sessions
 
+from ..company.service import seller as company_seller
 from . import accounts, exports, hashchain, hledger, reports, service
 from .schemas import (
     AccountMappingUpdateSchema,
@@ -50,7 +51,7 @@ entries_blp = Blueprint("journal_entries", __name__, url_prefix="/api/v1/journal
                                     "then post). Posted entries never change: reverse them.")
 reports_blp = Blueprint("ledger_reports", __name__, url_prefix="/api/v1/ledger/reports",
                         description="Financial reports as of a date, computed from the journal: JSON, or "
-                                    "?format=csv / ?format=xlsx to download.")
+                                    "?format=csv / ?format=xlsx / ?format=pdf to download.")
 
 
 # -- chart of accounts ---------------------------------------------------------------------------
@@ -282,9 +283,10 @@ class ReverseEntry(MethodView):
 def _report(args: dict, build, table, name: str):
     with sessions().begin() as session:
         report = build(session)
+        company = company_seller(session)["legal_name"] if args["format"] == "pdf" else ""
     if args["format"] == "json":
         return report
-    return exports.download(args["format"], table(report), f"{name}-{args['as_of'].isoformat()}")
+    return exports.download(args["format"], table(report), f"{name}-{args['as_of'].isoformat()}", company)
 
 
 @reports_blp.route("/trial-balance")

@@ -1,4 +1,5 @@
-"""The reports as tables for download: CSV (text/csv) and XLSX (an openpyxl workbook, one sheet)."""
+"""The reports as tables for download: CSV (text/csv), XLSX (an openpyxl workbook, one sheet) and PDF (a printable
+table, landscape when it is wide)."""
 
 import csv
 import io
@@ -108,6 +109,28 @@ def xlsx_response(columns: list[str], rows: list[list], name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
-def download(fmt: str, table: tuple[list[str], list[list]], name: str) -> Response:
+def pdf_response(columns: list[str], rows: list[list], name: str, company: str = "") -> Response:
+    from servicekit.pdf import FAMILY, new_document
+
+    wide = len(columns) > 6
+    pdf = new_document(name, company or "ERP", company, landscape=wide)
+    pdf.add_page()
+    pdf.set_font(FAMILY, "B", 13)
+    pdf.cell(0, 8, (company + " · " if company else "") + name.replace("-", " ", 2).capitalize(),
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 7 if wide else 8.5)
+    numeric = [any(isinstance(r[i], Decimal) for r in rows) for i in range(len(columns))]
+    with pdf.table(text_align=["RIGHT" if n else "LEFT" for n in numeric], borders_layout="HORIZONTAL_LINES",
+                   line_height=4.5, first_row_as_headings=True) as table:
+        table.row([c.replace("_", " ") for c in columns])
+        for row in rows:
+            table.row([f"{v:,.2f}" if isinstance(v, Decimal) else str(_cell(v)) for v in row])
+    return Response(bytes(pdf.output()), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+
+
+def download(fmt: str, table: tuple[list[str], list[list]], name: str, company: str = "") -> Response:
     columns, rows = table
+    if fmt == "pdf":
+        return pdf_response(columns, rows, name, company)
     return csv_response(columns, rows, name) if fmt == "csv" else xlsx_response(columns, rows, name)

@@ -234,8 +234,8 @@ class JournalEntryReverseSchema(Schema):
 # -- reports -------------------------------------------------------------------------------------
 
 def _format():
-    return fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
-                         metadata={"description": "json, csv (text/csv) or xlsx (a spreadsheet)."})
+    return fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]),
+                         metadata={"description": "json, csv (text/csv), xlsx (a spreadsheet) or pdf (to print)."})
 
 
 class LedgerExportArgs(Schema):
