@@ -26,6 +26,9 @@ NO_IF_MATCH = {
     ("DELETE", "/api/v1/journal-entries/<uuid:entry_id>"): "only a draft can go: " + STATE_CHECKED,
     ("POST", "/api/v1/journal-entries/<uuid:entry_id>/reverse"): STATE_CHECKED,
     ("POST", "/api/v1/sales-orders/<uuid:order_id>/cancel"): STATE_CHECKED,
+    ("POST", "/api/v1/parties/<uuid:party_id>/statement/send"): "mails a statement of the account as it is now",
+    ("POST", "/api/v1/parties/<uuid:party_id>/dunning-letter/send"): "mails what is overdue now; the level climbs "
+                                                                    "by itself, never twice for one letter",
 }
 
 

@@ -85,6 +85,26 @@ def if_match_documentation_gaps(app: Flask, doc: dict) -> list[str]:
     return gaps
 
 
+def idempotency_gaps(app: Flask, doc: dict) -> list[str]:
+    """Operations whose view creates through create_once (so honours Idempotency-Key) but whose document does not
+    declare the header: clients would not know retries are safe."""
+    import inspect
+
+    gaps = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            fn = getattr(view_class, method.lower(), None) if view_class else view
+            if fn is None or "create_once(" not in inspect.getsource(inspect.unwrap(fn)):
+                continue
+            path = rule.rule.replace("<uuid:", "{").replace("<string:", "{").replace(">", "}")
+            op = doc["paths"][path][method.lower()]
+            if not any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])):
+                gaps.append(f"{method} {path}")
+    return gaps
+
+
 def openapi_gaps(doc: dict) -> list[str]:
     """JSON request bodies without an example, catch-all `default` responses, errors not as problem+json."""
     gaps = []

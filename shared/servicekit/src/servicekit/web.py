@@ -82,6 +82,12 @@ def with_etag(view, status: int = 200, **headers):
     return view, status, {"ETag": etag_of(version_of(view)), **headers}
 
 
+def idempotent(fn):
+    """Mark a view method that creates through create_once: the OpenAPI document declares its Idempotency-Key."""
+    fn._idempotent_create = True
+    return fn
+
+
 def create_once(scope: str, schema, create: Callable, location: Callable | None = None):
     """Run a creating use case once per Idempotency-Key, in one transaction: a retry gets the first answer.
 

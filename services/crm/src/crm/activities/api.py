@@ -4,7 +4,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
-from servicekit.web import create_once, optional_version, sessions, with_etag
+from servicekit.web import create_once, idempotent, optional_version, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
 from . import service, types
@@ -45,6 +45,7 @@ class Activities(MethodView):
     @blp.arguments(ActivityCreateSchema)
     @blp.response(201, ActivitySchema)
     @blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    @idempotent
     def post(self, data):
         """Log an activity; it appears on the timeline of its party, deal and lead. Send Idempotency-Key to make
         retries safe."""

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
-from servicekit.web import create_once, optional_version, sessions, with_etag
+from servicekit.web import create_once, idempotent, optional_version, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
 from . import pipelines, reports, service
@@ -161,6 +161,7 @@ class Deals(MethodView):
     @deals_blp.arguments(DealCreateSchema)
     @deals_blp.response(201, DealSchema)
     @deals_blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    @idempotent
     def post(self, data):
         """Open a deal with a party. Send Idempotency-Key to make retries safe."""
         return create_once("POST /deals", DealSchema, lambda session, me: service.create_deal(session, data, me),

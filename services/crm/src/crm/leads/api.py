@@ -9,7 +9,7 @@ from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
 from servicekit.problems import Problem, field_error
-from servicekit.web import create_once, optional_version, sessions, settings, with_etag
+from servicekit.web import create_once, idempotent, optional_version, sessions, settings, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
 from . import capture, conversion, service
@@ -58,6 +58,7 @@ class Leads(MethodView):
     @leads_blp.arguments(LeadCreateSchema)
     @leads_blp.response(201, LeadSchema)
     @leads_blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    @idempotent
     def post(self, data):
         """Create a lead. Send Idempotency-Key to make retries safe."""
         return create_once("POST /leads", LeadSchema, lambda session, me: service.create_lead(session, data, me),

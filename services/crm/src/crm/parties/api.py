@@ -4,7 +4,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
-from servicekit.web import create_once, sessions, with_etag
+from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
 from . import service
@@ -30,6 +30,7 @@ class Parties(MethodView):
     @blp.arguments(PartyCreateSchema)
     @blp.response(201, PartySchema)
     @blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    @idempotent
     def post(self, data):
         """Create a company or a person. Send Idempotency-Key to make retries safe."""
         return create_once("POST /parties", PartySchema, lambda session, me: service.create_party(session, data, me),

@@ -9,7 +9,7 @@ from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
 from servicekit.mail_outbox import Mailer
-from servicekit.web import create_once, optional_version, sessions, with_etag
+from servicekit.web import create_once, idempotent, optional_version, sessions, with_etag
 
 from ..config import Settings
 from . import service
@@ -66,6 +66,7 @@ class Quotes(MethodView):
     @blp.response(201, QuoteSchema)
     @blp.alt_response(422, description="Invalid field (problem+json naming it)")
     @blp.alt_response(409, description="The deal is closed")
+    @idempotent
     def post(self, data):
         """Draft a quote on a deal, with lines or without. Send Idempotency-Key to make retries safe."""
         return create_once("POST /quotes", QuoteSchema, lambda session, me: service.create_quote(session, data, me),

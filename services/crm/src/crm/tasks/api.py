@@ -4,7 +4,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
-from servicekit.web import create_once, optional_version, sessions, with_etag
+from servicekit.web import create_once, idempotent, optional_version, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
 from . import service
@@ -40,6 +40,7 @@ class Tasks(MethodView):
     @blp.arguments(TaskCreateSchema)
     @blp.response(201, TaskSchema)
     @blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    @idempotent
     def post(self, data):
         """Create a task (for you by default; for someone else with tasks:assign). Send Idempotency-Key to make
         retries safe."""

@@ -8,7 +8,7 @@ from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
 from servicekit.problems import field_error
-from servicekit.web import create_once, sessions, with_etag
+from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from . import importer, service
 from .schemas import (
@@ -88,6 +88,7 @@ class Products(MethodView):
     @requires("catalog:create")
     @blp.arguments(ProductCreateSchema)
     @blp.response(201, ProductSchema)
+    @idempotent
     def post(self, data):
         """Create a product. Send Idempotency-Key to make retries safe."""
         return create_once("POST /products", ProductSchema,

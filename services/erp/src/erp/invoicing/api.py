@@ -6,7 +6,7 @@ from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import check_version, if_match_optional
 from servicekit.mail_outbox import Mailer
-from servicekit.web import create_once, optional_version, sessions, settings, with_etag
+from servicekit.web import create_once, idempotent, optional_version, sessions, settings, with_etag
 
 from . import sending, service
 from .schemas import (
@@ -40,6 +40,7 @@ class Invoices(MethodView):
     @blp.arguments(InvoiceCreateSchema)
     @blp.response(201, InvoiceSchema)
     @blp.alt_response(422, description="Invalid field, e.g. an unknown customer or product")
+    @idempotent
     def post(self, data):
         """Create an invoice with free or product lines: a draft (no number) unless `issue` is true. Send
         Idempotency-Key to make retries safe."""
@@ -86,6 +87,7 @@ class InvoiceCreditNotes(MethodView):
     @blp.response(201, InvoiceSchema)
     @blp.alt_response(409, description="The invoice is a draft, a credit note, or already fully credited")
     @blp.alt_response(422, description="A quantity above what can still be credited, or a line of another invoice")
+    @idempotent
     def post(self, data, invoice_id):
         """Issue a credit note for all of the invoice or some quantities of its lines (numbered in series CN). Send
         Idempotency-Key to make retries safe."""
@@ -132,6 +134,7 @@ class SalesOrderInvoice(MethodView):
     @blp.arguments(SalesOrderInvoiceSchema)
     @blp.response(201, InvoiceSchema)
     @blp.alt_response(409, description="Nothing delivered is left to invoice, or the order is not delivered yet")
+    @idempotent
     def post(self, data, order_id):
         """Invoice what the order delivered and no invoice holds yet (issued at once unless `issue` is false). Send
         Idempotency-Key to make retries safe."""

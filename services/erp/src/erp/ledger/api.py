@@ -6,7 +6,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_optional, if_match_required, required_version
-from servicekit.web import create_once, sessions
+from servicekit.web import create_once, idempotent, sessions
 
 from ..company.service import seller as company_seller
 from . import accounts, exports, hashchain, hledger, reports, service
@@ -70,6 +70,7 @@ class Accounts(MethodView):
     @ledger_blp.arguments(LedgerAccountCreateSchema)
     @ledger_blp.response(201, LedgerAccountSchema)
     @ledger_blp.alt_response(409, description="The code is taken")
+    @idempotent
     def post(self, data):
         """Add an account. Send Idempotency-Key to make retries safe."""
         return create_once("POST /accounts", LedgerAccountSchema(),
@@ -213,6 +214,7 @@ class Entries(MethodView):
     @requires("ledger:post")
     @entries_blp.arguments(JournalEntryCreateSchema)
     @entries_blp.response(201, JournalEntrySchema)
+    @idempotent
     def post(self, data):
         """A manual entry, as a draft (its lines may not balance yet). Send Idempotency-Key to make retries safe."""
         return create_once("POST /journal-entries", JournalEntrySchema(),

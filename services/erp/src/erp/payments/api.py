@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.web import create_once, sessions, with_etag
+from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from . import service, statement
 from .schemas import (
@@ -58,6 +58,7 @@ class Payments(MethodView):
     @blp.arguments(PaymentCreateSchema)
     @blp.response(201, PaymentSchema)
     @blp.alt_response(422, description="Invalid field, e.g. an allocation above what a document still owes")
+    @idempotent
     def post(self, data):
         """Record a customer receipt (in) or supplier payment (out), allocated as given or oldest due first; the
         rest is held as credit. Send Idempotency-Key to make retries safe."""

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
-from servicekit.web import create_once, optional_version, sessions, settings, with_etag
+from servicekit.web import create_once, idempotent, optional_version, sessions, settings, with_etag
 
 from . import bills, service
 from .matching import Tolerance
@@ -56,6 +56,7 @@ class PurchaseOrders(MethodView):
     @blp.arguments(PurchaseOrderCreateSchema)
     @blp.response(201, PurchaseOrderSchema)
     @blp.alt_response(422, description="Invalid field, e.g. a supplier_id that is not an active supplier")
+    @idempotent
     def post(self, data):
         """Create a draft purchase order. Send Idempotency-Key to make retries safe."""
         return create_once("POST /purchase-orders", PurchaseOrderSchema,
@@ -128,6 +129,7 @@ class PurchaseOrderReceipts(MethodView):
     @blp.response(201, GoodsReceiptSchema)
     @blp.alt_response(409, description="The order is not sent or partially received")
     @blp.alt_response(422, description="A quantity above what remains to receive, or a line of another order")
+    @idempotent
     def post(self, data, po_id):
         """Receive goods (partially or fully): stockable products enter stock at the order's price. Send
         Idempotency-Key to make retries safe."""
@@ -153,6 +155,7 @@ class SupplierBills(MethodView):
     @blp.arguments(SupplierBillCreateSchema)
     @blp.response(201, SupplierBillSchema)
     @blp.alt_response(409, description="The supplier's invoice number is already entered, or an order is a draft")
+    @idempotent
     def post(self, data):
         """Enter a supplier's invoice; it is matched three ways against its order lines (the result is in
         `match`) and waits for approval. Send Idempotency-Key to make retries safe."""

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
-from servicekit.web import create_once, sessions, settings, with_etag
+from servicekit.web import create_once, idempotent, sessions, settings, with_etag
 
 from . import service
 from .schemas import (
@@ -39,6 +39,7 @@ class SalesOrders(MethodView):
     @blp.response(201, SalesOrderSchema)
     @blp.alt_response(409, description="Over the customer's credit limit, or not enough stock (backorders off)")
     @blp.alt_response(422, description="Invalid field, e.g. an unknown or archived customer, an inactive product")
+    @idempotent
     def post(self, data):
         """Enter an order at the counter: accepted with its stock reserved, or refused. Send Idempotency-Key to
         make retries safe."""
@@ -83,6 +84,7 @@ class SalesOrderDeliveries(MethodView):
     @blp.response(201, SalesDeliverySchema)
     @blp.alt_response(409, description="The order is not open for delivery, or the stock is short")
     @blp.alt_response(422, description="A quantity above what remains, or a line of another order")
+    @idempotent
     def post(self, data, order_id):
         """Deliver lines of the order (partially or fully; no lines = everything that remains). Goods leave the
         order's warehouse, consuming its reservation. Send Idempotency-Key to make retries safe."""

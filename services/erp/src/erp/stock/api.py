@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from servicekit.auth.principal import current_principal, forbidden, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import etag_of, if_match_required, required_version
-from servicekit.web import create_once, sessions
+from servicekit.web import create_once, idempotent, sessions
 
 from . import counts, reports, service, warehouses
 from .schemas import (
@@ -83,6 +83,7 @@ class Warehouses(MethodView):
     @requires("stock:adjust")
     @warehouses_blp.arguments(WarehouseCreateSchema)
     @warehouses_blp.response(201, WarehouseSchema)
+    @idempotent
     def post(self, data):
         """Create a warehouse with its default location STOCK. Send Idempotency-Key to make retries safe."""
         return create_once("POST /warehouses", WarehouseSchema(),
@@ -146,6 +147,7 @@ class Moves(MethodView):
     @stock_blp.arguments(StockMoveCreateSchema)
     @stock_blp.response(201, StockMoveSchema)
     @stock_blp.alt_response(409, description="Not enough stock (problem+json with `available`)")
+    @idempotent
     def post(self, data):
         """Record a receipt, delivery or transfer (stock:move) or an adjustment with its reason (stock:adjust).
 
@@ -199,6 +201,7 @@ class Reservations(MethodView):
     @stock_blp.arguments(StockReservationCreateSchema)
     @stock_blp.response(201, StockReservationSchema)
     @stock_blp.alt_response(409, description="Not enough available (problem+json with `available`)")
+    @idempotent
     def post(self, data):
         """Hold stock in a warehouse for a document. Send Idempotency-Key to make retries safe."""
         return create_once("POST /stock/reservations", StockReservationSchema(),
@@ -271,6 +274,7 @@ class Counts(MethodView):
     @requires("stock:count")
     @counts_blp.arguments(InventoryCountCreateSchema)
     @counts_blp.response(201, InventoryCountSchema)
+    @idempotent
     def post(self, data):
         """Open a draft count for a warehouse. Send Idempotency-Key to make retries safe."""
         return create_once("POST /inventory-counts", InventoryCountSchema(),
