@@ -1,5 +1,5 @@
-"""Receipt and payment numbers are legal numbers: consecutive, without gaps, however many are recorded at once,
-and a refused payment takes none."""
+"""Receipt, payment and delivery numbers are legal numbers: consecutive, without gaps, however many are recorded at
+once, and a refused one takes none."""
 
 import threading
 import uuid
@@ -10,6 +10,11 @@ import pytest
 from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def sessions(app):
+    return app.extensions["erp.db"].sessions
 
 
 @pytest.fixture
@@ -54,3 +59,41 @@ def test_receipts_recorded_at_once_are_numbered_without_gaps_and_refused_ones_ta
     taken = sorted(_number(n) for n in [first.json["number"], *numbers, after["number"]])
     assert taken == list(range(taken[0], taken[0] + 6)), taken  # consecutive: the refused four took nothing
     assert all(n.startswith(f"RC-{year}-") for n in numbers)
+
+
+def test_deliveries_made_at_once_are_numbered_without_gaps(deliver, sessions, app, as_user, monkeypatch):
+    wh = t.warehouse(sessions)
+    t.ship_from(app, monkeypatch, wh["code"])
+    widget = t.product(sessions, price="5")
+    t.stock_up(sessions, widget, wh["id"], 100)
+    customer = t.customer(deliver)["id"]
+    inbox = t.OrderInbox(sessions, app)
+    clerk = as_user("warehouse_clerk")
+    orders = []
+    for _ in range(8):
+        data = t.order_placed(customer, [{"product_id": widget, "quantity": "2", "unit_price": "5"}])
+        assert inbox.place(data)[0] == "applied"
+        (order,) = clerk.get("/api/v1/sales-orders", query_string={"crm_order_id": data["order_id"]}).json["items"]
+        orders.append(clerk.get(f"/api/v1/sales-orders/{order['id']}").json)
+    start, numbers, refused = threading.Barrier(8), [], []
+
+    def ship(i):
+        c = app.test_client()
+        c.environ_base["HTTP_AUTHORIZATION"] = clerk.environ_base["HTTP_AUTHORIZATION"]
+        line = orders[i]["lines"][0]
+        quantity = "9" if i % 2 else "1"  # more than the order holds: refused
+        start.wait()
+        r = c.post(f"/api/v1/sales-orders/{orders[i]['id']}/deliveries",
+                   json={"lines": [{"line_id": line["id"], "quantity": quantity}]})
+        (numbers if r.status_code == 201 else refused).append(r.json.get("number") or r.status_code)
+
+    threads = [threading.Thread(target=ship, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert refused == [422] * 4 and len(numbers) == 4
+    last = clerk.post(f"/api/v1/sales-orders/{orders[1]['id']}/deliveries", json={}).json["number"]
+    taken = sorted(_number(n) for n in [*numbers, last])
+    assert taken == list(range(taken[0], taken[0] + 5)), taken
+    assert all(n.startswith(f"DL-{date.today().year}-") for n in numbers)

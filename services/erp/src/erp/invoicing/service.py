@@ -13,7 +13,6 @@ from servicekit.problems import NotFound, Problem, field_error
 from shared_events.actors import actor_label
 from shared_events.outbox import record_event
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
@@ -22,12 +21,13 @@ from ..credit import service as credit
 from ..db import audit_log, outbox
 from ..db import mail_outbox as mail_table
 from ..money import LineAmounts, four_places, line_amounts, number_text, totals
+from ..numbering import lock_counter
 from ..parties.models import PartyAccount, PartyReplica
 from ..payments.models import Payment, PaymentAllocation
 from ..sales import service as sales
 from ..sales.models import SalesOrderLine
 from . import events, postings
-from .models import Invoice, InvoiceCounter, InvoiceLine
+from .models import Invoice, InvoiceLine
 from .references import rf_reference
 from .rules import document_number, invoice_status
 
@@ -286,16 +286,6 @@ def delete_draft(session: Session, invoice_id, actor) -> None:
 
 
 # -- issuing --------------------------------------------------------------------------------------
-
-def lock_counter(session: Session, series: str, year: int) -> InvoiceCounter:
-    """The series' counter for the year, created at 0 if new, locked until the transaction ends: issuers queue
-    here, so each takes the next number and a rollback gives it back."""
-    session.execute(insert(InvoiceCounter).values(series=series, fiscal_year=year, last_number=0)
-                    .on_conflict_do_nothing())
-    return session.execute(select(InvoiceCounter).where(InvoiceCounter.series == series,
-                                                        InvoiceCounter.fiscal_year == year)
-                           .with_for_update().execution_options(populate_existing=True)).scalar_one()
-
 
 def _issue(session: Session, inv: Invoice, issue_date: date | None, actor) -> None:
     issue_date = issue_date or _now().date()

@@ -22,6 +22,7 @@ from ..invoicing import service as invoicing
 from ..invoicing.events import balance_due
 from ..invoicing.models import Invoice
 from ..money import cents, money_text
+from ..numbering import take_number
 from ..parties.models import PartyReplica
 from ..purchasing.models import SupplierBill
 from . import events, postings
@@ -251,10 +252,7 @@ NUMBER_SERIES = {"in": ("#RC", "RC"), "out": ("#PM", "PM")}
 def _take_number(session: Session, direction: str, on: date) -> str:
     """The next receipt (RC) or payment (PM) number of the year, from a counter row locked until the transaction
     ends: consecutive without gaps, and a refused payment (a rollback) gives its number back."""
-    series, prefix = NUMBER_SERIES[direction]
-    counter = invoicing.lock_counter(session, series, on.year)
-    counter.last_number += 1
-    return f"{prefix}-{on.year}-{counter.last_number:05d}"
+    return take_number(session, *NUMBER_SERIES[direction], on)
 
 
 def record_payment(session: Session, data: dict, actor) -> dict:

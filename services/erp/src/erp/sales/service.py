@@ -24,6 +24,7 @@ from ..catalog.models import Product
 from ..catalog.service import price_for
 from ..db import audit_log, outbox
 from ..money import four_places, line_amounts, money_text, number_text, totals
+from ..numbering import take_number
 from ..parties.models import PartyAccount, PartyReplica
 from ..payments.balances import receivable_balance
 from ..stock import service as stock
@@ -35,7 +36,6 @@ from .models import (
     SalesOrder,
     SalesOrderLine,
     WaitingOrder,
-    delivery_numbers,
     order_numbers,
 )
 
@@ -468,7 +468,7 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
             raise field_error(f"lines.{i}.quantity", f"at most {number_text(remaining)} remain to deliver on "
                               f"line {line.line_no} (ordered {number_text(line.quantity)})")
     before = _audit_state(order, list(lines.values()))
-    delivery = SalesDelivery(number=_next_number(session, delivery_numbers, "DL"), order_id=order.id,
+    delivery = SalesDelivery(number=take_number(session, "#DL", "DL", _now().date()), order_id=order.id,
                              note=data.get("note"), delivered_by=getattr(actor, "label", None) or str(actor),
                              delivered_at=_now())
     session.add(delivery)
