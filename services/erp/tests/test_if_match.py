@@ -26,6 +26,7 @@ NO_IF_MATCH = {
     ("DELETE", "/api/v1/journal-entries/<uuid:entry_id>"): "only a draft can go: " + STATE_CHECKED,
     ("POST", "/api/v1/journal-entries/<uuid:entry_id>/reverse"): STATE_CHECKED,
     ("POST", "/api/v1/sales-orders/<uuid:order_id>/cancel"): STATE_CHECKED,
+    ("POST", "/api/v1/banking/accounts/<uuid:account_id>/movements"): "records a movement (Idempotency-Key)",
 }
 
 

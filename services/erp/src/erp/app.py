@@ -8,6 +8,7 @@ from servicekit.api import create_api
 from servicekit.auth import api as auth_api
 
 from .access.roles import CATALOG
+from .banking.api import blp as banking_blp
 from .catalog.api import blp as catalog_blp
 from .config import Settings
 from .db import audit_log, auth, idempotency_keys
@@ -21,7 +22,7 @@ from .stock.api import counts_blp, stock_blp, warehouses_blp
 
 # Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
-              reports_blp, sales_blp, invoicing_blp, payments_blp)
+              reports_blp, sales_blp, invoicing_blp, payments_blp, banking_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -1,5 +1,6 @@
 """Imports every model module so the metadata knows all ERP tables (for Alembic)."""
 
+from .banking import models as banking_models  # noqa: F401
 from .catalog.models import Category, PriceList, PriceListItem, Product  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
 from .ledger import models as ledger_models  # noqa: F401

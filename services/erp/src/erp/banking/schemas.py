@@ -1,0 +1,180 @@
+"""What the banking endpoints accept (strict: unknown fields refused) and return."""
+
+from marshmallow import Schema, fields, validate
+
+from ..fields import AMOUNT, CURRENCY, places
+from ..payments.models import BANK_ACCOUNT_KINDS
+from .models import DIRECTIONS, MOVEMENT_KINDS, STATEMENT_FORMATS
+
+
+def money(**kw) -> fields.Decimal:
+    kw.setdefault("metadata", {"description": "> 0, in cents"})
+    return fields.Decimal(as_string=True, validate=[validate.Range(min=0, min_inclusive=False),
+                                                    places(2, below_power=14)], **kw)
+
+
+def signed_money(**kw) -> fields.Decimal:
+    return fields.Decimal(as_string=True, validate=[places(2, below_power=14)], **kw)
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+class BankAccountOpenSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(load_default="bank", validate=validate.OneOf(BANK_ACCOUNT_KINDS),
+                         metadata={"description": "bank, or cash (a cash box: no IBAN, journal CSH)"})
+    iban = fields.String(allow_none=True, validate=validate.Length(max=42),
+                         metadata={"description": "Checked (country, length, check digits); spaces allowed."})
+    bic = fields.String(allow_none=True, validate=validate.Length(max=11),
+                        metadata={"description": "8 or 11 characters, of a bank in the IBAN's country."})
+    currency = fields.String(load_default="EUR", validate=CURRENCY)
+    ledger_account = fields.String(allow_none=True, validate=validate.Length(min=1, max=30), metadata={
+        "description": "An asset account no other bank account uses; omit to get a new one (512001, ...)."})
+    opening_balance = signed_money(load_default=None, allow_none=True,
+                                   metadata={"description": "Negative when overdrawn; posted on opening_date."})
+    opening_date = fields.Date(allow_none=True)
+    writeoff_limit = fields.Decimal(as_string=True, allow_none=True, validate=[validate.Range(min=0),
+                                                                                places(2, below_power=10)],
+                                    metadata={"description": "The largest difference reconciliation may write "
+                                                             "off on one statement line (default 0)."})
+
+
+class BankAccountUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    bic = fields.String(allow_none=True, validate=validate.Length(max=11))
+    writeoff_limit = fields.Decimal(as_string=True, validate=[validate.Range(min=0), places(2, below_power=10)])
+    active = fields.Boolean()
+
+
+class BankAccountViewSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    iban = fields.String(allow_none=True)
+    bic = fields.String(allow_none=True)
+    currency = fields.String()
+    ledger_account = fields.String()
+    ledger_account_code = fields.String()
+    opening_balance = fields.Decimal(**AMOUNT)
+    opening_date = fields.Date(allow_none=True)
+    writeoff_limit = fields.Decimal(**AMOUNT)
+    balance = fields.Decimal(**AMOUNT, metadata={"description": "Today's balance in the books."})
+    active = fields.Boolean()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class BankAccountListArgs(Schema):
+    kind = fields.String(validate=validate.OneOf(BANK_ACCOUNT_KINDS))
+
+
+class BankBalanceArgs(Schema):
+    as_of = fields.Date(metadata={"description": "Defaults to today; the day's movements included."})
+
+
+class BankBalanceSchema(Schema):
+    bank_account_id = fields.UUID()
+    name = fields.String()
+    currency = fields.String()
+    ledger_account = fields.String()
+    as_of = fields.Date()
+    balance = fields.Decimal(**AMOUNT)
+
+
+class BankPeriodArgs(Schema):
+    date_from = fields.Date(data_key="from", metadata={"description": "Defaults to the first of date_to's month."})
+    date_to = fields.Date(data_key="to", metadata={"description": "Defaults to today."})
+
+
+class BankMovementLineSchema(Schema):
+    journal_line_id = fields.Integer()
+    date = fields.Date()
+    entry_id = fields.String()
+    entry_number = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    source_type = fields.String()
+    source_id = fields.String()
+    money_in = fields.Decimal(**AMOUNT)
+    money_out = fields.Decimal(**AMOUNT)
+    balance = fields.Decimal(**AMOUNT)
+    reconciliation_id = fields.UUID(allow_none=True)
+
+
+class BankMovementReportSchema(Schema):
+    bank_account_id = fields.UUID()
+    name = fields.String()
+    currency = fields.String()
+    ledger_account = fields.String()
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    opening_balance = fields.Decimal(**AMOUNT)
+    money_in = fields.Decimal(**AMOUNT)
+    money_out = fields.Decimal(**AMOUNT)
+    closing_balance = fields.Decimal(**AMOUNT)
+    lines = fields.List(fields.Nested(BankMovementLineSchema))
+
+
+# -- movements and transfers ---------------------------------------------------------------------
+
+class BankMovementCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("deposit", "withdrawal", "fee", "interest")))
+    amount = money(required=True)
+    movement_date = fields.Date(allow_none=True, metadata={"description": "Defaults to today."})
+    counter_account = fields.String(allow_none=True, validate=validate.Length(min=1, max=30), metadata={
+        "description": "Where the money comes from or goes to (account code or role); fee and interest default "
+                       "to bank_fees and interest_income."})
+    party_id = fields.UUID(allow_none=True)
+    reference = fields.String(allow_none=True, validate=validate.Length(max=200))
+    description = fields.String(allow_none=True, validate=validate.Length(max=300))
+
+
+class BankMovementReverseSchema(Schema):
+    reversal_date = fields.Date(allow_none=True, metadata={"description": "Defaults to today."})
+
+
+class BankMovementSchema(Schema):
+    id = fields.UUID()
+    bank_account_id = fields.UUID()
+    kind = fields.String(metadata={"description": " | ".join(MOVEMENT_KINDS)})
+    direction = fields.String(metadata={"description": " | ".join(DIRECTIONS)})
+    amount = fields.Decimal(**AMOUNT)
+    movement_date = fields.Date()
+    counter_account = fields.String()
+    party_id = fields.UUID(allow_none=True)
+    reference = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    status = fields.String()
+    journal_entry_id = fields.String(allow_none=True)
+    created_by = fields.String(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class BankTransferCreateSchema(Schema):
+    from_account_id = fields.UUID(required=True)
+    to_account_id = fields.UUID(required=True)
+    amount = money(required=True)
+    sent_on = fields.Date(allow_none=True, metadata={"description": "Defaults to today."})
+    received_on = fields.Date(allow_none=True, metadata={
+        "description": "Defaults to sent_on; a later day routes the money through transfers in transit."})
+    reference = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class BankTransferSchema(Schema):
+    id = fields.UUID()
+    from_account_id = fields.UUID()
+    to_account_id = fields.UUID()
+    amount = fields.Decimal(**AMOUNT)
+    currency = fields.String()
+    sent_on = fields.Date()
+    received_on = fields.Date()
+    reference = fields.String(allow_none=True)
+    sent_entry_id = fields.String(allow_none=True)
+    received_entry_id = fields.String(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+
+
+STATEMENT_FORMAT_NAMES = STATEMENT_FORMATS
