@@ -27,6 +27,10 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/journal-entries/<uuid:entry_id>/reverse"): STATE_CHECKED,
     ("POST", "/api/v1/sales-orders/<uuid:order_id>/cancel"): STATE_CHECKED,
     ("POST", "/api/v1/banking/accounts/<uuid:account_id>/movements"): "records a movement (Idempotency-Key)",
+    ("POST", "/api/v1/banking/accounts/<uuid:account_id>/statements"): "imports a file; a line already "
+                                                                       "imported is never imported again",
+    ("PUT", "/api/v1/banking/accounts/<uuid:account_id>/csv-mapping"): "sets the whole mapping, a whole-value "
+                                                                       "replacement",
 }
 
 

@@ -39,5 +39,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     guards.allow_larger_body(app, "catalog.ProductImport", 25 * 1024 * 1024)  # CSV/XLSX of products
+    guards.allow_larger_body(app, "banking.AccountStatements", 50 * 1024 * 1024)  # a month of camt.053
     app.register_blueprint(health.blueprint({"database": db.ping}))
     return app

@@ -1,13 +1,15 @@
 """HTTP endpoints of banking: accounts and cash boxes, their balance and movements, deposits, withdrawals, fees,
 interest and transfers."""
 
+from flask import request
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
+from servicekit.problems import field_error
 from servicekit.web import create_once, sessions, with_etag
 
-from . import accounts, movements
+from . import accounts, imports, movements
 from .schemas import (
     BankAccountListArgs,
     BankAccountOpenSchema,
@@ -20,8 +22,16 @@ from .schemas import (
     BankMovementReverseSchema,
     BankMovementSchema,
     BankPeriodArgs,
+    BankStatementDetailSchema,
+    BankStatementSchema,
     BankTransferCreateSchema,
     BankTransferSchema,
+    CsvMappingSchema,
+    CsvMappingViewSchema,
+    StatementImportArgs,
+    StatementImportReportSchema,
+    StatementLineArgs,
+    StatementLineSchema,
 )
 
 blp = Blueprint("banking", __name__, url_prefix="/api/v1/banking",
@@ -137,3 +147,69 @@ class TransferById(MethodView):
         """One transfer with its entries."""
         with sessions().begin() as session:
             return with_etag(movements.get_transfer(session, transfer_id))
+
+
+@blp.route("/accounts/<uuid:account_id>/csv-mapping")
+class AccountCsvMapping(MethodView):
+    @requires("payments:read")
+    @blp.response(200, CsvMappingViewSchema)
+    def get(self, account_id):
+        """How this account's bank writes its CSV export."""
+        with sessions().begin() as session:
+            return with_etag(imports.get_csv_mapping(session, account_id))
+
+    @requires("payments:record")
+    @blp.arguments(CsvMappingSchema)
+    @blp.response(200, CsvMappingViewSchema)
+    def put(self, data, account_id):
+        """Save the column mapping of this account's CSV export (replaces the one saved)."""
+        with sessions().begin() as session:
+            return with_etag(imports.save_csv_mapping(session, account_id, data["mapping"], current_principal()))
+
+
+@blp.route("/accounts/<uuid:account_id>/statements")
+class AccountStatements(MethodView):
+    @requires("payments:read")
+    @blp.response(200, BankStatementSchema(many=True))
+    def get(self, account_id):
+        """The statements imported into the account, newest first."""
+        with sessions().begin() as session:
+            return imports.list_statements(session, account_id)
+
+    @requires("payments:record")
+    @blp.arguments(StatementImportArgs, location="query")
+    @blp.response(200, StatementImportReportSchema)
+    @blp.alt_response(409, description="The account is closed")
+    def post(self, args, account_id):
+        """Import a statement file (multipart field `file`): camt.053, MT940, OFX, or CSV with the saved mapping.
+        A file that does not read, is of another account, whose balances do not add up, that does not continue the
+        previous statement or skips a sequence number is refused whole (422 naming the line); lines imported
+        before are skipped, so the same or an overlapping file creates nothing twice."""
+        upload = request.files.get("file")
+        if upload is None:
+            raise field_error("file", "send the statement as multipart/form-data field 'file'")
+        data = upload.read()
+        return create_once(f"POST /banking/accounts/{account_id}/statements", StatementImportReportSchema,
+                           lambda session, me: imports.import_statement(session, account_id, data, upload.filename,
+                                                                        args.get("format"), me))
+
+
+@blp.route("/statements/<uuid:statement_id>")
+class StatementById(MethodView):
+    @requires("payments:read")
+    @blp.response(200, BankStatementDetailSchema)
+    def get(self, statement_id):
+        """One statement with its lines."""
+        with sessions().begin() as session:
+            return imports.get_statement(session, statement_id)
+
+
+@blp.route("/accounts/<uuid:account_id>/statement-lines")
+class AccountStatementLines(MethodView):
+    @requires("payments:read")
+    @blp.arguments(StatementLineArgs, location="query")
+    @blp.response(200, StatementLineSchema(many=True))
+    def get(self, args, account_id):
+        """The account's statement lines by booking date (reconciled=false: those still to explain)."""
+        with sessions().begin() as session:
+            return imports.list_lines(session, account_id, args.get("reconciled"))

@@ -178,3 +178,82 @@ class BankTransferSchema(Schema):
 
 
 STATEMENT_FORMAT_NAMES = STATEMENT_FORMATS
+
+
+# -- statements -----------------------------------------------------------------------------------
+
+class StatementImportArgs(Schema):
+    format = fields.String(validate=validate.OneOf(STATEMENT_FORMATS), metadata={
+        "description": "camt053, mt940, ofx or csv; omit to detect it (CSV is never guessed)."})
+
+
+class CsvMappingSchema(Schema):
+    mapping = fields.Dict(required=True, metadata={
+        "description": "columns: {date, amount | debit + credit, value_date, description, counterparty, iban, "
+                       "reference, balance} -> header; delimiter (;), date_format (%d/%m/%Y), decimal_separator "
+                       "(,), thousands_separator, encoding (utf-8), skip_rows (0)"})
+
+
+class CsvMappingViewSchema(Schema):
+    bank_account_id = fields.UUID()
+    mapping = fields.Dict()
+    version = fields.Integer()
+    updated_by = fields.String(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class BankStatementSchema(Schema):
+    id = fields.UUID()
+    bank_account_id = fields.UUID()
+    format = fields.String()
+    bank_statement_id = fields.String(allow_none=True)
+    electronic_sequence = fields.Integer(allow_none=True)
+    file_name = fields.String(allow_none=True)
+    file_sha256 = fields.String()
+    from_date = fields.Date(allow_none=True)
+    to_date = fields.Date(allow_none=True)
+    currency = fields.String()
+    opening_balance = fields.Decimal(**AMOUNT)
+    closing_balance = fields.Decimal(**AMOUNT)
+    line_count = fields.Integer()
+    created_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class StatementLineSchema(Schema):
+    id = fields.UUID()
+    statement_id = fields.UUID()
+    bank_account_id = fields.UUID()
+    position = fields.Integer()
+    booking_date = fields.Date()
+    value_date = fields.Date(allow_none=True)
+    amount = fields.Decimal(**AMOUNT, metadata={"description": "Money in > 0, money out < 0."})
+    currency = fields.String()
+    reversal = fields.Boolean()
+    bank_reference = fields.String(allow_none=True)
+    end_to_end_id = fields.String(allow_none=True)
+    counterparty_name = fields.String(allow_none=True)
+    counterparty_iban = fields.String(allow_none=True)
+    remittance = fields.String(allow_none=True)
+    structured_reference = fields.String(allow_none=True)
+    details = fields.List(fields.Dict(), allow_none=True)
+    reconciled = fields.Boolean()
+    version = fields.Integer()
+
+
+class BankStatementDetailSchema(BankStatementSchema):
+    lines = fields.List(fields.Nested(StatementLineSchema))
+
+
+class StatementImportReportSchema(Schema):
+    bank_account_id = fields.UUID()
+    format = fields.String()
+    status = fields.String(metadata={"description": "imported | already_imported (nothing new in the file)"})
+    statements = fields.List(fields.Nested(BankStatementSchema))
+    lines_imported = fields.Integer()
+    lines_already_imported = fields.Integer()
+    pending_left_out = fields.Integer(metadata={"description": "Pending (not booked) entries, not imported."})
+
+
+class StatementLineArgs(Schema):
+    reconciled = fields.Boolean()
