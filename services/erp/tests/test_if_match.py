@@ -29,6 +29,10 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/banking/accounts/<uuid:account_id>/movements"): "records a movement (Idempotency-Key)",
     ("POST", "/api/v1/banking/accounts/<uuid:account_id>/statements"): "imports a file; a line already "
                                                                        "imported is never imported again",
+    ("POST", "/api/v1/banking/statement-lines/<uuid:line_id>/reconcile"): "creates a reconciliation "
+                                                                          "(Idempotency-Key); a second is a 409",
+    ("POST", "/api/v1/banking/accounts/<uuid:account_id>/auto-reconcile"): "reconciles only lines still "
+                                                                           "unreconciled, each once",
     ("PUT", "/api/v1/banking/accounts/<uuid:account_id>/csv-mapping"): "sets the whole mapping, a whole-value "
                                                                        "replacement",
 }

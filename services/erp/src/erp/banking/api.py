@@ -9,8 +9,10 @@ from servicekit.etag import if_match_required, required_version
 from servicekit.problems import field_error
 from servicekit.web import create_once, sessions, with_etag
 
-from . import accounts, imports, movements
+from . import accounts, bank_rules, imports, movements, reconciliation, reconciling_reads
 from .schemas import (
+    AutoReconcileReportSchema,
+    AutoReconcileSchema,
     BankAccountListArgs,
     BankAccountOpenSchema,
     BankAccountUpdateSchema,
@@ -28,6 +30,13 @@ from .schemas import (
     BankTransferSchema,
     CsvMappingSchema,
     CsvMappingViewSchema,
+    ProposalsSchema,
+    ReconcileSchema,
+    ReconciliationReportSchema,
+    ReconciliationSchema,
+    RuleCreateSchema,
+    RuleSchema,
+    RuleUpdateSchema,
     StatementImportArgs,
     StatementImportReportSchema,
     StatementLineArgs,
@@ -213,3 +222,110 @@ class AccountStatementLines(MethodView):
         """The account's statement lines by booking date (reconciled=false: those still to explain)."""
         with sessions().begin() as session:
             return imports.list_lines(session, account_id, args.get("reconciled"))
+
+
+# -- reconciliation -------------------------------------------------------------------------------
+
+@blp.route("/statement-lines/<uuid:line_id>/proposals")
+class LineProposals(MethodView):
+    @requires("payments:read")
+    @blp.response(200, ProposalsSchema)
+    def get(self, line_id):
+        """What could explain a statement line, best first: the rule that found it, a score and why."""
+        with sessions().begin() as session:
+            return reconciling_reads.proposals(session, line_id)
+
+
+@blp.route("/statement-lines/<uuid:line_id>/reconcile")
+class LineReconcile(MethodView):
+    @requires("payments:allocate")
+    @blp.arguments(ReconcileSchema)
+    @blp.response(201, ReconciliationSchema)
+    @blp.alt_response(409, description="The line is reconciled already, or a ledger line is taken")
+    def post(self, data, line_id):
+        """Explain a statement line by invoices it pays (payments are recorded and allocated), bills, ledger lines
+        already on the account, amounts booked to accounts, a small write-off or credit held: it must add up to
+        the line. Send Idempotency-Key to make retries safe."""
+        return create_once(f"POST /banking/statement-lines/{line_id}/reconcile", ReconciliationSchema,
+                           lambda session, me: reconciliation.reconcile(session, line_id, data, me),
+                           lambda v: f"/api/v1/banking/reconciliations/{v['id']}")
+
+
+@blp.route("/reconciliations/<uuid:reconciliation_id>")
+class ReconciliationById(MethodView):
+    @requires("payments:read")
+    @blp.response(200, ReconciliationSchema)
+    def get(self, reconciliation_id):
+        """A reconciliation: its rule, score, explanation and ledger lines."""
+        with sessions().begin() as session:
+            return with_etag(reconciling_reads.get_reconciliation(session, reconciliation_id))
+
+
+@blp.route("/reconciliations/<uuid:reconciliation_id>/undo")
+class ReconciliationUndo(MethodView):
+    @requires("payments:allocate")
+    @if_match_required
+    @blp.response(200, ReconciliationSchema)
+    @blp.alt_response(409, description="Undone already")
+    def post(self, reconciliation_id):
+        """Unreconcile: the line and its ledger lines are free again; write-offs and rule bookings it made are
+        reversed; payments it recorded stay."""
+        with sessions().begin() as session:
+            return with_etag(reconciliation.undo(session, reconciliation_id, required_version(),
+                                                  current_principal()))
+
+
+@blp.route("/accounts/<uuid:account_id>/auto-reconcile")
+class AccountAutoReconcile(MethodView):
+    @requires("payments:allocate")
+    @blp.arguments(AutoReconcileSchema)
+    @blp.response(200, AutoReconcileReportSchema)
+    def post(self, data, account_id):
+        """Apply the best proposal of every unreconciled line that scores at least min_score; each line's rule,
+        score and reason are in the answer, matched or not."""
+        with sessions().begin() as session:
+            return reconciliation.auto_reconcile(session, account_id, data["min_score"], current_principal())
+
+
+@blp.route("/accounts/<uuid:account_id>/reconciliation-report")
+class AccountReconciliationReport(MethodView):
+    @requires("payments:read")
+    @blp.arguments(BankBalanceArgs, location="query")
+    @blp.response(200, ReconciliationReportSchema)
+    def get(self, args, account_id):
+        """Book balance against statement balance, with the unreconciled items on each side."""
+        with sessions().begin() as session:
+            return reconciling_reads.report(session, account_id, args.get("as_of"))
+
+
+@blp.route("/rules")
+class Rules(MethodView):
+    @requires("payments:read")
+    @blp.response(200, RuleSchema(many=True))
+    def get(self):
+        """The reconciliation rules."""
+        with sessions().begin() as session:
+            return bank_rules.list_rules(session)
+
+    @requires("payments:allocate")
+    @blp.arguments(RuleCreateSchema)
+    @blp.response(201, RuleSchema)
+    def post(self, data):
+        """A rule for recurring lines without a document: text contains / counterparty / IBAN / amount range ->
+        account (and party). Send Idempotency-Key to make retries safe."""
+        return create_once("POST /banking/rules", RuleSchema,
+                           lambda session, me: bank_rules.create_rule(session, data, me),
+                           lambda v: f"/api/v1/banking/rules/{v['id']}")
+
+
+@blp.route("/rules/<uuid:rule_id>")
+class RuleById(MethodView):
+    @requires("payments:allocate")
+    @if_match_required
+    @blp.arguments(RuleUpdateSchema)
+    @blp.response(200, RuleSchema)
+    def patch(self, data, rule_id):
+        """Change or deactivate a rule."""
+        with sessions().begin() as session:
+            return with_etag(bank_rules.update_rule(session, rule_id, required_version(), data,
+                                                    current_principal()))

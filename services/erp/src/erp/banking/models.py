@@ -172,7 +172,8 @@ class BankCsvMapping(Base):
 
 class BankReconciliation(Base):
     """A statement line explained by ledger lines of the account (its items): which rule proposed it, its score,
-    and what it created (a payment through the payments service, a movement for a rule or a write-off)."""
+    and what it created (payments through the payments service, one per customer or supplier; movements for a
+    rule or a write-off)."""
 
     __tablename__ = "bank_reconciliations"
     __table_args__ = (
@@ -187,7 +188,7 @@ class BankReconciliation(Base):
     rule: Mapped[str] = mapped_column(String(30))
     score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     explanation: Mapped[str | None] = mapped_column(Text)
-    payment_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("payments.id"))
+    payment_ids: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True))
     movement_ids: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True))
     status: Mapped[str] = mapped_column(String(6), default="active")
     created_by: Mapped[str | None] = mapped_column(String(300))
@@ -238,3 +239,15 @@ class BankRule(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BankPartyIban(Base):
+    """An IBAN the company knows a customer or supplier pays from or is paid to: learned when a statement line
+    from that IBAN is reconciled with the party's invoices. Parties are the CRM's; this is the ERP's own note."""
+
+    __tablename__ = "bank_party_ibans"
+
+    iban: Mapped[str] = mapped_column(String(34), primary_key=True)
+    party_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
+    learned_from_line_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

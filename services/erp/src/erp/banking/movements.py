@@ -90,14 +90,20 @@ def reverse_movement(session: Session, movement_id, expected_version: int, rever
     if reconciled_entry(session, movement.journal_entry_id):
         raise Problem(409, "Reconciled", "A statement line is reconciled with this movement: unreconcile it "
                       "first.", "reconciled")
+    reverse_posted(session, movement, reversal_date, "movement reversed", actor)
+    return row_view(movement)
+
+
+def reverse_posted(session: Session, movement: BankMovement, reversal_date: date | None, reason: str,
+                   actor) -> None:
+    """Reverse a posted movement's entry (dated today, or its own date if later) and mark it reversed."""
     before = {k: getattr(movement, k) for k in AUDITED}
     postings.reverse(session, movement.journal_entry_id, max(reversal_date or _now().date(), movement.movement_date),
-                     "movement reversed", actor)
+                     reason, actor)
     movement.status, movement.version, movement.updated_at = "reversed", movement.version + 1, _now()
     session.flush()
     audit.record(session, audit_log, actor, "reverse", "bank_movement", movement.id, before,
                  {k: getattr(movement, k) for k in AUDITED})
-    return row_view(movement)
 
 
 def list_movements(session: Session, account_id) -> list[dict]:

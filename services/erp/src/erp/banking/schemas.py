@@ -177,8 +177,6 @@ class BankTransferSchema(Schema):
     created_at = fields.DateTime()
 
 
-STATEMENT_FORMAT_NAMES = STATEMENT_FORMATS
-
 
 # -- statements -----------------------------------------------------------------------------------
 
@@ -257,3 +255,186 @@ class StatementImportReportSchema(Schema):
 
 class StatementLineArgs(Schema):
     reconciled = fields.Boolean()
+
+
+# -- reconciliation -------------------------------------------------------------------------------
+
+class InvoicePartSchema(Schema):
+    invoice_id = fields.UUID(required=True)
+    amount = money(required=True)
+
+
+class BillPartSchema(Schema):
+    bill_id = fields.UUID(required=True)
+    amount = money(required=True)
+
+
+class AccountLineSchema(Schema):
+    account = fields.String(required=True, validate=validate.Length(min=1, max=30),
+                            metadata={"description": "Account code or role the amount is booked to."})
+    amount = money(required=True)
+    party_id = fields.UUID(allow_none=True)
+    description = fields.String(allow_none=True, validate=validate.Length(max=300))
+
+
+class ReconcileSchema(Schema):
+    invoices = fields.List(fields.Nested(InvoicePartSchema), validate=validate.Length(max=500), metadata={
+        "description": "Customer invoices the line pays (money in): one payment per customer, allocated."})
+    bills = fields.List(fields.Nested(BillPartSchema), validate=validate.Length(max=500),
+                        metadata={"description": "Supplier bills the line pays (money out)."})
+    journal_line_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=500),
+                                   metadata={"description": "Ledger lines already on the account's ledger account."})
+    account_lines = fields.List(fields.Nested(AccountLineSchema), validate=validate.Length(max=50))
+    write_off = fields.Boolean(load_default=False, metadata={
+        "description": "Write off what is left, within the account's write-off limit."})
+    hold_as_credit = fields.Boolean(load_default=False, metadata={
+        "description": "Money in beyond the invoices is held as the customer's credit."})
+    learn_rule = fields.Boolean(load_default=False, metadata={
+        "description": "Remember the first account line as a rule for this counterparty."})
+    note = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class ReconciliationItemSchema(Schema):
+    journal_line_id = fields.Integer()
+    amount = fields.Decimal(**AMOUNT)
+
+
+class ReconciliationSchema(Schema):
+    id = fields.UUID()
+    bank_account_id = fields.UUID()
+    statement_line_id = fields.UUID()
+    rule = fields.String(metadata={"description": "reference | iban | name | subset | book | rule | manual"})
+    score = fields.Decimal(as_string=True)
+    explanation = fields.String(allow_none=True)
+    payment_ids = fields.List(fields.UUID(), allow_none=True)
+    movement_ids = fields.List(fields.UUID(), allow_none=True)
+    status = fields.String()
+    items = fields.List(fields.Nested(ReconciliationItemSchema))
+    created_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    undone_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+
+
+class ProposalInvoiceSchema(Schema):
+    invoice_id = fields.UUID()
+    number = fields.String()
+    party_id = fields.UUID()
+    amount = fields.Decimal(**AMOUNT)
+
+
+class ProposalSchema(Schema):
+    rule = fields.String()
+    score = fields.Integer(metadata={"description": "0 to 100"})
+    explanation = fields.String()
+    invoices = fields.List(fields.Nested(ProposalInvoiceSchema))
+    journal_line_ids = fields.List(fields.Integer())
+    account = fields.String(allow_none=True)
+    party_id = fields.UUID(allow_none=True)
+    difference = fields.Decimal(**AMOUNT)
+
+
+class ProposalsSchema(Schema):
+    line = fields.Nested(StatementLineSchema)
+    proposals = fields.List(fields.Nested(ProposalSchema))
+
+
+class AutoReconcileSchema(Schema):
+    min_score = fields.Integer(load_default=90, validate=validate.Range(min=50, max=100), metadata={
+        "description": "Apply a line's best proposal only from this score (default 90)."})
+
+
+class AutoResultSchema(Schema):
+    line_id = fields.UUID()
+    amount = fields.Decimal(**AMOUNT)
+    matched = fields.Boolean()
+    rule = fields.String(allow_none=True)
+    score = fields.Integer(allow_none=True)
+    explanation = fields.String()
+    reconciliation_id = fields.UUID()
+
+
+class AutoReconcileReportSchema(Schema):
+    bank_account_id = fields.UUID()
+    lines = fields.Integer()
+    matched = fields.Integer()
+    left = fields.Integer()
+    results = fields.List(fields.Nested(AutoResultSchema))
+
+
+class BookItemSchema(Schema):
+    journal_line_id = fields.Integer()
+    date = fields.Date()
+    amount = fields.Decimal(**AMOUNT)
+    reference = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    source_type = fields.String()
+    source_id = fields.String()
+
+
+class ReconciliationReportSchema(Schema):
+    bank_account_id = fields.UUID()
+    name = fields.String()
+    currency = fields.String()
+    as_of = fields.Date()
+    book_balance = fields.Decimal(**AMOUNT)
+    statement_balance = fields.Decimal(**AMOUNT)
+    difference = fields.Decimal(**AMOUNT)
+    opening_difference = fields.Decimal(**AMOUNT, metadata={
+        "description": "The account's opening balance less the first statement's opening balance."})
+    unreconciled_book_total = fields.Decimal(**AMOUNT)
+    unreconciled_statement_total = fields.Decimal(**AMOUNT)
+    explained = fields.Boolean(metadata={"description": "difference = opening_difference + unreconciled book "
+                                                        "items - unreconciled statement lines"})
+    statement_lines = fields.Integer()
+    reconciled_lines = fields.Integer()
+    unreconciled_book_items = fields.List(fields.Nested(BookItemSchema))
+    unreconciled_statement_lines = fields.List(fields.Nested(StatementLineSchema))
+
+
+class RuleCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    bank_account_id = fields.UUID(allow_none=True, metadata={"description": "Omit for every account."})
+    text_contains = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    counterparty_contains = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    counterparty_iban = fields.String(allow_none=True, validate=validate.Length(max=42))
+    direction = fields.String(allow_none=True, validate=validate.OneOf(DIRECTIONS))
+    amount_min = fields.Decimal(as_string=True, allow_none=True, validate=[validate.Range(min=0),
+                                                                          places(2, below_power=14)])
+    amount_max = fields.Decimal(as_string=True, allow_none=True, validate=[validate.Range(min=0),
+                                                                          places(2, below_power=14)])
+    account = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    party_id = fields.UUID(allow_none=True)
+    active = fields.Boolean(load_default=True)
+
+
+class RuleUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    text_contains = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    counterparty_contains = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    counterparty_iban = fields.String(allow_none=True, validate=validate.Length(max=42))
+    direction = fields.String(allow_none=True, validate=validate.OneOf(DIRECTIONS))
+    amount_min = fields.Decimal(as_string=True, allow_none=True, validate=[validate.Range(min=0),
+                                                                          places(2, below_power=14)])
+    amount_max = fields.Decimal(as_string=True, allow_none=True, validate=[validate.Range(min=0),
+                                                                          places(2, below_power=14)])
+    account = fields.String(validate=validate.Length(min=1, max=30))
+    party_id = fields.UUID(allow_none=True)
+    active = fields.Boolean()
+
+
+class RuleSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    bank_account_id = fields.UUID(allow_none=True)
+    text_contains = fields.String(allow_none=True)
+    counterparty_contains = fields.String(allow_none=True)
+    counterparty_iban = fields.String(allow_none=True)
+    direction = fields.String(allow_none=True)
+    amount_min = fields.Decimal(**AMOUNT, allow_none=True)
+    amount_max = fields.Decimal(**AMOUNT, allow_none=True)
+    account = fields.String()
+    party_id = fields.UUID(allow_none=True)
+    active = fields.Boolean()
+    version = fields.Integer()
+    created_at = fields.DateTime()

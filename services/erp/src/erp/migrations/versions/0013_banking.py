@@ -1,6 +1,6 @@
 """banking: bank accounts gain kind (bank or cash box), BIC, opening balance and date, write-off limit; bank
 movements, transfers between own accounts, imported statements and their lines, CSV mappings, reconciliations and
-their ledger items, reconciliation rules; the accounts and roles banking posts to (bank fees, interest income,
+their ledger items, reconciliation rules, the IBANs known of parties; the accounts and roles banking posts to (bank fees, interest income,
 transfers in transit, reconciliation write-offs)
 
 Revision ID: 0013
@@ -38,6 +38,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['bank_account_id'], ['bank_accounts.id'], name=op.f('fk_bank_csv_mappings_bank_account_id_bank_accounts')),
     sa.PrimaryKeyConstraint('bank_account_id', name=op.f('pk_bank_csv_mappings'))
     )
+    op.create_table('bank_party_ibans',
+    sa.Column('iban', sa.String(length=34), nullable=False),
+    sa.Column('party_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('learned_from_line_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('iban', name=op.f('pk_bank_party_ibans'))
+    )
+    op.create_index(op.f('ix_bank_party_ibans_party_id'), 'bank_party_ibans', ['party_id'], unique=False)
     op.create_table('bank_movements',
     sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
     sa.Column('bank_account_id', sa.UUID(as_uuid=False), nullable=False),
@@ -166,7 +174,7 @@ def upgrade() -> None:
     sa.Column('rule', sa.String(length=30), nullable=False),
     sa.Column('score', sa.Numeric(precision=5, scale=2), nullable=False),
     sa.Column('explanation', sa.Text(), nullable=True),
-    sa.Column('payment_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('payment_ids', postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), nullable=True),
     sa.Column('movement_ids', postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), nullable=True),
     sa.Column('status', sa.String(length=6), nullable=False),
     sa.Column('created_by', sa.String(length=300), nullable=True),
@@ -176,7 +184,6 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("status in ('active', 'undone')", name=op.f('ck_bank_reconciliations_status')),
     sa.ForeignKeyConstraint(['bank_account_id'], ['bank_accounts.id'], name=op.f('fk_bank_reconciliations_bank_account_id_bank_accounts')),
-    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_bank_reconciliations_payment_id_payments')),
     sa.ForeignKeyConstraint(['statement_line_id'], ['bank_statement_lines.id'], name=op.f('fk_bank_reconciliations_statement_line_id_bank_statement_lines')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_reconciliations'))
     )
@@ -251,4 +258,6 @@ def downgrade() -> None:
     op.drop_index('ix_bank_movements_account_date', table_name='bank_movements')
     op.drop_table('bank_movements')
     op.drop_table('bank_csv_mappings')
+    op.drop_index(op.f('ix_bank_party_ibans_party_id'), table_name='bank_party_ibans')
+    op.drop_table('bank_party_ibans')
     # ### end Alembic commands ###
