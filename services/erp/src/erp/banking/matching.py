@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 ZERO = Decimal("0.00")
 RF = re.compile(r"RF(\d{2})([A-Z0-9]{1,21})")
+RF_WRITTEN = re.compile(r"\bRF\d{2}(?: [A-Z0-9]{4})+(?: [A-Z0-9]{1,3})?\b")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 NAME_THRESHOLD = 80
 SUBSET_LIMIT = 24  # open items of one party searched for a batch payment
@@ -113,9 +114,15 @@ def references_in(texts: tuple[str, ...]) -> tuple[list[str], list[str]]:
     bodies, tokens = [], []
     for text in texts:
         upper = (text or "").upper()
-        for m in RF.finditer(upper.replace(" ", "")):
-            if rf_valid(m.group(0)):
-                bodies.append(m.group(2))
+        # an RF reference is written in one piece or in groups of four (RF18 5390 0754 7034)
+        candidates = [t for t in upper.split() if t.startswith("RF")]
+        for written in RF_WRITTEN.findall(upper):  # the words after it may look like one more group: try shorter
+            groups = written.split()
+            candidates += ["".join(groups[:n]) for n in range(len(groups), 1, -1)]
+        for compact in candidates:
+            if rf_valid(compact):
+                bodies.append(compact[4:])
+                break
         tokens += [normalized(t) for t in TOKEN.findall(upper)]
     return bodies, [t for t in tokens if len(t) >= 4]
 
