@@ -10,6 +10,7 @@ from servicekit.auth import api as auth_api
 from .access.roles import CATALOG
 from .banking.api import blp as banking_blp
 from .catalog.api import blp as catalog_blp
+from .cheques.api import blp as cheques_blp
 from .config import Settings
 from .db import audit_log, auth, idempotency_keys
 from .invoicing.api import blp as invoicing_blp
@@ -22,7 +23,8 @@ from .stock.api import counts_blp, stock_blp, warehouses_blp
 
 # Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
-              reports_blp, sales_blp, invoicing_blp, payments_blp, banking_blp)
+              reports_blp, sales_blp, invoicing_blp, payments_blp, banking_blp,
+              cheques_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

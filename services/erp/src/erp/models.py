@@ -2,6 +2,7 @@
 
 from .banking import models as banking_models  # noqa: F401
 from .catalog.models import Category, PriceList, PriceListItem, Product  # noqa: F401
+from .cheques import models as cheque_models  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
 from .ledger import models as ledger_models  # noqa: F401
 from .parties.models import PartyAccount, PartyReplica, PartyReplicaChange  # noqa: F401

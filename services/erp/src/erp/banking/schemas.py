@@ -21,7 +21,7 @@ def signed_money(**kw) -> fields.Decimal:
 
 class BankAccountOpenSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    kind = fields.String(load_default="bank", validate=validate.OneOf(BANK_ACCOUNT_KINDS),
+    kind = fields.String(load_default="bank", validate=validate.OneOf(("bank", "cash")),
                          metadata={"description": "bank, or cash (a cash box: no IBAN, journal CSH)"})
     iban = fields.String(allow_none=True, validate=validate.Length(max=42),
                          metadata={"description": "Checked (country, length, check digits); spaces allowed."})
@@ -66,7 +66,8 @@ class BankAccountViewSchema(Schema):
 
 
 class BankAccountListArgs(Schema):
-    kind = fields.String(validate=validate.OneOf(BANK_ACCOUNT_KINDS))
+    kind = fields.String(validate=validate.OneOf(BANK_ACCOUNT_KINDS),
+                         metadata={"description": "bank, cash, or cheques (the portfolio of cheques received)"})
 
 
 class BankBalanceArgs(Schema):

@@ -41,6 +41,9 @@ ROLES = {
     "interest_income": "Interest earned on bank accounts (768000)",
     "transfer_in_transit": "Transfers between own accounts, sent and not yet received (580000)",
     "reconciliation_writeoff": "Small differences written off in bank reconciliation (658000)",
+    "cheques_in_portfolio": "Cheques received and held (511200)",
+    "cheques_at_bank": "Cheques deposited at the bank for collection (511300)",
+    "cheques_collateral": "Cheques given as collateral (511400)",
 }
 
 NORMAL_SIDE = {"asset": "debit", "expense": "debit", "liability": "credit", "equity": "credit", "income": "credit"}

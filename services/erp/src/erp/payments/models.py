@@ -40,7 +40,7 @@ payment_numbers = Sequence("supplier_payment_number_seq", metadata=Base.metadata
 
 
 
-BANK_ACCOUNT_KINDS = ("bank", "cash")
+BANK_ACCOUNT_KINDS = ("bank", "cash", "cheques")  # cheques: the portfolio of cheques received (one per currency)
 
 
 class BankAccount(Base):
@@ -57,7 +57,7 @@ class BankAccount(Base):
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(4), default="bank")
+    kind: Mapped[str] = mapped_column(String(8), default="bank")
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
     currency: Mapped[str] = mapped_column(String(3))

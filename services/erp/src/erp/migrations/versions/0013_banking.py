@@ -1,7 +1,8 @@
 """banking: bank accounts gain kind (bank or cash box), BIC, opening balance and date, write-off limit; bank
 movements, transfers between own accounts, imported statements and their lines, CSV mappings, reconciliations and
-their ledger items, reconciliation rules, the IBANs known of parties; the accounts and roles banking posts to (bank fees, interest income,
-transfers in transit, reconciliation write-offs)
+their ledger items, reconciliation rules, the IBANs known of parties; cheques received and their transitions; the accounts
+and roles banking posts to (bank fees, interest income, transfers in transit, reconciliation write-offs, cheques in
+portfolio, at the bank, given as collateral)
 
 Revision ID: 0013
 Revises: 0011
@@ -20,11 +21,14 @@ branch_labels = None
 depends_on = None
 
 # (code, name, type): added when the chart does not have them yet
-ACCOUNTS = (("580000", "Internal transfers in transit", "asset"), ("768000", "Interest income", "income"))
+ACCOUNTS = (("580000", "Internal transfers in transit", "asset"), ("768000", "Interest income", "income"),
+            ("511200", "Cheques in portfolio", "asset"), ("511300", "Cheques at bank for collection", "asset"),
+            ("511400", "Cheques given as collateral", "asset"))
 NORMAL_SIDE = {"asset": "debit", "income": "credit"}
 # posting role -> account code (the chart's own, or the ones above)
 MAPPING = {"bank_fees": "627000", "interest_income": "768000", "transfer_in_transit": "580000",
-           "reconciliation_writeoff": "658000"}
+           "reconciliation_writeoff": "658000", "cheques_in_portfolio": "511200", "cheques_at_bank": "511300",
+           "cheques_collateral": "511400"}
 
 
 def upgrade() -> None:
@@ -200,8 +204,51 @@ def upgrade() -> None:
     sa.UniqueConstraint('journal_line_id', name=op.f('uq_bank_reconciliation_items_journal_line_id'))
     )
     op.create_index(op.f('ix_bank_reconciliation_items_reconciliation_id'), 'bank_reconciliation_items', ['reconciliation_id'], unique=False)
+    op.create_table('received_cheques',
+    sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('number', sa.String(length=50), nullable=False),
+    sa.Column('drawer', sa.String(length=200), nullable=False),
+    sa.Column('drawer_bank', sa.String(length=100), nullable=False),
+    sa.Column('drawer_branch', sa.String(length=100), nullable=True),
+    sa.Column('cheque_date', sa.Date(), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('party_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('state', sa.String(length=30), nullable=False),
+    sa.Column('receipt_payment_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('endorsement_payment_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('endorsed_to_party_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('bank_account_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("state in ('in_portfolio', 'deposited_for_collection', 'endorsed', 'given_as_collateral', 'cleared', 'bounced', 'returned', 'protested')", name=op.f('ck_received_cheques_state')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_received_cheques_amount')),
+    sa.ForeignKeyConstraint(['bank_account_id'], ['bank_accounts.id'], name=op.f('fk_received_cheques_bank_account_id_bank_accounts')),
+    sa.ForeignKeyConstraint(['endorsement_payment_id'], ['payments.id'], name=op.f('fk_received_cheques_endorsement_payment_id_payments')),
+    sa.ForeignKeyConstraint(['receipt_payment_id'], ['payments.id'], name=op.f('fk_received_cheques_receipt_payment_id_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_received_cheques'))
+    )
+    op.create_index(op.f('ix_received_cheques_party_id'), 'received_cheques', ['party_id'], unique=False)
+    op.create_index('ix_received_cheques_state_date', 'received_cheques', ['state', 'cheque_date'], unique=False)
+    op.create_table('cheque_transitions',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('cheque_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('from_state', sa.String(length=30), nullable=True),
+    sa.Column('to_state', sa.String(length=30), nullable=False),
+    sa.Column('on_date', sa.Date(), nullable=False),
+    sa.Column('journal_entry_id', sa.String(length=64), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['cheque_id'], ['received_cheques.id'], name=op.f('fk_cheque_transitions_cheque_id_received_cheques')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cheque_transitions'))
+    )
+    op.create_index(op.f('ix_cheque_transitions_cheque_id'), 'cheque_transitions', ['cheque_id'], unique=False)
     # the existing accounts are banks with nothing opened and nothing to write off; the defaults only fill them
-    op.add_column('bank_accounts', sa.Column('kind', sa.String(length=4), nullable=False, server_default='bank'))
+    op.add_column('bank_accounts', sa.Column('kind', sa.String(length=8), nullable=False, server_default='bank'))
     op.add_column('bank_accounts', sa.Column('bic', sa.String(length=11), nullable=True))
     op.add_column('bank_accounts', sa.Column('opening_balance', sa.Numeric(precision=18, scale=2), nullable=False,
                                              server_default='0'))
@@ -210,7 +257,7 @@ def upgrade() -> None:
                                              server_default='0'))
     for column in ('kind', 'opening_balance', 'writeoff_limit'):
         op.alter_column('bank_accounts', column, server_default=None)
-    op.create_check_constraint(op.f('ck_bank_accounts_kind'), 'bank_accounts', "kind in ('bank', 'cash')")
+    op.create_check_constraint(op.f('ck_bank_accounts_kind'), 'bank_accounts', "kind in ('bank', 'cash', 'cheques')")
     op.create_check_constraint(op.f('ck_bank_accounts_cash_has_no_iban'), 'bank_accounts',
                                "kind = 'bank' or (iban is null and bic is null)")
     op.create_check_constraint(op.f('ck_bank_accounts_writeoff_limit'), 'bank_accounts', 'writeoff_limit >= 0')
@@ -258,6 +305,11 @@ def downgrade() -> None:
     op.drop_index('ix_bank_movements_account_date', table_name='bank_movements')
     op.drop_table('bank_movements')
     op.drop_table('bank_csv_mappings')
+    op.drop_index(op.f('ix_cheque_transitions_cheque_id'), table_name='cheque_transitions')
+    op.drop_table('cheque_transitions')
+    op.drop_index('ix_received_cheques_state_date', table_name='received_cheques')
+    op.drop_index(op.f('ix_received_cheques_party_id'), table_name='received_cheques')
+    op.drop_table('received_cheques')
     op.drop_index(op.f('ix_bank_party_ibans_party_id'), table_name='bank_party_ibans')
     op.drop_table('bank_party_ibans')
     # ### end Alembic commands ###

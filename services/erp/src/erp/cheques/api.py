@@ -1,0 +1,71 @@
+"""HTTP endpoints of cheques received: receive, move, the portfolio and its maturity ladder."""
+
+from flask.views import MethodView
+from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
+from servicekit.etag import if_match_required, required_version
+from servicekit.web import create_once, sessions, with_etag
+
+from . import service
+from .schemas import ChequeListArgs, ChequeMoveSchema, ChequeReceiveSchema, ChequeSchema, LadderArgs, LadderSchema
+
+blp = Blueprint("cheques", __name__, url_prefix="/api/v1/cheques",
+                description="Cheques received from customers: the portfolio, deposits for collection, endorsement "
+                            "to suppliers, collateral, clearing and bounces, each posted; the maturity ladder.")
+
+
+@blp.route("")
+class Cheques(MethodView):
+    @requires("payments:read")
+    @blp.arguments(ChequeListArgs, location="query")
+    @blp.response(200, ChequeSchema(many=True))
+    def get(self, args):
+        """Cheques by due date (filter by state, customer; due_within_days: the ones to deposit now)."""
+        with sessions().begin() as session:
+            return service.list_cheques(session, args)
+
+    @requires("payments:record")
+    @blp.arguments(ChequeReceiveSchema)
+    @blp.response(201, ChequeSchema)
+    def post(self, data):
+        """Receive a customer's cheque (post-dated or not): a receipt that settles invoices, held in the
+        portfolio. Send Idempotency-Key to make retries safe."""
+        return create_once("POST /cheques", ChequeSchema,
+                           lambda session, me: service.receive_cheque(session, data, me),
+                           lambda v: f"/api/v1/cheques/{v['id']}")
+
+
+@blp.route("/maturity-ladder")
+class ChequeLadder(MethodView):
+    @requires("payments:read")
+    @blp.arguments(LadderArgs, location="query")
+    @blp.response(200, LadderSchema)
+    def get(self, args):
+        """Cheques not yet cashed by the week or month they fall due."""
+        with sessions().begin() as session:
+            return service.maturity_ladder(session, args["by"], args["currency"])
+
+
+@blp.route("/<uuid:cheque_id>")
+class ChequeById(MethodView):
+    @requires("payments:read")
+    @blp.response(200, ChequeSchema)
+    def get(self, cheque_id):
+        """One cheque with its moves."""
+        with sessions().begin() as session:
+            return with_etag(service.get_cheque(session, cheque_id))
+
+
+@blp.route("/<uuid:cheque_id>/moves")
+class ChequeMove(MethodView):
+    @requires("payments:record")
+    @if_match_required
+    @blp.arguments(ChequeMoveSchema)
+    @blp.response(200, ChequeSchema)
+    @blp.alt_response(409, description="A move its state does not allow, or a post-dated cheque deposited early")
+    def post(self, data, cheque_id):
+        """Move a cheque: deposited_for_collection (bank_account_id), endorsed (supplier_id, bills),
+        given_as_collateral (bank_account_id), cleared, bounced (reason), returned, protested."""
+        with sessions().begin() as session:
+            return with_etag(service.move_cheque(session, cheque_id, required_version(), data,
+                                                 current_principal()))

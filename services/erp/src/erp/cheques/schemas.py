@@ -1,0 +1,104 @@
+"""What the cheque endpoints accept (strict) and return."""
+
+from marshmallow import Schema, fields, validate
+
+from ..banking.schemas import money
+from ..fields import AMOUNT, CURRENCY
+from ..payments.schemas import PaymentAllocationInSchema
+from .models import STATES
+
+
+class ChequeReceiveSchema(Schema):
+    party_id = fields.UUID(required=True, metadata={"description": "The customer who gave it."})
+    number = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    drawer = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    drawer_bank = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    drawer_branch = fields.String(allow_none=True, validate=validate.Length(max=100))
+    cheque_date = fields.Date(required=True, metadata={"description": "When it may be cashed (post-dated: later "
+                                                                      "than received_on)."})
+    received_on = fields.Date(allow_none=True, metadata={"description": "The posting date; defaults to today."})
+    amount = money(required=True)
+    currency = fields.String(load_default="EUR", validate=CURRENCY)
+    allocations = fields.List(fields.Nested(PaymentAllocationInSchema), validate=validate.Length(min=1, max=500),
+                              metadata={"description": "The invoices it pays; without them, oldest due first."})
+    auto_allocate = fields.Boolean(load_default=True)
+
+
+class BillPartInSchema(Schema):
+    bill_id = fields.UUID(required=True)
+    amount = money(required=True)
+
+
+class ChequeMoveSchema(Schema):
+    to_state = fields.String(required=True, validate=validate.OneOf(STATES[1:]))
+    on_date = fields.Date(allow_none=True, metadata={"description": "Defaults to today."})
+    bank_account_id = fields.UUID(allow_none=True, metadata={
+        "description": "Deposited for collection or given as collateral: the bank account."})
+    supplier_id = fields.UUID(allow_none=True, metadata={"description": "Endorsed: the supplier it pays."})
+    bills = fields.List(fields.Nested(BillPartInSchema), validate=validate.Length(min=1, max=100),
+                        metadata={"description": "Endorsed: the supplier's bills it settles (else oldest due)."})
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "Required when it bounced."})
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class ChequeTransitionSchema(Schema):
+    id = fields.Integer()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    on_date = fields.Date()
+    journal_entry_id = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ChequeSchema(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    drawer = fields.String()
+    drawer_bank = fields.String()
+    drawer_branch = fields.String(allow_none=True)
+    cheque_date = fields.Date()
+    received_on = fields.Date()
+    amount = fields.Decimal(**AMOUNT)
+    currency = fields.String()
+    party_id = fields.UUID()
+    state = fields.String(metadata={"description": " | ".join(STATES)})
+    allowed_moves = fields.List(fields.String())
+    receipt_payment_id = fields.UUID()
+    endorsement_payment_id = fields.UUID(allow_none=True)
+    endorsed_to_party_id = fields.UUID(allow_none=True)
+    bank_account_id = fields.UUID(allow_none=True)
+    transitions = fields.List(fields.Nested(ChequeTransitionSchema))
+    version = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class ChequeListArgs(Schema):
+    state = fields.String(validate=validate.OneOf(STATES))
+    party_id = fields.UUID()
+    due_within_days = fields.Integer(validate=validate.Range(min=0, max=3650), metadata={
+        "description": "Only cheques in portfolio due within N days: the ones to deposit now."})
+
+
+class LadderArgs(Schema):
+    by = fields.String(load_default="week", validate=validate.OneOf(("week", "month")))
+    currency = fields.String(load_default="EUR", validate=CURRENCY)
+
+
+class LadderPeriodSchema(Schema):
+    period = fields.String(metadata={"description": "due (dated today or before), 2026-W11, or 2026-03"})
+    count = fields.Integer()
+    total = fields.Decimal(**AMOUNT)
+    in_portfolio = fields.Decimal(**AMOUNT)
+    deposited_for_collection = fields.Decimal(**AMOUNT)
+    given_as_collateral = fields.Decimal(**AMOUNT)
+
+
+class LadderSchema(Schema):
+    by = fields.String()
+    currency = fields.String()
+    as_of = fields.Date()
+    total = fields.Decimal(**AMOUNT)
+    periods = fields.List(fields.Nested(LadderPeriodSchema))
