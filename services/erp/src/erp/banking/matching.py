@@ -10,11 +10,12 @@ amount near the date; then the user's `rule`s (text contains / counterparty / am
 """
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 ZERO = Decimal("0.00")
 RF = re.compile(r"RF(\d{2})([A-Z0-9]{1,21})")
@@ -147,16 +148,16 @@ def _settle(items: list[OpenItem], amount: Decimal, tolerance: Decimal) -> tuple
     return plan, ZERO, "partial"
 
 
-def _by_reference(line: Line, by_number: dict[str, list[OpenItem]], tolerance: Decimal) -> Proposal | None:
+def _by_reference(line: Line, items: "OpenItems", tolerance: Decimal) -> Proposal | None:
     bodies, tokens = references_in(line.texts)
     found: dict[str, OpenItem] = {}
     how = []
     for body in bodies:
-        for item in by_number.get(body, []):
+        for item in items.numbered(body):
             found[item.invoice_id] = item
             how.append(f"RF reference of {item.number}")
     for token in tokens:
-        for item in by_number.get(token, []):
+        for item in items.numbered(token):
             if item.invoice_id not in found:
                 found[item.invoice_id] = item
                 how.append(f"invoice number {item.number} in the text")
@@ -194,19 +195,66 @@ def similarity(a: str | None, b: str | None) -> int:
     return int(fuzz.token_set_ratio(a.lower(), b.lower()))
 
 
-def propose(line: Line, open_items: list[OpenItem], book: list[BookItem], rules: list[Rule],
+class OpenItems:
+    """The open invoices indexed the ways matching looks them up (by number, amount, party and party name), built
+    once for a run over many lines and told what each applied match took."""
+
+    def __init__(self, items: list[OpenItem]):
+        self.by_id: dict[str, OpenItem] = {}
+        self.by_number: dict[str, list[str]] = defaultdict(list)
+        self.by_amount: dict[Decimal, set[str]] = defaultdict(set)
+        self.by_party: dict[str, set[str]] = defaultdict(set)
+        self.names: dict[str, str] = {}
+        for item in items:
+            self.by_id[item.invoice_id] = item
+            self.by_number[normalized(item.number)].append(item.invoice_id)
+            self.by_amount[item.open_amount].add(item.invoice_id)
+            self.by_party[item.party_id].add(item.invoice_id)
+            self.names[item.party_id] = item.party_name.lower()
+
+    def __bool__(self) -> bool:
+        return bool(self.by_id)
+
+    def numbered(self, number: str) -> list[OpenItem]:
+        return [self.by_id[i] for i in self.by_number.get(number, ()) if i in self.by_id]
+
+    def with_amount(self, amount: Decimal) -> list[OpenItem]:
+        return [self.by_id[i] for i in self.by_amount.get(amount, ())]
+
+    def of_party(self, party_id: str) -> list[OpenItem]:
+        return [self.by_id[i] for i in self.by_party.get(party_id, ())]
+
+    def party_named(self, name: str, cutoff: int) -> str | None:
+        """The party whose name resembles `name` best, at `cutoff` or more (rapidfuzz, in C over all names)."""
+        found = process.extractOne(name.lower(), self.names, scorer=fuzz.token_set_ratio, score_cutoff=cutoff)
+        return found[2] if found else None
+
+    def take(self, invoice_id: str, amount: Decimal) -> None:
+        item = self.by_id.get(invoice_id)
+        if item is None:
+            return
+        self.by_amount[item.open_amount].discard(invoice_id)
+        left = item.open_amount - amount
+        if left <= 0:
+            del self.by_id[invoice_id]
+            self.by_party[item.party_id].discard(invoice_id)
+            return
+        self.by_id[invoice_id] = OpenItem(item.invoice_id, item.number, item.party_id, item.party_name, left,
+                                          item.due_date)
+        self.by_amount[left].add(invoice_id)
+
+
+def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[BookItem], rules: list[Rule],
             party_ibans: dict[str, str], tolerance: Decimal = ZERO) -> list[Proposal]:
     """Every proposal for a line, best first; the first rule that finds something ranks first."""
+    items = open_items if isinstance(open_items, OpenItems) else OpenItems(open_items)
     proposals: list[Proposal] = []
-    if line.amount > 0 and open_items:
-        by_number: dict[str, list[OpenItem]] = {}
-        for item in open_items:
-            by_number.setdefault(normalized(item.number), []).append(item)
-        found = _by_reference(line, by_number, tolerance)
+    if line.amount > 0 and items:
+        found = _by_reference(line, items, tolerance)
         if found:
             proposals.append(found)
         party = party_ibans.get((line.counterparty_iban or "").upper())
-        of_party = [i for i in open_items if i.party_id == party] if party else []
+        of_party = items.of_party(party) if party else []
         exact = [i for i in of_party if i.open_amount == line.amount]
         if exact:
             item = min(exact, key=lambda i: i.due_date)
@@ -214,24 +262,20 @@ def propose(line: Line, open_items: list[OpenItem], book: list[BookItem], rules:
                                       f"IBAN {line.counterparty_iban} is {item.party_name}'s and {item.number} is "
                                       f"open for {item.open_amount}", [(item, item.open_amount)], party_id=party))
         named = []
-        for item in open_items:
-            if item.open_amount != line.amount:
-                continue
+        for item in items.with_amount(line.amount):
             score = similarity(line.counterparty_name, item.party_name)
             if score >= NAME_THRESHOLD:
                 days = abs((item.due_date - line.booking_date).days)
                 named.append((score - min(days, 60) / 6, score, days, item))
         if named:
-            weighted, score, days, item = max(named, key=lambda x: x[0])
+            weighted, score, days, item = max(named, key=lambda x: (x[0], x[3].invoice_id))
             proposals.append(Proposal("name", max(50, min(89, int(weighted))),
                                       f"{line.counterparty_name!r} resembles {item.party_name!r} ({score}%), "
                                       f"{item.number} is open for {item.open_amount}, due {days} days from the "
                                       "booking", [(item, item.open_amount)], party_id=item.party_id))
         if not party and line.counterparty_name:
-            best = max(open_items, key=lambda i: similarity(line.counterparty_name, i.party_name))
-            if similarity(line.counterparty_name, best.party_name) >= 85:
-                party = best.party_id
-                of_party = [i for i in open_items if i.party_id == party]
+            party = items.party_named(line.counterparty_name, 85)
+            of_party = items.of_party(party) if party else []
         subset = _subset(of_party, line.amount) if of_party else None
         if subset:
             proposals.append(Proposal("subset", 80, f"{len(subset)} open invoices of {subset[0].party_name} add up "

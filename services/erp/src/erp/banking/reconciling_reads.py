@@ -105,7 +105,7 @@ class Context:
 
     def __init__(self, session: Session, account: BankAccount):
         self.account = account
-        self.open_items = open_items(session, account.currency)
+        self.open_items = matching.OpenItems(open_items(session, account.currency))
         self.book = [matching.BookItem(b["journal_line_id"], b["amount"], b["date"],
                                        f"{b['source_type']} {b['reference'] or ''}".strip())
                      for b in unreconciled_book_lines(session, account)]
@@ -118,10 +118,8 @@ class Context:
 
     def consumed(self, proposal: matching.Proposal) -> None:
         """Forget what an applied proposal used up, so the next lines are matched against what is left."""
-        taken = {item.invoice_id: amount for item, amount in proposal.invoices}
-        self.open_items = [i if i.invoice_id not in taken else matching.OpenItem(
-            i.invoice_id, i.number, i.party_id, i.party_name, i.open_amount - taken[i.invoice_id], i.due_date)
-            for i in self.open_items if taken.get(i.invoice_id, ZERO) < i.open_amount]
+        for item, amount in proposal.invoices:
+            self.open_items.take(item.invoice_id, amount)
         used = set(proposal.journal_line_ids)
         self.book = [b for b in self.book if b.journal_line_id not in used]
 
