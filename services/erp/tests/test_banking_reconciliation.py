@@ -234,3 +234,9 @@ def test_a_line_cannot_be_matched_with_a_ledger_line_of_another_account_or_one_a
     assert ok.status_code == 201 and ok.json["rule"] == "manual"
     assert_problem(accountant.post(f"/api/v1/banking/statement-lines/{lines[1]['id']}/reconcile",
                                    json={"journal_line_ids": own}), 409, "journal_line_ids.0")
+
+
+def test_a_ledger_line_id_beyond_any_number_is_a_422_not_a_server_error(accountant, account):
+    (line,) = import_camt(accountant, account, [{"amount": "5.00", "text": "x"}])
+    assert_problem(accountant.post(f"/api/v1/banking/statement-lines/{line['id']}/reconcile",
+                                   json={"journal_line_ids": [2**70]}), 422, "journal_line_ids.0")

@@ -158,3 +158,14 @@ def test_a_file_of_another_account_malformed_or_of_no_known_format_is_refused(ac
     bad_amount = sample("mt940_march.sta").replace(b":61:2603020302C250,00", b":61:2603020302C2X0,00")
     assert_problem(upload(accountant, account, bad_amount, "x.sta", expect=422), 422, "file")
     assert lines(accountant, account) == []
+
+
+def test_a_mapping_of_the_wrong_shape_is_refused_naming_it_and_the_saved_one_stays(accountant, account):
+    url = f"{ACCOUNTS}/{account['id']}/csv-mapping"
+    assert accountant.put(url, json={"mapping": CSV_MAPPING}).status_code == 200
+    for bad in ({**CSV_MAPPING, "skip_rows": "two"}, {**CSV_MAPPING, "delimiter": 7},
+                {**CSV_MAPPING, "encoding": "klingon"}, {**CSV_MAPPING, "columns": {"date": 3, "amount": "x"}},
+                {**CSV_MAPPING, "colour": "blue"}):
+        assert_problem(accountant.put(url, json={"mapping": bad}), 422, "mapping")
+    saved = accountant.get(url)
+    assert saved.json["mapping"] == CSV_MAPPING and saved.headers["ETag"] == '"1"'

@@ -283,7 +283,8 @@ class ReconcileSchema(Schema):
         "description": "Customer invoices the line pays (money in): one payment per customer, allocated."})
     bills = fields.List(fields.Nested(BillPartSchema), validate=validate.Length(max=500),
                         metadata={"description": "Supplier bills the line pays (money out)."})
-    journal_line_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=500),
+    journal_line_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**63 - 1)),
+                                   validate=validate.Length(max=500),
                                    metadata={"description": "Ledger lines already on the account's ledger account."})
     account_lines = fields.List(fields.Nested(AccountLineSchema), validate=validate.Length(max=50))
     write_off = fields.Boolean(load_default=False, metadata={

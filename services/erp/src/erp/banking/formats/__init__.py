@@ -25,10 +25,12 @@ def parse(data: bytes, fmt: str | None, csv_mapping: dict | None, currency: str)
     fmt = fmt or detect(data)
     if fmt is None:
         raise StatementError("not a statement in a known format (camt.053, MT940, OFX; CSV needs format=csv)")
-    if fmt == "camt053":
-        return camt.parse(data)
-    if fmt == "mt940":
-        return swift_mt940.parse(data)
-    if fmt == "ofx":
-        return ofx.parse(data)
-    return csv_format.parse(data, csv_mapping, currency)
+    readers = {"camt053": camt.parse, "mt940": swift_mt940.parse, "ofx": ofx.parse,
+               "csv": lambda d: csv_format.parse(d, csv_mapping, currency)}
+    try:
+        return readers[fmt](data)
+    except StatementError:
+        raise
+    except (ArithmeticError, AttributeError, KeyError, LookupError, TypeError, ValueError) as e:
+        # a file that fits its format's grammar but not its meaning (a missing date, a field of the wrong kind)
+        raise StatementError(f"not a readable {fmt} statement: {type(e).__name__}: {e}") from None

@@ -18,17 +18,36 @@ COLUMNS = ("date", "value_date", "amount", "debit", "credit", "description", "co
 
 def check_mapping(mapping: dict) -> dict:
     """The mapping with its defaults; ValueError naming what is wrong (the API turns it into a 422)."""
+    if not isinstance(mapping, dict):
+        raise ValueError("an object: {columns: {...}, delimiter, date_format, ...}")
     merged = {**DEFAULTS, **mapping}
+    for key in ("delimiter", "date_format", "decimal_separator", "thousands_separator", "encoding"):
+        if not isinstance(merged[key], str):
+            raise ValueError(f"{key}: a string")
+    if not isinstance(merged["skip_rows"], int) or isinstance(merged["skip_rows"], bool) or not \
+            0 <= merged["skip_rows"] <= 100:
+        raise ValueError("skip_rows: a whole number from 0 to 100")
+    unknown_keys = set(merged) - set(DEFAULTS) - {"columns"}
+    if unknown_keys:
+        raise ValueError(f"unknown setting {', '.join(sorted(unknown_keys))}")
     columns = merged.get("columns") or {}
     if not isinstance(columns, dict) or "date" not in columns:
         raise ValueError("columns.date: required (the header of the booking date column)")
     if "amount" not in columns and not ("debit" in columns and "credit" in columns):
         raise ValueError("columns: an amount column, or a debit and a credit column")
+    if not all(isinstance(v, str) and v.strip() for v in columns.values()):
+        raise ValueError("columns: each names a column header (a string)")
     unknown = set(columns) - set(COLUMNS)
     if unknown:
         raise ValueError(f"columns: unknown {', '.join(sorted(unknown))}; known: {', '.join(COLUMNS)}")
-    if len(merged["delimiter"]) != 1:
-        raise ValueError("delimiter: one character")
+    if len(merged["delimiter"]) != 1 or merged["delimiter"] in "\r\n\"":
+        raise ValueError("delimiter: one character (not a quote or a line break)")
+    if len(merged["decimal_separator"]) != 1:
+        raise ValueError("decimal_separator: one character")
+    try:
+        "".encode(merged["encoding"])
+    except LookupError:
+        raise ValueError(f"encoding: {merged['encoding']!r} is not an encoding") from None
     try:
         datetime.strftime(datetime(2026, 1, 31), merged["date_format"])
     except ValueError:
