@@ -178,3 +178,43 @@ def test_the_maturity_ladder_groups_the_cheques_not_yet_cashed_by_week_and_month
     assert {p["period"]: p for p in monthly["periods"]}[f"{later.year}-{later.month:02d}"][
         "given_as_collateral"] == "50.00"
     assert sum(D(p["total"]) for p in monthly["periods"]) == D("650.00")
+
+
+def test_the_cash_position_adds_the_cheques_to_come_week_by_week_to_what_the_accounts_hold(accountant, customer):
+    currency = "JPY"  # a currency of its own: only this test's accounts and cheques count
+    accountant.post("/api/v1/banking/accounts", json={"name": f"Tokyo {t.tag()}", "currency": currency,
+                                                      "opening_balance": "1000.00",
+                                                      "opening_date": (TODAY - timedelta(days=3)).isoformat()})
+    receive(accountant, customer, "300.00", TODAY + timedelta(days=8), currency=currency, auto_allocate=False)
+    receive(accountant, customer, "50.00", TODAY - timedelta(days=2), currency=currency, auto_allocate=False)
+    r = accountant.get("/api/v1/banking/cash-position", query_string={"currency": currency, "weeks": 13})
+    assert r.status_code == 200, r.json
+    position = r.json
+    assert position["balance"] == "1000.00" and len(position["weeks"]) == 13
+    assert [a["kind"] for a in position["accounts"]] == ["bank"]  # the portfolio is not cash yet
+    weeks = {w["week"]: w for w in position["weeks"]}
+    assert weeks[1]["cheques"] == "50.00"  # overdue: counted in the first week
+    due_week = (TODAY + timedelta(days=8) - (TODAY - timedelta(days=TODAY.weekday()))).days // 7 + 1
+    assert weeks[due_week]["cheques"] == "300.00"
+    assert position["weeks"][-1]["balance"] == "1350.00"
+
+
+def test_a_deposit_slip_takes_several_due_cheques_to_the_bank_at_once_and_prints(sessions, accountant, bank,
+                                                                                 customer):
+    one = receive(accountant, customer, "120.00", TODAY, auto_allocate=False)
+    two = receive(accountant, customer, "80.50", TODAY - timedelta(days=3), auto_allocate=False)
+    later = receive(accountant, customer, "99.00", TODAY + timedelta(days=10), auto_allocate=False)
+    refused = accountant.post(f"{CHEQUES}/deposit-slips", json={"bank_account_id": bank["id"],
+                                                                "cheque_ids": [one["id"], later["id"]]})
+    assert_problem(refused, 409, "cheque_ids.1")
+    assert accountant.get(f"{CHEQUES}/{one['id']}").json["state"] == "in_portfolio"  # nothing moved
+    r = accountant.post(f"{CHEQUES}/deposit-slips", json={"bank_account_id": bank["id"],
+                                                          "cheque_ids": [one["id"], two["id"]]})
+    assert r.status_code == 201, r.json
+    slip = r.json
+    assert (slip["count"], slip["total"], slip["bank_account_id"]) == (2, "200.50", bank["id"])
+    assert {c["state"] for c in slip["cheques"]} == {"deposited_for_collection"}
+    printed = accountant.get(f"{CHEQUES}/deposit-slips/{slip['id']}/pdf")
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    assert printed.data.startswith(b"%PDF") and len(printed.data) > 800
+    assert_cheques_agree_with_the_ledger(sessions)

@@ -9,7 +9,7 @@ from servicekit.etag import if_match_required, required_version
 from servicekit.problems import field_error
 from servicekit.web import create_once, sessions, with_etag
 
-from . import accounts, bank_rules, imports, movements, reconciliation, reconciling_reads
+from . import accounts, bank_rules, cash_position, imports, movements, reconciliation, reconciling_reads
 from .schemas import (
     AutoReconcileReportSchema,
     AutoReconcileSchema,
@@ -28,6 +28,8 @@ from .schemas import (
     BankStatementSchema,
     BankTransferCreateSchema,
     BankTransferSchema,
+    CashPositionArgs,
+    CashPositionSchema,
     CsvMappingSchema,
     CsvMappingViewSchema,
     ProposalsSchema,
@@ -329,3 +331,15 @@ class RuleById(MethodView):
         with sessions().begin() as session:
             return with_etag(bank_rules.update_rule(session, rule_id, required_version(), data,
                                                     current_principal()))
+
+
+@blp.route("/cash-position")
+class CashPosition(MethodView):
+    @requires("payments:read")
+    @blp.arguments(CashPositionArgs, location="query")
+    @blp.response(200, CashPositionSchema)
+    def get(self, args):
+        """What the accounts hold today and a forecast by week: cheques by their date, customer invoices and
+        supplier bills by their due date (overdue ones in the first week)."""
+        with sessions().begin() as session:
+            return cash_position.cash_position(session, args["currency"], args["weeks"])

@@ -440,3 +440,40 @@ class RuleSchema(Schema):
     active = fields.Boolean()
     version = fields.Integer()
     created_at = fields.DateTime()
+
+
+class CashPositionArgs(Schema):
+    currency = fields.String(load_default="EUR", validate=CURRENCY)
+    weeks = fields.Integer(load_default=13, validate=validate.Range(min=1, max=52))
+
+
+class CashAccountSchema(Schema):
+    bank_account_id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    balance = fields.Decimal(**AMOUNT)
+
+
+class CashWeekSchema(Schema):
+    week = fields.Integer()
+    starts_on = fields.Date()
+    cheques = fields.Decimal(**AMOUNT, metadata={"description": "Cheques not yet cashed, by their date."})
+    receivables = fields.Decimal(**AMOUNT, metadata={"description": "Open customer invoices, by due date."})
+    payables = fields.Decimal(**AMOUNT, metadata={"description": "Approved supplier bills unpaid, by due date."})
+    net = fields.Decimal(**AMOUNT)
+    balance = fields.Decimal(**AMOUNT, metadata={"description": "Forecast balance at the week's end."})
+
+
+class CashBeyondSchema(Schema):
+    cheques = fields.Decimal(**AMOUNT)
+    receivables = fields.Decimal(**AMOUNT)
+    payables = fields.Decimal(**AMOUNT)
+
+
+class CashPositionSchema(Schema):
+    currency = fields.String()
+    as_of = fields.Date()
+    balance = fields.Decimal(**AMOUNT, metadata={"description": "What the bank accounts and cash boxes hold today."})
+    accounts = fields.List(fields.Nested(CashAccountSchema))
+    weeks = fields.List(fields.Nested(CashWeekSchema))
+    beyond = fields.Nested(CashBeyondSchema, metadata={"description": "What falls due after the last week."})

@@ -1,13 +1,23 @@
 """HTTP endpoints of cheques received: receive, move, the portfolio and its maturity ladder."""
 
+from flask import Response
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
 from servicekit.web import create_once, sessions, with_etag
 
-from . import service
-from .schemas import ChequeListArgs, ChequeMoveSchema, ChequeReceiveSchema, ChequeSchema, LadderArgs, LadderSchema
+from . import pdf, service
+from .schemas import (
+    ChequeListArgs,
+    ChequeMoveSchema,
+    ChequeReceiveSchema,
+    ChequeSchema,
+    DepositSlipCreateSchema,
+    DepositSlipSchema,
+    LadderArgs,
+    LadderSchema,
+)
 
 blp = Blueprint("cheques", __name__, url_prefix="/api/v1/cheques",
                 description="Cheques received from customers: the portfolio, deposits for collection, endorsement "
@@ -69,3 +79,39 @@ class ChequeMove(MethodView):
         with sessions().begin() as session:
             return with_etag(service.move_cheque(session, cheque_id, required_version(), data,
                                                  current_principal()))
+
+
+@blp.route("/deposit-slips")
+class DepositSlips(MethodView):
+    @requires("payments:record")
+    @blp.arguments(DepositSlipCreateSchema)
+    @blp.response(201, DepositSlipSchema)
+    @blp.alt_response(409, description="A cheque is not in the portfolio, or dated later than the deposit")
+    def post(self, data):
+        """Deposit several cheques of the portfolio to one bank account: each is moved and posted; one that may
+        not be deposited refuses the whole slip. Send Idempotency-Key to make retries safe."""
+        return create_once("POST /cheques/deposit-slips", DepositSlipSchema,
+                           lambda session, me: service.deposit_slip(session, data, me),
+                           lambda v: f"/api/v1/cheques/deposit-slips/{v['id']}")
+
+
+@blp.route("/deposit-slips/<uuid:slip_id>")
+class DepositSlipById(MethodView):
+    @requires("payments:read")
+    @blp.response(200, DepositSlipSchema)
+    def get(self, slip_id):
+        """A deposit slip: the bank account, the day, its cheques and their total."""
+        with sessions().begin() as session:
+            return service.get_deposit_slip(session, slip_id)
+
+
+@blp.route("/deposit-slips/<uuid:slip_id>/pdf")
+class DepositSlipPdf(MethodView):
+    @requires("payments:read")
+    @blp.response(200, content_type="application/pdf")
+    def get(self, slip_id):
+        """The printable deposit slip (application/pdf) to hand to the bank with the cheques."""
+        with sessions().begin() as session:
+            slip = service.get_deposit_slip(session, slip_id)
+        return Response(pdf.render_deposit_slip(slip), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="deposit-slip-{slip_id}.pdf"'})

@@ -55,6 +55,7 @@ class ReceivedCheque(Base):
     endorsement_payment_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("payments.id"))
     endorsed_to_party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     bank_account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("bank_accounts.id"))
+    deposit_slip_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), index=True)
     created_by: Mapped[str | None] = mapped_column(String(300))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

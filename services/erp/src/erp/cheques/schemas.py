@@ -2,10 +2,15 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..banking.schemas import money
-from ..fields import AMOUNT, CURRENCY
+from ..fields import AMOUNT, CURRENCY, places
 from ..payments.schemas import PaymentAllocationInSchema
 from .models import STATES
+
+
+def money(**kw) -> fields.Decimal:
+    return fields.Decimal(as_string=True, validate=[validate.Range(min=0, min_inclusive=False),
+                                                    places(2, below_power=14)],
+                          metadata={"description": "> 0, in cents"}, **kw)
 
 
 class ChequeReceiveSchema(Schema):
@@ -102,3 +107,32 @@ class LadderSchema(Schema):
     as_of = fields.Date()
     total = fields.Decimal(**AMOUNT)
     periods = fields.List(fields.Nested(LadderPeriodSchema))
+
+
+class DepositSlipCreateSchema(Schema):
+    bank_account_id = fields.UUID(required=True)
+    cheque_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
+    on_date = fields.Date(allow_none=True, metadata={"description": "Defaults to today."})
+
+
+class SlipChequeSchema(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    drawer = fields.String()
+    drawer_bank = fields.String()
+    drawer_branch = fields.String(allow_none=True)
+    cheque_date = fields.Date()
+    amount = fields.Decimal(**AMOUNT)
+    state = fields.String()
+
+
+class DepositSlipSchema(Schema):
+    id = fields.UUID()
+    bank_account_id = fields.UUID()
+    bank_account_name = fields.String()
+    iban = fields.String(allow_none=True)
+    currency = fields.String()
+    on_date = fields.Date()
+    count = fields.Integer()
+    total = fields.Decimal(**AMOUNT)
+    cheques = fields.List(fields.Nested(SlipChequeSchema))

@@ -138,7 +138,11 @@ def move_cheque(session: Session, cheque_id, expected_version: int, data: dict, 
     """Move a cheque to its next state (409 for a move its state does not allow), posting what it changes."""
     cheque = cheque_row(session, cheque_id, lock=True)
     check_version(cheque.version, expected_version)
-    target, on = data["to_state"], data.get("on_date") or _now().date()
+    _apply(session, cheque, data["to_state"], data.get("on_date") or _now().date(), data, actor)
+    return cheque_view(session, cheque)
+
+
+def _apply(session: Session, cheque: ReceivedCheque, target: str, on: date, data: dict, actor) -> None:
     if target not in MOVES[cheque.state]:
         raise Problem(409, "Move not allowed", f"Cheque {cheque.number} is {cheque.state}: it can become "
                       f"{' or '.join(MOVES[cheque.state]) or 'nothing else'}, not {target}.", "wrong-state",
@@ -194,7 +198,47 @@ def move_cheque(session: Session, cheque_id, expected_version: int, data: dict, 
     session.flush()
     audit.record(session, audit_log, actor, f"cheque_{target}", "received_cheque", cheque.id, {"state": before},
                  {"state": cheque.state})
-    return cheque_view(session, cheque)
+
+
+def deposit_slip(session: Session, data: dict, actor) -> dict:
+    """Deposit several cheques of the portfolio to one bank account at once: each is moved to
+    deposited_for_collection (and posted) as if one by one; a cheque that may not be deposited refuses the slip."""
+    ids = [str(i) for i in data["cheque_ids"]]
+    if len(set(ids)) != len(ids):
+        raise field_error("cheque_ids", "a cheque appears twice")
+    found = {c.id: c for c in session.execute(select(ReceivedCheque).where(ReceivedCheque.id.in_(sorted(ids)))
+                                              .order_by(ReceivedCheque.id).with_for_update()).scalars()}
+    on, slip = data.get("on_date") or _now().date(), new_id()
+    for i, cheque_id in enumerate(ids):
+        cheque = found.get(cheque_id)
+        if cheque is None:
+            raise field_error(f"cheque_ids.{i}", f"no cheque with id {cheque_id}")
+        try:
+            _apply(session, cheque, "deposited_for_collection", on, {"bank_account_id": data["bank_account_id"],
+                                                                     "note": f"deposit slip {slip}"}, actor)
+        except Problem as e:
+            raise Problem(e.status, e.title, f"cheque {cheque.number}: {e.detail}", e.type,
+                          errors=[{"field": f"cheque_ids.{i}", "message": e.detail or e.title}]) from None
+        cheque.deposit_slip_id = slip
+    session.flush()
+    return get_deposit_slip(session, slip)
+
+
+def get_deposit_slip(session: Session, slip_id) -> dict:
+    cheques = list(session.execute(select(ReceivedCheque).where(ReceivedCheque.deposit_slip_id == str(slip_id))
+                                   .order_by(ReceivedCheque.cheque_date, ReceivedCheque.number)).scalars())
+    if not cheques:
+        raise NotFound("deposit slip", slip_id)
+    bank = session.get(BankAccount, cheques[0].bank_account_id)
+    on = session.execute(select(func.min(ChequeTransition.on_date)).where(
+        ChequeTransition.cheque_id == cheques[0].id, ChequeTransition.to_state == "deposited_for_collection")
+    ).scalar_one()
+    return {"id": str(slip_id), "bank_account_id": bank.id, "bank_account_name": bank.name, "iban": bank.iban,
+            "currency": cheques[0].currency, "on_date": on, "count": len(cheques),
+            "total": sum((c.amount for c in cheques), ZERO),
+            "cheques": [{"id": c.id, "number": c.number, "drawer": c.drawer, "drawer_bank": c.drawer_bank,
+                         "drawer_branch": c.drawer_branch, "cheque_date": c.cheque_date, "amount": c.amount,
+                         "state": c.state} for c in cheques]}
 
 
 def get_cheque(session: Session, cheque_id) -> dict:

@@ -220,6 +220,7 @@ def upgrade() -> None:
     sa.Column('endorsement_payment_id', sa.UUID(as_uuid=False), nullable=True),
     sa.Column('endorsed_to_party_id', sa.UUID(as_uuid=False), nullable=True),
     sa.Column('bank_account_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('deposit_slip_id', sa.UUID(as_uuid=False), nullable=True),
     sa.Column('created_by', sa.String(length=300), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
@@ -232,6 +233,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_received_cheques'))
     )
     op.create_index(op.f('ix_received_cheques_party_id'), 'received_cheques', ['party_id'], unique=False)
+    op.create_index(op.f('ix_received_cheques_deposit_slip_id'), 'received_cheques', ['deposit_slip_id'],
+                    unique=False)
     op.create_index('ix_received_cheques_state_date', 'received_cheques', ['state', 'cheque_date'], unique=False)
     op.create_table('cheque_transitions',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -309,6 +312,7 @@ def downgrade() -> None:
     op.drop_table('cheque_transitions')
     op.drop_index('ix_received_cheques_state_date', table_name='received_cheques')
     op.drop_index(op.f('ix_received_cheques_party_id'), table_name='received_cheques')
+    op.drop_index(op.f('ix_received_cheques_deposit_slip_id'), table_name='received_cheques')
     op.drop_table('received_cheques')
     op.drop_index(op.f('ix_bank_party_ibans_party_id'), table_name='bank_party_ibans')
     op.drop_table('bank_party_ibans')
