@@ -117,19 +117,27 @@ def test_a_post_dated_cheque_settles_the_invoice_waits_for_its_date_and_clears_i
 def test_a_bounced_cheque_reopens_the_invoice_and_can_then_only_be_returned_or_protested(
         sessions, accountant, bank, customer):
     inv = invoice(accountant, customer, "120.00")
-    cheque = receive(accountant, customer, "120.00", TODAY)
+    cheque = receive(accountant, customer, "120.00", TODAY, drawer=f"Bouncy {t.tag()}")
     assert invoice_state(accountant, inv) == ("paid", "0.00")
     cheque = move(accountant, cheque, "deposited_for_collection", bank_account_id=bank["id"])
     assert_problem(accountant.post(f"{CHEQUES}/{cheque['id']}/moves", json={"to_state": "bounced"},
                                    headers={"If-Match": f'"{cheque["version"]}"'}), 422, "reason")
-    cheque = move(accountant, cheque, "bounced", reason="insufficient funds")
+    cheque = move(accountant, cheque, "bounced", reason="insufficient funds", bounce_fee="15.00")
     assert invoice_state(accountant, inv) == ("issued", "120.00")
+    fees = accountant.get("/api/v1/invoices", query_string={"party_id": customer}).json["items"]
+    (fee,) = [f for f in fees if f["id"] != inv["id"]]
+    assert (fee["gross_total"], fee["status"]) == ("15.00", "issued")
+    assert "bounce fee" in cheque["transitions"][-1]["note"] and cheque["drawer_bounces"] == 1
     receipt = accountant.get(f"/api/v1/payments/{cheque['receipt_payment_id']}").json
     assert receipt["status"] == "bounced"
     assert cheque["allowed_moves"] == ["returned", "protested"]
     move(accountant, cheque, "deposited_for_collection", expect=409, bank_account_id=bank["id"])
     cheque = move(accountant, cheque, "protested", note="protest drawn up by the bailiff")
     assert cheque["allowed_moves"] == []
+    again = receive(accountant, customer, "10.00", TODAY, drawer=cheque["drawer"], auto_allocate=False)
+    assert again["drawer_bounces"] == 1
+    (risk,) = accountant.get(f"{CHEQUES}/drawers", query_string={"drawer": cheque["drawer"]}).json
+    assert (risk["cheques"], risk["bounced"], risk["bounced_total"], risk["bounce_rate"]) == (2, 1, "120.00", 0.5)
     assert_cheques_agree_with_the_ledger(sessions)
 
 

@@ -15,6 +15,8 @@ from .schemas import (
     ChequeSchema,
     DepositSlipCreateSchema,
     DepositSlipSchema,
+    DrawerArgs,
+    DrawerSchema,
     LadderArgs,
     LadderSchema,
 )
@@ -54,6 +56,17 @@ class ChequeLadder(MethodView):
         """Cheques not yet cashed by the week or month they fall due."""
         with sessions().begin() as session:
             return service.maturity_ladder(session, args["by"], args["currency"])
+
+
+@blp.route("/drawers")
+class ChequeDrawers(MethodView):
+    @requires("payments:read")
+    @blp.arguments(DrawerArgs, location="query")
+    @blp.response(200, DrawerSchema(many=True))
+    def get(self, args):
+        """Each drawer's cheques and how often they bounced, most bounces first."""
+        with sessions().begin() as session:
+            return service.drawers(session, args.get("drawer"))
 
 
 @blp.route("/<uuid:cheque_id>")

@@ -8,9 +8,9 @@ from .models import STATES
 
 
 def money(**kw) -> fields.Decimal:
+    kw.setdefault("metadata", {"description": "> 0, in cents"})
     return fields.Decimal(as_string=True, validate=[validate.Range(min=0, min_inclusive=False),
-                                                    places(2, below_power=14)],
-                          metadata={"description": "> 0, in cents"}, **kw)
+                                                    places(2, below_power=14)], **kw)
 
 
 class ChequeReceiveSchema(Schema):
@@ -44,6 +44,8 @@ class ChequeMoveSchema(Schema):
                         metadata={"description": "Endorsed: the supplier's bills it settles (else oldest due)."})
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000),
                            metadata={"description": "Required when it bounced."})
+    bounce_fee = money(allow_none=True, metadata={
+        "description": "Bounced: a fee charged to the customer on an invoice of its own."})
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -76,6 +78,7 @@ class ChequeSchema(Schema):
     endorsed_to_party_id = fields.UUID(allow_none=True)
     bank_account_id = fields.UUID(allow_none=True)
     transitions = fields.List(fields.Nested(ChequeTransitionSchema))
+    drawer_bounces = fields.Integer(metadata={"description": "How many cheques of this drawer bounced."})
     version = fields.Integer()
     created_at = fields.DateTime()
 
@@ -136,3 +139,15 @@ class DepositSlipSchema(Schema):
     count = fields.Integer()
     total = fields.Decimal(**AMOUNT)
     cheques = fields.List(fields.Nested(SlipChequeSchema))
+
+
+class DrawerArgs(Schema):
+    drawer = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Name contains."})
+
+
+class DrawerSchema(Schema):
+    drawer = fields.String()
+    cheques = fields.Integer()
+    bounced = fields.Integer()
+    bounced_total = fields.Decimal(**AMOUNT)
+    bounce_rate = fields.Float(metadata={"description": "bounced / cheques"})

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
+from ..invoicing import service as invoicing
 from ..ledger.posting import PostingLine
 from ..ledger.service import post_entry
 from ..money import cents
@@ -68,8 +69,31 @@ def cheque_row(session: Session, cheque_id, lock: bool = False) -> ReceivedChequ
     return cheque
 
 
+def drawer_bounces(session: Session, drawer: str) -> int:
+    return session.execute(select(func.count()).select_from(ChequeTransition).join(
+        ReceivedCheque, ReceivedCheque.id == ChequeTransition.cheque_id).where(
+        func.lower(ReceivedCheque.drawer) == drawer.lower(), ChequeTransition.to_state == "bounced")).scalar_one()
+
+
+def drawers(session: Session, drawer: str | None) -> list[dict]:
+    """Each drawer's cheques and how often they bounced: a drawer whose cheques bounce is a risk."""
+    bounced = (select(ChequeTransition.cheque_id).where(ChequeTransition.to_state == "bounced").distinct()
+               .subquery())
+    stmt = (select(func.min(ReceivedCheque.drawer), func.count(), func.count(bounced.c.cheque_id),
+                   func.coalesce(func.sum(ReceivedCheque.amount).filter(bounced.c.cheque_id.is_not(None)), 0))
+            .outerjoin(bounced, bounced.c.cheque_id == ReceivedCheque.id)
+            .group_by(func.lower(ReceivedCheque.drawer)))
+    if drawer:
+        stmt = stmt.where(func.lower(ReceivedCheque.drawer).contains(drawer.lower()))
+    rows = session.execute(stmt.order_by(func.count(bounced.c.cheque_id).desc(), func.min(ReceivedCheque.drawer))
+                           .limit(500)).all()
+    return [{"drawer": name, "cheques": count, "bounced": bounces, "bounced_total": total,
+             "bounce_rate": round(bounces / count, 4) if count else 0.0} for name, count, bounces, total in rows]
+
+
 def cheque_view(session: Session, cheque: ReceivedCheque) -> dict:
     view = row_view(cheque)
+    view["drawer_bounces"] = drawer_bounces(session, cheque.drawer)
     view["allowed_moves"] = list(MOVES[cheque.state])
     view["transitions"] = [row_view(t) for t in session.execute(
         select(ChequeTransition).where(ChequeTransition.cheque_id == cheque.id).order_by(ChequeTransition.id))
@@ -191,6 +215,13 @@ def _apply(session: Session, cheque: ReceivedCheque, target: str, on: date, data
             payments.move_cheque(session, cheque.endorsement_payment_id, "bounced", reason, actor)
         payments.move_cheque(session, cheque.receipt_payment_id, "bounced", reason, actor)
         cheque.state = target
+        if data.get("bounce_fee"):
+            fee = invoicing.create_invoice(session, {
+                "party_id": cheque.party_id, "currency": cheque.currency, "issue": True, "issue_date": on,
+                "notes": f"Cheque {cheque.number} ({cheque.drawer_bank}) bounced: {reason}",
+                "lines": [{"description": f"Fee for bounced cheque {cheque.number}", "quantity": Decimal("1"),
+                           "unit_price": cents(data["bounce_fee"]), "tax_rate": Decimal("0")}]}, actor)
+            note = f"{reason}; bounce fee charged on invoice {fee['number']}"
     else:
         cheque.state = target  # returned to the customer, or protested: its value is already back in receivables
     cheque.version, cheque.updated_at = cheque.version + 1, _now()
