@@ -226,3 +226,17 @@ def test_a_deposit_slip_takes_several_due_cheques_to_the_bank_at_once_and_prints
     assert printed.status_code == 200 and printed.mimetype == "application/pdf"
     assert printed.data.startswith(b"%PDF") and len(printed.data) > 800
     assert_cheques_agree_with_the_ledger(sessions)
+
+
+def test_money_enters_or_leaves_the_portfolio_only_as_a_cheque(sessions, accountant, customer):
+    receive(accountant, customer, "10.00", TODAY, auto_allocate=False)
+    (portfolio,) = accountant.get("/api/v1/banking/accounts", query_string={"kind": "cheques"}).json[:1]
+    assert portfolio["ledger_account_code"] == "511200"
+    assert_problem(accountant.post("/api/v1/payments", json={
+        "direction": "in", "party_id": customer, "amount": "5.00", "bank_account_id": portfolio["id"]}), 422,
+        "bank_account_id")
+    assert_problem(accountant.post(f"/api/v1/banking/accounts/{portfolio['id']}/movements", json={
+        "kind": "deposit", "amount": "5.00", "counter_account": "101000"}), 422, "bank_account_id")
+    assert_problem(accountant.patch(f"/api/v1/banking/accounts/{portfolio['id']}", json={"active": False},
+                                    headers={"If-Match": f'"{portfolio["version"]}"'}), 409)
+    assert_cheques_agree_with_the_ledger(sessions)

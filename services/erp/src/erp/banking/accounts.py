@@ -66,7 +66,7 @@ def account_row(session: Session, account_id, lock: bool = False) -> BankAccount
 def usable_account(session: Session, account_id, field: str) -> BankAccount:
     """An active account named in a request body: 422 naming the field otherwise."""
     account = session.get(BankAccount, str(account_id))
-    if account is None or not account.active:
+    if account is None or not account.active or account.kind == "cheques":
         raise field_error(field, f"no active bank account or cash box with id {account_id}")
     return account
 
@@ -151,6 +151,9 @@ def update_account(session: Session, account_id, expected_version: int, changes:
     """Rename, set the BIC or the write-off limit, close (active false) or reopen."""
     account = account_row(session, account_id, lock=True)
     check_version(account.version, expected_version)
+    if account.kind == "cheques":
+        raise Problem(409, "Cheque portfolio", f"{account.name} is the portfolio of cheques received: it is kept by "
+                      "the cheques module.", "wrong-state")
     before = {k: getattr(account, k) for k in AUDITED}
     if "name" in changes:
         name = changes["name"].strip()

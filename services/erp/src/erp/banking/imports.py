@@ -161,8 +161,10 @@ def import_statement(session: Session, account_id, data: bytes, file_name: str |
     """Import a statement file into an account: every statement in it is checked, then its new lines kept; a
     refused file changes nothing. Returns what was imported and what was skipped."""
     account = account_row(session, account_id, lock=True)  # one import per account at a time
-    if not account.active:
-        raise Problem(409, "Account closed", f"{account.name} is closed.", "wrong-state")
+    if not account.active or account.kind == "cheques":
+        raise Problem(409, "Account closed" if not account.active else "Cheque portfolio",
+                      f"{account.name} {'is closed' if not account.active else 'receives no bank statement'}.",
+                      "wrong-state")
     mapping = session.get(BankCsvMapping, account.id)
     try:
         statements = formats.parse(data, fmt, mapping.mapping if mapping else None, account.currency)

@@ -129,6 +129,7 @@ def receive_cheque(session: Session, data: dict, actor) -> dict:
     receipt = payments.record_payment(session, {
         "direction": "in", "party_id": data["party_id"], "amount": data["amount"], "currency": currency,
         "payment_date": received_on, "method": "cheque", "bank_account_id": portfolio.id,
+        "through_cheque_portfolio": True,
         "cheque_number": data["number"], "cheque_bank": data["drawer_bank"],
         "reference": f"Cheque {data['number']} due {data['cheque_date'].isoformat()}",
         "allocations": data.get("allocations"), "auto_allocate": data.get("auto_allocate", True)}, actor)
@@ -191,6 +192,7 @@ def _apply(session: Session, cheque: ReceivedCheque, target: str, on: date, data
         paid = payments.record_payment(session, {
             "direction": "out", "party_id": supplier, "amount": cheque.amount, "currency": cheque.currency,
             "payment_date": on, "method": "cheque", "bank_account_id": portfolio_account(session, cheque.currency).id,
+            "through_cheque_portfolio": True,
             "cheque_number": cheque.number, "cheque_bank": cheque.drawer_bank,
             "reference": f"Cheque {cheque.number} endorsed", "auto_allocate": True,
             "allocations": [{"document_id": b["bill_id"], "amount": b["amount"]} for b in data.get("bills") or []]
