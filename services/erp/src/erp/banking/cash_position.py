@@ -1,6 +1,7 @@
 """The cash position: what the bank accounts and cash boxes hold today, and a simple forecast by week for the next
 weeks from what is expected in (cheques not yet cashed by their date, customer invoices by their due date) and out
-(approved supplier bills by their due date). What is overdue counts in the first week."""
+(approved supplier bills by their due date, our cheques not yet paid by their date). What is overdue counts in the
+first week."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -8,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..cheques.models import ReceivedCheque
+from ..cheques.models import IssuedCheque, ReceivedCheque
 from ..cheques.service import OPEN_STATES
 from ..invoicing.models import Invoice
 from ..invoicing.service import OPEN
@@ -33,6 +34,10 @@ def cash_position(session: Session, currency: str, weeks: int) -> dict:
     cheques = [ZERO] * (weeks + 1)
     receivables = [ZERO] * (weeks + 1)
     payables = [ZERO] * (weeks + 1)
+    written = [ZERO] * (weeks + 1)
+    for day, amount in session.execute(select(IssuedCheque.due_date, IssuedCheque.amount).where(
+            IssuedCheque.currency == currency, IssuedCheque.state.in_(("issued", "presented")))):
+        written[_week_of(day, first, weeks)] += amount
     for day, amount in session.execute(select(ReceivedCheque.cheque_date, ReceivedCheque.amount).where(
             ReceivedCheque.currency == currency, ReceivedCheque.state.in_(OPEN_STATES))):
         cheques[_week_of(day, first, weeks)] += amount
@@ -52,10 +57,11 @@ def cash_position(session: Session, currency: str, weeks: int) -> dict:
     running = sum((a["balance"] for a in accounts), ZERO)
     opening, forecast = running, []
     for n in range(weeks):
-        inflow = cheques[n] + receivables[n]
-        running += inflow - payables[n]
+        net = cheques[n] + receivables[n] - payables[n] - written[n]
+        running += net
         forecast.append({"week": n + 1, "starts_on": first + timedelta(weeks=n), "cheques": cheques[n],
-                         "receivables": receivables[n], "payables": payables[n], "net": inflow - payables[n],
-                         "balance": running})
+                         "receivables": receivables[n], "payables": payables[n], "cheques_issued": written[n],
+                         "net": net, "balance": running})
     return {"currency": currency, "as_of": today, "accounts": accounts, "balance": opening, "weeks": forecast,
-            "beyond": {"cheques": cheques[weeks], "receivables": receivables[weeks], "payables": payables[weeks]}}
+            "beyond": {"cheques": cheques[weeks], "receivables": receivables[weeks], "payables": payables[weeks],
+                       "cheques_issued": written[weeks]}}

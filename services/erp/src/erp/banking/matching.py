@@ -5,8 +5,9 @@ In order: (a) `reference`: an ISO 11649 RF creditor reference or an invoice numb
 (b) `iban`: the counterparty's IBAN is known on a party and one of its open invoices has the amount; (c) `name`:
 an open invoice of the amount, due near the booking date, of a party whose name resembles the counterparty's
 (rapidfuzz); (d) `subset`: open invoices of one party (by IBAN or name) that add up to the amount (a batch
-payment); then `book`: a ledger line already on the account (a payment or movement recorded by hand) of the
-amount near the date; then the user's `rule`s (text contains / counterparty / amount range -> account).
+payment); for money out, `cheque`: one of our cheques of the amount whose number the text names; then `book`:
+a ledger line already on the account (a payment or movement recorded by hand) of the amount near the date; then
+the user's `rule`s (text contains / counterparty / amount range -> account).
 """
 
 import re
@@ -69,6 +70,15 @@ class BookItem:
 
 
 @dataclass(frozen=True)
+class IssuedItem:
+    """One of our cheques written on the account and not yet paid by the bank."""
+
+    cheque_id: str
+    number: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     name: str
@@ -101,13 +111,14 @@ class Proposal:
     account: str | None = None
     party_id: str | None = None
     difference: Decimal = ZERO  # what the items leave of the line: written off within the tolerance
+    issued_cheque_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"rule": self.rule, "score": self.score, "explanation": self.explanation,
                 "invoices": [{"invoice_id": item.invoice_id, "number": item.number, "party_id": item.party_id,
                               "amount": amount} for item, amount in self.invoices],
                 "journal_line_ids": self.journal_line_ids, "account": self.account, "party_id": self.party_id,
-                "difference": self.difference}
+                "difference": self.difference, "issued_cheque_ids": self.issued_cheque_ids}
 
 
 def references_in(texts: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -245,10 +256,19 @@ class OpenItems:
 
 
 def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[BookItem], rules: list[Rule],
-            party_ibans: dict[str, str], tolerance: Decimal = ZERO) -> list[Proposal]:
+            party_ibans: dict[str, str], tolerance: Decimal = ZERO,
+            issued: tuple[IssuedItem, ...] | list[IssuedItem] = ()) -> list[Proposal]:
     """Every proposal for a line, best first; the first rule that finds something ranks first."""
     items = open_items if isinstance(open_items, OpenItems) else OpenItems(open_items)
     proposals: list[Proposal] = []
+    if line.amount < 0 and issued:
+        _, tokens = references_in(line.texts)
+        numbers = set(tokens) | {t for text in line.texts for t in re.findall(r"\d+", text or "")}
+        for cheque in issued:
+            if cheque.amount == -line.amount and (cheque.number in numbers or cheque.number.lstrip("0") in numbers):
+                proposals.append(Proposal("cheque", 97, f"our cheque {cheque.number} of {cheque.amount} paid by the "
+                                          "bank", issued_cheque_ids=[cheque.cheque_id]))
+                break
     if line.amount > 0 and items:
         found = _by_reference(line, items, tolerance)
         if found:
@@ -292,7 +312,7 @@ def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[Boo
             proposals.append(Proposal("rule", 88, f"your rule {rule.name!r}: book to {rule.account}",
                                       account=rule.account, party_id=rule.party_id))
             break
-    order = {"reference": 0, "iban": 1, "name": 2, "subset": 3, "book": 4, "rule": 5}
+    order = {"cheque": 0, "reference": 0, "iban": 1, "name": 2, "subset": 3, "book": 4, "rule": 5}
     return sorted(proposals, key=lambda p: (-p.score, order[p.rule]))
 
 

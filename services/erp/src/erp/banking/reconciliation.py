@@ -24,6 +24,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from ..cheques import issued
 from ..db import audit_log
 from ..invoicing.events import balance_due
 from ..invoicing.models import Invoice
@@ -92,6 +93,22 @@ def _book_lines(session: Session, ids: list[int], ledger_id: str) -> list[tuple[
     return out
 
 
+def _our_cheques(session: Session, ids: list[str], account_id: str, money_in: bool) -> list:
+    """Our cheques a line of money out pays: written on this account and not paid yet."""
+    found = []
+    for i, cheque_id in enumerate(ids):
+        try:
+            cheque = issued.issued_row(session, cheque_id)
+        except NotFound:
+            raise field_error(f"issued_cheque_ids.{i}", f"no cheque of ours with id {cheque_id}") from None
+        if money_in or cheque.bank_account_id != account_id or cheque.state not in ("issued", "presented"):
+            raise field_error(f"issued_cheque_ids.{i}", f"cheque {cheque.number} is {cheque.state} on another "
+                              "account or not waiting to be paid" if not money_in else "money in pays no cheque "
+                              "of ours")
+        found.append(cheque)
+    return found
+
+
 def _entry_line(session: Session, entry_id: str, ledger_id: str) -> tuple[int, Decimal]:
     row = session.execute(select(JournalLine).where(JournalLine.entry_id == entry_id,
                                                     JournalLine.account_id == ledger_id)).scalar_one()
@@ -132,9 +149,11 @@ def reconcile(session: Session, line_id, data: dict, actor, rule: str = "manual"
     if bills and money_in:
         raise field_error("bills", "money into the account pays no supplier bill (use invoices)")
     existing = _book_lines(session, [int(x) for x in data.get("journal_line_ids") or []], ledger.id)
+    cheques = _our_cheques(session, [str(x) for x in data.get("issued_cheque_ids") or []], account.id, money_in)
     account_lines = data.get("account_lines") or []
     sign = 1 if money_in else -1
     covered = (sum((a for *_, a in invoices), ZERO) - sum((a for *_, a in bills), ZERO)
+               - sum((c.amount for c in cheques), ZERO)
                + sum((a for _, a in existing), ZERO) + sign * sum((cents(x["amount"]) for x in account_lines), ZERO))
     difference = line.amount - covered
     by_party: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
@@ -151,7 +170,7 @@ def reconcile(session: Session, line_id, data: dict, actor, rule: str = "manual"
             raise field_error("amount", f"the items add up to {money_text(covered)} but the line is "
                               f"{money_text(line.amount)} (a difference of {money_text(difference)}; "
                               f"{account.name} writes off at most {money_text(account.writeoff_limit)})")
-    if not (invoices or bills or existing or account_lines or credit or writeoff):
+    if not (invoices or bills or existing or cheques or account_lines or credit or writeoff):
         raise field_error("invoices", "name what explains the line: invoices, bills, journal_line_ids or "
                           "account_lines")
 
@@ -162,6 +181,9 @@ def reconcile(session: Session, line_id, data: dict, actor, rule: str = "manual"
                     credit.get(party, ZERO), "invoices" if money_in else "bills", actor)
         payment_ids.append(paid["id"])
         items.append(_entry_line(session, paid["journal_entry_id"], ledger.id))
+    for cheque in cheques:
+        items.append(_entry_line(session, issued.clear_for_statement(session, cheque.id, line.booking_date, actor),
+                                 ledger.id))
     text = (line.remittance or line.counterparty_name or "statement line")[:250]
     for i, booked in enumerate(account_lines):
         try:
@@ -243,7 +265,7 @@ def undo(session: Session, reconciliation_id, expected_version: int, actor) -> d
 
 def _proposal_data(proposal, line) -> dict:
     data = {"invoices": [{"invoice_id": item.invoice_id, "amount": amount} for item, amount in proposal.invoices],
-            "journal_line_ids": proposal.journal_line_ids}
+            "journal_line_ids": proposal.journal_line_ids, "issued_cheque_ids": proposal.issued_cheque_ids}
     if proposal.account:
         data["account_lines"] = [{"account": proposal.account, "amount": abs(line.amount),
                                   "party_id": proposal.party_id}]

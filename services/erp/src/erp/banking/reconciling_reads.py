@@ -10,6 +10,7 @@ from servicekit.problems import NotFound
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from ..cheques import issued
 from ..invoicing.models import Invoice
 from ..invoicing.service import OPEN
 from ..ledger.models import JournalEntry, JournalLine
@@ -111,10 +112,11 @@ class Context:
                      for b in unreconciled_book_lines(session, account)]
         self.rules = rules_for(session, account)
         self.ibans = party_ibans(session)
+        self.issued = [matching.IssuedItem(c.id, c.number, c.amount) for c in issued.outstanding(session, account.id)]
 
     def propose(self, line: BankStatementLine) -> list[matching.Proposal]:
         return matching.propose(as_matching_line(line), self.open_items, self.book, self.rules, self.ibans,
-                                self.account.writeoff_limit)
+                                self.account.writeoff_limit, self.issued)
 
     def consumed(self, proposal: matching.Proposal) -> None:
         """Forget what an applied proposal used up, so the next lines are matched against what is left."""
@@ -122,6 +124,7 @@ class Context:
             self.open_items.take(item.invoice_id, amount)
         used = set(proposal.journal_line_ids)
         self.book = [b for b in self.book if b.journal_line_id not in used]
+        self.issued = [c for c in self.issued if c.cheque_id not in proposal.issued_cheque_ids]
 
 
 def proposals(session: Session, line_id) -> dict:

@@ -287,6 +287,8 @@ class ReconcileSchema(Schema):
                                    validate=validate.Length(max=500),
                                    metadata={"description": "Ledger lines already on the account's ledger account."})
     account_lines = fields.List(fields.Nested(AccountLineSchema), validate=validate.Length(max=50))
+    issued_cheque_ids = fields.List(fields.UUID(), validate=validate.Length(max=100), metadata={
+        "description": "Our cheques the line pays (money out): each is cleared."})
     write_off = fields.Boolean(load_default=False, metadata={
         "description": "Write off what is left, within the account's write-off limit."})
     hold_as_credit = fields.Boolean(load_default=False, metadata={
@@ -305,7 +307,8 @@ class ReconciliationSchema(Schema):
     id = fields.UUID()
     bank_account_id = fields.UUID()
     statement_line_id = fields.UUID()
-    rule = fields.String(metadata={"description": "reference | iban | name | subset | book | rule | manual"})
+    rule = fields.String(metadata={"description": "reference | iban | name | subset | cheque | book | rule | "
+                                                  "manual"})
     score = fields.Decimal(as_string=True)
     explanation = fields.String(allow_none=True)
     payment_ids = fields.List(fields.UUID(), allow_none=True)
@@ -334,6 +337,7 @@ class ProposalSchema(Schema):
     account = fields.String(allow_none=True)
     party_id = fields.UUID(allow_none=True)
     difference = fields.Decimal(**AMOUNT)
+    issued_cheque_ids = fields.List(fields.UUID())
 
 
 class ProposalsSchema(Schema):
@@ -460,6 +464,7 @@ class CashWeekSchema(Schema):
     cheques = fields.Decimal(**AMOUNT, metadata={"description": "Cheques not yet cashed, by their date."})
     receivables = fields.Decimal(**AMOUNT, metadata={"description": "Open customer invoices, by due date."})
     payables = fields.Decimal(**AMOUNT, metadata={"description": "Approved supplier bills unpaid, by due date."})
+    cheques_issued = fields.Decimal(**AMOUNT, metadata={"description": "Our cheques not paid yet, by due date."})
     net = fields.Decimal(**AMOUNT)
     balance = fields.Decimal(**AMOUNT, metadata={"description": "Forecast balance at the week's end."})
 
@@ -468,6 +473,7 @@ class CashBeyondSchema(Schema):
     cheques = fields.Decimal(**AMOUNT)
     receivables = fields.Decimal(**AMOUNT)
     payables = fields.Decimal(**AMOUNT)
+    cheques_issued = fields.Decimal(**AMOUNT)
 
 
 class CashPositionSchema(Schema):

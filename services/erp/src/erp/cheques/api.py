@@ -7,8 +7,10 @@ from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
 from servicekit.web import create_once, sessions, with_etag
 
-from . import pdf, service
+from . import issued, pdf, service
 from .schemas import (
+    ChequeBookCreateSchema,
+    ChequeBookSchema,
     ChequeListArgs,
     ChequeMoveSchema,
     ChequeReceiveSchema,
@@ -17,8 +19,13 @@ from .schemas import (
     DepositSlipSchema,
     DrawerArgs,
     DrawerSchema,
+    IssueChequeSchema,
+    IssuedChequeSchema,
+    IssuedListArgs,
+    IssuedMoveSchema,
     LadderArgs,
     LadderSchema,
+    OutgoingLadderSchema,
 )
 
 blp = Blueprint("cheques", __name__, url_prefix="/api/v1/cheques",
@@ -56,6 +63,64 @@ class ChequeLadder(MethodView):
         """Cheques not yet cashed by the week or month they fall due."""
         with sessions().begin() as session:
             return service.maturity_ladder(session, args["by"], args["currency"])
+
+
+@blp.route("/books")
+class ChequeBooks(MethodView):
+    @requires("payments:record")
+    @blp.arguments(ChequeBookCreateSchema)
+    @blp.response(201, ChequeBookSchema)
+    def post(self, data):
+        """A book of our own cheques on a bank account (numbers first..last). Send Idempotency-Key to make
+        retries safe."""
+        return create_once("POST /cheques/books", ChequeBookSchema,
+                           lambda session, me: issued.create_book(session, data, me))
+
+
+@blp.route("/issued")
+class IssuedCheques(MethodView):
+    @requires("payments:read")
+    @blp.arguments(IssuedListArgs, location="query")
+    @blp.response(200, IssuedChequeSchema(many=True))
+    def get(self, args):
+        """Our cheques by due date."""
+        with sessions().begin() as session:
+            return issued.list_issued(session, args.get("state"))
+
+    @requires("payments:record")
+    @blp.arguments(IssueChequeSchema)
+    @blp.response(201, IssuedChequeSchema)
+    @blp.alt_response(409, description="The cheque book is used up")
+    def post(self, data):
+        """Write the book's next cheque to a supplier: a supplier payment (the bills named, else oldest due) into
+        cheques issued until the bank pays it. Send Idempotency-Key to make retries safe."""
+        return create_once("POST /cheques/issued", IssuedChequeSchema,
+                           lambda session, me: issued.issue_cheque(session, data, me))
+
+
+@blp.route("/issued/maturity-ladder")
+class IssuedLadder(MethodView):
+    @requires("payments:read")
+    @blp.arguments(LadderArgs, location="query")
+    @blp.response(200, OutgoingLadderSchema)
+    def get(self, args):
+        """Our cheques not yet paid by the bank, by the week or month they fall due."""
+        with sessions().begin() as session:
+            return service.outgoing_ladder(session, args["by"], args["currency"])
+
+
+@blp.route("/issued/<uuid:cheque_id>/moves")
+class IssuedMove(MethodView):
+    @requires("payments:record")
+    @if_match_required
+    @blp.arguments(IssuedMoveSchema)
+    @blp.response(200, IssuedChequeSchema)
+    @blp.alt_response(409, description="A move its state does not allow")
+    def post(self, data, cheque_id):
+        """presented, cleared (moves the amount to the bank account), or voided (the supplier payment is reversed,
+        the bills reopen)."""
+        with sessions().begin() as session:
+            return with_etag(issued.move_issued(session, cheque_id, required_version(), data, current_principal()))
 
 
 @blp.route("/drawers")

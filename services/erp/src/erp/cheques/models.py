@@ -76,3 +76,53 @@ class ChequeTransition(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+ISSUED_STATES = ("issued", "presented", "cleared", "voided")
+
+
+class ChequeBook(Base):
+    """A book of our own cheques on one bank account: numbers first..last, handed out in order."""
+
+    __tablename__ = "cheque_books"
+    __table_args__ = (CheckConstraint("first_number > 0 and first_number <= next_number and "
+                                      "next_number <= last_number + 1", name="numbers"),)
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
+    bank_account_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("bank_accounts.id"), index=True)
+    first_number: Mapped[int] = mapped_column(BigInteger)
+    last_number: Mapped[int] = mapped_column(BigInteger)
+    next_number: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IssuedCheque(Base):
+    """A cheque we wrote to a supplier: a supplier payment through the payments service into "cheques issued"
+    (a liability) until the bank pays it (cleared) or we cancel it (voided)."""
+
+    __tablename__ = "issued_cheques"
+    __table_args__ = (
+        CheckConstraint(one_of("state", ISSUED_STATES), name="state"),
+        CheckConstraint("amount > 0", name="amount"),
+        Index("uq_issued_cheques_account_number", "bank_account_id", "number", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
+    cheque_book_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("cheque_books.id"), index=True)
+    bank_account_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("bank_accounts.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    supplier_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
+    amount: Mapped[Decimal] = mapped_column(AMOUNT)
+    currency: Mapped[str] = mapped_column(String(3))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="issued")
+    payment_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("payments.id"))
+    cleared_on: Mapped[date | None] = mapped_column(Date)
+    clearing_entry_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -151,3 +151,73 @@ class DrawerSchema(Schema):
     bounced = fields.Integer()
     bounced_total = fields.Decimal(**AMOUNT)
     bounce_rate = fields.Float(metadata={"description": "bounced / cheques"})
+
+
+class ChequeBookCreateSchema(Schema):
+    bank_account_id = fields.UUID(required=True)
+    first_number = fields.Integer(required=True, validate=validate.Range(min=1, max=10**15))
+    last_number = fields.Integer(required=True, validate=validate.Range(min=1, max=10**15))
+
+
+class ChequeBookSchema(Schema):
+    id = fields.UUID()
+    bank_account_id = fields.UUID()
+    first_number = fields.Integer()
+    last_number = fields.Integer()
+    next_number = fields.Integer()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class IssueChequeSchema(Schema):
+    cheque_book_id = fields.UUID(required=True)
+    supplier_id = fields.UUID(required=True)
+    amount = money(required=True)
+    issue_date = fields.Date(allow_none=True, metadata={"description": "Defaults to today."})
+    due_date = fields.Date(allow_none=True, metadata={"description": "When it may be cashed; defaults to the issue "
+                                                                    "date."})
+    bills = fields.List(fields.Nested(BillPartInSchema), validate=validate.Length(min=1, max=100),
+                        metadata={"description": "The bills it pays; without them, oldest due first."})
+
+
+class IssuedMoveSchema(Schema):
+    to_state = fields.String(required=True, validate=validate.OneOf(("presented", "cleared", "voided")))
+    on_date = fields.Date(allow_none=True)
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class IssuedChequeSchema(Schema):
+    id = fields.UUID()
+    cheque_book_id = fields.UUID()
+    bank_account_id = fields.UUID()
+    number = fields.String()
+    supplier_id = fields.UUID()
+    amount = fields.Decimal(**AMOUNT)
+    currency = fields.String()
+    issue_date = fields.Date()
+    due_date = fields.Date()
+    state = fields.String(metadata={"description": "issued | presented | cleared | voided"})
+    allowed_moves = fields.List(fields.String())
+    payment_id = fields.UUID()
+    cleared_on = fields.Date(allow_none=True)
+    clearing_entry_id = fields.String(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class IssuedListArgs(Schema):
+    state = fields.String(validate=validate.OneOf(("issued", "presented", "cleared", "voided")))
+
+
+class OutgoingPeriodSchema(Schema):
+    period = fields.String()
+    count = fields.Integer()
+    total = fields.Decimal(**AMOUNT)
+
+
+class OutgoingLadderSchema(Schema):
+    by = fields.String()
+    currency = fields.String()
+    as_of = fields.Date()
+    total = fields.Decimal(**AMOUNT)
+    periods = fields.List(fields.Nested(OutgoingPeriodSchema))

@@ -30,7 +30,7 @@ from ..ledger.service import post_entry
 from ..money import cents
 from ..payments import service as payments
 from ..payments.models import BankAccount
-from .models import ChequeTransition, ReceivedCheque
+from .models import ChequeTransition, IssuedCheque, ReceivedCheque
 
 ZERO = Decimal("0.00")
 MOVES = {
@@ -57,7 +57,8 @@ def portfolio_account(session: Session, currency: str) -> BankAccount:
         id=new_id(), name=f"Cheques in portfolio {currency}", kind="cheques", currency=currency,
         ledger_account="cheques_in_portfolio", opening_balance=ZERO, writeoff_limit=ZERO, active=True,
         version=1).on_conflict_do_nothing())
-    return session.execute(select(BankAccount).where(BankAccount.kind == "cheques", BankAccount.currency == currency)
+    return session.execute(select(BankAccount).where(BankAccount.kind == "cheques", BankAccount.currency == currency,
+                                                     BankAccount.ledger_account == "cheques_in_portfolio")
                            .order_by(BankAccount.created_at).limit(1)).scalar_one()
 
 
@@ -314,6 +315,24 @@ def maturity_ladder(session: Session, by: str, currency: str) -> dict:
         bucket["count"] += count
         bucket["total"] += total
         bucket[state] += total
+    periods = sorted(buckets.values(), key=lambda b: ("" if b["period"] == "due" else b["period"]))
+    return {"by": by, "currency": currency, "as_of": today, "periods": periods,
+            "total": sum((b["total"] for b in periods), ZERO)}
+
+
+def outgoing_ladder(session: Session, by: str, currency: str) -> dict:
+    """Our cheques not yet paid by the bank, by the week or month they fall due ("due" for today or before)."""
+    today = _now().date()
+    rows = session.execute(select(IssuedCheque.due_date, func.count(), func.sum(IssuedCheque.amount))
+                           .where(IssuedCheque.state.in_(("issued", "presented")), IssuedCheque.currency == currency)
+                           .group_by(IssuedCheque.due_date)).all()
+    buckets: dict[str, dict] = {}
+    for day, count, total in rows:
+        key = "due" if day <= today else (f"{day.year}-{day.month:02d}" if by == "month"
+                                          else "{}-W{:02d}".format(*day.isocalendar()[:2]))
+        bucket = buckets.setdefault(key, {"period": key, "count": 0, "total": ZERO})
+        bucket["count"] += count
+        bucket["total"] += total
     periods = sorted(buckets.values(), key=lambda b: ("" if b["period"] == "due" else b["period"]))
     return {"by": by, "currency": currency, "as_of": today, "periods": periods,
             "total": sum((b["total"] for b in periods), ZERO)}

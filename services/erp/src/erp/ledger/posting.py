@@ -44,6 +44,7 @@ ROLES = {
     "cheques_in_portfolio": "Cheques received and held (511200)",
     "cheques_at_bank": "Cheques deposited at the bank for collection (511300)",
     "cheques_collateral": "Cheques given as collateral (511400)",
+    "cheques_issued": "Our cheques written and not yet cashed by the bank (403000)",
 }
 
 NORMAL_SIDE = {"asset": "debit", "expense": "debit", "liability": "credit", "equity": "credit", "income": "credit"}

@@ -1,6 +1,6 @@
 """banking: bank accounts gain kind (bank or cash box), BIC, opening balance and date, write-off limit; bank
 movements, transfers between own accounts, imported statements and their lines, CSV mappings, reconciliations and
-their ledger items, reconciliation rules, the IBANs known of parties; cheques received and their transitions; the accounts
+their ledger items, reconciliation rules, the IBANs known of parties; cheques received and their transitions, cheque books and cheques issued; the accounts
 and roles banking posts to (bank fees, interest income, transfers in transit, reconciliation write-offs, cheques in
 portfolio, at the bank, given as collateral)
 
@@ -23,12 +23,13 @@ depends_on = None
 # (code, name, type): added when the chart does not have them yet
 ACCOUNTS = (("580000", "Internal transfers in transit", "asset"), ("768000", "Interest income", "income"),
             ("511200", "Cheques in portfolio", "asset"), ("511300", "Cheques at bank for collection", "asset"),
-            ("511400", "Cheques given as collateral", "asset"))
-NORMAL_SIDE = {"asset": "debit", "income": "credit"}
+            ("511400", "Cheques given as collateral", "asset"),
+            ("403000", "Cheques issued not yet cashed", "liability"))
+NORMAL_SIDE = {"asset": "debit", "income": "credit", "liability": "credit"}
 # posting role -> account code (the chart's own, or the ones above)
 MAPPING = {"bank_fees": "627000", "interest_income": "768000", "transfer_in_transit": "580000",
            "reconciliation_writeoff": "658000", "cheques_in_portfolio": "511200", "cheques_at_bank": "511300",
-           "cheques_collateral": "511400"}
+           "cheques_collateral": "511400", "cheques_issued": "403000"}
 
 
 def upgrade() -> None:
@@ -250,6 +251,48 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cheque_transitions'))
     )
     op.create_index(op.f('ix_cheque_transitions_cheque_id'), 'cheque_transitions', ['cheque_id'], unique=False)
+    op.create_table('cheque_books',
+    sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('bank_account_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('first_number', sa.BigInteger(), nullable=False),
+    sa.Column('last_number', sa.BigInteger(), nullable=False),
+    sa.Column('next_number', sa.BigInteger(), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('first_number > 0 and first_number <= next_number and next_number <= last_number + 1', name=op.f('ck_cheque_books_numbers')),
+    sa.ForeignKeyConstraint(['bank_account_id'], ['bank_accounts.id'], name=op.f('fk_cheque_books_bank_account_id_bank_accounts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cheque_books'))
+    )
+    op.create_index(op.f('ix_cheque_books_bank_account_id'), 'cheque_books', ['bank_account_id'], unique=False)
+    op.create_table('issued_cheques',
+    sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('cheque_book_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('bank_account_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('supplier_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('issue_date', sa.Date(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('payment_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('cleared_on', sa.Date(), nullable=True),
+    sa.Column('clearing_entry_id', sa.String(length=64), nullable=True),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("state in ('issued', 'presented', 'cleared', 'voided')", name=op.f('ck_issued_cheques_state')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_issued_cheques_amount')),
+    sa.ForeignKeyConstraint(['bank_account_id'], ['bank_accounts.id'], name=op.f('fk_issued_cheques_bank_account_id_bank_accounts')),
+    sa.ForeignKeyConstraint(['cheque_book_id'], ['cheque_books.id'], name=op.f('fk_issued_cheques_cheque_book_id_cheque_books')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_issued_cheques_payment_id_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_issued_cheques'))
+    )
+    op.create_index(op.f('ix_issued_cheques_cheque_book_id'), 'issued_cheques', ['cheque_book_id'], unique=False)
+    op.create_index(op.f('ix_issued_cheques_supplier_id'), 'issued_cheques', ['supplier_id'], unique=False)
+    op.create_index('uq_issued_cheques_account_number', 'issued_cheques', ['bank_account_id', 'number'], unique=True)
     # the existing accounts are banks with nothing opened and nothing to write off; the defaults only fill them
     op.add_column('bank_accounts', sa.Column('kind', sa.String(length=8), nullable=False, server_default='bank'))
     op.add_column('bank_accounts', sa.Column('bic', sa.String(length=11), nullable=True))
@@ -308,6 +351,12 @@ def downgrade() -> None:
     op.drop_index('ix_bank_movements_account_date', table_name='bank_movements')
     op.drop_table('bank_movements')
     op.drop_table('bank_csv_mappings')
+    op.drop_index('uq_issued_cheques_account_number', table_name='issued_cheques')
+    op.drop_index(op.f('ix_issued_cheques_supplier_id'), table_name='issued_cheques')
+    op.drop_index(op.f('ix_issued_cheques_cheque_book_id'), table_name='issued_cheques')
+    op.drop_table('issued_cheques')
+    op.drop_index(op.f('ix_cheque_books_bank_account_id'), table_name='cheque_books')
+    op.drop_table('cheque_books')
     op.drop_index(op.f('ix_cheque_transitions_cheque_id'), table_name='cheque_transitions')
     op.drop_table('cheque_transitions')
     op.drop_index('ix_received_cheques_state_date', table_name='received_cheques')
