@@ -29,6 +29,15 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/parties/<uuid:party_id>/statement/send"): "mails a statement of the account as it is now",
     ("POST", "/api/v1/parties/<uuid:party_id>/dunning-letter/send"): "mails what is overdue now; the level climbs "
                                                                     "by itself, never twice for one letter",
+    ("POST", "/api/v1/banking/accounts/<uuid:account_id>/movements"): "records a movement (Idempotency-Key)",
+    ("POST", "/api/v1/banking/accounts/<uuid:account_id>/statements"): "imports a file; a line already "
+                                                                       "imported is never imported again",
+    ("POST", "/api/v1/banking/statement-lines/<uuid:line_id>/reconcile"): "creates a reconciliation "
+                                                                          "(Idempotency-Key); a second is a 409",
+    ("POST", "/api/v1/banking/accounts/<uuid:account_id>/auto-reconcile"): "reconciles only lines still "
+                                                                           "unreconciled, each once",
+    ("PUT", "/api/v1/banking/accounts/<uuid:account_id>/csv-mapping"): "sets the whole mapping, a whole-value "
+                                                                       "replacement",
 }
 
 

@@ -8,7 +8,9 @@ from servicekit.api import create_api
 from servicekit.auth import api as auth_api
 
 from .access.roles import CATALOG
+from .banking.api import blp as banking_blp
 from .catalog.api import blp as catalog_blp
+from .cheques.api import blp as cheques_blp
 from .company.api import blp as company_blp
 from .config import Settings
 from .credit.api import blp as credit_blp
@@ -25,7 +27,7 @@ from .stock.api import counts_blp, stock_blp, warehouses_blp
 # Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
               reports_blp, sales_blp, invoicing_blp, payments_blp, company_blp,
-              credit_blp, letters_blp)
+              credit_blp, letters_blp, banking_blp, cheques_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -42,5 +44,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     guards.allow_larger_body(app, "catalog.ProductImport", 25 * 1024 * 1024)  # CSV/XLSX of products
+    guards.allow_larger_body(app, "banking.AccountStatements", 50 * 1024 * 1024)  # a month of camt.053
     app.register_blueprint(health.blueprint({"database": db.ping}))
     return app

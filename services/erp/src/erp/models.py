@@ -1,6 +1,8 @@
 """Imports every model module so the metadata knows all ERP tables (for Alembic)."""
 
+from .banking import models as banking_models  # noqa: F401
 from .catalog.models import Category, PriceList, PriceListItem, Product  # noqa: F401
+from .cheques import models as cheque_models  # noqa: F401
 from .company import models as company_models  # noqa: F401
 from .credit import models as credit_models  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401

@@ -37,6 +37,14 @@ ROLES = {
     "rounding_gain": "Rounding differences, gain (758000)",
     "retained_earnings": "Results of earlier years (120000)",
     "opening_balance": "Opening balance equity (890000)",
+    "bank_fees": "Bank charges (627000)",
+    "interest_income": "Interest earned on bank accounts (768000)",
+    "transfer_in_transit": "Transfers between own accounts, sent and not yet received (580000)",
+    "reconciliation_writeoff": "Small differences written off in bank reconciliation (658000)",
+    "cheques_in_portfolio": "Cheques received and held (511200)",
+    "cheques_at_bank": "Cheques deposited at the bank for collection (511300)",
+    "cheques_collateral": "Cheques given as collateral (511400)",
+    "cheques_issued": "Our cheques written and not yet cashed by the bank (403000)",
 }
 
 NORMAL_SIDE = {"asset": "debit", "expense": "debit", "liability": "credit", "equity": "credit", "income": "credit"}

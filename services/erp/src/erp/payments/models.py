@@ -40,17 +40,31 @@ payment_numbers = Sequence("supplier_payment_number_seq", metadata=Base.metadata
 
 
 
+BANK_ACCOUNT_KINDS = ("bank", "cash", "cheques")  # cheques: the portfolio of cheques received (one per currency)
+
+
 class BankAccount(Base):
-    """Where money comes in and goes out; `ledger_account` is the ledger account (or mapping role) it posts to."""
+    """Where money comes in and goes out: a bank account or a cash box (kind). `ledger_account` is the ledger
+    account (or mapping role) it posts to; the banking module gives each account it opens a ledger account of its
+    own, so that the account's balance is the ledger's. `writeoff_limit` is the largest difference reconciliation
+    may write off on one statement line."""
 
     __tablename__ = "bank_accounts"
-    __table_args__ = (Index("uq_bank_accounts_name_lower", text("lower(name)"), unique=True),)
+    __table_args__ = (Index("uq_bank_accounts_name_lower", text("lower(name)"), unique=True),
+                      CheckConstraint(one_of("kind", BANK_ACCOUNT_KINDS), name="kind"),
+                      CheckConstraint("kind = 'bank' or (iban is null and bic is null)", name="cash_has_no_iban"),
+                      CheckConstraint("writeoff_limit >= 0", name="writeoff_limit"))
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8), default="bank")
     iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
     currency: Mapped[str] = mapped_column(String(3))
     ledger_account: Mapped[str] = mapped_column(String(30), default="bank")
+    opening_balance: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
+    opening_date: Mapped[date | None] = mapped_column(Date)
+    writeoff_limit: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -237,6 +237,9 @@ def _money_account(session: Session, data: dict, currency: str) -> tuple[str | N
         bank = session.get(BankAccount, str(data["bank_account_id"]))
         if bank is None or not bank.active:
             raise field_error("bank_account_id", f"no active bank account with id {data['bank_account_id']}")
+        if bank.kind == "cheques" and not data.get("through_cheque_portfolio"):
+            # only the cheques module moves money in and out of the portfolio, with a cheque row for each
+            raise field_error("bank_account_id", f"{bank.name} holds cheques: receive one with POST /cheques")
         if bank.currency != currency:
             raise field_error("bank_account_id", f"{bank.name} is in {bank.currency}, the payment in {currency}")
         return bank.id, bank.ledger_account

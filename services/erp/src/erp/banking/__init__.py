@@ -1,0 +1,1 @@
+"""Banking: accounts and cash boxes, movements and transfers, statement import, reconciliation."""

@@ -1,0 +1,1 @@
+"""Cheques received: the portfolio, its states and postings, its maturity ladder."""

@@ -1,0 +1,100 @@
+"""The matching rules and the statement readers without a database: RF references, which rule finds what and with
+which score, a batch payment found by subset sum, a user rule's conditions, and the dedup keys of lines."""
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from erp.banking import formats
+from erp.banking.imports import dedup_keys
+from erp.banking.matching import Line, OpenItem, Rule, propose, references_in, rf_of, rf_valid, rule_fits
+
+DAY = date(2026, 3, 2)
+SAMPLES = Path(__file__).parent / "samples" / "banking"
+
+
+def item(number, amount, party="p1", name="Vandelay Industries", due=DAY) -> OpenItem:
+    return OpenItem(invoice_id=f"id-{number}", number=number, party_id=party, party_name=name,
+                    open_amount=D(amount), due_date=due)
+
+
+def test_an_rf_reference_has_valid_check_digits_and_is_built_from_the_invoice_number():
+    assert rf_valid("RF18 5390 0754 7034") and rf_valid("RF565390075470")
+    assert not rf_valid("RF19 5390 0754 7034") and not rf_valid("INV-2026-00001")
+    assert rf_of("INV-2026-00017") == "RF32INV202600017" and rf_valid(rf_of("INV-2026-00017"))
+    bodies, tokens = references_in(("Paid RF32INV202600017 and INV-2026-00018, thanks",))
+    assert bodies == ["INV202600017"] and "INV202600018" in tokens
+    assert references_in(("Payment RF18 5390 0754 7034 FOR march",))[0] == ["539007547034"]
+
+
+def test_the_reference_rule_ranks_first_and_says_whether_the_payment_is_exact_partial_or_over():
+    invoices = [item("INV-2026-00017", "120.00"), item("INV-2026-00018", "80.00")]
+    exact = propose(Line(D("200.00"), DAY, texts=("INV-2026-00017 INV-2026-00018",)), invoices, [], [], {})
+    assert (exact[0].rule, exact[0].score) == ("reference", 100) and len(exact[0].invoices) == 2
+    partial = propose(Line(D("50.00"), DAY, texts=(rf_of("INV-2026-00017"),)), invoices, [], [], {})
+    assert (partial[0].score, partial[0].invoices[0][1]) == (90, D("50.00")) and "RF reference" in \
+        partial[0].explanation
+    over = propose(Line(D("130.00"), DAY, texts=("INV-2026-00017",)), invoices, [], [], {})
+    assert (over[0].score, over[0].difference) == (85, D("10.00"))
+    cent = propose(Line(D("119.99"), DAY, texts=("INV-2026-00017",)), invoices, [], [], {}, tolerance=D("0.05"))
+    assert (cent[0].score, cent[0].difference) == (95, D("-0.01"))
+
+
+def test_a_known_iban_a_similar_name_and_a_subset_of_one_customers_invoices_are_proposed_with_their_rule():
+    invoices = [item("A-1", "40.00", due=DAY + timedelta(days=3)), item("A-2", "60.00"),
+                item("B-1", "60.00", party="p2", name="Kramerica Industries")]
+    by_iban = propose(Line(D("60.00"), DAY, counterparty_iban="FR7630006000011234567890189"), invoices, [], [],
+                      {"FR7630006000011234567890189": "p1"})
+    assert (by_iban[0].rule, by_iban[0].score, by_iban[0].invoices[0][0].number) == ("iban", 95, "A-2")
+    by_name = propose(Line(D("60.00"), DAY, counterparty_name="KRAMERICA INDUSTRIES LLC"), invoices, [], [], {})
+    assert by_name[0].rule == "name" and by_name[0].invoices[0][0].number == "B-1" and 50 <= by_name[0].score < 90
+    batch = propose(Line(D("100.00"), DAY, counterparty_name="Vandelay Industries"), invoices, [], [], {})
+    assert batch[0].rule == "subset" and {i.number for i, _ in batch[0].invoices} == {"A-1", "A-2"}
+    assert propose(Line(D("55.00"), DAY, counterparty_name="Nobody"), invoices, [], [], {}) == []
+
+
+def test_a_user_rule_fits_on_text_counterparty_direction_and_amount_range():
+    rule = Rule(id="r", name="Fees", account="bank_fees", text_contains="fee", direction="out",
+                amount_min=D("1.00"), amount_max=D("20.00"))
+    assert rule_fits(rule, Line(D("-4.90"), DAY, texts=("Account maintenance FEE",)))
+    assert not rule_fits(rule, Line(D("4.90"), DAY, texts=("fee refund",)))
+    assert not rule_fits(rule, Line(D("-45.00"), DAY, texts=("fee",)))
+    assert not rule_fits(rule, Line(D("-4.90"), DAY, texts=("interest",)))
+    (found,) = propose(Line(D("-4.90"), DAY, texts=("fee",)), [], [], [rule], {})
+    assert (found.rule, found.account) == ("rule", "bank_fees")
+
+
+def test_lines_are_told_apart_by_bank_reference_then_end_to_end_id_then_a_counted_fingerprint():
+    same = formats.ParsedLine(booking_date=DAY, amount=D("-3.50"), currency="EUR", remittance="Coffee")
+    keys = dedup_keys([same, same, formats.ParsedLine(booking_date=DAY, amount=D("1"), currency="EUR",
+                                                      bank_reference="B1", end_to_end_id="E1"),
+                       formats.ParsedLine(booking_date=DAY, amount=D("1"), currency="EUR", end_to_end_id="E1"),
+                       formats.ParsedLine(booking_date=DAY, amount=D("1"), currency="EUR",
+                                          end_to_end_id="NOTPROVIDED")])
+    assert keys[0] != keys[1] and keys[0].startswith("fp:")
+    assert keys[2] == "ref:B1" and keys[3].startswith("e2e:E1") and keys[4].startswith("fp:")
+
+
+@pytest.mark.parametrize("name", ["camt053_001_02_march.xml", "mt940_march.sta", "ofx_1x_march.ofx",
+                                  "ofx_2x_march.ofx"])
+def test_every_sample_statement_adds_up_from_its_opening_to_its_closing_balance(name):
+    statements = formats.parse((SAMPLES / name).read_bytes(), None, None, "EUR")
+    for st in statements:
+        assert st.opening_balance + st.booked_total == st.closing_balance
+    assert statements[-1].closing_balance in (D("2495.10"), D("1695.10"))
+
+
+def test_a_camt_file_is_read_as_a_stream_keeping_no_entry_in_memory():
+    """10,000 entries parse with the tree pruned as it goes: the last statement still adds up."""
+    entry = ("<Ntry><Amt Ccy=\"EUR\">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-02"
+             "</Dt></BookgDt><AcctSvcrRef>R{n}</AcctSvcrRef></Ntry>")
+    body = "".join(entry.format(n=n) for n in range(10_000))
+    data = (f"<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">"
+            f"<BkToCstmrStmt><Stmt><Id>S</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+            f"<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT"
+            f"</CdtDbtInd><Dt><Dt>2026-03-01</Dt></Dt></Bal><Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp>"
+            f"<Amt Ccy=\"EUR\">10000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal>{body}"
+            f"</Stmt></BkToCstmrStmt></Document>").encode()
+    (st,) = formats.parse(data, None, None, "EUR")
+    assert len(st.lines) == 10_000 and st.opening_balance + st.booked_total == st.closing_balance
