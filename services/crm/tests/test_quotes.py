@@ -399,6 +399,15 @@ def test_quotes_print_the_company_the_erp_announced_and_greet_once(rep, products
     body = msg.get_body(("plain",)).get_content()
     assert msg["Subject"] == f"Quote {q['number']} from Société Łódź Ærø SARL"
     assert body.startswith("Hi Ada,") and "Hello" not in body and "as discussed, our offer." in body
+    copy = rep.get("/api/v1/company").json
+    assert (copy["source"], copy["legal_name"], copy["vat_id"], copy["version"]) == (
+        "erp", "Société Łódź Ærø SARL", "FR40303265045", 3)
+    assert copy["edit_url"].endswith("/api/v1/company") and copy["seller_lines"][0] == "Société Łódź Ærø SARL"
+
+
+def test_before_the_erp_announces_the_company_quotes_print_the_setting(rep):
+    copy = rep.get("/api/v1/company").json
+    assert copy["source"] == "setting" and copy["seller_lines"] == ["Your Company"]  # CRM_QUOTE_SELLER
 
 
 def test_a_quote_warns_before_it_is_sent_when_the_erp_says_the_customer_is_over_its_credit(rep, products, db):

@@ -15,6 +15,7 @@ from .audit_scope import audit_scope
 from .billing.api import blp as billing_blp
 from .catalog import api as catalog_api
 from .catalog.api import blp as catalog_blp
+from .company.api import blp as company_blp
 from .config import Settings
 from .db import audit_log, auth, idempotency_keys
 from .deals.api import deals_blp, pipelines_blp
@@ -33,7 +34,7 @@ from .timeline.api import blp as timeline_blp
 # Every API blueprint of the CRM, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
-              statistics_blp, catalog_blp, quotes_blp)
+              statistics_blp, catalog_blp, quotes_blp, company_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -17,3 +17,15 @@ def seller_lines(session: Session, fallback: tuple[str, ...]) -> tuple[str, ...]
     return tuple(x for x in (row.legal_name, *address_lines(s.get("address")),
                              f"VAT number: {s['vat_id']}" if s.get("vat_id") else None,
                              s.get("registration"), contact) if x)
+
+
+def company_copy(session: Session, fallback: tuple[str, ...]) -> dict:
+    """What the CRM knows of the company: the replica, or the setting it falls back on."""
+    row = session.get(CompanyReplica, 1)
+    lines = seller_lines(session, fallback)
+    if row is None or not row.legal_name:
+        return {"source": "setting", "seller_lines": list(lines), "legal_name": lines[0] if lines else None,
+                "vat_id": None, "address": None, "version": None, "erp_updated_at": None}
+    return {"source": "erp", "seller_lines": list(lines), "legal_name": row.legal_name,
+            "vat_id": row.state.get("vat_id"), "address": row.state.get("address"), "version": row.sequence,
+            "erp_updated_at": row.erp_updated_at}
