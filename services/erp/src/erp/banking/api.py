@@ -7,7 +7,7 @@ from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
 from servicekit.problems import field_error
-from servicekit.web import create_once, sessions, with_etag
+from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from . import accounts, bank_rules, cash_position, imports, movements, reconciliation, reconciling_reads
 from .schemas import (
@@ -64,6 +64,7 @@ class Accounts(MethodView):
     @blp.arguments(BankAccountOpenSchema)
     @blp.response(201, BankAccountViewSchema)
     @blp.alt_response(409, description="A bank account or cash box with this name exists")
+    @idempotent
     def post(self, data):
         """Open a bank account (IBAN and BIC checked) or a cash box, with a ledger account of its own and its
         opening balance posted. Send Idempotency-Key to make retries safe."""
@@ -117,6 +118,7 @@ class AccountMovements(MethodView):
     @requires("payments:record")
     @blp.arguments(BankMovementCreateSchema)
     @blp.response(201, BankMovementSchema)
+    @idempotent
     def post(self, data, account_id):
         """Record a deposit, withdrawal, bank fee or interest. Send Idempotency-Key to make retries safe."""
         return create_once(f"POST /banking/accounts/{account_id}/movements", BankMovementSchema,
@@ -142,6 +144,7 @@ class Transfers(MethodView):
     @requires("payments:record")
     @blp.arguments(BankTransferCreateSchema)
     @blp.response(201, BankTransferSchema)
+    @idempotent
     def post(self, data):
         """Move money between two own accounts (through transfers in transit when it arrives on a later day).
         Send Idempotency-Key to make retries safe."""
@@ -191,6 +194,7 @@ class AccountStatements(MethodView):
     @blp.arguments(StatementImportArgs, location="query")
     @blp.response(200, StatementImportReportSchema)
     @blp.alt_response(409, description="The account is closed")
+    @idempotent
     def post(self, args, account_id):
         """Import a statement file (multipart field `file`): camt.053, MT940, OFX, or CSV with the saved mapping.
         A file that does not read, is of another account, whose balances do not add up, that does not continue the
@@ -244,6 +248,7 @@ class LineReconcile(MethodView):
     @blp.arguments(ReconcileSchema)
     @blp.response(201, ReconciliationSchema)
     @blp.alt_response(409, description="The line is reconciled already, or a ledger line is taken")
+    @idempotent
     def post(self, data, line_id):
         """Explain a statement line by invoices it pays (payments are recorded and allocated), bills, ledger lines
         already on the account, amounts booked to accounts, a small write-off or credit held: it must add up to
@@ -312,6 +317,7 @@ class Rules(MethodView):
     @requires("payments:allocate")
     @blp.arguments(RuleCreateSchema)
     @blp.response(201, RuleSchema)
+    @idempotent
     def post(self, data):
         """A rule for recurring lines without a document: text contains / counterparty / IBAN / amount range ->
         account (and party). Send Idempotency-Key to make retries safe."""

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
-from servicekit.web import create_once, sessions, with_etag
+from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from . import issued, pdf, service
 from .schemas import (
@@ -46,6 +46,7 @@ class Cheques(MethodView):
     @requires("payments:record")
     @blp.arguments(ChequeReceiveSchema)
     @blp.response(201, ChequeSchema)
+    @idempotent
     def post(self, data):
         """Receive a customer's cheque (post-dated or not): a receipt that settles invoices, held in the
         portfolio. Send Idempotency-Key to make retries safe."""
@@ -70,6 +71,7 @@ class ChequeBooks(MethodView):
     @requires("payments:record")
     @blp.arguments(ChequeBookCreateSchema)
     @blp.response(201, ChequeBookSchema)
+    @idempotent
     def post(self, data):
         """A book of our own cheques on a bank account (numbers first..last). Send Idempotency-Key to make
         retries safe."""
@@ -91,6 +93,7 @@ class IssuedCheques(MethodView):
     @blp.arguments(IssueChequeSchema)
     @blp.response(201, IssuedChequeSchema)
     @blp.alt_response(409, description="The cheque book is used up")
+    @idempotent
     def post(self, data):
         """Write the book's next cheque to a supplier: a supplier payment (the bills named, else oldest due) into
         cheques issued until the bank pays it. Send Idempotency-Key to make retries safe."""
@@ -165,6 +168,7 @@ class DepositSlips(MethodView):
     @blp.arguments(DepositSlipCreateSchema)
     @blp.response(201, DepositSlipSchema)
     @blp.alt_response(409, description="A cheque is not in the portfolio, or dated later than the deposit")
+    @idempotent
     def post(self, data):
         """Deposit several cheques of the portfolio to one bank account: each is moved and posted; one that may
         not be deposited refuses the whole slip. Send Idempotency-Key to make retries safe."""
