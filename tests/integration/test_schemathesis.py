@@ -34,7 +34,9 @@ def test_fuzzing_the_api_from_its_own_document_finds_nothing(stack, service):
             "--exclude-path-regex", KEEP_SESSION, "--request-timeout", "20"]
     run = subprocess.run(argv, capture_output=True, text=True, timeout=int(seconds) * 3 + 120,
                          env={**os.environ, "NO_COLOR": "1"})
-    summary = run.stdout[-6000:]
+    failures = run.stdout.split("WARNINGS", 1)[0]
+    failures = failures[failures.find("FAILURES"):][:6000] if "FAILURES" in failures else ""
+    summary = failures + "\n...\n" + run.stdout[-3000:]  # what failed (each with its curl), then the totals
     print(summary)
     assert "Test cases:" in run.stdout, f"schemathesis did not run:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     assert run.returncode == 0, f"schemathesis found problems in the {service.upper()} API:\n{summary}"
