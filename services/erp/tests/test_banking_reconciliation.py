@@ -240,3 +240,23 @@ def test_a_ledger_line_id_beyond_any_number_is_a_422_not_a_server_error(accounta
     (line,) = import_camt(accountant, account, [{"amount": "5.00", "text": "x"}])
     assert_problem(accountant.post(f"/api/v1/banking/statement-lines/{line['id']}/reconcile",
                                    json={"journal_line_ids": [2**70]}), 422, "journal_line_ids.0")
+
+
+def test_a_transfer_to_a_supplier_quoting_its_invoice_number_pays_the_bill(sessions, accountant, account, deliver):
+    supplier = t.customer(deliver, roles=("supplier",))["id"]
+    theirs = f"FAC-{t.tag().upper()}"
+    total = amount()
+    bill = accountant.post("/api/v1/supplier-bills", json={
+        "supplier_id": supplier, "supplier_invoice_number": theirs, "bill_date": TODAY.isoformat(),
+        "currency": "EUR", "lines": [{"description": "Toner", "quantity": "1", "unit_price": total,
+                                      "tax_rate": "0"}]}).json
+    assert accountant.post(f"/api/v1/supplier-bills/{bill['id']}/approve", json={"reason": "ok"}).status_code == 200
+    import_camt(accountant, account, [{"amount": f"-{total}", "name": "Toner Supplies", "text": f"Invoice {theirs}"}],
+                opening="500.00")
+    run = auto(accountant, account)
+    assert (run["matched"], run["results"][0]["rule"], run["results"][0]["score"]) == (1, "reference", 100)
+    payments = accountant.get("/api/v1/payments", query_string={"bank_account_id": account["id"],
+                                                                 "direction": "out"}).json["items"]
+    assert payments[0]["allocations"][0]["document_id"] == bill["id"] and payments[0]["amount"] == total
+    assert report(accountant, account)["difference"] == "0.00"
+    assert_books_balance(sessions)

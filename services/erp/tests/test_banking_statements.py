@@ -169,3 +169,12 @@ def test_a_mapping_of_the_wrong_shape_is_refused_naming_it_and_the_saved_one_sta
         assert_problem(accountant.put(url, json={"mapping": bad}), 422, "mapping")
     saved = accountant.get(url)
     assert saved.json["mapping"] == CSV_MAPPING and saved.headers["ETag"] == '"1"'
+
+
+def test_amounts_or_sequence_numbers_beyond_what_the_books_hold_are_refused_not_a_server_error(accountant, account):
+    huge = sample("camt053_001_02_march.xml").replace(b"<Amt Ccy=\"EUR\">4.90</Amt>",
+                                                      b"<Amt Ccy=\"EUR\">99999999999999999999.00</Amt>")
+    assert_problem(upload(accountant, account, huge, "x.xml", expect=422), 422, "file")
+    far = sample("camt053_001_02_march.xml").replace(b"<ElctrncSeqNb>41<", b"<ElctrncSeqNb>99999999999999999999<")
+    assert_problem(upload(accountant, account, far, "x.xml", expect=422), 422, "electronic_sequence")
+    assert lines(accountant, account) == []

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.db
 
 TODAY = date.today()
 CHEQUES = "/api/v1/cheques"
-ACCOUNT_OF = {"in_portfolio": "511200", "deposited_for_collection": "511300", "given_as_collateral": "511400"}
+STATES_IN = {"511200": ("in_portfolio",), "511300": ("deposited_for_collection", "re_presented"),
+             "511400": ("given_as_collateral",)}
 
 
 @pytest.fixture
@@ -77,13 +78,13 @@ def assert_cheques_agree_with_the_ledger(sessions):
     """The invariant: the cheques in each state add up to the balance of that state's ledger account."""
     with sessions.begin() as s:
         assert trial_balance(s, TODAY + timedelta(days=400))["balanced"]
-        for state, code in ACCOUNT_OF.items():
+        for code, states in STATES_IN.items():
             held = s.execute(select(func.coalesce(func.sum(ReceivedCheque.amount), 0))
-                             .where(ReceivedCheque.state == state)).scalar_one()
+                             .where(ReceivedCheque.state.in_(states))).scalar_one()
             booked = s.execute(select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
                                .join(Account, Account.id == JournalLine.account_id)
                                .where(Account.code == code)).scalar_one()
-            assert D(held) == D(booked), (state, held, booked)
+            assert D(held) == D(booked), (states, held, booked)
 
 
 def test_a_post_dated_cheque_settles_the_invoice_waits_for_its_date_and_clears_into_the_bank(
@@ -114,7 +115,7 @@ def test_a_post_dated_cheque_settles_the_invoice_waits_for_its_date_and_clears_i
     assert_cheques_agree_with_the_ledger(sessions)
 
 
-def test_a_bounced_cheque_reopens_the_invoice_and_can_then_only_be_returned_or_protested(
+def test_a_bounced_cheque_reopens_the_invoice_is_presented_again_and_after_a_second_bounce_protested(
         sessions, accountant, bank, customer):
     inv = invoice(accountant, customer, "120.00")
     cheque = receive(accountant, customer, "120.00", TODAY, drawer=f"Bouncy {t.tag()}")
@@ -130,12 +131,17 @@ def test_a_bounced_cheque_reopens_the_invoice_and_can_then_only_be_returned_or_p
     assert "bounce fee" in cheque["transitions"][-1]["note"] and cheque["drawer_bounces"] == 1
     receipt = accountant.get(f"/api/v1/payments/{cheque['receipt_payment_id']}").json
     assert receipt["status"] == "bounced"
-    assert cheque["allowed_moves"] == ["returned", "protested"]
+    assert cheque["allowed_moves"] == ["returned", "re_presented", "protested"]
     move(accountant, cheque, "deposited_for_collection", expect=409, bank_account_id=bank["id"])
+    cheque = move(accountant, cheque, "re_presented", bank_account_id=bank["id"])
+    assert invoice_state(accountant, inv) == ("paid", "0.00")  # the customer pays it again
+    assert_cheques_agree_with_the_ledger(sessions)
+    cheque = move(accountant, cheque, "bounced", reason="insufficient funds again")
+    assert invoice_state(accountant, inv) == ("issued", "120.00")
     cheque = move(accountant, cheque, "protested", note="protest drawn up by the bailiff")
     assert cheque["allowed_moves"] == []
     again = receive(accountant, customer, "10.00", TODAY, drawer=cheque["drawer"], auto_allocate=False)
-    assert again["drawer_bounces"] == 1
+    assert again["drawer_bounces"] == 2  # the first cheque bounced twice
     (risk,) = accountant.get(f"{CHEQUES}/drawers", query_string={"drawer": cheque["drawer"]}).json
     assert (risk["cheques"], risk["bounced"], risk["bounced_total"], risk["bounce_rate"]) == (2, 1, "120.00", 0.5)
     assert_cheques_agree_with_the_ledger(sessions)

@@ -33,6 +33,7 @@ from .models import BankCsvMapping, BankStatement, BankStatementLine
 
 ZERO = Decimal("0.00")
 NO_ID = {"", "NOTPROVIDED", "NONREF"}
+LARGEST = Decimal(10) ** 15
 
 
 def _now() -> datetime:
@@ -178,6 +179,13 @@ def import_statement(session: Session, account_id, data: bytes, file_name: str |
         if not _same_account(account, st.account):
             raise refused(f"the statement is of account {st.account}, not {account.iban} ({account.name})",
                           st.source_line, "account")
+        for value, where in [(st.opening_balance, st.source_line), (st.closing_balance, st.source_line)] + [
+                (x.amount, x.source_line) for x in st.lines]:
+            if value is not None and abs(value) >= LARGEST:
+                raise refused(f"an amount of {value} is beyond what the books hold (below 10^15)", where)
+        if st.electronic_sequence is not None and not 0 <= st.electronic_sequence < 10**15:
+            raise refused(f"electronic sequence number {st.electronic_sequence} is out of range", st.source_line,
+                          "electronic_sequence")
         if st.currency != account.currency:
             raise refused(f"the statement is in {st.currency}, {account.name} in {account.currency}",
                           st.source_line, "currency")
@@ -196,7 +204,8 @@ def import_statement(session: Session, account_id, data: bytes, file_name: str |
         if first_new == len(st.lines):
             continue  # nothing new: the same statement again, or one the others covered
         opening = st.opening_balance + sum((x.amount for x in st.lines[:first_new]), ZERO)
-        row = BankStatement(bank_account_id=account.id, format=st.format, bank_statement_id=st.statement_id,
+        row = BankStatement(bank_account_id=account.id, format=st.format,
+                            bank_statement_id=(st.statement_id or "")[:100] or None,
                             electronic_sequence=st.electronic_sequence, file_name=(file_name or "")[:300] or None,
                             file_sha256=digest, from_date=st.lines[first_new].booking_date
                             if first_new else (st.from_date or st.lines[0].booking_date), to_date=st.to_date,

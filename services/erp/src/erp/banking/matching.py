@@ -12,7 +12,7 @@ the user's `rule`s (text contains / counterparty / amount range -> account).
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -57,6 +57,7 @@ class OpenItem:
     party_name: str
     open_amount: Decimal
     due_date: date
+    alt_number: str = ""  # a supplier bill: the supplier's own invoice number, which our transfers quote
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,14 @@ class Proposal:
     party_id: str | None = None
     difference: Decimal = ZERO  # what the items leave of the line: written off within the tolerance
     issued_cheque_ids: list[str] = field(default_factory=list)
+    bills: list[tuple[OpenItem, Decimal]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"rule": self.rule, "score": self.score, "explanation": self.explanation,
                 "invoices": [{"invoice_id": item.invoice_id, "number": item.number, "party_id": item.party_id,
                               "amount": amount} for item, amount in self.invoices],
+                "bills": [{"bill_id": item.invoice_id, "number": item.number, "party_id": item.party_id,
+                           "amount": amount} for item, amount in self.bills],
                 "journal_line_ids": self.journal_line_ids, "account": self.account, "party_id": self.party_id,
                 "difference": self.difference, "issued_cheque_ids": self.issued_cheque_ids}
 
@@ -219,6 +223,8 @@ class OpenItems:
         for item in items:
             self.by_id[item.invoice_id] = item
             self.by_number[normalized(item.number)].append(item.invoice_id)
+            if item.alt_number and normalized(item.alt_number) != normalized(item.number):
+                self.by_number[normalized(item.alt_number)].append(item.invoice_id)
             self.by_amount[item.open_amount].add(item.invoice_id)
             self.by_party[item.party_id].add(item.invoice_id)
             self.names[item.party_id] = item.party_name.lower()
@@ -257,10 +263,16 @@ class OpenItems:
 
 def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[BookItem], rules: list[Rule],
             party_ibans: dict[str, str], tolerance: Decimal = ZERO,
-            issued: tuple[IssuedItem, ...] | list[IssuedItem] = ()) -> list[Proposal]:
+            issued: tuple[IssuedItem, ...] | list[IssuedItem] = (),
+            bills: "OpenItems | None" = None) -> list[Proposal]:
     """Every proposal for a line, best first; the first rule that finds something ranks first."""
     items = open_items if isinstance(open_items, OpenItems) else OpenItems(open_items)
     proposals: list[Proposal] = []
+    if line.amount < 0 and bills:
+        found = _by_reference(replace(line, amount=-line.amount), bills, tolerance)
+        if found:  # the supplier's invoice number (or our bill's) in what we wrote on the transfer
+            found.bills, found.invoices, found.difference = found.invoices, [], -found.difference
+            proposals.append(found)
     if line.amount < 0 and issued:
         _, tokens = references_in(line.texts)
         numbers = set(tokens) | {t for text in line.texts for t in re.findall(r"\d+", text or "")}

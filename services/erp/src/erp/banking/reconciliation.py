@@ -265,7 +265,8 @@ def undo(session: Session, reconciliation_id, expected_version: int, actor) -> d
 
 def _proposal_data(proposal, line) -> dict:
     data = {"invoices": [{"invoice_id": item.invoice_id, "amount": amount} for item, amount in proposal.invoices],
-            "journal_line_ids": proposal.journal_line_ids, "issued_cheque_ids": proposal.issued_cheque_ids}
+            "journal_line_ids": proposal.journal_line_ids, "issued_cheque_ids": proposal.issued_cheque_ids,
+            "bills": [{"bill_id": item.invoice_id, "amount": amount} for item, amount in proposal.bills]}
     if proposal.account:
         data["account_lines"] = [{"account": proposal.account, "amount": abs(line.amount),
                                   "party_id": proposal.party_id}]

@@ -16,7 +16,8 @@ from ..invoicing.service import OPEN
 from ..ledger.models import JournalEntry, JournalLine
 from ..money import cents
 from ..parties.models import PartyReplica
-from ..payments.models import BankAccount
+from ..payments.models import BankAccount, PaymentAllocation
+from ..purchasing.models import SupplierBill
 from . import matching
 from .accounts import account_row, balance_of, ledger_account_of
 from .models import (
@@ -61,6 +62,21 @@ def open_items(session: Session, currency: str) -> list[matching.OpenItem]:
     return [matching.OpenItem(invoice_id=r[0], number=r[1] or "", party_id=r[2],
                               party_name=r[4] or r[3] or r[5] or "", open_amount=cents(r[6]),
                               due_date=r[7] or r[8] or date.today()) for r in rows if r[6] > 0]
+
+
+def open_bills(session: Session, currency: str) -> list[matching.OpenItem]:
+    """Approved supplier bills with something left to pay, as matching sees them (money out)."""
+    paid = (select(PaymentAllocation.bill_id, func.sum(PaymentAllocation.amount).label("paid"))
+            .where(PaymentAllocation.reversed_at.is_(None), PaymentAllocation.bill_id.is_not(None))
+            .group_by(PaymentAllocation.bill_id).subquery())
+    rows = session.execute(
+        select(SupplierBill.id, SupplierBill.number, SupplierBill.supplier_invoice_number, SupplierBill.supplier_id,
+               PartyReplica.display_name, SupplierBill.total - func.coalesce(paid.c.paid, 0), SupplierBill.due_date)
+        .outerjoin(paid, paid.c.bill_id == SupplierBill.id)
+        .outerjoin(PartyReplica, PartyReplica.party_id == SupplierBill.supplier_id)
+        .where(SupplierBill.status == "approved", SupplierBill.currency == currency)).all()
+    return [matching.OpenItem(invoice_id=r[0], number=r[1], party_id=r[3], party_name=r[4] or "",
+                              open_amount=cents(r[5]), due_date=r[6], alt_number=r[2] or "") for r in rows if r[5] > 0]
 
 
 def _self_cancelling():
@@ -113,15 +129,18 @@ class Context:
         self.rules = rules_for(session, account)
         self.ibans = party_ibans(session)
         self.issued = [matching.IssuedItem(c.id, c.number, c.amount) for c in issued.outstanding(session, account.id)]
+        self.bills = matching.OpenItems(open_bills(session, account.currency))
 
     def propose(self, line: BankStatementLine) -> list[matching.Proposal]:
         return matching.propose(as_matching_line(line), self.open_items, self.book, self.rules, self.ibans,
-                                self.account.writeoff_limit, self.issued)
+                                self.account.writeoff_limit, self.issued, self.bills)
 
     def consumed(self, proposal: matching.Proposal) -> None:
         """Forget what an applied proposal used up, so the next lines are matched against what is left."""
         for item, amount in proposal.invoices:
             self.open_items.take(item.invoice_id, amount)
+        for item, amount in proposal.bills:
+            self.bills.take(item.invoice_id, amount)
         used = set(proposal.journal_line_ids)
         self.book = [b for b in self.book if b.journal_line_id not in used]
         self.issued = [c for c in self.issued if c.cheque_id not in proposal.issued_cheque_ids]

@@ -328,6 +328,13 @@ class ProposalInvoiceSchema(Schema):
     amount = fields.Decimal(**AMOUNT)
 
 
+class ProposalBillSchema(Schema):
+    bill_id = fields.UUID()
+    number = fields.String()
+    party_id = fields.UUID()
+    amount = fields.Decimal(**AMOUNT)
+
+
 class ProposalSchema(Schema):
     rule = fields.String()
     score = fields.Integer(metadata={"description": "0 to 100"})
@@ -338,6 +345,7 @@ class ProposalSchema(Schema):
     party_id = fields.UUID(allow_none=True)
     difference = fields.Decimal(**AMOUNT)
     issued_cheque_ids = fields.List(fields.UUID())
+    bills = fields.List(fields.Nested(ProposalBillSchema))
 
 
 class ProposalsSchema(Schema):

@@ -29,7 +29,7 @@ from ..db import AMOUNT, Base
 from ..payments import models as _payment_models  # noqa: F401 - cheques refer to payments and bank accounts
 
 STATES = ("in_portfolio", "deposited_for_collection", "endorsed", "given_as_collateral", "cleared", "bounced",
-          "returned", "protested")
+          "returned", "re_presented", "protested")
 
 
 class ReceivedCheque(Base):

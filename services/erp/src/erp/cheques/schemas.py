@@ -102,6 +102,7 @@ class LadderPeriodSchema(Schema):
     in_portfolio = fields.Decimal(**AMOUNT)
     deposited_for_collection = fields.Decimal(**AMOUNT)
     given_as_collateral = fields.Decimal(**AMOUNT)
+    re_presented = fields.Decimal(**AMOUNT)
 
 
 class LadderSchema(Schema):

@@ -5,7 +5,7 @@ value sits, and read the portfolio by due date (the maturity ladder).
 States and their moves (anything else is a 409):
     in_portfolio -> deposited_for_collection | endorsed | given_as_collateral
     deposited_for_collection | given_as_collateral | endorsed -> cleared | bounced
-    bounced -> returned | protested
+    bounced -> returned | re_presented | protested;  re_presented -> cleared | bounced
 A post-dated cheque is not deposited before its date. Endorsing pays a supplier (a supplier payment through the
 payments service, out of the portfolio). A bounce reverses the receipt through the payments service, so the
 customer's invoices reopen; a bounced endorsed cheque also reopens what we owed the supplier.
@@ -38,12 +38,13 @@ MOVES = {
     "deposited_for_collection": ("cleared", "bounced"),
     "given_as_collateral": ("cleared", "bounced"),
     "endorsed": ("cleared", "bounced"),
-    "bounced": ("returned", "protested"),
+    "bounced": ("returned", "re_presented", "protested"),
+    "re_presented": ("cleared", "bounced"),
     "cleared": (), "returned": (), "protested": (),
 }
 # where the value of a cheque sits in each state (the ledger role): the invariant the tests check
 HELD_IN = {"in_portfolio": "cheques_in_portfolio", "deposited_for_collection": "cheques_at_bank",
-           "given_as_collateral": "cheques_collateral"}
+           "given_as_collateral": "cheques_collateral", "re_presented": "cheques_at_bank"}
 OPEN_STATES = tuple(HELD_IN)
 
 
@@ -186,6 +187,18 @@ def _apply(session: Session, cheque: ReceivedCheque, target: str, on: date, data
         entry_id = _move_value(session, cheque, HELD_IN[target], "cheques_in_portfolio", on, step, actor)
         if target == "deposited_for_collection":
             payments.move_cheque(session, cheque.receipt_payment_id, "deposited", None, actor)
+    elif target == "re_presented":
+        # presented to the bank again: the customer pays again (a new receipt, settling what the bounce reopened)
+        bank = _bank(session, {"bank_account_id": data.get("bank_account_id") or cheque.bank_account_id}, cheque)
+        again = payments.record_payment(session, {
+            "direction": "in", "party_id": cheque.party_id, "amount": cheque.amount, "currency": cheque.currency,
+            "payment_date": on, "method": "cheque", "bank_account_id": portfolio_account(session, cheque.currency).id,
+            "through_cheque_portfolio": True, "cheque_number": cheque.number, "cheque_bank": cheque.drawer_bank,
+            "reference": f"Cheque {cheque.number} presented again"}, actor)
+        cheque.receipt_payment_id, cheque.bank_account_id, cheque.state = again["id"], bank.id, target
+        entry_id = _move_value(session, cheque, "cheques_at_bank", "cheques_in_portfolio", on, step, actor)
+        payments.move_cheque(session, again["id"], "deposited", None, actor)
+        note = note or f"receipt {again['number']}"
     elif target == "endorsed":
         supplier = data.get("supplier_id")
         if not supplier:
@@ -311,7 +324,8 @@ def maturity_ladder(session: Session, by: str, currency: str) -> dict:
             year, week, _ = day.isocalendar()
             key = f"{year}-W{week:02d}"
         bucket = buckets.setdefault(key, {"period": key, "count": 0, "total": ZERO, "in_portfolio": ZERO,
-                                          "deposited_for_collection": ZERO, "given_as_collateral": ZERO})
+                                          "deposited_for_collection": ZERO, "given_as_collateral": ZERO,
+                                          "re_presented": ZERO})
         bucket["count"] += count
         bucket["total"] += total
         bucket[state] += total

@@ -226,7 +226,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.CheckConstraint("state in ('in_portfolio', 'deposited_for_collection', 'endorsed', 'given_as_collateral', 'cleared', 'bounced', 'returned', 'protested')", name=op.f('ck_received_cheques_state')),
+    sa.CheckConstraint("state in ('in_portfolio', 'deposited_for_collection', 'endorsed', 'given_as_collateral', 'cleared', 'bounced', 'returned', 're_presented', 'protested')", name=op.f('ck_received_cheques_state')),
     sa.CheckConstraint('amount > 0', name=op.f('ck_received_cheques_amount')),
     sa.ForeignKeyConstraint(['bank_account_id'], ['bank_accounts.id'], name=op.f('fk_received_cheques_bank_account_id_bank_accounts')),
     sa.ForeignKeyConstraint(['endorsement_payment_id'], ['payments.id'], name=op.f('fk_received_cheques_endorsement_payment_id_payments')),
