@@ -18,29 +18,14 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz, process
 
+from ..invoicing.references import is_rf_reference as rf_valid  # noqa: F401 - the one ISO 11649 check
+from ..invoicing.references import rf_reference as rf_of  # noqa: F401 - what an invoice prints
+
 ZERO = Decimal("0.00")
-RF = re.compile(r"RF(\d{2})([A-Z0-9]{1,21})")
 RF_WRITTEN = re.compile(r"\bRF\d{2}(?: [A-Z0-9]{4})+(?: [A-Z0-9]{1,3})?\b")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 NAME_THRESHOLD = 80
 SUBSET_LIMIT = 24  # open items of one party searched for a batch payment
-
-
-def _mod97(text: str) -> int:
-    return int("".join(str(int(c, 36)) for c in text)) % 97
-
-
-def rf_valid(reference: str) -> bool:
-    """ISO 11649: RF, two check digits, up to 21 letters or digits; mod 97 of body + RF + digits is 1."""
-    compact = reference.replace(" ", "").upper()
-    m = RF.fullmatch(compact)
-    return bool(m) and _mod97(m.group(2) + "RF" + m.group(1)) == 1
-
-
-def rf_of(invoice_number: str) -> str:
-    """The RF creditor reference printed on an invoice: its number without separators, with check digits."""
-    body = normalized(invoice_number)[:21]
-    return f"RF{98 - _mod97(body + 'RF00'):02d}{body}"
 
 
 def normalized(number: str) -> str:
