@@ -97,8 +97,17 @@ def test_random_moves_of_200_cheques_keep_the_portfolio_equal_to_the_ledger(as_u
     Portfolio.ctx = {"client": client, "sessions": app.extensions["erp.db"].sessions, "bank": bank["id"],
                      "customer": t.customer(deliver)["id"], "supplier": t.customer(deliver, roles=("supplier",))["id"],
                      "cheques": []}
+    # a portfolio to start from, whatever share of its steps hypothesis gives to receiving
+    for i in range(24):
+        r = client.post("/api/v1/cheques", json={
+            "party_id": Portfolio.ctx["customer"], "number": t.tag(), "drawer": "Drawer", "drawer_bank": "Bank",
+            "cheque_date": (TODAY + timedelta(days=(i % 4) * 20 - 10)).isoformat(), "amount": f"{i + 1}.25",
+            "auto_allocate": False})
+        assert r.status_code == 201, r.json
+        Portfolio.ctx["cheques"].append(r.json)
     run_state_machine_as_test(Portfolio, _min_steps=STEPS_PER_RUN - 1, settings=settings(
         max_examples=max(1, STEPS // STEPS_PER_RUN), stateful_step_count=STEPS_PER_RUN, deadline=None,
-        database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+        database=None, derandomize=True,  # the same walk every run: a red run is a bug, not bad luck
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     states = {c["state"] for c in Portfolio.ctx["cheques"]}
     assert len(Portfolio.ctx["cheques"]) > 20 and len(states) >= 4, states
