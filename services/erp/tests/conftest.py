@@ -31,6 +31,16 @@ def as_user(app):
 
 
 @pytest.fixture
+def sessions(app):
+    return app.extensions["erp.db"].sessions
+
+
+@pytest.fixture
+def accountant(as_user):
+    return as_user("accountant")
+
+
+@pytest.fixture
 def client(as_user):
     return as_user("admin")
 

@@ -260,11 +260,6 @@ def books_context(app, as_user, deliver, sessions):
     admin.post("/api/v1/ledger/lock", json={"lock_date": "2000-01-01"})  # the other tests post in the past
 
 
-@pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
 def test_the_books_stay_true_under_concurrent_accounting(books_context):
     Books.ctx = books_context
     # every run takes its full STEPS_PER_RUN steps (_min_steps), so the count of steps is what BOOKS_STEPS says;

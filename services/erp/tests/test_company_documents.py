@@ -50,11 +50,6 @@ def page_text_and_png(document: bytes) -> tuple[str, bytes]:
 
 
 @pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
 def seller(client):
     return set_company(client, legal_name="Société Łódź Ærø SARL", address={
         "line1": "12 rue de la Żółta", "postal_code": "75002", "city": "Paris", "country": "FR"},
@@ -73,11 +68,6 @@ def world(sessions, deliver, monkeypatch, app):
     t.stock_up(sessions, widget, wh["id"], 20)
     return {"customer": t.customer(deliver, emails=[{"value": "ap@initech.test", "primary": True}])["id"],
             "widget": widget, "install": t.product(sessions, kind="service", price="80")}
-
-
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
 
 
 def issued_invoice(accountant, party_id, **over) -> dict:

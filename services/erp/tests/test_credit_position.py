@@ -11,16 +11,6 @@ from tests.support import erp_sales as t
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
-
-
 def credit_events(sessions, party_id) -> list[dict]:
     return [data for kind, data in t.outbox_events(sessions, party_id) if kind == "erp.credit.changed"]
 

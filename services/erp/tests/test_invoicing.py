@@ -24,11 +24,6 @@ INVOICES = "/api/v1/invoices"
 
 
 @pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
 def world(sessions, deliver, monkeypatch, app):
     wh = t.warehouse(sessions)
     t.ship_from(app, monkeypatch, wh["code"])
@@ -37,11 +32,6 @@ def world(sessions, deliver, monkeypatch, app):
     state = t.customer(deliver)
     return {"app": app, "customer": state["id"], "state": state, "widget": widget,
             "install": t.product(sessions, kind="service", price="80")}
-
-
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
 
 
 @pytest.fixture

@@ -42,16 +42,6 @@ def tag() -> str:
 
 
 @pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
-
-
-@pytest.fixture
 def make_account(accountant):
     """A fresh account of the given type, so a test reads its own figures in shared reports."""
     def make(type_="asset", **over) -> dict:

@@ -17,11 +17,6 @@ from tests.support import erp_sales as t
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
-
-
 def _ok(r, status=201):
     assert r.status_code == status, r.json
     return r.json

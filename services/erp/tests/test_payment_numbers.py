@@ -12,16 +12,6 @@ from tests.support import erp_sales as t
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
-
-
 def _number(n: str) -> int:
     return int(n.rsplit("-", 1)[1])
 

@@ -21,16 +21,6 @@ PAYMENTS = "/api/v1/payments"
 
 
 @pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
-
-
-@pytest.fixture
 def bank(accountant):
     r = accountant.post("/api/v1/bank-accounts", json={"name": f"Main account {t.tag()}",
                                                        "iban": "FR76 3000 6000 0112 3456 7890 189"})

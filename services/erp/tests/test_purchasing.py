@@ -85,11 +85,6 @@ def clerk(as_user):
     return as_user("warehouse_clerk")
 
 
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
-
-
 def order_body(world, **over):
     return {"supplier_id": world["supplier"], "warehouse_id": world["warehouse"]["id"],
             "expected_date": "2031-05-01", "lines": [

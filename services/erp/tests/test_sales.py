@@ -24,11 +24,6 @@ ORDERS = "/api/v1/sales-orders"
 
 
 @pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
 def inbox(sessions, app, world):
     return t.OrderInbox(sessions, app)
 
@@ -47,11 +42,6 @@ def world(sessions, deliver, monkeypatch, app):
 @pytest.fixture
 def clerk(as_user):
     return as_user("warehouse_clerk")
-
-
-@pytest.fixture
-def accountant(as_user):
-    return as_user("accountant")
 
 
 def level(reader, product_id, warehouse_id) -> dict:

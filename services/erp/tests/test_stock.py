@@ -25,11 +25,6 @@ COUNTS = "/api/v1/inventory-counts"
 
 
 @pytest.fixture
-def sessions(app):
-    return app.extensions["erp.db"].sessions
-
-
-@pytest.fixture
 def make_product(sessions):
     """Insert a product directly (the catalog API is not what these tests are about)."""
     def make(**over) -> dict:

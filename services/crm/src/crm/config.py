@@ -3,7 +3,7 @@ message naming the variable); the defaults match `make run`."""
 
 from dataclasses import dataclass
 
-from servicekit.config import env_bool, env_float, env_int, env_port, env_str, env_url
+from servicekit.config import env_int, env_port, env_smtp, env_str, env_url
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,6 @@ class Settings:
             max_body_bytes=env_int("CRM_MAX_BODY_BYTES", 1024 * 1024, 1024),
             erp_public_url=env_url("ERP_PUBLIC_URL", "http://127.0.0.1:8020"),
             crm_public_url=env_url("CRM_PUBLIC_URL", "http://127.0.0.1:8010"),
-            smtp_host=env_str("CRM_SMTP_HOST", "127.0.0.1"),
-            smtp_port=env_port("CRM_SMTP_PORT", 1025),
-            smtp_user=env_str("CRM_SMTP_USER", ""),
-            smtp_password=env_str("CRM_SMTP_PASSWORD", ""),
-            smtp_from=env_str("CRM_SMTP_FROM", "CRM <quotes@crm.localhost>"),
-            smtp_starttls=env_bool("CRM_SMTP_STARTTLS", False),
-            smtp_timeout=env_float("CRM_SMTP_TIMEOUT", 10.0, 0.1),
+            **env_smtp("CRM", "CRM <quotes@crm.localhost>"),
             quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
         )

@@ -4,7 +4,7 @@ message naming the variable); the defaults match `make run`."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from servicekit.config import env_bool, env_decimal, env_float, env_int, env_port, env_str, env_url
+from servicekit.config import env_decimal, env_int, env_port, env_smtp, env_str, env_url
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,5 @@ class Settings:
             sales_warehouse=env_str("ERP_SALES_WAREHOUSE", "").strip(),
             price_tolerance=env_decimal("PURCHASING_PRICE_TOLERANCE", "0.01"),
             price_tolerance_percent=env_decimal("PURCHASING_PRICE_TOLERANCE_PERCENT", "0"),
-            smtp_host=env_str("ERP_SMTP_HOST", "127.0.0.1"),
-            smtp_port=env_port("ERP_SMTP_PORT", 1025),
-            smtp_user=env_str("ERP_SMTP_USER", ""),
-            smtp_password=env_str("ERP_SMTP_PASSWORD", ""),
-            smtp_from=env_str("ERP_SMTP_FROM", "Accounts <accounts@erp.localhost>"),
-            smtp_starttls=env_bool("ERP_SMTP_STARTTLS", False),
-            smtp_timeout=env_float("ERP_SMTP_TIMEOUT", 10.0, 0.1),
+            **env_smtp("ERP", "Accounts <accounts@erp.localhost>"),
         )

@@ -83,3 +83,14 @@ def env_url(name: str, default: str) -> str:
     if not raw.startswith(("http://", "https://")) or len(raw) < 10 or " " in raw:
         raise SettingError(name, raw, "an http:// or https:// URL")
     return raw.rstrip("/")
+
+
+def env_smtp(prefix: str, sender: str) -> dict:
+    """The smtp_* settings of a service from <PREFIX>_SMTP_HOST, _PORT, _USER, _PASSWORD, _FROM, _STARTTLS and
+    _TIMEOUT; the defaults suit a local catcher such as `python -m aiosmtpd -n -l 127.0.0.1:1025`."""
+    return {"smtp_host": env_str(f"{prefix}_SMTP_HOST", "127.0.0.1"),
+            "smtp_port": env_port(f"{prefix}_SMTP_PORT", 1025),
+            "smtp_user": env_str(f"{prefix}_SMTP_USER", ""), "smtp_password": env_str(f"{prefix}_SMTP_PASSWORD", ""),
+            "smtp_from": env_str(f"{prefix}_SMTP_FROM", sender),
+            "smtp_starttls": env_bool(f"{prefix}_SMTP_STARTTLS", False),
+            "smtp_timeout": env_float(f"{prefix}_SMTP_TIMEOUT", 10.0, 0.1)}

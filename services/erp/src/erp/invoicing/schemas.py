@@ -164,6 +164,8 @@ InvoicePageSchema = page_schema(InvoiceSchema, "InvoicePage")
 
 
 class InvoiceSendSchema(Schema):
+    """Who a document goes to by mail (invoices, credit notes, statements, dunning letters)."""
+
     to = fields.List(fields.Email(), validate=validate.Length(min=1, max=10), metadata={
         "description": "Default: the customer's primary email (else its first)."})
     cc = fields.List(fields.Email(), validate=validate.Length(max=10))

@@ -9,6 +9,7 @@ from servicekit.mail_outbox import Mailer
 from servicekit.web import sessions, settings
 
 from ..fields import AMOUNT
+from ..invoicing.schemas import InvoiceSendSchema
 from ..payments.schemas import CurrentAccountArgs
 from . import service
 
@@ -22,14 +23,7 @@ def _pdf(name: str, document: bytes) -> Response:
     return Response(document, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-class _MailFields(Schema):
-    to = fields.List(fields.Email(), validate=validate.Length(min=1, max=10), metadata={
-        "description": "Default: the customer's primary email (else its first)."})
-    cc = fields.List(fields.Email(), validate=validate.Length(max=10))
-    message = fields.String(allow_none=True, validate=validate.Length(max=5000))
-
-
-class StatementSendSchema(_MailFields):
+class StatementSendSchema(InvoiceSendSchema):
     date_from = fields.Date(allow_none=True)
     date_to = fields.Date(allow_none=True)
 
@@ -40,7 +34,7 @@ class DunningArgs(Schema):
                        "overdue invoices already had (at most 3)."})
 
 
-class DunningSendSchema(_MailFields):
+class DunningSendSchema(InvoiceSendSchema):
     level = fields.Integer(validate=validate.Range(min=1, max=3))
 
 
