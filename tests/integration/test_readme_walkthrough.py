@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BIN
+from .conftest import BIN, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,8 @@ def test_the_readme_walkthrough_runs_and_prints_what_it_says(stack, mailbox, tmp
              if not re.fullmatch(re.escape(want).replace(re.escape("<run>"), r"\d+"), got)]
     assert len(printed) == len(wanted) and not wrong, f"printed vs the README: {wrong}\n{done.stdout}"
     assert (tmp_path / "invoice.pdf").read_bytes().startswith(b"%PDF")
-    assert any("Invoice" in m["Subject"] and "Northwind Trading SAS" in m["Subject"] for _, m in mailbox.messages)
+    wait_until(lambda: any("Invoice" in m["Subject"] and "Northwind Trading SAS" in m["Subject"]
+                           for _, m in mailbox.messages), 30, 0.2, "the invoice's mail (the worker sends it)")
 
 
 def test_the_walkthrough_stops_at_the_first_error_showing_the_apis_answer(stack, tmp_path):

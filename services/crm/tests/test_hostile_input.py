@@ -131,3 +131,9 @@ def test_an_activity_ending_centuries_later_is_refused_instead_of_a_duration_no_
                                                  "occurred_at": "2026-12-01T09:00:00Z",
                                                  "ends_at": "2026-12-01T11:30:00Z"})
     assert ok.status_code == 201 and ok.json["duration_minutes"] == 150
+
+
+def test_a_query_string_too_long_to_be_a_real_search_is_a_414(client):
+    r = client.get("/api/v1/parties", query_string={"q": "x" * 5000})
+    assert r.status_code == 414 and r.content_type == "application/problem+json"
+    assert r.json["type"].endswith("/uri-too-long")

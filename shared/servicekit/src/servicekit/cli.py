@@ -96,7 +96,9 @@ def run_common(args, service: str, migrations: Path, database_url: str, kafka_bo
         command.revision(alembic_config(migrations, database_url), message=args.message, autogenerate=True)
     elif args.cmd == "web":
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", args.bind, "--workers", str(args.workers),
-                               "--access-logfile", "-", "--graceful-timeout", "10", f"{service}.app:create_app()"])
+                               "--access-logfile", "-", "--graceful-timeout", "10",
+                               "--limit-request-line", "8190",  # the app answers long query strings (414) itself
+                               f"{service}.app:create_app()"])
     elif args.cmd == "worker":
         worker_main()
     elif args.cmd == "ensure-topics":

@@ -164,8 +164,15 @@ class GuardedParser(FlaskParser):
         return parsed
 
 
+MAX_QUERY = 4096  # bytes of query string; the web server (gunicorn) refuses request lines beyond 8190
+
+
 def _check_query_and_path() -> None:
-    """Raw query strings and path segments: a NUL in an unknown parameter or a path is refused, not sent on."""
+    """Raw query strings and path segments: a query string over MAX_QUERY bytes is a 414, a NUL in an unknown
+    parameter or a path is refused, not sent on."""
+    if len(request.query_string) > MAX_QUERY:
+        raise Problem(414, "URI too long", f"The query string has {len(request.query_string)} bytes; at most "
+                      f"{MAX_QUERY} are read.", "uri-too-long")
     for key, values in request.args.lists():
         for text in (key, *values):
             why = refused_characters(text)

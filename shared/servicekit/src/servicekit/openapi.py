@@ -42,6 +42,7 @@ REASONS = {
     409: "The change conflicts with the record's state",
     412: "The record changed since your GET (If-Match is stale)",
     413: "The body is too large",
+    414: "The query string is too long",
     415: "The body is not JSON",
     422: "A field is invalid (problem+json names it)",
     428: "If-Match is missing",
@@ -175,6 +176,8 @@ def _finish_operation(op: dict, fn, public: bool, has_path_args: bool, method: s
         codes |= {400, 413, 415, 422}
     if op.get("parameters"):
         codes.add(422)
+    if any(p.get("in") == "query" for p in op.get("parameters", [])):
+        codes.add(414)
     if method not in ("GET", "OPTIONS") and not public:
         codes |= {409, 422}  # a value another record holds, a state that forbids it, a business rule it breaks
     _document_formats(op)
