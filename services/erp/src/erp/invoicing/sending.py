@@ -35,10 +35,16 @@ def invoice_document(session: Session, invoice_id) -> tuple[str, bytes]:
     return f"{name}.pdf", render_invoice(view, company_seller(session), _credited_number(session, view))
 
 
-def _customer_email(session: Session, party_id: str) -> str | None:
-    emails = session.execute(select(PartyReplica.emails).where(PartyReplica.party_id == party_id)).scalar() or []
+def recipients(given: list[str] | None, party: PartyReplica | None, name: str) -> list[str]:
+    """Who a document to a customer goes to: the addresses given, else the party's primary email (else its
+    first); a 422 on `to` when there is none."""
+    if given:
+        return list(given)
+    emails = (party.emails if party else None) or []
     chosen = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
-    return chosen.get("value") if chosen else None
+    if not chosen:
+        raise field_error("to", f"{name} has no email in the CRM: give the addresses to mail")
+    return [chosen["value"]]
 
 
 def _body(view: dict, seller: dict, credited: str | None, message: str | None) -> str:
@@ -62,12 +68,7 @@ def send_invoice(session: Session, invoice_id, data: dict, actor, mailer: Mailer
     if inv.status == "draft":
         raise Problem(409, "Not issued", "A draft is not a legal document: issue it before mailing it.",
                       "wrong-state", current_state=inv.status)
-    to = list(data.get("to") or [])
-    if not to:
-        found = _customer_email(session, inv.party_id)
-        if not found:
-            raise field_error("to", f"{inv.customer_name} has no email in the CRM: give the addresses to mail")
-        to = [found]
+    to = recipients(data.get("to"), session.get(PartyReplica, inv.party_id), inv.customer_name)
     seller = company_seller(session)
     view = invoice_view(session, inv)
     credited = _credited_number(session, view)

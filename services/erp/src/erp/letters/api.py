@@ -2,16 +2,14 @@
 
 from flask import Response
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.mail_outbox import Mailer
 from servicekit.web import sessions, settings
 
-from ..fields import AMOUNT
-from ..invoicing.schemas import InvoiceSendSchema
 from ..payments.schemas import CurrentAccountArgs
 from . import service
+from .schemas import DunningArgs, DunningSendSchema, DunningSentSchema, StatementSendSchema, StatementSentSchema
 
 blp = Blueprint("letters", __name__, url_prefix="/api/v1",
                 description="Documents to customers on the company's letterhead: the statement of account, dunning "
@@ -21,38 +19,6 @@ blp = Blueprint("letters", __name__, url_prefix="/api/v1",
 
 def _pdf(name: str, document: bytes) -> Response:
     return Response(document, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
-
-
-class StatementSendSchema(InvoiceSendSchema):
-    date_from = fields.Date(allow_none=True)
-    date_to = fields.Date(allow_none=True)
-
-
-class DunningArgs(Schema):
-    level = fields.Integer(validate=validate.Range(min=1, max=3), metadata={
-        "description": "1 reminder, 2 second reminder, 3 final notice; default: one above the highest level the "
-                       "overdue invoices already had (at most 3)."})
-
-
-class DunningSendSchema(InvoiceSendSchema):
-    level = fields.Integer(validate=validate.Range(min=1, max=3))
-
-
-class StatementSentSchema(Schema):
-    party_id = fields.UUID()
-    sent_to = fields.List(fields.String())
-
-
-class DunnedInvoiceSchema(Schema):
-    id = fields.UUID()
-    number = fields.String()
-    balance_due = fields.Decimal(**AMOUNT)
-    due_date = fields.Date()
-
-
-class DunningSentSchema(StatementSentSchema):
-    level = fields.Integer()
-    invoices = fields.List(fields.Nested(DunnedInvoiceSchema))
 
 
 @blp.route("/parties/<uuid:party_id>/statement/pdf")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from servicekit import audit, mail_outbox
 from servicekit.mail_outbox import Mailer
-from servicekit.problems import NotFound, Problem, field_error
+from servicekit.problems import NotFound, Problem
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from ..db import audit_log
 from ..db import mail_outbox as mail_table
 from ..invoicing.events import balance_due
 from ..invoicing.models import Invoice
+from ..invoicing.sending import recipients
 from ..invoicing.service import publish as publish_invoice
 from ..parties.models import PartyReplica
 from ..payments.statement import statement
@@ -44,12 +45,6 @@ def _party(session: Session, party_id) -> PartyReplica:
     if party is None:
         raise NotFound("party", party_id)
     return party
-
-
-def _email_of(party: PartyReplica) -> str | None:
-    emails = party.emails or []
-    chosen = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
-    return chosen.get("value") if chosen else None
 
 
 # -- the customer statement -----------------------------------------------------------------------
@@ -126,7 +121,7 @@ def send_dunning(session: Session, party_id, data: dict, actor, mailer: Mailer) 
     today = datetime.now(UTC).date()
     party, invoices, level, letter = _dunning(session, party_id, data.get("level"), today, lock=True)
     seller = company_seller(session)
-    to = _recipients(party, data)
+    to = recipients(data.get("to"), party, party.display_name)
     _mail(session, mailer, seller, to, data, f"{letter.title} from {seller.get('legal_name') or 'us'}",
           f"Please find attached our {letter.title.lower()} about {len(invoices)} overdue invoice(s).",
           render_letter(letter, seller), f"reminder-{level}-{today}.pdf", "dunning", party.party_id)
@@ -149,21 +144,11 @@ def send_statement(session: Session, party_id, data: dict, actor, mailer: Mailer
     party = _party(session, party_id)
     name, pdf = statement_pdf(session, party.party_id, data.get("date_from"), data.get("date_to"))
     seller = company_seller(session)
-    to = _recipients(party, data)
+    to = recipients(data.get("to"), party, party.display_name)
     _mail(session, mailer, seller, to, data, f"Statement of account from {seller.get('legal_name') or 'us'}",
           "Please find attached your statement of account.", pdf, name, "statement", party.party_id)
     audit.record(session, audit_log, actor, "send_statement", "party", party.party_id, None, {"sent_to": to})
     return {"party_id": party.party_id, "sent_to": to}
-
-
-def _recipients(party: PartyReplica, data: dict) -> list[str]:
-    to = list(data.get("to") or [])
-    if not to:
-        found = _email_of(party)
-        if not found:
-            raise field_error("to", f"{party.display_name} has no email in the CRM: give the addresses to mail")
-        to = [found]
-    return to
 
 
 def _mail(session: Session, mailer: Mailer, seller: dict, to: list[str], data: dict, subject: str, default: str,
