@@ -146,4 +146,7 @@ class FreeBusy(MethodView):
             return views.free_busy(session, args, current_principal())
 
 
-add_owner_routes(blp, OwnedRecord("event", "agenda", "event_id", service.SHARING))
+# the owner routes hang under /events/<id>, so they live on a blueprint of their own
+sharing_blp = Blueprint("agenda_sharing", __name__, url_prefix="/api/v1/agenda/events",
+                        description="Who else sees an agenda event: share it with a user or a team.")
+add_owner_routes(sharing_blp, OwnedRecord("event", "agenda", "event_id", service.SHARING))

@@ -27,7 +27,7 @@ from ..timeline import entries as timeline
 from . import recurrence as rec
 from .booking import check_conflicts, lock_attendees
 from .models import AgendaAttendee, AgendaEvent, AgendaOverride, AgendaReminder
-from .window import series_of
+from .window import override_of, series_of
 
 RECORD = "agenda_event"
 _STATE = ("title", "description", "location", "starts_at", "ends_at", "all_day", "tz", "rrule", "rdates",
@@ -186,8 +186,9 @@ def _guard(session: Session, ev: AgendaEvent, allow_conflicts: bool, ignore: set
     lock_attendees(session, users)
     if allow_conflicts:
         return
-    found = check_conflicts(session, series_of(ev), session.execute(select(AgendaOverride).where(
-        AgendaOverride.event_id == ev.id)).scalars().all(), users, ignore | {ev.id})
+    overrides = [override_of(o) for o in session.execute(select(AgendaOverride).where(
+        AgendaOverride.event_id == ev.id)).scalars()]
+    found = check_conflicts(session, series_of(ev), overrides, users, ignore | {ev.id})
     if found:
         raise Problem(409, "Double booking", f"{len(found)} busy time(s) of the attendees overlap this event. Send "
                       "allow_conflicts=true to book it anyway.", "agenda-conflict", conflicts=found)
