@@ -26,6 +26,9 @@ NO_IF_MATCH = {
     **{("DELETE", f"/api/v1/{kind}/<uuid:{key}>/shares/<uuid:share_id>"): "removes a share (idempotent)"
        for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
                          ("activities", "activity_id"), ("tasks", "task_id"))},
+    ("POST", "/api/v1/agenda/events/<uuid:event_id>/shares"): "creates a share, a record of its own",
+    ("DELETE", "/api/v1/agenda/events/<uuid:event_id>/shares/<uuid:share_id>"): "removes a share (idempotent)",
+    ("POST", "/api/v1/agenda/events/<uuid:event_id>/respond"): "an attendee sets their own status (idempotent)",
 }
 
 

@@ -11,6 +11,8 @@ from .access.api import blp as teams_blp
 from .access.roles import CATALOG
 from .activities.api import blp as activities_blp
 from .activities.api import types_blp as activity_types_blp
+from .agenda.api import blp as agenda_blp
+from .agenda.api import sharing_blp as agenda_sharing_blp
 from .audit_scope import audit_scope
 from .billing.api import blp as billing_blp
 from .catalog import api as catalog_api
@@ -34,7 +36,7 @@ from .timeline.api import blp as timeline_blp
 # Every API blueprint of the CRM, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
-              statistics_blp, catalog_blp, quotes_blp, company_blp)
+              statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

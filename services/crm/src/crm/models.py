@@ -2,6 +2,16 @@
 
 from .access.models import RecordShare, Team, TeamMember  # noqa: F401
 from .activities.models import Activity, ActivityType  # noqa: F401
+from .agenda.models import (  # noqa: F401
+    AgendaAttendee,
+    AgendaEvent,
+    AgendaOverride,
+    AgendaReminder,
+    FeedHit,
+    FeedToken,
+    FiredReminder,
+    Notification,
+)
 from .billing.models import CreditReplica, InvoiceReplica, OrderReplica, PaymentReplica  # noqa: F401
 from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, StockReplica  # noqa: F401
 from .company.models import CompanyReplica  # noqa: F401

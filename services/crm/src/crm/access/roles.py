@@ -13,6 +13,7 @@ PERMISSIONS = (
     "quotes:read", "quotes:create", "quotes:update", "quotes:send", "quotes:accept",
     *(f"activities:{a}" for a in _RECORDS), "activity_types:manage",
     *(f"tasks:{a}" for a in _RECORDS),
+    *(f"agenda:{a}" for a in _RECORDS),
     "statistics:read",
     "lead_forms:manage",
     "teams:read", "teams:create", "teams:update",
@@ -26,7 +27,8 @@ _SALES_WORK = ("leads:read", "leads:create", "leads:update", "leads:share", "lea
                "deals:read", "deals:create", "deals:update", "deals:share", "pipelines:read",
                "quotes:read", "quotes:create", "quotes:update", "quotes:send", "quotes:accept",
                "activities:read", "activities:create", "activities:update", "activities:share",
-               "tasks:read", "tasks:create", "tasks:update", "tasks:share", "catalog:read", "teams:read")
+               "tasks:read", "tasks:create", "tasks:update", "tasks:share", "catalog:read", "teams:read",
+               "agenda:read", "agenda:create", "agenda:update", "agenda:share")
 
 CATALOG = RoleCatalog("crm", PERMISSIONS, {
     "admin": ("Controls the whole CRM and its users; sees every record.", ("*",)),
@@ -34,12 +36,13 @@ CATALOG = RoleCatalog("crm", PERMISSIONS, {
         "parties:read", "parties:create", "parties:update", "parties:archive", "parties:assign",
         "parties:share", "parties:export", "parties:merge", "parties:import", *_SALES_WORK,
         "leads:assign", "leads:export", "deals:assign", "deals:export", "pipelines:manage", "tasks:assign",
-        "activities:assign", "activity_types:manage", "statistics:read", "users:read", "audit:read")),
+        "activities:assign", "agenda:assign", "activity_types:manage", "statistics:read", "users:read", "audit:read")),
     "sales_rep": ("Works own customers, leads and deals and those shared with them or their teams.", (
         "parties:read", "parties:create", "parties:update", "parties:share", "statistics:read", *_SALES_WORK)),
     "support_agent": ("Helps any customer: reads every party, logs activities and tasks.", (
         "parties:read", "parties:read_all", "parties:update", "activities:read", "activities:create",
         "activities:update", "tasks:read", "tasks:create", "tasks:update", "deals:read", "quotes:read",
+        "agenda:read", "agenda:create", "agenda:update",
         "catalog:read", "teams:read")),
     "marketing": ("Captures and qualifies leads, reads and exports the customer base for campaigns.", (
         "parties:read", "parties:read_all", "parties:export", "leads:read", "leads:read_all", "leads:create",

@@ -1,0 +1,1 @@
+"""The agenda: events, recurring series, attendees, reminders, notifications and calendar feeds."""

@@ -1,0 +1,153 @@
+"""HTTP endpoints of the agenda: read arguments, call one use case in one transaction, answer."""
+
+from flask.views import MethodView
+from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
+from servicekit.etag import if_match_required, required_version
+from servicekit.web import create_once, idempotent, sessions, with_etag
+
+from ..access.routes import OwnedRecord, add_owner_routes
+from . import service, views
+from .schemas import (
+    BookingArgs,
+    ConflictArgs,
+    ConflictSchema,
+    DeleteArgs,
+    EventCreateSchema,
+    EventSchema,
+    EventUpdateSchema,
+    FreeBusyArgs,
+    FreeBusySchema,
+    OccurrenceSchema,
+    OverviewArgs,
+    OverviewSchema,
+    RespondSchema,
+    ScopeArgs,
+    WindowArgs,
+)
+
+blp = Blueprint("agenda", __name__, url_prefix="/api/v1/agenda",
+                description="Appointments and recurring series (RFC 5545: a master and its overrides, never "
+                            "expanded rows), attendees, reminders, double-booking checks and calendar views. You "
+                            "see your events, those you attend, those shared with you and your team members' if "
+                            "you manage the team.")
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @requires("agenda:create")
+    @idempotent
+    @blp.arguments(BookingArgs, location="query")
+    @blp.arguments(EventCreateSchema)
+    @blp.response(201, EventSchema)
+    @blp.alt_response(409, description="An attendee is busy then (the conflicts are listed)")
+    @blp.alt_response(422, description="Invalid field (problem+json naming it)")
+    def post(self, args, data):
+        """Create an event or a recurring series; refused with 409 if it double-books an attendee unless
+        allow_conflicts=true. Send Idempotency-Key to make retries safe."""
+        return create_once("POST /agenda/events", EventSchema,
+                           lambda session, me: service.create_event(session, data, me, args["allow_conflicts"]),
+                           lambda body: f"/api/v1/agenda/events/{body['id']}")
+
+
+@blp.route("/events/<uuid:event_id>")
+class EventById(MethodView):
+    @requires("agenda:read")
+    @blp.response(200, EventSchema)
+    def get(self, event_id):
+        """One event (a series master with its overrides); its ETag is what If-Match needs."""
+        with sessions().begin() as session:
+            return with_etag(service.get_event(session, event_id, current_principal()))
+
+    @requires("agenda:update")
+    @if_match_required
+    @blp.arguments(ScopeArgs, location="query")
+    @blp.arguments(EventUpdateSchema)
+    @blp.response(200, EventSchema)
+    @blp.alt_response(409, description="An attendee is busy then (the conflicts are listed)")
+    @blp.alt_response(412, description="The event changed since the ETag you sent")
+    @blp.alt_response(428, description="If-Match is missing")
+    def patch(self, args, changes, event_id):
+        """Change the series (scope=all), one occurrence (scope=this) or this and the following ones
+        (scope=following: answers the new series). Requires If-Match."""
+        expected = required_version()
+        with sessions().begin() as session:
+            return with_etag(service.update_event(session, event_id, expected, changes, current_principal(),
+                                                  args["scope"], args.get("occurrence"), args["allow_conflicts"]))
+
+    @requires("agenda:update")
+    @if_match_required
+    @blp.arguments(DeleteArgs, location="query")
+    @blp.response(204)
+    @blp.alt_response(412, description="The event changed since the ETag you sent")
+    @blp.alt_response(428, description="If-Match is missing")
+    def delete(self, args, event_id):
+        """Delete the series (scope=all), cancel one occurrence (scope=this) or end the series before one
+        (scope=following). Requires If-Match."""
+        expected = required_version()
+        with sessions().begin() as session:
+            service.delete_event(session, event_id, expected, current_principal(), args["scope"],
+                                 args.get("occurrence"))
+
+
+@blp.route("/events/<uuid:event_id>/respond")
+class EventRespond(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(RespondSchema)
+    @blp.response(200, EventSchema)
+    @blp.alt_response(409, description="You are not an attendee")
+    def post(self, data, event_id):
+        """Accept, decline or tentatively accept an invitation (a declined event no longer blocks your time)."""
+        with sessions().begin() as session:
+            return with_etag(service.respond(session, event_id, data["status"], current_principal()))
+
+
+@blp.route("/occurrences")
+class Occurrences(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(WindowArgs, location="query")
+    @blp.response(200, OccurrenceSchema(many=True))
+    def get(self, args):
+        """Every occurrence in a window (day, week, month, year; at most 400 days), recurring ones expanded in their
+        own zone, filtered by users, attendee party, linked party and category."""
+        with sessions().begin() as session:
+            return views.list_occurrences(session, args, current_principal())
+
+
+@blp.route("/overview")
+class Overview(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(OverviewArgs, location="query")
+    @blp.response(200, OverviewSchema)
+    def get(self, args):
+        """A month (or a year): per day, how many occurrences and how many busy minutes."""
+        with sessions().begin() as session:
+            return views.overview(session, args, current_principal())
+
+
+@blp.route("/conflicts")
+class Conflicts(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(ConflictArgs, location="query")
+    @blp.response(200, ConflictSchema(many=True))
+    def get(self, args):
+        """Preview: the busy occurrences of these people that a proposed time (or series) would overlap."""
+        with sessions().begin() as session:
+            return views.preview_conflicts(session, args, current_principal())
+
+
+@blp.route("/freebusy")
+class FreeBusy(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(FreeBusyArgs, location="query")
+    @blp.response(200, FreeBusySchema(many=True))
+    def get(self, args):
+        """Per user, the merged busy intervals in a window (times only, never titles)."""
+        with sessions().begin() as session:
+            return views.free_busy(session, args, current_principal())
+
+
+# the owner routes hang under /events/<id>, so they live on a blueprint of their own
+sharing_blp = Blueprint("agenda_sharing", __name__, url_prefix="/api/v1/agenda/events",
+                        description="Who else sees an agenda event: share it with a user or a team.")
+add_owner_routes(sharing_blp, OwnedRecord("event", "agenda", "event_id", service.SHARING))
