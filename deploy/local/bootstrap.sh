@@ -20,6 +20,8 @@ command -v curl >/dev/null || apt_install curl  # make run waits for each proces
 command -v docker-compose >/dev/null || apt_install docker-compose
 # hledger reads the ledger export back in the tests: an independent check of the books
 command -v hledger >/dev/null || apt_install hledger
+# khal reads the agenda's exported calendar back in the tests: an independent RFC 5545 reader
+command -v khal >/dev/null || apt_install khal
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
   || { echo "bootstrap: Python 3.11+ needed" >&2; exit 1; }
 if [[ ! -x "$VENV/bin/python" ]]; then

@@ -29,6 +29,9 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/shares"): "creates a share, a record of its own",
     ("DELETE", "/api/v1/agenda/events/<uuid:event_id>/shares/<uuid:share_id>"): "removes a share (idempotent)",
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/respond"): "an attendee sets their own status (idempotent)",
+    ("POST", "/api/v1/agenda/feed"): "makes the caller's own feed URL anew (rotating is always safe to repeat)",
+    ("DELETE", "/api/v1/agenda/feed"): "revoking the caller's own feed is idempotent and final",
+    ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
 }
 
 

@@ -11,7 +11,9 @@ from .access.api import blp as teams_blp
 from .access.roles import CATALOG
 from .activities.api import blp as activities_blp
 from .activities.api import types_blp as activity_types_blp
+from .agenda import api as agenda_api
 from .agenda.api import blp as agenda_blp
+from .agenda.api import public_blp as agenda_public_blp
 from .agenda.api import sharing_blp as agenda_sharing_blp
 from .audit_scope import audit_scope
 from .billing.api import blp as billing_blp
@@ -36,7 +38,8 @@ from .timeline.api import blp as timeline_blp
 # Every API blueprint of the CRM, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
-              statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp)
+              statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
+              agenda_public_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -53,6 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     guards.allow_larger_body(app, "imports.Imports", imports_service.MAX_BYTES + 64 * 1024)
+    guards.allow_larger_body(app, "agenda.Import", agenda_api.IMPORT_MAX_BYTES + 64 * 1024)
+    app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": db.ping}))

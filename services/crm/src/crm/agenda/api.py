@@ -1,13 +1,15 @@
 """HTTP endpoints of the agenda: read arguments, call one use case in one transaction, answer."""
 
+from flask import Response, current_app, request
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
+from servicekit.problems import field_error
 from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
-from . import service, views
+from . import exchange, service, views
 from .schemas import (
     BookingArgs,
     ConflictArgs,
@@ -16,8 +18,11 @@ from .schemas import (
     EventCreateSchema,
     EventSchema,
     EventUpdateSchema,
+    FeedSchema,
     FreeBusyArgs,
     FreeBusySchema,
+    IcsImportFormSchema,
+    IcsImportReportSchema,
     OccurrenceSchema,
     OverviewArgs,
     OverviewSchema,
@@ -145,6 +150,111 @@ class FreeBusy(MethodView):
         """Per user, the merged busy intervals in a window (times only, never titles)."""
         with sessions().begin() as session:
             return views.free_busy(session, args, current_principal())
+
+
+# -- calendar exchange: .ics export, the per-user feed, import -----------------------------------------------
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+_ICS = "text/calendar"
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    return Response(body, mimetype=_ICS, headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                                  "Cache-Control": "private, no-store"})
+
+
+@blp.route("/events/<uuid:event_id>/ics")
+class EventIcs(MethodView):
+    @requires("agenda:read")
+    @blp.response(200, content_type=_ICS, description="The event (a series with its changed and cancelled "
+                                                      "occurrences) as an RFC 5545 file")
+    def get(self, event_id):
+        """One event as an .ics file for Outlook, Google, Apple or Thunderbird."""
+        with sessions().begin() as session:
+            return _ics(exchange.export_event(session, event_id, current_principal()), f"event-{event_id}.ics")
+
+
+@blp.route("/calendar.ics")
+class WindowIcs(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(WindowArgs, location="query")
+    @blp.response(200, content_type=_ICS, description="The events with an occurrence in the window, as stored: "
+                                                      "series with RRULE, EXDATE and overrides, never expanded")
+    def get(self, args):
+        """Export a window (at most 400 days) with the same filters as the occurrence view."""
+        with sessions().begin() as session:
+            return _ics(exchange.export_window(session, args, current_principal()), "agenda.ics")
+
+
+@blp.route("/feed")
+class Feed(MethodView):
+    @requires("agenda:read")
+    @blp.response(200, FeedSchema)
+    def get(self):
+        """Whether you have a calendar feed (its URL is shown only when made)."""
+        with sessions().begin() as session:
+            return exchange.feed_status(session, current_principal())
+
+    @requires("agenda:read")
+    @blp.response(201, FeedSchema)
+    def post(self):
+        """Make your secret feed URL (webcal://) for a calendar client to subscribe to; an older one stops working
+        at once. Anyone with the URL reads your agenda: treat it as a password."""
+        with sessions().begin() as session:
+            return exchange.rotate_feed(session, current_principal(), current_app.config["CRM_PUBLIC_URL"])
+
+    @requires("agenda:read")
+    @blp.response(204)
+    def delete(self):
+        """Revoke your feed URL: subscribed clients get 404 from now on."""
+        with sessions().begin() as session:
+            exchange.revoke_feed(session, current_principal())
+
+
+@blp.route("/import")
+class Import(MethodView):
+    @requires("agenda:create")
+    @blp.arguments(IcsImportFormSchema, location="form", content_type="multipart/form-data")
+    @blp.response(200, IcsImportReportSchema)
+    @blp.alt_response(413, description="The file is over 10 MB")
+    @blp.alt_response(422, description="The file is not a calendar, or an event cannot be read (the problem names "
+                                       "its line); nothing was imported")
+    def post(self, form):
+        """Import an .ics file into your agenda: recurring series, changed occurrences (RECURRENCE-ID), time zones
+        (IANA or Windows names) and reminders kept, unknown properties preserved for export. Idempotent by UID:
+        importing the same file again changes nothing; all or nothing."""
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise field_error("file", "send the .ics file as the multipart field 'file'")
+        try:
+            data = upload.stream.read(IMPORT_MAX_BYTES + 1)
+        finally:
+            upload.close()
+        if len(data) > IMPORT_MAX_BYTES:
+            raise field_error("file", "an .ics file is at most 10 MB", status=413, title="Content too large",
+                              type_="content-too-large")
+        with sessions().begin() as session:
+            return exchange.import_calendar(session, data, current_principal(), form["tz"])
+
+
+public_blp = Blueprint("agenda_feeds", __name__, url_prefix="/api/v1/public/agenda",
+                       description="Calendar feeds for calendar clients: no login, the secret URL is the key; rate "
+                                   "limited per client address.")
+
+
+@public_blp.route("/feeds/<string:token>.ics")
+class PublicFeed(MethodView):
+    @public_blp.doc(security=[])
+    @public_blp.response(200, content_type=_ICS, description="The user's agenda as an RFC 5545 calendar")
+    @public_blp.alt_response(404, description="No active feed has this URL (however it is wrong)")
+    @public_blp.alt_response(429, description="Too many requests from this address (see Retry-After)")
+    def get(self, token):
+        """A user's calendar feed (subscribe with the webcal:// URL from POST /agenda/feed)."""
+        with sessions().begin() as session:
+            exchange.admit(session, request.remote_addr or "unknown")
+        with sessions().begin() as session:
+            body = exchange.feed(session, token)
+        return Response(body, mimetype=_ICS, headers={"Cache-Control": "private, max-age=300"})
 
 
 # the owner routes hang under /events/<id>, so they live on a blueprint of their own

@@ -47,10 +47,11 @@ class AgendaEvent(Base):
         Index("ix_agenda_events_window", "starts_at", "series_ends_at"),
         Index("ix_agenda_events_owner", "owner_id", "starts_at"),
         Index("ix_agenda_events_party", "party_id", postgresql_where=text("party_id is not null")),
+        UniqueConstraint("owner_id", "uid", name="uq_agenda_events_owner_uid"),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_id)
-    uid: Mapped[str] = mapped_column(String(300), unique=True)
+    uid: Mapped[str] = mapped_column(String(300))  # RFC 5545 UID: one per owner (an import is keyed by it)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
@@ -72,6 +73,7 @@ class AgendaEvent(Base):
     lead_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     task_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     split_from_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    ics_extra: Mapped[str | None] = mapped_column(Text)  # properties of an imported VEVENT the CRM does not map
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -96,6 +98,7 @@ class AgendaOverride(Base):
     title: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
+    ics_extra: Mapped[str | None] = mapped_column(Text)
     starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

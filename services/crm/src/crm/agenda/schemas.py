@@ -2,6 +2,7 @@
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
@@ -244,3 +245,28 @@ class IntervalSchema(Schema):
 class FreeBusySchema(Schema):
     user_id = fields.UUID()
     busy = fields.List(fields.Nested(IntervalSchema))
+
+
+class FeedSchema(Schema):
+    active = fields.Boolean(metadata={"description": "Whether you have a feed URL that works."})
+    created_at = fields.DateTime(allow_none=True)
+    url = fields.String(allow_none=True, metadata={
+        "description": "https URL of your feed: shown only when it is made (rotate to get a new one)."})
+    webcal_url = fields.String(allow_none=True, metadata={"description": "The same as webcal:// for Outlook, "
+                                                                         "Apple Calendar and Thunderbird."})
+
+
+class IcsImportFormSchema(Schema):
+    file = Upload(metadata={"description": "An .ics file (RFC 5545) exported by Outlook, Google, Apple or any "
+                                           "calendar; at most 10 MB and 20,000 events."})
+    tz = fields.String(load_default="UTC", validate=_zone, metadata={
+        "description": "The zone of floating times and all-day events when the file does not say."})
+
+
+class IcsImportReportSchema(Schema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    deleted = fields.Integer(metadata={"description": "Events the file cancels (STATUS:CANCELLED)."})
+    overrides = fields.Integer(metadata={"description": "Changed or cancelled single occurrences."})
+    event_ids = fields.List(fields.String())

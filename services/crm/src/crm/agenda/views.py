@@ -18,7 +18,7 @@ from .window import events_in, expand
 MAX_WINDOW = timedelta(days=400)
 
 
-def _window(args: dict) -> tuple[datetime, datetime]:
+def checked_window(args: dict) -> tuple[datetime, datetime]:
     start, end = args["start"].astimezone(UTC), args["end"].astimezone(UTC)
     if end <= start:
         raise field_error("end", "the window ends after it starts")
@@ -37,7 +37,8 @@ def occurrence_view(ev: AgendaEvent, occ: rec.Occurrence) -> dict:
             "recurring": bool(ev.rrule or ev.rdates), "overridden": occ.overridden}
 
 
-def _filters(args: dict) -> list:
+def window_filters(args: dict) -> list:
+    """SQL conditions for the users, attendee party, party and category filters of a window."""
     conditions = []
     users = [str(u) for u in args.get("user_ids") or ()]
     if users:
@@ -58,12 +59,13 @@ def _filters(args: dict) -> list:
 
 def visible_occurrences(session: Session, start: datetime, end: datetime, actor: Principal,
                         args: dict | None = None) -> list[tuple[AgendaEvent, rec.Occurrence]]:
-    return expand(session, events_in(session, start, end, visible_events(actor), *_filters(args or {})), start, end)
+    found = events_in(session, start, end, visible_events(actor), *window_filters(args or {}))
+    return expand(session, found, start, end)
 
 
 def list_occurrences(session: Session, args: dict, actor: Principal) -> list[dict]:
     """Every occurrence in the window the caller may see, by start."""
-    start, end = _window(args)
+    start, end = checked_window(args)
     return [occurrence_view(ev, occ) for ev, occ in visible_occurrences(session, start, end, actor, args)]
 
 
@@ -124,7 +126,7 @@ def preview_conflicts(session: Session, args: dict, actor: Principal) -> list[di
 
 def free_busy(session: Session, args: dict, actor: Principal) -> list[dict]:
     """Per person, the merged busy intervals in the window (no titles: anyone may plan a meeting with anyone)."""
-    start, end = _window(args)
+    start, end = checked_window(args)
     users = sorted({str(u) for u in args.get("user_ids") or ()} or {actor.user_id})
     per_user: dict[str, list] = {u: [] for u in users}
     for _ev, occ, who in busy(session, users, start, end):

@@ -54,6 +54,7 @@ class AuthContext:
 PUBLIC_ENDPOINTS = {
     "health.healthz", "health.readyz", "health.metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
     "swagger_assets", "auth.Login", "lead_capture.LeadFormSubmissions",
+    "agenda_feeds.PublicFeed",  # a calendar feed: the secret URL is the key
 }
 
 

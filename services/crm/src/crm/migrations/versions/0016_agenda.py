@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.Column('lead_id', sa.UUID(as_uuid=False), nullable=True),
     sa.Column('task_id', sa.UUID(as_uuid=False), nullable=True),
     sa.Column('split_from_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('ics_extra', sa.Text(), nullable=True),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.UUID(as_uuid=False), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -95,7 +96,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_agenda_events_owner_id_users')),
     sa.ForeignKeyConstraint(['party_id'], ['parties.id'], name=op.f('fk_agenda_events_party_id_parties')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_events')),
-    sa.UniqueConstraint('uid', name=op.f('uq_agenda_events_uid'))
+    sa.UniqueConstraint('owner_id', 'uid', name='uq_agenda_events_owner_uid')
     )
     op.create_index('ix_agenda_events_owner', 'agenda_events', ['owner_id', 'starts_at'], unique=False)
     op.create_index('ix_agenda_events_party', 'agenda_events', ['party_id'], unique=False, postgresql_where=sa.text('party_id is not null'))
@@ -124,6 +125,7 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=300), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('location', sa.String(length=500), nullable=True),
+    sa.Column('ics_extra', sa.Text(), nullable=True),
     sa.Column('starts_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ends_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
