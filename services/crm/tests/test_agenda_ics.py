@@ -7,13 +7,17 @@ import os
 import shutil
 import subprocess
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from crm.db import mail_outbox
 from icalendar import Calendar
+from servicekit.mail_outbox import Mailer, MailSender
 from servicekit.testing import assert_problem
+
+from tests.support.smtp import Inbox, start_server
 
 pytestmark = pytest.mark.db
 
@@ -187,3 +191,57 @@ def test_khal_lists_the_same_occurrences_as_the_api(series, tmp_path):
                   for o in ok(rep.get("/api/v1/agenda/occurrences", query_string=window)))
     assert ours and khal == ours
     assert date(2031, 3, 24).isoformat() not in " ".join(khal)  # the cancelled one stays cancelled
+
+
+@pytest.fixture
+def smtp(app, monkeypatch, db):
+    """A real SMTP server (aiosmtpd); .deliver() sends what was queued since the test began, as the worker does."""
+    inbox = Inbox()
+    controller = start_server(inbox)
+    mailer = Mailer("127.0.0.1", controller.port, "CRM <agenda@northwind.test>")
+    monkeypatch.setitem(app.extensions, "crm.agenda.mailer", mailer)
+    inbox.deliver = MailSender(db.engine, mail_outbox, mailer.transport(),
+                               scope=mail_outbox.c.created_at >= datetime.now(UTC)).send_due
+    yield inbox
+    controller.stop()
+
+
+def _invite(msg) -> Calendar:
+    (part,) = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") in ("REQUEST", "CANCEL")
+    return Calendar.from_ical(part.get_content())
+
+
+def test_customer_contacts_get_an_imip_request_on_booking_and_change_and_a_cancel_on_deletion(as_user, smtp):
+    rep = as_user("sales_rep")
+    tag = uuid.uuid4().hex[:6]
+    contact = ok(rep.post("/api/v1/parties", json={"kind": "person", "first_name": "Grace", "last_name": f"H{tag}",
+                                                   "emails": [{"value": f"grace-{tag}@customer.test"}]}), 201)
+    ev = ok(rep.post(EVENTS, json={"title": "Kick-off", "starts_at": berlin(2031, 9, 1, 10),
+                                   "ends_at": berlin(2031, 9, 1, 11), "tz": "Europe/Berlin",
+                                   "attendees": [{"party_id": contact["id"]}]}), 201)
+    assert smtp.deliver() == 1
+    (to, first), = smtp.messages
+    assert to == [contact["emails"][0]["value"]] and first["Reply-To"] == rep.user["email"]
+    cal = _invite(first)
+    (vevent,) = cal.walk("VEVENT")
+    assert str(cal["METHOD"]) == "REQUEST" and vevent["UID"] == ev["uid"] and vevent["SEQUENCE"] == 0
+    assert vevent["DTSTART"].dt == datetime(2031, 9, 1, 10, tzinfo=BERLIN)
+    assert vevent["ATTENDEE"].params["RSVP"] == "TRUE"
+
+    moved = ok(rep.patch(EVENTS + f"/{ev['id']}", json={"starts_at": berlin(2031, 9, 2, 9),
+                                                        "ends_at": berlin(2031, 9, 2, 10)},
+                         headers={"If-Match": '"1"'}))
+    assert smtp.deliver() == 1
+    (vevent,) = _invite(smtp.messages[-1][1]).walk("VEVENT")
+    assert vevent["SEQUENCE"] == 1 and vevent["DTSTART"].dt == datetime(2031, 9, 2, 9, tzinfo=BERLIN)
+
+    refused = rep.patch(EVENTS + f"/{ev['id']}", json={"title": ""}, headers={"If-Match": f'"{moved["version"]}"'})
+    assert refused.status_code == 422 and smtp.deliver() == 0  # a refused change mails nothing
+
+    assert rep.delete(EVENTS + f"/{ev['id']}", headers={"If-Match": f'"{moved["version"]}"'}).status_code == 204
+    assert smtp.deliver() == 1
+    cancel = _invite(smtp.messages[-1][1])
+    (vevent,) = cancel.walk("VEVENT")
+    assert str(cancel["METHOD"]) == "CANCEL" and vevent["UID"] == ev["uid"] and vevent["SEQUENCE"] == 2
+    assert len(smtp.messages) == 3

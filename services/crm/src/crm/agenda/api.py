@@ -9,7 +9,8 @@ from servicekit.problems import field_error
 from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
-from . import exchange, service, views
+from . import exchange, invitations, service, views
+from .models import AgendaEvent
 from .schemas import (
     BookingArgs,
     ConflictArgs,
@@ -38,6 +39,16 @@ blp = Blueprint("agenda", __name__, url_prefix="/api/v1/agenda",
                             "you manage the team.")
 
 
+def _mailer():
+    return current_app.extensions.get("crm.agenda.mailer")
+
+
+def _invite(session, view: dict, method: str = "REQUEST") -> dict:
+    """Mail the event's customer contacts its iMIP invitation (queued in this transaction)."""
+    invitations.send(session, session.get(AgendaEvent, view["id"]), _mailer(), method)
+    return view
+
+
 @blp.route("/events")
 class Events(MethodView):
     @requires("agenda:create")
@@ -51,7 +62,8 @@ class Events(MethodView):
         """Create an event or a recurring series; refused with 409 if it double-books an attendee unless
         allow_conflicts=true. Send Idempotency-Key to make retries safe."""
         return create_once("POST /agenda/events", EventSchema,
-                           lambda session, me: service.create_event(session, data, me, args["allow_conflicts"]),
+                           lambda session, me: _invite(session, service.create_event(session, data, me,
+                                                                                     args["allow_conflicts"])),
                            lambda body: f"/api/v1/agenda/events/{body['id']}")
 
 
@@ -77,8 +89,11 @@ class EventById(MethodView):
         (scope=following: answers the new series). Requires If-Match."""
         expected = required_version()
         with sessions().begin() as session:
-            return with_etag(service.update_event(session, event_id, expected, changes, current_principal(),
-                                                  args["scope"], args.get("occurrence"), args["allow_conflicts"]))
+            changed = service.update_event(session, event_id, expected, changes, current_principal(),
+                                           args["scope"], args.get("occurrence"), args["allow_conflicts"])
+            if changed["id"] != str(event_id):  # split: the old series now ends before the new one
+                _invite(session, {"id": str(event_id)})
+            return with_etag(_invite(session, changed))
 
     @requires("agenda:update")
     @if_match_required
@@ -91,8 +106,13 @@ class EventById(MethodView):
         (scope=following). Requires If-Match."""
         expected = required_version()
         with sessions().begin() as session:
-            service.delete_event(session, event_id, expected, current_principal(), args["scope"],
-                                 args.get("occurrence"))
+            ev = service.find_event(session, event_id, current_principal())
+            if args["scope"] == "all" or not (ev.rrule or ev.rdates):
+                invitations.send(session, ev, _mailer(), "CANCEL")
+            left = service.delete_event(session, event_id, expected, current_principal(), args["scope"],
+                                        args.get("occurrence"))
+            if left is not None:
+                _invite(session, left)
 
 
 @blp.route("/events/<uuid:event_id>/respond")

@@ -55,8 +55,8 @@ def _parties(session: Session, ids: set[str]) -> dict[str, Party]:
     return {p.id: p for p in session.execute(select(Party).where(Party.id.in_(sorted(ids)))).scalars()}
 
 
-def specs(session: Session, evs: list[AgendaEvent], reader_id: str | None, method: str | None = None,
-          only_parties: bool = False) -> list[ics.Export]:
+def specs(session: Session, evs: list[AgendaEvent], reader_id: str | None,
+          method: str | None = None) -> list[ics.Export]:
     """What ics.calendar needs for these events, as `reader_id` sees them (their own alarms only)."""
     views = [events.event_view(session, ev) for ev in evs]
     user_ids = {v["owner_id"] for v in views} | {a["user_id"] for v in views for a in v["attendees"] if a["user_id"]}
@@ -67,13 +67,13 @@ def specs(session: Session, evs: list[AgendaEvent], reader_id: str | None, metho
         owner = users.get(v["owner_id"])
         people = []
         for a in v["attendees"]:
-            if a["user_id"] and not only_parties and a["user_id"] in users:
+            if a["user_id"] and a["user_id"] in users:
                 people.append(ics.Person(users[a["user_id"]][0], users[a["user_id"]][1], a["status"]))
             elif a["party_id"]:
                 party = parties.get(a["party_id"])
                 email = party_email(party)
                 if email:
-                    people.append(ics.Person(email, party.display_name, a["status"]))
+                    people.append(ics.Person(email, party.display_name, a["status"], party=True))
         alarms = [r["minutes_before"] for r in v["reminders"] if reader_id and r["user_id"] == reader_id]
         out.append(ics.Export(v, ics.Person(owner[0], owner[1], "accepted") if owner else None, people, alarms,
                               method))

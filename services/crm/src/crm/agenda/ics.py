@@ -58,6 +58,7 @@ class Person:
     email: str
     name: str | None = None
     status: str = "needs-action"
+    party: bool = False  # a customer contact (invited by iMIP), not a CRM user
 
 
 @dataclass

@@ -114,6 +114,8 @@ def preview_conflicts(session: Session, args: dict, actor: Principal) -> list[di
     end = args.get("ends_at") or start
     if end < start:
         raise field_error("ends_at", "an event cannot end before it starts")
+    if end - start > timedelta(days=366):
+        raise field_error("ends_at", "an event lasts at most a year (use a recurrence for repeated meetings)")
     series = rec.Series(start.astimezone(UTC), end.astimezone(UTC), args.get("tz", "UTC"), False, args.get("rrule"))
     try:
         rec.check(series)

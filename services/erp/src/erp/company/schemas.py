@@ -59,6 +59,8 @@ class CompanyUpdateSchema(_CompanyFields):
 
 
 class CompanySchema(_CompanyFields):
+    legal_name = fields.String(metadata={"description": "The registered name printed on every document (empty until "
+                                                        "the company is set up: see `ready`)."})
     has_logo = fields.Boolean(metadata={"description": "Whether a logo is set (GET /company/logo shows it)."})
     ready = fields.Boolean(metadata={"description": "Whether the company has what an invoice must show: legal name, "
                                                     "address and VAT number."})
