@@ -7,6 +7,7 @@ from servicekit import guards, health, web
 from servicekit.api import create_api
 from servicekit.auth import api as auth_api
 from servicekit.mail_outbox import Mailer
+from servicekit.secretbox import DEV_KEY, SecretBox
 
 from .access.api import blp as teams_blp
 from .access.roles import CATALOG
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     guards.allow_larger_body(app, "agenda.Import", agenda_api.IMPORT_MAX_BYTES + 64 * 1024)
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     app.extensions["crm.agenda.mailer"] = Mailer.from_settings(settings)  # iMIP invitations to customer contacts
+    app.extensions["crm.secretbox"] = SecretBox(settings.credentials_key or DEV_KEY)  # CalDAV passwords
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": db.ping}))

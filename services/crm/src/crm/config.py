@@ -27,6 +27,8 @@ class Settings:
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
     quote_seller: str = "Your Company"  # the seller block printed on quotes; lines separated by "|"
+    credentials_key: str = ""  # encrypts stored passwords (CalDAV links); servicekit.secretbox.DEV_KEY if unset
+    caldav_interval_seconds: int = 300  # how often the worker syncs each linked CalDAV calendar
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -43,4 +45,6 @@ class Settings:
             crm_public_url=env_url("CRM_PUBLIC_URL", "http://127.0.0.1:8010"),
             **env_smtp("CRM", "CRM <quotes@crm.localhost>"),
             quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
+            credentials_key=env_str("CRM_CREDENTIALS_KEY", ""),
+            caldav_interval_seconds=env_int("CRM_CALDAV_INTERVAL_SECONDS", 300, 5, 86400),
         )

@@ -7,6 +7,8 @@ from .agenda.models import (  # noqa: F401
     AgendaEvent,
     AgendaOverride,
     AgendaReminder,
+    CalDavItem,
+    CalDavLink,
     FeedHit,
     FeedToken,
     FiredReminder,

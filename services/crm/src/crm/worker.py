@@ -1,11 +1,15 @@
-"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, keeps the
-catalog replica, and follows the ERP's orders, invoices and payments."""
+"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, syncs linked
+CalDAV calendars, keeps the catalog replica, and follows the ERP's orders, invoices and payments."""
+
+from datetime import timedelta
 
 from servicekit.db import make_engine, make_session_factory
 from servicekit.mail_outbox import Mailer, MailSender
+from servicekit.secretbox import DEV_KEY, SecretBox
 from servicekit.worker import run_service_worker
 from shared_events.inbox import InboxConsumer
 
+from .agenda.caldav import CalDavRunner
 from .billing.handlers import CONSUMER as BILLING_CONSUMER
 from .billing.handlers import HANDLERS as BILLING_HANDLERS
 from .billing.handlers import TOPICS as BILLING_TOPICS
@@ -46,5 +50,7 @@ def main(settings: Settings | None = None) -> None:
     def loops(engine, sessions) -> list:
         return [MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport()),
                 ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
+                CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
+                             timedelta(seconds=settings.caldav_interval_seconds)),
                 billing_consumer(settings, sessions)]
     run_service_worker("crm", settings, outbox, loops)

@@ -9,10 +9,13 @@ from servicekit.problems import field_error
 from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
-from . import exchange, invitations, service, views
+from . import caldav, exchange, invitations, service, views
 from .models import AgendaEvent
 from .schemas import (
     BookingArgs,
+    CalDavLinkCreateSchema,
+    CalDavLinkSchema,
+    CalDavSyncSchema,
     ConflictArgs,
     ConflictSchema,
     DeleteArgs,
@@ -255,6 +258,46 @@ class Import(MethodView):
                               type_="content-too-large")
         with sessions().begin() as session:
             return exchange.import_calendar(session, data, current_principal(), form["tz"])
+
+
+@blp.route("/caldav-links")
+class CalDavLinks(MethodView):
+    @requires("agenda:read")
+    @blp.response(200, CalDavLinkSchema(many=True))
+    def get(self):
+        """The CalDAV calendars linked to your agenda, with how their last sync went."""
+        with sessions().begin() as session:
+            return caldav.list_links(session, current_principal())
+
+    @requires("agenda:create")
+    @blp.arguments(CalDavLinkCreateSchema)
+    @blp.response(201, CalDavLinkSchema)
+    @blp.alt_response(409, description="This calendar is already linked")
+    def post(self, data):
+        """Link an external CalDAV calendar (Nextcloud, iCloud, Fastmail, Radicale...): the worker syncs it both
+        ways every few minutes; events you own go there, its events come here."""
+        with sessions().begin() as session:
+            return caldav.create_link(session, data, current_principal(), current_app.extensions["crm.secretbox"])
+
+
+@blp.route("/caldav-links/<uuid:link_id>")
+class CalDavLinkById(MethodView):
+    @requires("agenda:read")
+    @blp.response(204)
+    def delete(self, link_id):
+        """Unlink the calendar (nothing is deleted on either side)."""
+        with sessions().begin() as session:
+            caldav.delete_link(session, link_id, current_principal())
+
+
+@blp.route("/caldav-links/<uuid:link_id>/sync")
+class CalDavLinkSync(MethodView):
+    @requires("agenda:read")
+    @blp.response(200, CalDavSyncSchema)
+    @blp.alt_response(409, description="A sync of this calendar is running")
+    def post(self, link_id):
+        """Sync now instead of waiting for the worker; the report says what moved which way."""
+        return caldav.sync_now(sessions(), link_id, current_principal(), current_app.extensions["crm.secretbox"])
 
 
 public_blp = Blueprint("agenda_feeds", __name__, url_prefix="/api/v1/public/agenda",

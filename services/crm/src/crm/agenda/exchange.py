@@ -245,6 +245,66 @@ _IMPORTED = ("title", "description", "location", "starts_at", "ends_at", "all_da
              "exdates", "category", "color", "transparency", "visibility")
 
 
+def upsert_family(session: Session, fam: ics.Imported, actor: Principal, users: dict, parties: dict,
+                  action: str = "import") -> tuple[str, AgendaEvent | None]:
+    """Store one VEVENT family as the caller's event, keyed by (caller, UID): answers what happened ("created",
+    "updated", "unchanged" or "deleted") and the event (None once deleted)."""
+    ev = session.execute(select(AgendaEvent).where(AgendaEvent.owner_id == actor.user_id, AgendaEvent.uid == fam.uid)
+                         .with_for_update()).scalar_one_or_none()
+    if fam.values.get("cancelled"):
+        if ev is None:
+            return "unchanged", None
+        delete_event(session, ev, actor, action)
+        return "deleted", None
+    values = {k: fam.values[k] for k in _IMPORTED if k in fam.values}
+    attendees = _attendee_rows(fam, users, parties, actor.user_id)
+    before = None
+    if ev is None:
+        ev = AgendaEvent(uid=fam.uid, owner_id=actor.user_id, created_by=actor.user_id, version=1, sequence=0,
+                         **values)
+        ev.ics_extra = fam.extra
+        kind = "created"
+    else:
+        same = (all(getattr(ev, k) == values.get(k) for k in _IMPORTED)
+                and ev.ics_extra == fam.extra
+                and _stored_overrides(session, ev) == _override_rows(fam)
+                and _stored_attendees(session, ev) == attendees
+                and _stored_alarms(session, ev, actor.user_id) == sorted(set(fam.alarms)))
+        if same:
+            return "unchanged", ev
+        before = events._state(ev)
+        for k in _IMPORTED:
+            setattr(ev, k, values.get(k))
+        ev.ics_extra = fam.extra
+        ev.version += 1
+        ev.sequence += 1
+        ev.updated_at = datetime.now(UTC)
+        kind = "updated"
+    try:
+        events._check_series(ev)
+    except Problem as problem:
+        raise _line_error(fam, problem) from None
+    session.add(ev)
+    session.flush()
+    _write_family(session, ev, fam, attendees, actor)
+    session.flush()
+    audit.record(session, audit_log, actor, action, events.RECORD, ev.id, before, events._state(ev))
+    return kind, ev
+
+
+def delete_event(session: Session, ev: AgendaEvent, actor: Principal, action: str) -> None:
+    """Remove an event another calendar deleted (its timeline entry goes with it; the audit keeps its state)."""
+    timeline.remove_entries(session, ref_type=events.RECORD, ref_id=ev.id)
+    audit.record(session, audit_log, actor, f"{action}_delete", events.RECORD, ev.id, events._state(ev), None)
+    session.delete(ev)
+    session.flush()
+
+
+def people_of(session: Session, families: list[ics.Imported]) -> tuple[dict, dict]:
+    """CRM users and party contacts by address, for the attendees of these families."""
+    return _people_by_email(session, families)
+
+
 def import_calendar(session: Session, data: bytes, actor: Principal, default_tz: str = "UTC") -> dict:
     """Store every event of an .ics file as the caller's: a UID the caller already has is updated in place (its
     overrides replaced by the file's), a new one created, a cancelled one deleted. Importing the same file again
@@ -256,55 +316,10 @@ def import_calendar(session: Session, data: bytes, actor: Principal, default_tz:
     users, parties = _people_by_email(session, families)
     report = {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0, "overrides": 0, "event_ids": []}
     for fam in families:
-        ev = session.execute(select(AgendaEvent).where(AgendaEvent.owner_id == actor.user_id,
-                                                       AgendaEvent.uid == fam.uid)
-                             .with_for_update()).scalar_one_or_none()
-        if fam.values.get("cancelled"):
-            if ev is not None:
-                timeline.remove_entries(session, ref_type=events.RECORD, ref_id=ev.id)
-                audit.record(session, audit_log, actor, "delete", events.RECORD, ev.id, events._state(ev), None)
-                session.delete(ev)
-                report["deleted"] += 1
-            continue
-        values = {k: fam.values[k] for k in _IMPORTED if k in fam.values}
-        attendees = _attendee_rows(fam, users, parties, actor.user_id)
-        if ev is None:
-            ev = AgendaEvent(uid=fam.uid, owner_id=actor.user_id, created_by=actor.user_id, version=1, sequence=0,
-                             category=None, color=None, **{k: v for k, v in values.items()
-                                                           if k not in ("category", "color")})
-            ev.category, ev.color = values.get("category"), values.get("color")
-            ev.ics_extra = fam.extra
-            kind = "created"
-        else:
-            same = (all(getattr(ev, k) == values.get(k) for k in _IMPORTED)
-                    and ev.ics_extra == fam.extra
-                    and _stored_overrides(session, ev) == _override_rows(fam)
-                    and _stored_attendees(session, ev) == attendees
-                    and _stored_alarms(session, ev, actor.user_id) == sorted(set(fam.alarms)))
-            if same:
-                report["unchanged"] += 1
-                report["event_ids"].append(ev.id)
-                continue
-            before = events._state(ev)
-            for k in _IMPORTED:
-                setattr(ev, k, values.get(k))
-            ev.ics_extra = fam.extra
-            ev.version += 1
-            ev.sequence += 1
-            ev.updated_at = datetime.now(UTC)
-            kind = "updated"
-        try:
-            events._check_series(ev)
-        except Problem as problem:
-            raise _line_error(fam, problem) from None
-        session.add(ev)
-        session.flush()
-        _write_family(session, ev, fam, attendees, actor)
-        session.flush()
-        audit.record(session, audit_log, actor, "import", events.RECORD, ev.id,
-                     None if kind == "created" else before, events._state(ev))
+        kind, ev = upsert_family(session, fam, actor, users, parties)
         report[kind] += 1
-        report["overrides"] += len(fam.overrides)
-        report["event_ids"].append(ev.id)
+        if ev is not None:
+            report["event_ids"].append(ev.id)
+            if kind != "unchanged":
+                report["overrides"] += len(fam.overrides)
     return report
-

@@ -211,6 +211,7 @@ class Imported:
     alarms: list[int] = field(default_factory=list)
     extra: str | None = None
     overrides: list[dict] = field(default_factory=list)  # recurrence_id, cancelled, starts_at, ... , line
+    modified: datetime | None = None  # the master's LAST-MODIFIED (sync resolves conflicting edits by it)
 
 
 def _unfolded(text: str) -> list[tuple[int, str]]:
@@ -403,6 +404,8 @@ def parse(data: bytes, default_tz: str = "UTC") -> list[Imported]:
             family.values["cancelled"] = str(component.get("STATUS", "")).upper() == "CANCELLED"
             _people_and_alarms(component, family)
             family.extra = _kept(component)
+            modified = component.get("LAST-MODIFIED")
+            family.modified = _moment(modified.dt, "UTC") if modified is not None else None
         except IcsError:
             raise
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:

@@ -193,3 +193,46 @@ class FeedHit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalDavLink(Base):
+    """An external CalDAV calendar a user syncs their agenda with, both ways. The password is stored encrypted
+    (servicekit.secretbox, CRM_CREDENTIALS_KEY) and never shown again."""
+
+    __tablename__ = "agenda_caldav_links"
+    __table_args__ = (
+        UniqueConstraint("user_id", "url", name="uq_agenda_caldav_links_user_url"),
+        CheckConstraint("status in ('active', 'failing')", name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_id)
+    user_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    username: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[str] = mapped_column(Text, default="")  # the encrypted password
+    sync_token: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CalDavItem(Base):
+    """One calendar object on the remote side and the event it mirrors: its ETag when last seen or written, and the
+    event's version then (a different version now means the CRM side changed since)."""
+
+    __tablename__ = "agenda_caldav_items"
+    __table_args__ = (
+        Index("ix_agenda_caldav_items_event", "event_id"),
+        UniqueConstraint("link_id", "uid", name="uq_agenda_caldav_items_uid"),
+    )
+
+    link_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("agenda_caldav_links.id",
+                                                                        ondelete="CASCADE"), primary_key=True)
+    href: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    uid: Mapped[str] = mapped_column(String(300))
+    etag: Mapped[str | None] = mapped_column(String(300))
+    event_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("agenda_events.id",
+                                                                                 ondelete="SET NULL"))
+    synced_version: Mapped[int] = mapped_column(Integer, default=0)

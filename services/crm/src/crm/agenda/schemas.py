@@ -270,3 +270,37 @@ class IcsImportReportSchema(Schema):
     deleted = fields.Integer(metadata={"description": "Events the file cancels (STATUS:CANCELLED)."})
     overrides = fields.Integer(metadata={"description": "Changed or cancelled single occurrences."})
     event_ids = fields.List(fields.String())
+
+
+class CalDavLinkCreateSchema(Schema):
+    url = fields.String(required=True, validate=validate.Length(min=8, max=1000), metadata={
+        "description": "The calendar collection's URL, e.g. https://cloud.example.com/remote.php/dav/calendars/ada/"
+                       "work/", "example": "https://dav.example.com/ada/work/"})
+    username = fields.String(load_default="", validate=validate.Length(max=200))
+    password = fields.String(load_default="", load_only=True, validate=validate.Length(max=500), metadata={
+        "description": "Stored encrypted, never shown again (an app password where the server offers one)."})
+
+
+class CalDavLinkSchema(Schema):
+    id = fields.UUID()
+    url = fields.String()
+    username = fields.String()
+    status = fields.String(metadata={"description": "active, or failing (see last_error)"})
+    last_synced_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CalDavSyncReportSchema(Schema):
+    pulled = fields.Integer(metadata={"description": "Objects taken from the calendar (created, changed)."})
+    deleted_here = fields.Integer(metadata={"description": "Events deleted because the calendar deleted them."})
+    pushed = fields.Integer(metadata={"description": "Events written to the calendar."})
+    deleted_there = fields.Integer(metadata={"description": "Objects deleted there because they were deleted here."})
+    conflicts = fields.Integer(metadata={"description": "Events changed on both sides: the later edit won, the "
+                                                        "other is kept in the event's history."})
+    skipped = fields.Integer(metadata={"description": "Objects that could not be read."})
+    error = fields.String(metadata={"description": "Why the sync failed (nothing was changed here)."})
+
+
+class CalDavSyncSchema(CalDavLinkSchema):
+    report = fields.Nested(CalDavSyncReportSchema)
