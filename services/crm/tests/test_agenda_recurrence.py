@@ -37,3 +37,22 @@ def test_dst_keeps_the_wall_clock_in_berlin_new_york_and_sydney():
         assert len(found) == 52
         assert {(o.starts_at.astimezone(zone).hour, o.ends_at.astimezone(zone).hour) for o in found} == {(9, 10)}
         assert len({o.starts_at.astimezone(zone).utcoffset() for o in found}) == 2  # both sides of a change
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["FREQ=DAILY", "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=WEEKLY;INTERVAL=2",
+                        "FREQ=WEEKLY;INTERVAL=3;BYDAY=SU", "FREQ=DAILY;BYMONTH=3,10", "FREQ=DAILY;BYHOUR=9,14",
+                        "FREQ=WEEKLY;UNTIL=20300101T000000Z"]),
+       st.sampled_from(ZONES), st.integers(0, 20 * 365), st.integers(1, 60), st.integers(0, 23))
+def test_expanding_near_a_window_far_from_the_start_gives_what_a_walk_from_the_start_gives(rule, tz, offset_days,
+                                                                                           span_days, hour):
+    """A window years after the first occurrence expands from a later start in the same phase (so its cost follows
+    the window): the occurrences must be exactly those dateutil finds walking from DTSTART."""
+    start = datetime(2021, 3, 1 + offset_days % 28, hour, 15, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    series = rec.Series(start, start + timedelta(minutes=50), tz, rrule=rule)
+    lo = start + timedelta(days=offset_days, hours=hour)
+    hi = lo + timedelta(days=span_days)
+    walked = [s.astimezone(UTC) for s in rec._set(series).between(
+        rec._wall(series, lo) - timedelta(hours=1), rec._wall(series, hi), inc=True)]
+    expanded = [o.starts_at for o in rec.occurrences(series, (), lo, hi)]
+    assert expanded == [s for s in walked if lo - timedelta(minutes=50) < s < hi]

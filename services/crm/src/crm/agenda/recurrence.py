@@ -93,7 +93,26 @@ def _wall(series: Series, moment: datetime) -> datetime:
     return moment.astimezone(series.zone)
 
 
-def _rule(series: Series) -> rrule | None:
+_STEPS = {"DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1)}
+
+
+def _closer_start(dtstart: datetime, parts: dict[str, str], near: datetime | None) -> datetime:
+    """A later DTSTART in the same phase as the rule (whole periods of INTERVAL days or weeks on, same wall
+    clock), at least one period before `near`: the expansion then starts near the window instead of walking the
+    series from its beginning. Only for DAILY and WEEKLY rules without COUNT or BYSETPOS, whose occurrences do not
+    depend on how many came before; any other rule keeps its DTSTART."""
+    step = _STEPS.get(parts.get("FREQ", ""))
+    if near is None or step is None or "COUNT" in parts or "BYSETPOS" in parts:
+        return dtstart
+    period = step * int(parts.get("INTERVAL", "1") or 1)
+    gap = near.replace(tzinfo=None) - dtstart.replace(tzinfo=None)
+    periods = gap // period - 1
+    if periods < 1:
+        return dtstart
+    return (dtstart.replace(tzinfo=None) + periods * period).replace(tzinfo=dtstart.tzinfo)
+
+
+def _rule(series: Series, near: datetime | None = None) -> rrule | None:
     if not series.rrule:
         return None
     dtstart = series.local_start()
@@ -105,7 +124,7 @@ def _rule(series: Series) -> rrule | None:
                 datetime.strptime(until, "%Y%m%dT%H%M%S")
             parts["UNTIL"] = moment.replace(tzinfo=series.zone).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
-        return rrulestr(join_parts(parts), dtstart=dtstart)
+        return rrulestr(join_parts(parts), dtstart=_closer_start(dtstart, parts, near))
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise RecurrenceError(str(exc) or "not an RFC 5545 RRULE") from None
 
@@ -115,9 +134,9 @@ def check(series: Series) -> None:
     _rule(series)
 
 
-def _set(series: Series) -> rruleset:
+def _set(series: Series, near: datetime | None = None) -> rruleset:
     rules = rruleset()
-    rule = _rule(series)
+    rule = _rule(series, near)
     if rule is not None:
         rules.rrule(rule)
     else:
@@ -134,10 +153,11 @@ def is_recurring(series: Series) -> bool:
 
 
 def _starts_between(series: Series, after: datetime, before: datetime) -> Iterable[datetime]:
-    """Original starts (aware, in the zone) between two moments, padded for DST; cost grows with the window."""
+    """Original starts (aware, in the zone) between two moments, padded for DST; the cost grows with the window (and,
+    for rules other than DAILY/WEEKLY without COUNT, with the distance from the series' start)."""
     lo = _wall(series, after) - _MARGIN
     hi = _wall(series, before) + _MARGIN
-    return _set(series).between(lo, hi, inc=True)
+    return _set(series, near=lo).between(lo, hi, inc=True)
 
 
 def _make(series: Series, local: datetime, duration: timedelta) -> tuple[datetime, datetime]:
