@@ -110,3 +110,30 @@ def test_bad_input_names_the_field_and_changes_nothing(client):
     days = {datetime.fromisoformat(o["starts_at"]).astimezone(BERLIN).day
             for o in occurrences(client, berlin(2031, 7, 1), berlin(2031, 7, 8)) if o["event_id"] == series["id"]}
     assert days == {1, 2, 4, 5, 6, 7}
+
+
+def test_a_held_meeting_becomes_a_meeting_activity_on_the_customers_timeline_once(as_user):
+    rep = as_user("sales_rep")
+    company = ok(rep.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Held {uuid.uuid4().hex[:6]}"}),
+                 201)
+    series = ok(rep.post(EVENTS, json={"title": "Weekly review", "starts_at": berlin(2025, 1, 6, 10),
+                                       "ends_at": berlin(2025, 1, 6, 11), "tz": "Europe/Berlin",
+                                       "rrule": "FREQ=WEEKLY;COUNT=8", "party_id": company["id"]}), 201)
+    held = f"/api/v1/agenda/events/{series['id']}/held"
+    assert_problem(rep.post(held, json={"notes": "x"}), 422, "occurrence")
+    assert_problem(rep.post(held, json={"occurrence": berlin(2025, 1, 7, 10)}), 422, "occurrence")
+    activity = ok(rep.post(held, json={"occurrence": berlin(2025, 1, 13, 10), "notes": "Agreed the rollout plan.",
+                                       "outcome": "next step agreed"}), 201)
+    assert activity["type"] == "meeting" and activity["party_id"] == company["id"]
+    assert datetime.fromisoformat(activity["occurred_at"]) == datetime(2025, 1, 13, 10, tzinfo=BERLIN)
+    assert activity["duration_minutes"] == 60 and activity["body"] == "Agreed the rollout plan."
+    again = assert_problem(rep.post(held, json={"occurrence": berlin(2025, 1, 13, 10)}), 409)
+    assert again["activity_id"] == activity["id"]
+    timeline = ok(rep.get(f"/api/v1/parties/{company['id']}/timeline"))
+    assert [e["title"] for e in timeline["items"] if e["kind"] == "activity"] == ["Meeting: Weekly review"]
+    future = ok(rep.post(EVENTS, json={"title": "Later", "starts_at": berlin(2039, 1, 6, 10),
+                                       "party_id": company["id"]}), 201)
+    assert_problem(rep.post(f"/api/v1/agenda/events/{future['id']}/held", json={}), 409)
+    unlinked = ok(rep.post(EVENTS, json={"title": "Alone", "starts_at": berlin(2025, 2, 6, 10),
+                                         "ends_at": berlin(2025, 2, 6, 11)}), 201)
+    assert_problem(rep.post(f"/api/v1/agenda/events/{unlinked['id']}/held", json={}), 422, "event_id")

@@ -31,6 +31,7 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/respond"): "an attendee sets their own status (idempotent)",
     ("POST", "/api/v1/agenda/feed"): "makes the caller's own feed URL anew (rotating is always safe to repeat)",
     ("DELETE", "/api/v1/agenda/feed"): "revoking the caller's own feed is idempotent and final",
+    ("POST", "/api/v1/agenda/events/<uuid:event_id>/held"): "creates an activity, once per occurrence (409 after)",
     ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
     ("DELETE", "/api/v1/agenda/caldav-links/<uuid:link_id>"): "unlinking the caller's own calendar is final",
     ("POST", "/api/v1/agenda/caldav-links/<uuid:link_id>/sync"): "syncing is always safe to repeat",

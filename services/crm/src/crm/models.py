@@ -12,6 +12,7 @@ from .agenda.models import (  # noqa: F401
     FeedHit,
     FeedToken,
     FiredReminder,
+    HeldMeeting,
     Notification,
 )
 from .billing.models import CreditReplica, InvoiceReplica, OrderReplica, PaymentReplica  # noqa: F401

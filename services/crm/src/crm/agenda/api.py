@@ -9,7 +9,8 @@ from servicekit.problems import field_error
 from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
-from . import caldav, exchange, invitations, service, views
+from ..activities.schemas import ActivitySchema
+from . import caldav, exchange, held, invitations, service, views
 from .models import AgendaEvent
 from .schemas import (
     BookingArgs,
@@ -25,6 +26,7 @@ from .schemas import (
     FeedSchema,
     FreeBusyArgs,
     FreeBusySchema,
+    HeldSchema,
     IcsImportFormSchema,
     IcsImportReportSchema,
     OccurrenceSchema,
@@ -128,6 +130,19 @@ class EventRespond(MethodView):
         """Accept, decline or tentatively accept an invitation (a declined event no longer blocks your time)."""
         with sessions().begin() as session:
             return with_etag(service.respond(session, event_id, data["status"], current_principal()))
+
+
+@blp.route("/events/<uuid:event_id>/held")
+class EventHeld(MethodView):
+    @requires("activities:create")
+    @blp.arguments(HeldSchema)
+    @blp.response(201, ActivitySchema)
+    @blp.alt_response(409, description="Not held yet, or this occurrence is already recorded")
+    def post(self, data, event_id):
+        """The meeting took place: log it (one occurrence of a series, or the event) as a meeting activity with
+        your notes and outcome, on the timeline of its party, deal and lead. Once per occurrence."""
+        with sessions().begin() as session:
+            return held.record_held(session, event_id, data, current_principal())
 
 
 @blp.route("/occurrences")

@@ -236,3 +236,15 @@ class CalDavItem(Base):
     event_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("agenda_events.id",
                                                                                  ondelete="SET NULL"))
     synced_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HeldMeeting(Base):
+    """An occurrence that was held and logged as an activity (once)."""
+
+    __tablename__ = "agenda_held_meetings"
+
+    event_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("agenda_events.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    occurrence: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -304,3 +304,11 @@ class CalDavSyncReportSchema(Schema):
 
 class CalDavSyncSchema(CalDavLinkSchema):
     report = fields.Nested(CalDavSyncReportSchema)
+
+
+class HeldSchema(Schema):
+    occurrence = fields.AwareDateTime(metadata={
+        "description": "For a series: the original start (RECURRENCE-ID) of the occurrence that was held."})
+    notes = fields.String(allow_none=True, validate=validate.Length(max=100_000),
+                          metadata={"description": "What was said and agreed: the activity's body."})
+    outcome = fields.String(allow_none=True, validate=validate.Length(max=200))
