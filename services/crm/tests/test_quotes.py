@@ -428,6 +428,17 @@ def test_a_quote_warns_before_it_is_sent_when_the_erp_says_the_customer_is_over_
                         "the ERP would reject the order"]
     credit = rep.get(f"/api/v1/parties/{c['company']['id']}/billing").json["credit"]
     assert (credit["credit_limit"], credit["available_credit"]) == ("5000.00", "2000.00")
+    assert credit["cheques_bounced"] == 0  # an event from before the risk fields reads as no bounce
+
+    bounced = {**position, "overdue_amount": "0.00", "cheques_bounced": 2, "bounced_total": "740.00",
+               "last_bounced_at": "2026-11-30T09:15:00+00:00", "version": 5}
+    topic, key, value, headers = envelope.to_kafka(envelope.new_event("erp.credit.changed", c["company"]["id"],
+                                                                      bounced, 5))
+    assert inbox.handle_message(Record(topic, 0, 2, key, value, headers)) == "applied"
+    warnings = [w for w in rep.get(f"{QUOTES}/{q['id']}").json["warnings"] if w.startswith("credit: 2")]
+    assert warnings == ["credit: 2 of the customer's cheques bounced (740.00 EUR), last on 2026-11-30"]
+    credit = rep.get(f"/api/v1/parties/{c['company']['id']}/billing").json["credit"]
+    assert (credit["cheques_bounced"], credit["bounced_total"]) == (2, "740.00")
 
 
 def test_a_mail_the_server_cannot_take_yet_waits_and_leaves_once_it_can(app, rep, products, smtp, db):

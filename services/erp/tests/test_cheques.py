@@ -131,6 +131,10 @@ def test_a_bounced_cheque_reopens_the_invoice_is_presented_again_and_after_a_sec
     assert "bounce fee" in cheque["transitions"][-1]["note"] and cheque["drawer_bounces"] == 1
     receipt = accountant.get(f"/api/v1/payments/{cheque['receipt_payment_id']}").json
     assert receipt["status"] == "bounced"
+    risk_now = [d for k, d in t.outbox_events(sessions, customer) if k == "erp.credit.changed"][-1]
+    assert (risk_now["cheques_bounced"], risk_now["bounced_total"], risk_now["open_balance"]) == (1, "120.00",
+                                                                                                "135.00")
+    assert risk_now["last_bounced_at"]  # the CRM shows it on the customer and warns on the next quote
     assert cheque["allowed_moves"] == ["returned", "re_presented", "protested"]
     move(accountant, cheque, "deposited_for_collection", expect=409, bank_account_id=bank["id"])
     cheque = move(accountant, cheque, "re_presented", bank_account_id=bank["id"])
@@ -138,6 +142,8 @@ def test_a_bounced_cheque_reopens_the_invoice_is_presented_again_and_after_a_sec
     assert_cheques_agree_with_the_ledger(sessions)
     cheque = move(accountant, cheque, "bounced", reason="insufficient funds again")
     assert invoice_state(accountant, inv) == ("issued", "120.00")
+    risk_now = [d for k, d in t.outbox_events(sessions, customer) if k == "erp.credit.changed"][-1]
+    assert (risk_now["cheques_bounced"], risk_now["bounced_total"]) == (2, "240.00")  # presented twice, bounced twice
     cheque = move(accountant, cheque, "protested", note="protest drawn up by the bailiff")
     assert cheque["allowed_moves"] == []
     again = receive(accountant, customer, "10.00", TODAY, drawer=cheque["drawer"], auto_allocate=False)

@@ -223,6 +223,8 @@ def apply_credit(session: Session, event: CloudEvent) -> bool:
         "currency": s["currency"], "credit_limit": _amount(s["credit_limit"]),
         "open_balance": Decimal(s["open_balance"]), "overdue_amount": Decimal(s["overdue_amount"]),
         "available_credit": _amount(s["available_credit"]), "erp_updated_at": _dt(s["updated_at"]),
+        "cheques_bounced": s.get("cheques_bounced", 0), "bounced_total": Decimal(s.get("bounced_total", "0")),
+        "last_bounced_at": _dt(s["last_bounced_at"]) if s.get("last_bounced_at") else None,
         "replicated_at": datetime.now(UTC)})
 
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Numeric, String, func
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, Numeric, String, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -84,5 +84,8 @@ class CreditReplica(Base):
     open_balance: Mapped[Decimal] = mapped_column(MONEY)
     overdue_amount: Mapped[Decimal] = mapped_column(MONEY)
     available_credit: Mapped[Decimal | None] = mapped_column(MONEY)
+    cheques_bounced: Mapped[int] = mapped_column(Integer, server_default="0")  # the customer's bounced cheques
+    bounced_total: Mapped[Decimal] = mapped_column(MONEY, server_default="0")
+    last_bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erp_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     replicated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -57,6 +57,11 @@ class CreditSchema(Schema):
     open_balance = fields.Decimal(**MONEY)
     overdue_amount = fields.Decimal(**MONEY)
     available_credit = fields.Decimal(allow_none=True, **MONEY)
+    cheques_bounced = fields.Integer(metadata={"description": "How many of the customer's cheques bounced (the "
+                                                              "risk the ERP publishes)."})
+    bounced_total = fields.Decimal(**MONEY)
+    last_bounced_at = fields.DateTime(allow_none=True)
+    last_bounced_at = fields.DateTime(allow_none=True)
     erp_updated_at = fields.DateTime()
 
 

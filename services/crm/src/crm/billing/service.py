@@ -61,7 +61,8 @@ def _credit(session: Session, party_id: str) -> dict | None:
     if row is None:
         return None
     return {k: getattr(row, k) for k in ("currency", "credit_limit", "open_balance", "overdue_amount",
-                                          "available_credit", "erp_updated_at")}
+                                          "available_credit", "cheques_bounced", "bounced_total",
+                                          "last_bounced_at", "erp_updated_at")}
 
 
 def credit_warnings(session: Session, party_id: str, currency: str, amount: Decimal) -> list[str]:
@@ -73,6 +74,9 @@ def credit_warnings(session: Session, party_id: str, currency: str, amount: Deci
     warnings = []
     if row.overdue_amount > 0:
         warnings.append(f"credit: the customer has {row.overdue_amount:,.2f} {row.currency} overdue")
+    if row.cheques_bounced:
+        warnings.append(f"credit: {row.cheques_bounced} of the customer's cheques bounced "
+                        f"({row.bounced_total:,.2f} {row.currency}), last on {row.last_bounced_at:%Y-%m-%d}")
     if row.credit_limit is not None and row.currency == currency and row.open_balance + amount > row.credit_limit:
         warnings.append(f"credit: open balance {row.open_balance:,.2f} + this quote {amount:,.2f} exceeds the "
                         f"credit limit {row.credit_limit:,.2f} {row.currency}: the ERP would reject the order")

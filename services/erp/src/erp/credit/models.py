@@ -19,5 +19,8 @@ class CreditPosition(Base):
     credit_limit: Mapped[Decimal | None] = mapped_column(AMOUNT)
     open_balance: Mapped[Decimal] = mapped_column(AMOUNT)
     overdue_amount: Mapped[Decimal] = mapped_column(AMOUNT)
+    cheques_bounced: Mapped[int] = mapped_column(Integer, server_default="0")  # the customer's cheques that bounced
+    bounced_total: Mapped[Decimal] = mapped_column(AMOUNT, server_default="0")
+    last_bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

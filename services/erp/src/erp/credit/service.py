@@ -18,6 +18,7 @@ from ..invoicing.models import Invoice
 from ..money import money_text
 from ..parties.models import PartyAccount
 from ..payments.balances import receivable_balance
+from ..payments.models import Payment
 from .models import CreditPosition
 
 ZERO = Decimal("0.00")
@@ -33,12 +34,22 @@ def overdue_amount(session: Session, party_id: str, today: date | None = None) -
         Invoice.due_date < today)).scalar_one()).quantize(ZERO)
 
 
+def bounced_cheques(session: Session, party_id: str) -> tuple[int, Decimal, datetime | None]:
+    """How many of the customer's cheques bounced, for how much, and when last: the risk a salesperson sees."""
+    count, total, last = session.execute(select(
+        func.count(), func.coalesce(func.sum(Payment.amount), 0), func.max(Payment.bounced_at)).where(
+        Payment.party_id == str(party_id), Payment.direction == "in", Payment.status == "bounced")).one()
+    return count, Decimal(total).quantize(ZERO), last
+
+
 def current_position(session: Session, party_id: str) -> dict:
     account = session.get(PartyAccount, str(party_id))
+    bounced, bounced_total, last_bounce = bounced_cheques(session, party_id)
     return {"party_id": str(party_id), "currency": account.currency if account else "EUR",
             "credit_limit": account.credit_limit if account else None,
             "open_balance": receivable_balance(session, party_id),
-            "overdue_amount": overdue_amount(session, party_id)}
+            "overdue_amount": overdue_amount(session, party_id), "cheques_bounced": bounced,
+            "bounced_total": bounced_total, "last_bounced_at": last_bounce}
 
 
 def position_state(row: CreditPosition) -> dict:
@@ -48,6 +59,8 @@ def position_state(row: CreditPosition) -> dict:
             "credit_limit": None if row.credit_limit is None else money_text(row.credit_limit),
             "open_balance": money_text(row.open_balance), "overdue_amount": money_text(row.overdue_amount),
             "available_credit": None if available is None else money_text(available),
+            "cheques_bounced": row.cheques_bounced, "bounced_total": money_text(row.bounced_total),
+            "last_bounced_at": row.last_bounced_at.isoformat() if row.last_bounced_at else None,
             "version": row.version, "updated_at": row.updated_at.isoformat()}
 
 
@@ -56,7 +69,7 @@ def refresh(session: Session, party_id: str, actor=None) -> None:
     is locked for the rest of the transaction, so two transactions publish their versions in commit order."""
     session.execute(insert(CreditPosition).values(
         party_id=str(party_id), currency="EUR", credit_limit=None, open_balance=ZERO, overdue_amount=ZERO,
-        version=0, updated_at=datetime.now(UTC)).on_conflict_do_nothing())
+        cheques_bounced=0, bounced_total=ZERO, version=0, updated_at=datetime.now(UTC)).on_conflict_do_nothing())
     row = session.execute(select(CreditPosition).where(CreditPosition.party_id == str(party_id))
                           .with_for_update()).scalar_one()
     position = current_position(session, party_id)
