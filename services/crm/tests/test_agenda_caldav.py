@@ -90,8 +90,10 @@ def sync(client, link) -> dict:
     return ok(client.post(f"{LINKS}/{link['id']}/sync"))["report"]
 
 
-def test_two_way_sync_with_a_real_caldav_server(as_user, radicale, db):
+def test_two_way_sync_with_a_real_caldav_server(app, monkeypatch, as_user, radicale, db):
     rep = as_user("sales_rep")
+    assert_problem(rep.post(LINKS, json={"url": radicale.url + "ada/x/", "password": "p"}), 422, "url")  # loopback
+    monkeypatch.setitem(app.config, "CRM_CALDAV_ALLOW_PRIVATE", True)  # a test server on 127.0.0.1
     remote = Remote(radicale, f"work-{uuid.uuid4().hex[:6]}")
     series = ok(rep.post(EVENTS, json={"title": "Weekly sync", "starts_at": berlin(2031, 3, 3, 10),
                                        "ends_at": berlin(2031, 3, 3, 11), "tz": "Europe/Berlin",
@@ -195,9 +197,12 @@ def test_two_way_sync_with_a_real_caldav_server(as_user, radicale, db):
 def test_a_link_keeps_the_password_encrypted_and_refuses_bad_urls(as_user, db):
     rep = as_user("sales_rep")
     assert_problem(rep.post(LINKS, json={"url": "ftp://example.test/cal/", "password": "x"}), 422, "url")
-    link = ok(rep.post(LINKS, json={"url": "https://dav.example.test/ada/work", "username": "ada",
+    for inside in ("http://10.1.2.3/dav/", "http://169.254.169.254/latest/", "http://[::1]:5232/ada/"):
+        assert_problem(rep.post(LINKS, json={"url": inside, "password": "x"}), 422, "url")
+    assert_problem(rep.post(LINKS, json={"url": "https://no-such-host.invalid/dav/"}), 422, "url")
+    link = ok(rep.post(LINKS, json={"url": "https://8.8.8.8/ada/work", "username": "ada",
                                     "password": "hunter2-very-secret"}), 201)
-    assert link["url"] == "https://dav.example.test/ada/work/"
+    assert link["url"] == "https://8.8.8.8/ada/work/"
     with db.sessions() as s:
         stored = s.get(CalDavLink, link["id"]).secret
     assert "hunter2" not in stored and len(stored) > 40

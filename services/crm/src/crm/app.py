@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     app.extensions["crm.agenda.mailer"] = Mailer.from_settings(settings)  # iMIP invitations to customer contacts
     app.extensions["crm.secretbox"] = SecretBox(settings.credentials_key or DEV_KEY)  # CalDAV passwords
+    app.config["CRM_CALDAV_ALLOW_PRIVATE"] = settings.caldav_allow_private
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": db.ping}))

@@ -3,7 +3,7 @@ message naming the variable); the defaults match `make run`."""
 
 from dataclasses import dataclass
 
-from servicekit.config import env_int, env_port, env_smtp, env_str, env_url
+from servicekit.config import env_bool, env_int, env_port, env_smtp, env_str, env_url
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Settings:
     quote_seller: str = "Your Company"  # the seller block printed on quotes; lines separated by "|"
     credentials_key: str = ""  # encrypts stored passwords (CalDAV links); servicekit.secretbox.DEV_KEY if unset
     caldav_interval_seconds: int = 300  # how often the worker syncs each linked CalDAV calendar
+    caldav_allow_private: bool = False  # may a CalDAV link point at a loopback or private address (tests, a LAN)?
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -47,4 +48,5 @@ class Settings:
             quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
             credentials_key=env_str("CRM_CREDENTIALS_KEY", ""),
             caldav_interval_seconds=env_int("CRM_CALDAV_INTERVAL_SECONDS", 300, 5, 86400),
+            caldav_allow_private=env_bool("CRM_CALDAV_ALLOW_PRIVATE", False),
         )

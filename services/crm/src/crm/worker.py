@@ -51,6 +51,7 @@ def main(settings: Settings | None = None) -> None:
         return [MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport()),
                 ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
-                             timedelta(seconds=settings.caldav_interval_seconds)),
+                             timedelta(seconds=settings.caldav_interval_seconds),
+                             allow_private=settings.caldav_allow_private),
                 billing_consumer(settings, sessions)]
     run_service_worker("crm", settings, outbox, loops)

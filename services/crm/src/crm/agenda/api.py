@@ -292,7 +292,8 @@ class CalDavLinks(MethodView):
         """Link an external CalDAV calendar (Nextcloud, iCloud, Fastmail, Radicale...): the worker syncs it both
         ways every few minutes; events you own go there, its events come here."""
         with sessions().begin() as session:
-            return caldav.create_link(session, data, current_principal(), current_app.extensions["crm.secretbox"])
+            return caldav.create_link(session, data, current_principal(), current_app.extensions["crm.secretbox"],
+                                      current_app.config["CRM_CALDAV_ALLOW_PRIVATE"])
 
 
 @blp.route("/caldav-links/<uuid:link_id>")
@@ -312,7 +313,8 @@ class CalDavLinkSync(MethodView):
     @blp.alt_response(409, description="A sync of this calendar is running")
     def post(self, link_id):
         """Sync now instead of waiting for the worker; the report says what moved which way."""
-        return caldav.sync_now(sessions(), link_id, current_principal(), current_app.extensions["crm.secretbox"])
+        return caldav.sync_now(sessions(), link_id, current_principal(), current_app.extensions["crm.secretbox"],
+                               current_app.config["CRM_CALDAV_ALLOW_PRIVATE"])
 
 
 public_blp = Blueprint("agenda_feeds", __name__, url_prefix="/api/v1/public/agenda",

@@ -12,7 +12,9 @@ in the event's history (audit log action `caldav_conflict`, with the loser's val
 PUT (412) leaves the event for the next sync's pull. The DB side of a sync is one transaction; a failure rolls it
 back and marks the link failing with the reason (the next sync starts again from the stored token)."""
 
+import ipaddress
 import logging
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlsplit
@@ -36,17 +38,38 @@ log = logging.getLogger(__name__)
 
 # -- links -----------------------------------------------------------------------------------------------------
 
+def check_host(url: str, allow_private: bool) -> None:
+    """Refuse a calendar on a loopback, private, link-local or reserved address unless allowed (CRM_CALDAV_ALLOW_
+    PRIVATE): a link must not make the CRM a way into its own network. Checked when linking and before each sync."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        raise DavError(0, f"{host}: no such host") from None
+    if allow_private:
+        return
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast \
+                or ip.is_unspecified:
+            raise DavError(0, f"{host} is a private or local address ({address}): not allowed for a calendar link")
+
+
 def link_view(link: CalDavLink) -> dict:
     return {"id": link.id, "url": link.url, "username": link.username, "status": link.status,
             "last_synced_at": link.last_synced_at, "last_error": link.last_error, "created_at": link.created_at}
 
 
-def create_link(session: Session, data: dict, actor: Principal, box: SecretBox) -> dict:
+def create_link(session: Session, data: dict, actor: Principal, box: SecretBox, allow_private: bool = False) -> dict:
     """Link a CalDAV calendar to the caller's agenda (synced by the worker; POST .../sync to sync now)."""
     url = data["url"].strip()
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise field_error("url", "the calendar collection's http(s) URL")
+    try:
+        check_host(url, allow_private)
+    except DavError as exc:
+        raise field_error("url", str(exc)) from None
     url = url if url.endswith("/") else url + "/"
     if session.execute(select(CalDavLink.id).where(CalDavLink.user_id == actor.user_id,
                                                    CalDavLink.url == url)).first():
@@ -207,7 +230,7 @@ def _remote_state(fam: ics.Imported) -> dict:
 
 
 def sync_link(sessions: sessionmaker, link_id: str, box: SecretBox, now: datetime | None = None,
-              dav_factory=DavCalendar) -> dict | None:
+              dav_factory=DavCalendar, allow_private: bool = False) -> dict | None:
     """Sync one link now (None if another sync holds it). A failure rolls the sync back and marks the link."""
     now = now or datetime.now(UTC)
     try:
@@ -219,6 +242,7 @@ def sync_link(sessions: sessionmaker, link_id: str, box: SecretBox, now: datetim
             actor = auth_service.user_principal(session, auth, link.user_id)
             if actor is None:
                 raise DavError(0, "the linked user is deactivated")
+            check_host(link.url, allow_private)
             password = box.open(link.secret)
             if password is None:
                 raise DavError(0, "the stored password cannot be read (CRM_CREDENTIALS_KEY changed): link again")
@@ -233,11 +257,11 @@ def sync_link(sessions: sessionmaker, link_id: str, box: SecretBox, now: datetim
         return {"error": str(exc)}
 
 
-def sync_now(sessions: sessionmaker, link_id, actor: Principal, box: SecretBox) -> dict:
+def sync_now(sessions: sessionmaker, link_id, actor: Principal, box: SecretBox, allow_private: bool = False) -> dict:
     """The caller's link synced at once (what the worker does on its schedule)."""
     with sessions.begin() as session:
         _own_link(session, link_id, actor)
-    report = sync_link(sessions, str(link_id), box)
+    report = sync_link(sessions, str(link_id), box, allow_private=allow_private)
     if report is None:
         raise Problem(409, "Sync running", "This calendar is being synced right now: try again shortly.",
                       "sync-running")
@@ -248,8 +272,10 @@ def sync_now(sessions: sessionmaker, link_id, actor: Principal, box: SecretBox) 
 class CalDavRunner:
     """The worker's loop: syncs every link not synced for `interval`, one at a time."""
 
-    def __init__(self, sessions: sessionmaker, box: SecretBox, interval: timedelta, poll_interval: float = 5.0):
+    def __init__(self, sessions: sessionmaker, box: SecretBox, interval: timedelta, poll_interval: float = 5.0,
+                 allow_private: bool = False):
         self.sessions, self.box, self.interval, self.poll_interval = sessions, box, interval, poll_interval
+        self.allow_private = allow_private
         self._stop = threading.Event()
 
     def due(self, now: datetime) -> list[str]:
@@ -262,7 +288,7 @@ class CalDavRunner:
         now = now or datetime.now(UTC)
         done = 0
         for link_id in self.due(now):
-            if sync_link(self.sessions, link_id, self.box, now) is not None:
+            if sync_link(self.sessions, link_id, self.box, now, allow_private=self.allow_private) is not None:
                 done += 1
         return done
 
