@@ -35,6 +35,9 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
     ("DELETE", "/api/v1/agenda/caldav-links/<uuid:link_id>"): "unlinking the caller's own calendar is final",
     ("POST", "/api/v1/agenda/caldav-links/<uuid:link_id>/sync"): "syncing is always safe to repeat",
+    **{("POST", f"/api/v1/me/notifications/<uuid:notification_id>/{action}"): "a user's own notification state, "
+       "which only they change (read and dismiss are idempotent, snooze sets a time)"
+       for action in ("read", "snooze", "dismiss")},
 }
 
 

@@ -30,6 +30,7 @@ from .imports import service as imports_service
 from .imports.api import blp as imports_blp
 from .leads.api import forms_blp, leads_blp, public_blp
 from .merge.api import blp as merge_blp
+from .notifications.api import blp as notifications_blp
 from .parties.api import blp as parties_blp
 from .quotes import api as quotes_api
 from .quotes.api import blp as quotes_blp
@@ -41,7 +42,7 @@ from .timeline.api import blp as timeline_blp
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
-              agenda_public_blp)
+              agenda_public_blp, notifications_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

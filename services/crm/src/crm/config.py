@@ -3,7 +3,7 @@ message naming the variable); the defaults match `make run`."""
 
 from dataclasses import dataclass
 
-from servicekit.config import env_bool, env_int, env_port, env_smtp, env_str, env_url
+from servicekit.config import env_bool, env_float, env_int, env_port, env_smtp, env_str, env_url
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ class Settings:
     credentials_key: str = ""  # encrypts stored passwords (CalDAV links); servicekit.secretbox.DEV_KEY if unset
     caldav_interval_seconds: int = 300  # how often the worker syncs each linked CalDAV calendar
     caldav_allow_private: bool = False  # may a CalDAV link point at a loopback or private address (tests, a LAN)?
+    # agenda reminders (crm.agenda.reminders): how often the worker looks, how long an alarm the worker missed may
+    # still fire (marked late), and after how long past its time an alarm counts as late
+    reminder_interval_seconds: float = 5.0
+    reminder_lookback_hours: int = 24
+    reminder_late_seconds: int = 120
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -49,4 +54,7 @@ class Settings:
             credentials_key=env_str("CRM_CREDENTIALS_KEY", ""),
             caldav_interval_seconds=env_int("CRM_CALDAV_INTERVAL_SECONDS", 300, 5, 86400),
             caldav_allow_private=env_bool("CRM_CALDAV_ALLOW_PRIVATE", False),
+            reminder_interval_seconds=env_float("CRM_REMINDER_INTERVAL_SECONDS", 5.0, 0.1),
+            reminder_lookback_hours=env_int("CRM_REMINDER_LOOKBACK_HOURS", 24, 1, 24 * 28),
+            reminder_late_seconds=env_int("CRM_REMINDER_LATE_SECONDS", 120, 1, 24 * 3600),
         )

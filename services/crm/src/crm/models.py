@@ -13,7 +13,6 @@ from .agenda.models import (  # noqa: F401
     FeedToken,
     FiredReminder,
     HeldMeeting,
-    Notification,
 )
 from .billing.models import CreditReplica, InvoiceReplica, OrderReplica, PaymentReplica  # noqa: F401
 from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, StockReplica  # noqa: F401
@@ -22,6 +21,7 @@ from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # n
 from .deals.models import Deal, DealStageChange, Pipeline, Stage  # noqa: F401
 from .imports.models import ImportBatch, ImportChange  # noqa: F401
 from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
+from .notifications.models import Notification  # noqa: F401
 from .parties.models import Party  # noqa: F401
 from .quotes.models import Quote, QuoteLine  # noqa: F401
 from .tasks.models import Task  # noqa: F401

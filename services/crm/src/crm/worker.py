@@ -1,5 +1,6 @@
-"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, syncs linked
-CalDAV calendars, keeps the catalog replica, and follows the ERP's orders, invoices and payments."""
+"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, announces the
+agenda's reminders, syncs linked CalDAV calendars, keeps the catalog replica, and follows the ERP's orders, invoices
+and payments."""
 
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from servicekit.worker import run_service_worker
 from shared_events.inbox import InboxConsumer
 
 from .agenda.caldav import CalDavRunner
+from .agenda.reminders import ReminderRunner
 from .billing.handlers import CONSUMER as BILLING_CONSUMER
 from .billing.handlers import HANDLERS as BILLING_HANDLERS
 from .billing.handlers import TOPICS as BILLING_TOPICS
@@ -44,12 +46,20 @@ def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     return None
 
 
+def reminder_runner(settings: Settings, sessions) -> ReminderRunner:
+    """Agenda reminders, by mail (through the mail outbox) and as in-app notifications."""
+    return ReminderRunner(sessions, settings.smtp_from, settings.crm_public_url,
+                          settings.reminder_interval_seconds, timedelta(hours=settings.reminder_lookback_hours),
+                          timedelta(seconds=settings.reminder_late_seconds))
+
+
 def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
 
     def loops(engine, sessions) -> list:
         return [MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport()),
-                ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
+                ImportRunner(sessions, engine), reminder_runner(settings, sessions),
+                catalog_consumer(settings, sessions),
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
                              timedelta(seconds=settings.caldav_interval_seconds),
                              allow_private=settings.caldav_allow_private),

@@ -1,6 +1,6 @@
 """The agenda's tables: an event is one row (a recurring series is its master, never expanded rows), its
-overrides of single occurrences, attendees, reminders, the ledger of fired reminders, in-app notifications and the
-per-user feed tokens."""
+overrides of single occurrences, attendees, reminders, the ledger of fired reminders and the per-user feed tokens
+(in-app notifications live in crm.notifications)."""
 
 import uuid
 from datetime import datetime
@@ -151,27 +151,8 @@ class FiredReminder(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class Notification(Base):
-    """An in-app notification of one user (reminders today): read, snoozed until a time, or dismissed."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user", "user_id", "created_at"),)
-
-    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_id)
-    user_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str | None] = mapped_column(Text)
-    ref_type: Mapped[str | None] = mapped_column(String(40))
-    ref_id: Mapped[str | None] = mapped_column(String(100))
-    occurrence: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    late: Mapped[bool] = mapped_column(Boolean, default=False)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # older than the look-back when the worker first saw it: recorded, neither mailed nor notified
+    missed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class FeedToken(Base):

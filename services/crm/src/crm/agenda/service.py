@@ -27,6 +27,7 @@ from ..timeline import entries as timeline
 from . import recurrence as rec
 from .booking import check_conflicts, lock_attendees
 from .models import AgendaAttendee, AgendaEvent, AgendaOverride, AgendaReminder
+from .reminders import carry_fired
 from .window import override_of, series_of
 
 RECORD = "agenda_event"
@@ -147,7 +148,11 @@ def _set_attendees(session: Session, ev: AgendaEvent, attendees: list[dict], act
 
 
 def _set_reminders(session: Session, ev: AgendaEvent, reminders: list[dict]) -> None:
-    session.execute(delete(AgendaReminder).where(AgendaReminder.event_id == ev.id))
+    """Replace the reminders; one that stays (same user, same offset) keeps its row, so what it already announced
+    is not announced again (agenda.reminders keys its ledger by reminder)."""
+    kept = {(r.user_id, r.minutes_before): r for r in session.execute(
+        select(AgendaReminder).where(AgendaReminder.event_id == ev.id)).scalars()}
+    wanted = set()
     for i, r in enumerate(reminders):
         user_id = str(r.get("user_id") or ev.owner_id)
         if user_id != ev.owner_id:
@@ -155,7 +160,12 @@ def _set_reminders(session: Session, ev: AgendaEvent, reminders: list[dict]) -> 
         minutes = r.get("minutes", 0) + 60 * r.get("hours", 0) + 1440 * r.get("days", 0)
         if minutes > 40320:
             raise field_error(f"reminders.{i}", "a reminder comes at most 28 days before")
-        session.add(AgendaReminder(event_id=ev.id, user_id=user_id, minutes_before=minutes))
+        if (user_id, minutes) not in kept and (user_id, minutes) not in wanted:
+            session.add(AgendaReminder(event_id=ev.id, user_id=user_id, minutes_before=minutes))
+        wanted.add((user_id, minutes))
+    for key, row in kept.items():
+        if key not in wanted:
+            session.delete(row)
 
 
 def _timeline(session: Session, ev: AgendaEvent, actor: Principal) -> None:
@@ -362,9 +372,13 @@ def _split(session: Session, ev: AgendaEvent, rid: datetime, actor: Principal) -
         o.event_id = new.id
     for a in session.execute(select(AgendaAttendee).where(AgendaAttendee.event_id == ev.id)).scalars():
         session.add(AgendaAttendee(event_id=new.id, user_id=a.user_id, party_id=a.party_id, status=a.status))
+    carried = {}
     for r in session.execute(select(AgendaReminder).where(AgendaReminder.event_id == ev.id)).scalars():
-        session.add(AgendaReminder(event_id=new.id, user_id=r.user_id, minutes_before=r.minutes_before))
+        carried[r.id] = str(uuid.uuid4())
+        session.add(AgendaReminder(id=carried[r.id], event_id=new.id, user_id=r.user_id,
+                                   minutes_before=r.minutes_before, created_at=r.created_at))
     session.flush()
+    carry_fired(session, ev.id, new.id, carried, rid)
     _check_series(ev)
     return new
 
