@@ -120,8 +120,9 @@ class ReminderRunner:
         event_ids = sorted({r.event_id for r in reminders})
         events = {e.id: e for e in session.execute(select(AgendaEvent).where(AgendaEvent.id.in_(event_ids)))
                   .scalars()}
-        declined = set(session.execute(select(AgendaAttendee.event_id, AgendaAttendee.user_id).where(
-            AgendaAttendee.event_id.in_(event_ids), AgendaAttendee.status == "declined")).tuples())
+        declined = {(a.event_id, a.user_id) for a in session.execute(select(
+            AgendaAttendee.event_id, AgendaAttendee.user_id).where(AgendaAttendee.event_id.in_(event_ids),
+                                                                   AgendaAttendee.status == "declined"))}
         users = {str(u.id): _Recipient(u.name, u.email) for u in session.execute(
             select(auth.users.c.id, auth.users.c.name, auth.users.c.email).where(
                 auth.users.c.id.in_({r.user_id for r in reminders}), auth.users.c.is_active))}
@@ -243,8 +244,8 @@ def _local(moment: datetime, tz: str) -> str:
 def _when_short(ev: AgendaEvent, occ: rec.Occurrence) -> str:
     start = occ.starts_at.astimezone(ZoneInfo(ev.tz))
     if ev.all_day:
-        return f"{start:%a %d %b %Y} (all day)"
-    return f"{start:%a %d %b %Y %H:%M} ({ev.tz})"
+        return f"{start:%a %d %b %Y}, all day"
+    return f"{start:%a %d %b %Y %H:%M} {ev.tz}"  # no parentheses: the stdlib folds some such subjects badly
 
 
 def _when_long(ev: AgendaEvent, occ: rec.Occurrence) -> str:
