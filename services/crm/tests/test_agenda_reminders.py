@@ -2,6 +2,7 @@
 DST change, with two workers at once, after a worker killed mid-batch, late after an outage, at a moved
 occurrence's new time, and never for an attendee who declined. Time is driven by the scan's `now`, never slept."""
 
+import io
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -383,3 +385,34 @@ def test_a_scan_reads_only_the_window_not_the_whole_series(as_user, db, monkeypa
     assert [(f.occurrence, f.late, f.missed) for f in ledger(db, ev["id"])] == [
         (berlin(2031, 1, 4, 8), False, True), (berlin(2031, 1, 5, 8), True, False),
         (berlin(2031, 1, 6, 8), False, False)]
+
+
+OUTLOOK = Path(__file__).resolve().parents[3] / "tests" / "support" / "outlook.ics"
+
+
+def upload(client, data: bytes):
+    body = (b"--b0und\r\nContent-Disposition: form-data; name=\"file\"; filename=\"calendar.ics\"\r\n"
+            b"Content-Type: text/calendar\r\n\r\n" + data + b"\r\n--b0und--\r\n")
+    return client.post("/api/v1/agenda/import", input_stream=io.BytesIO(body), content_length=len(body),
+                       content_type="multipart/form-data; boundary=b0und")
+
+
+def test_an_imported_outlook_series_reminds_by_its_valarm_and_a_changed_reimport_does_not_repeat_it(as_user, db,
+                                                                                                      smtp):
+    rep = as_user("sales_rep")
+    report = ok(upload(rep, OUTLOOK.read_bytes()))  # weekly Mondays 10:00, 17 March excluded, 24th moved, -PT15M
+    runner = runner_for(db, rep)
+    assert runner.scan(berlin(2031, 3, 3, 9, 45)).fired == 1
+    changed = OUTLOOK.read_text().replace("LOCATION:Room 4", "LOCATION:Room 5")
+    assert ok(upload(rep, changed.encode()))["updated"] == 1
+    assert runner.scan(berlin(2031, 3, 3, 9, 50)).fired == 0  # already announced before the re-import
+    assert [runner.scan(when).fired for when in (berlin(2031, 3, 10, 9, 45), berlin(2031, 3, 17, 9, 45),
+                                                 berlin(2031, 3, 24, 9, 45), berlin(2031, 3, 25, 13, 45))] == [
+        1, 0, 0, 1]
+    smtp.deliver()
+    assert [m["Subject"] for _, m in smtp.messages] == [
+        "Reminder: Status call, Mon 03 Mar 2031 10:00 Europe/Berlin",
+        "Reminder: Status call, Mon 10 Mar 2031 10:00 Europe/Berlin",
+        "Reminder: Status call (moved), Tue 25 Mar 2031 14:00 Europe/Berlin"]
+    assert "Where: Room 5" in smtp.messages[1][1].get_content()
+    assert {n["ref_id"] for n in notifications(rep)} == set(report["event_ids"])

@@ -23,6 +23,7 @@ from ..timeline import entries as timeline
 from . import ics
 from . import service as events
 from .models import PARTSTATS, AgendaAttendee, AgendaEvent, AgendaOverride, AgendaReminder, FeedHit, FeedToken
+from .reminders import keep_reminders
 from .views import checked_window, window_filters
 from .window import events_in
 
@@ -235,10 +236,8 @@ def _write_family(session: Session, ev: AgendaEvent, fam: ics.Imported, attendee
     for user_id, party_id, status in attendees:
         session.add(AgendaAttendee(event_id=ev.id, user_id=user_id or None, party_id=party_id or None,
                                    status=status))
-    session.execute(delete(AgendaReminder).where(AgendaReminder.event_id == ev.id,
-                                                 AgendaReminder.user_id == actor.user_id))
-    for minutes in sorted(set(fam.alarms)):
-        session.add(AgendaReminder(event_id=ev.id, user_id=actor.user_id, minutes_before=minutes))
+    # reminders that stay keep their rows, so a re-import does not announce again what was announced
+    keep_reminders(session, ev.id, [(actor.user_id, m) for m in fam.alarms], users={actor.user_id})
 
 
 _IMPORTED = ("title", "description", "location", "starts_at", "ends_at", "all_day", "tz", "rrule", "rdates",

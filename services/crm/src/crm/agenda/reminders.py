@@ -221,6 +221,25 @@ class ReminderRunner:
         self._stop.set()
 
 
+def keep_reminders(session: Session, event_id: str, wanted: list[tuple[str, int]],
+                   users: set[str] | None = None) -> None:
+    """Make the event's reminders (only those of `users`, when given) exactly the `wanted` (user id, minutes before)
+    pairs. One that stays keeps its row, and with it what it already announced (the ledger is keyed by reminder), so
+    an edit or a re-import never repeats a reminder."""
+    stmt = select(AgendaReminder).where(AgendaReminder.event_id == event_id)
+    if users is not None:
+        stmt = stmt.where(AgendaReminder.user_id.in_(users))
+    wanted_set, kept = {(str(u), m) for u, m in wanted}, set()
+    for row in session.execute(stmt.order_by(AgendaReminder.created_at, AgendaReminder.id)).scalars():
+        key = (str(row.user_id), row.minutes_before)
+        if key in wanted_set and key not in kept:
+            kept.add(key)
+        else:
+            session.delete(row)
+    for user_id, minutes in sorted(wanted_set - kept):
+        session.add(AgendaReminder(event_id=event_id, user_id=user_id, minutes_before=minutes))
+
+
 def carry_fired(session: Session, old_event_id: str, new_event_id: str, reminders: dict[str, str],
                 split_at: datetime) -> None:
     """A series split at `split_at` keeps its alarm history: what was announced for the occurrences that moved to

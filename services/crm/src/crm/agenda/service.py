@@ -27,7 +27,7 @@ from ..timeline import entries as timeline
 from . import recurrence as rec
 from .booking import check_conflicts, lock_attendees
 from .models import AgendaAttendee, AgendaEvent, AgendaOverride, AgendaReminder
-from .reminders import carry_fired
+from .reminders import carry_fired, keep_reminders
 from .window import override_of, series_of
 
 RECORD = "agenda_event"
@@ -148,11 +148,8 @@ def _set_attendees(session: Session, ev: AgendaEvent, attendees: list[dict], act
 
 
 def _set_reminders(session: Session, ev: AgendaEvent, reminders: list[dict]) -> None:
-    """Replace the reminders; one that stays (same user, same offset) keeps its row, so what it already announced
-    is not announced again (agenda.reminders keys its ledger by reminder)."""
-    kept = {(r.user_id, r.minutes_before): r for r in session.execute(
-        select(AgendaReminder).where(AgendaReminder.event_id == ev.id)).scalars()}
-    wanted = set()
+    """Replace the reminders; one that stays (same user, same offset) keeps its row (agenda.reminders)."""
+    wanted = []
     for i, r in enumerate(reminders):
         user_id = str(r.get("user_id") or ev.owner_id)
         if user_id != ev.owner_id:
@@ -160,12 +157,8 @@ def _set_reminders(session: Session, ev: AgendaEvent, reminders: list[dict]) -> 
         minutes = r.get("minutes", 0) + 60 * r.get("hours", 0) + 1440 * r.get("days", 0)
         if minutes > 40320:
             raise field_error(f"reminders.{i}", "a reminder comes at most 28 days before")
-        if (user_id, minutes) not in kept and (user_id, minutes) not in wanted:
-            session.add(AgendaReminder(event_id=ev.id, user_id=user_id, minutes_before=minutes))
-        wanted.add((user_id, minutes))
-    for key, row in kept.items():
-        if key not in wanted:
-            session.delete(row)
+        wanted.append((user_id, minutes))
+    keep_reminders(session, ev.id, wanted)
 
 
 def _timeline(session: Session, ev: AgendaEvent, actor: Principal) -> None:
