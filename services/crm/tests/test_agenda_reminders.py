@@ -334,21 +334,24 @@ def test_a_split_series_does_not_repeat_a_reminder_already_sent(as_user, db, smt
 
 
 def test_an_attendee_who_declined_gets_no_reminder_and_one_who_accepted_does(as_user, db, smtp):
-    rep, colleague, manager = as_user("sales_rep"), as_user("sales_rep"), as_user("sales_rep")
+    rep, colleague, manager, former = (as_user("sales_rep") for _ in range(4))
+    attendees = [{"user_id": u.user["id"]} for u in (colleague, manager, former)]
     ev = ok(rep.post(EVENTS, json={
         "title": "Customer workshop", "starts_at": berlin(2031, 10, 6, 14).isoformat(), "tz": "Europe/Berlin",
-        "attendees": [{"user_id": colleague.user["id"]}, {"user_id": manager.user["id"]}],
+        "attendees": attendees,
         "reminders": [{"minutes": 30}, {"minutes": 30, "user_id": colleague.user["id"]},
-                      {"hours": 1, "user_id": manager.user["id"]}]}), 201)
+                      {"hours": 1, "user_id": manager.user["id"]}, {"hours": 2, "user_id": former.user["id"]}]}), 201)
     ok(colleague.post(f"{EVENTS}/{ev['id']}/respond", json={"status": "declined"}))
     ok(manager.post(f"{EVENTS}/{ev['id']}/respond", json={"status": "accepted"}))
+    # the organiser takes `former` off the invitation: their reminder stays on the event but goes nowhere
+    ok(rep.patch(f"{EVENTS}/{ev['id']}", json={"attendees": attendees[:2]}, headers={"If-Match": '"1"'}))
     runner = runner_for(db, rep)
     assert runner.scan(berlin(2031, 10, 6, 13, 30)).fired == 2
     assert runner.scan(berlin(2031, 10, 6, 14)).fired == 0
     smtp.deliver()
     assert sorted(r for recipients, _ in smtp.messages for r in recipients) == sorted(
         [rep.user["email"], manager.user["email"]])
-    assert notifications(colleague, state="all") == []
+    assert notifications(colleague, state="all") == [] and notifications(former, state="all") == []
     assert len(notifications(rep)) == 1 and len(notifications(manager)) == 1
 
 

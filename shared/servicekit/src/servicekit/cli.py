@@ -98,6 +98,7 @@ def run_common(args, service: str, migrations: Path, database_url: str, kafka_bo
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", args.bind, "--workers", str(args.workers),
                                "--access-logfile", "-", "--graceful-timeout", "10",
                                "--limit-request-line", "8190",  # the app answers long query strings (414) itself
+                               "--config", "python:servicekit.gunicorn_conf",  # gunicorn's own refusals as problems
                                f"{service}.app:create_app()"])
     elif args.cmd == "worker":
         worker_main()

@@ -61,7 +61,8 @@ class DavCalendar:
                  session: requests.Session | None = None):
         self.url = url if url.endswith("/") else url + "/"
         self.http = session or requests.Session()
-        self.http.auth = (username, password) if username else None
+        # UTF-8 (RFC 7617): requests would encode str credentials as latin-1 and fail on other characters
+        self.http.auth = (username.encode(), password.encode()) if username else None
         self.timeout = timeout
 
     def _call(self, method: str, url: str, body: bytes | str | None = None, headers: dict | None = None,

@@ -120,9 +120,9 @@ class ReminderRunner:
         event_ids = sorted({r.event_id for r in reminders})
         events = {e.id: e for e in session.execute(select(AgendaEvent).where(AgendaEvent.id.in_(event_ids)))
                   .scalars()}
-        declined = {(a.event_id, a.user_id) for a in session.execute(select(
-            AgendaAttendee.event_id, AgendaAttendee.user_id).where(AgendaAttendee.event_id.in_(event_ids),
-                                                                   AgendaAttendee.status == "declined"))}
+        status = {(a.event_id, a.user_id): a.status for a in session.execute(select(
+            AgendaAttendee.event_id, AgendaAttendee.user_id, AgendaAttendee.status).where(
+                AgendaAttendee.event_id.in_(event_ids), AgendaAttendee.user_id.is_not(None)))}
         users = {str(u.id): _Recipient(u.name, u.email) for u in session.execute(
             select(auth.users.c.id, auth.users.c.name, auth.users.c.email).where(
                 auth.users.c.id.in_({r.user_id for r in reminders}), auth.users.c.is_active))}
@@ -131,8 +131,9 @@ class ReminderRunner:
         for reminder in reminders:
             ev = events[reminder.event_id]
             recipient = users.get(str(reminder.user_id))
-            if recipient is None or (ev.id, reminder.user_id) in declined:
-                continue  # a deactivated user, or an attendee who declined: nothing for them
+            answer = status.get((ev.id, reminder.user_id))
+            if recipient is None or answer == "declined" or (answer is None and reminder.user_id != ev.owner_id):
+                continue  # a deactivated user, an attendee who declined, or someone no longer invited: nothing
             offset = timedelta(minutes=reminder.minutes_before)
             armed = max(reminder.created_at, ev.updated_at)
             for occ in occurrences[ev.id]:
