@@ -26,6 +26,7 @@ from .config import Settings
 from .db import audit_log, auth, idempotency_keys
 from .deals.api import deals_blp, pipelines_blp
 from .exports.api import blp as exports_blp
+from .fulfilment.api import blp as fulfilment_blp
 from .imports import service as imports_service
 from .imports.api import blp as imports_blp
 from .leads.api import forms_blp, leads_blp, public_blp
@@ -41,7 +42,7 @@ from .timeline.api import blp as timeline_blp
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
-              agenda_public_blp)
+              agenda_public_blp, fulfilment_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

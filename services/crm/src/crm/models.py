@@ -19,6 +19,7 @@ from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, S
 from .company.models import CompanyReplica  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
 from .deals.models import Deal, DealStageChange, Pipeline, Stage  # noqa: F401
+from .fulfilment.models import FulfilmentReplica  # noqa: F401
 from .imports.models import ImportBatch, ImportChange  # noqa: F401
 from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
 from .parties.models import Party  # noqa: F401

@@ -20,6 +20,9 @@ from .company.handlers import HANDLERS as COMPANY_HANDLERS
 from .company.handlers import TOPICS as COMPANY_TOPICS
 from .config import Settings
 from .db import mail_outbox, outbox, processed_events
+from .fulfilment.handlers import CONSUMER as FULFILMENT_CONSUMER
+from .fulfilment.handlers import HANDLERS as FULFILMENT_HANDLERS
+from .fulfilment.handlers import TOPICS as FULFILMENT_TOPICS
 from .imports.runner import ImportRunner
 
 
@@ -35,10 +38,17 @@ def billing_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
                          processed_events, **kwargs)
 
 
+def fulfilment_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    """Work orders and purchases from the ERP: the deal's fulfilment panel and timeline."""
+    return InboxConsumer(FULFILMENT_CONSUMER, settings.kafka_bootstrap, FULFILMENT_TOPICS, FULFILMENT_HANDLERS,
+                         sessions, processed_events, **kwargs)
+
+
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `crm replay-dlq` (None if the CRM does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
-    for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS)):
+    for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS),
+                          (fulfilment_consumer, FULFILMENT_TOPICS)):
         if topic in topics:
             return build(settings, sessions, dead_letters=False)
     return None
@@ -52,5 +62,5 @@ def main(settings: Settings | None = None) -> None:
                 ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
                              timedelta(seconds=settings.caldav_interval_seconds)),
-                billing_consumer(settings, sessions)]
+                billing_consumer(settings, sessions), fulfilment_consumer(settings, sessions)]
     run_service_worker("crm", settings, outbox, loops)

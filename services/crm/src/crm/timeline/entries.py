@@ -25,6 +25,7 @@ KINDS = (
     "quote_sent", "quote_accepted", "quote_rejected",
     "order_status",        # the ERP accepted, rejected, shipped... an order (ref: order)
     "delivery", "invoice", "payment", "credit_note",
+    "work_order", "purchase",  # the ERP planned, started or finished making / buying something for a deal
     "note",
 )
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")

@@ -1,0 +1,46 @@
+"""What the fulfilment endpoints return."""
+
+from marshmallow import Schema, fields
+
+
+class FulfilmentOperationSchema(Schema):
+    position = fields.Integer()
+    name = fields.String()
+    planned_hours = fields.String()
+    assignee = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class FulfilmentItemSchema(Schema):
+    id = fields.UUID()
+    kind = fields.String(metadata={"description": "work_order | purchase"})
+    number = fields.String(allow_none=True, metadata={"description": "The work order's or purchase order's number."})
+    sales_order_number = fields.String()
+    sku = fields.String()
+    product_name = fields.String()
+    quantity = fields.String()
+    status = fields.String(metadata={"description": "work order: planned | in_progress | done; purchase: draft | "
+                                                    "ordered | received | cancelled | no_supplier"})
+    expected_date = fields.Date(allow_none=True)
+    late = fields.Boolean(metadata={"description": "Still open and past its expected date."})
+    assignee = fields.String(allow_none=True)
+    operations = fields.List(fields.Nested(FulfilmentOperationSchema), allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class FulfilmentOrderSchema(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    status = fields.String()
+    last_delivery_at = fields.DateTime(allow_none=True)
+
+
+class DealFulfilmentSchema(Schema):
+    deal_id = fields.UUID()
+    stage = fields.String(metadata={"description": "not_ordered | planned | waiting_for_materials | in_production | "
+                                                   "late | ready | delivered"})
+    summary = fields.String(metadata={"description": "What to tell the customer, in one sentence."})
+    late = fields.Boolean()
+    orders = fields.List(fields.Nested(FulfilmentOrderSchema))
+    work_orders = fields.List(fields.Nested(FulfilmentItemSchema))
+    purchases = fields.List(fields.Nested(FulfilmentItemSchema))
