@@ -34,6 +34,8 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
     ("DELETE", "/api/v1/agenda/caldav-links/<uuid:link_id>"): "unlinking the caller's own calendar is final",
     ("POST", "/api/v1/agenda/caldav-links/<uuid:link_id>/sync"): "syncing is always safe to repeat",
+    ("POST", "/api/v1/public/installation-forms/<string:token>"): "the installer has no ETag: the signed, "
+                                                                  "single-use link is the precondition",
 }
 
 
@@ -57,4 +59,7 @@ OPTIONAL_IF_MATCH = {
                                                                                         "reject", "revise")},
     **{("POST", f"/api/v1/tasks/<uuid:task_id>/{action}"): STATE_CHECKED for action in ("complete", "reopen")},
     ("DELETE", "/api/v1/activities/<uuid:activity_id>"): "deleting is final and idempotent (a second is a 404)",
+    **{(m, "/api/v1/installations/<uuid:installation_id>/link"): "a link replaces or drops every earlier one; "
+                                                                  "a submitted installation refuses it (409)"
+       for m in ("POST", "DELETE")},
 }

@@ -3,12 +3,16 @@ is accepted; a material short of stock becomes a purchase need on a draft purcha
 the purchaser sends it, the clerk receives it; the workshop completes the work order, which consumes the materials
 and puts the finished product in stock at their cost, with the books balanced. Through the consumer and the API."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 from erp.ledger.models import JournalEntry, JournalLine
 from erp.stock.models import StockMove
+from erp.worker import installation_consumer
+from shared_events import contracts, envelope
+from shared_events.testing import Record, RecordingProducer
 from sqlalchemy import func, select
 
 from tests.support import erp_sales as t
@@ -199,3 +203,24 @@ def test_a_product_without_a_usable_supplier_is_a_need_nobody_has_ordered(inbox,
     assert inbox.place(data)[0] == "applied"
     (need,) = needs_of(client, data["deal_id"])
     assert (need["status"], need["quantity"], need["purchase_order_id"]) == ("no_supplier", "4", None)
+
+
+def test_the_serials_an_installer_reports_in_the_crm_are_recorded_once_for_the_order(
+        inbox, world, app, client, sessions):
+    data = won_deal_order(inbox, world)
+    (wo,) = work_orders_of(client, data["deal_id"])
+    consumer = installation_consumer(t.web_settings(app), sessions, producer_factory=RecordingProducer)
+    report = {"id": str(uuid.uuid4()), "deal_id": data["deal_id"], "party_id": world["customer"],
+              "sales_order_id": wo["sales_order_id"], "sales_order_number": wo["sales_order_number"],
+              "result": "done", "serials": [f"OV-{t.tag()}", f"OV-{t.tag()}"], "signed_by": "Jane Baker",
+              "notes": None, "photos": 1, "completed_at": datetime.now(UTC).isoformat(), "version": 2}
+    contracts.validate("crm.installation.completed", report)
+    event = envelope.new_event("crm.installation.completed", report["id"], report, 2)
+    _, key, value, headers = envelope.to_kafka(event)
+    assert consumer.handle_message(Record("crm.installation.v1", 0, 1, key, value, headers)) == "applied"
+    assert consumer.handle_message(Record("crm.installation.v1", 0, 2, key, value, headers)) == "duplicate"
+    r = client.get("/api/v1/installation-records", query_string={"serial": report["serials"][1]})
+    assert r.status_code == 200, r.json
+    (record,) = r.json["items"]
+    assert (record["sales_order_id"], record["serials"], record["signed_by"]) == (
+        wo["sales_order_id"], report["serials"], "Jane Baker")

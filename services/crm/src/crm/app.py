@@ -26,7 +26,9 @@ from .config import Settings
 from .db import audit_log, auth, idempotency_keys
 from .deals.api import deals_blp, pipelines_blp
 from .exports.api import blp as exports_blp
+from .fulfilment import form as installation_form
 from .fulfilment.api import blp as fulfilment_blp
+from .fulfilment.api import public_blp as installation_forms_blp
 from .imports import service as imports_service
 from .imports.api import blp as imports_blp
 from .leads.api import forms_blp, leads_blp, public_blp
@@ -42,7 +44,8 @@ from .timeline.api import blp as timeline_blp
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
-              agenda_public_blp, fulfilment_blp)
+              agenda_public_blp, fulfilment_blp,
+              installation_forms_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     app.extensions["crm.agenda.mailer"] = Mailer.from_settings(settings)  # iMIP invitations to customer contacts
     app.extensions["crm.secretbox"] = SecretBox(settings.credentials_key or DEV_KEY)  # CalDAV passwords
+    guards.allow_larger_body(app, "installation_forms.InstallationForm", installation_form.MAX_BODY)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": db.ping}))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..deals.models import Deal
 from ..parties.models import Party
 from ..timeline.entries import add_entry
+from .installation import start_installation_when_ready
 from .models import FulfilmentReplica
 
 CONSUMER = "crm.fulfilment"
@@ -54,6 +55,8 @@ def _apply(session: Session, event: CloudEvent, kind: str) -> bool:
                   ref_type=f"erp_{kind}", ref_id=s["id"], actor=_actor(event),
                   data={"status": s["status"], "expected_date": s.get("expected_date"),
                         "sales_order_number": s["sales_order_number"]})
+    if kind == "work_order" and s["status"] == "done" and deal is not None:
+        start_installation_when_ready(session, deal.id, actor_of(event).label("erp", "erp"))
     return applied
 
 

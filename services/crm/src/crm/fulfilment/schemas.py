@@ -38,9 +38,54 @@ class FulfilmentOrderSchema(Schema):
 class DealFulfilmentSchema(Schema):
     deal_id = fields.UUID()
     stage = fields.String(metadata={"description": "not_ordered | planned | waiting_for_materials | in_production | "
-                                                   "late | ready | delivered"})
+                                                   "late | ready | delivered | installing | installed | "
+                                                   "installation_problem"})
     summary = fields.String(metadata={"description": "What to tell the customer, in one sentence."})
     late = fields.Boolean()
     orders = fields.List(fields.Nested(FulfilmentOrderSchema))
     work_orders = fields.List(fields.Nested(FulfilmentItemSchema))
     purchases = fields.List(fields.Nested(FulfilmentItemSchema))
+    installations = fields.List(fields.Nested(lambda: InstallationSchema()))
+
+
+class InstallationPhotoSchema(Schema):
+    id = fields.UUID()
+    content_type = fields.String()
+    size = fields.Integer()
+
+
+class InstallationSchema(Schema):
+    id = fields.UUID()
+    deal_id = fields.UUID()
+    party_id = fields.UUID(allow_none=True)
+    sales_order_id = fields.UUID()
+    sales_order_number = fields.String()
+    task_id = fields.UUID(allow_none=True)
+    team_id = fields.UUID(allow_none=True)
+    status = fields.String(metadata={"description": "open | done | problem"})
+    link_active = fields.Boolean(metadata={"description": "A form link is out and usable."})
+    link_expires_at = fields.DateTime(allow_none=True)
+    result = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    signed_by = fields.String(allow_none=True)
+    serials = fields.List(fields.String())
+    photos = fields.List(fields.Nested(InstallationPhotoSchema))
+    submitted_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class InstallationLinkSchema(Schema):
+    url = fields.String(metadata={"description": "Send this to the installer: it opens the form, once."})
+    token = fields.String()
+    expires_at = fields.DateTime()
+    installation = fields.Nested(InstallationSchema)
+
+
+class InstallationListArgs(Schema):
+    deal_id = fields.UUID(required=True)
+
+
+class InstallationReceivedSchema(Schema):
+    status = fields.String(metadata={"description": "recorded"})

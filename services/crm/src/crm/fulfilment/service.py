@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..billing.models import OrderReplica
 from ..deals.service import find_deal
+from .installation import deal_installations, installation_view
 from .models import FulfilmentReplica
 
 OPEN = {"work_order": ("planned", "in_progress"), "purchase": ("draft", "ordered", "no_supplier")}
@@ -24,8 +25,15 @@ def _item(row: FulfilmentReplica, today) -> dict:
             "updated_at": row.erp_updated_at}
 
 
-def _summary(orders: list[OrderReplica], work: list[dict], purchases: list[dict]) -> tuple[str, str]:
+def _summary(orders: list[OrderReplica], work: list[dict], purchases: list[dict],
+             installs: list[dict]) -> tuple[str, str]:
     """(stage, sentence): where the order stands, in the words a salesperson would use with the customer."""
+    if installs:
+        if any(i["status"] == "problem" for i in installs):
+            return "installation_problem", "The installer reported a problem: see the deal's timeline."
+        if all(i["status"] == "done" for i in installs):
+            return "installed", "Installed and signed off."
+        return "installing", "Made and delivered; installation is being scheduled."
     if not orders and not work and not purchases:
         return "not_ordered", "No order from this deal has reached the ERP yet."
     if orders and all(o.status in SHIPPED for o in orders) and all(w["status"] == "done" for w in work):
@@ -57,8 +65,14 @@ def deal_fulfilment(session: Session, deal_id, actor: Principal) -> dict:
     orders = session.execute(select(OrderReplica).where(OrderReplica.deal_id == deal.id,
                                                         OrderReplica.status != "rejected")
                              .order_by(OrderReplica.erp_updated_at)).scalars().all()
-    stage, sentence = _summary(orders, work, purchases)
+    installs = [installation_view(session, i) for i in deal_installations(session, deal.id)]
+    stage, sentence = _summary(orders, work, purchases, installs)
     return {"deal_id": deal.id, "stage": stage, "summary": sentence, "late": any(i["late"] for i in items),
             "orders": [{"id": o.id, "number": o.number, "status": o.status, "last_delivery_at": o.last_delivery_at}
                        for o in orders],
-            "work_orders": work, "purchases": purchases}
+            "work_orders": work, "purchases": purchases, "installations": installs}
+
+
+def installations_of(session: Session, deal_id, actor: Principal) -> list[dict]:
+    deal = find_deal(session, deal_id, actor)
+    return [installation_view(session, i) for i in deal_installations(session, deal.id)]

@@ -9,6 +9,8 @@ from servicekit.web import sessions, with_etag
 
 from . import supply, work_orders
 from .schemas import (
+    InstallationRecordListArgs,
+    InstallationRecordPageSchema,
     OperationUpdateSchema,
     PurchaseNeedListArgs,
     PurchaseNeedPageSchema,
@@ -132,3 +134,15 @@ class PurchaseNeeds(MethodView):
         status): each on a draft purchase order of its preferred supplier until the purchaser sends it."""
         with sessions().begin() as session:
             return work_orders.list_purchase_needs(session, args)
+
+
+@blp.route("/installation-records")
+class InstallationRecords(MethodView):
+    @requires("sales:read")
+    @blp.arguments(InstallationRecordListArgs, location="query")
+    @blp.response(200, InstallationRecordPageSchema)
+    def get(self, args):
+        """What installers reported in the CRM for sales orders: result, sign-off and the serials installed
+        (filter by sales order, deal or serial)."""
+        with sessions().begin() as session:
+            return work_orders.list_installations(session, args)

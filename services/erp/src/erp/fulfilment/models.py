@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import MONEY, QUANTITY, Base
@@ -151,3 +151,22 @@ class PurchaseNeed(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InstallationRecord(Base):
+    """What the CRM's installer reported for a sales order (crm.installation.v1): the serials installed and the
+    sign-off, kept for the warranty records. Written only by the event handler (sequence-guarded)."""
+
+    __tablename__ = "installation_records"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)  # the CRM installation id
+    sequence: Mapped[int] = mapped_column(Integer)
+    sales_order_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
+    sales_order_number: Mapped[str] = mapped_column(String(50))
+    deal_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    result: Mapped[str] = mapped_column(String(10))
+    serials: Mapped[list] = mapped_column(JSONB)
+    signed_by: Mapped[str] = mapped_column(String(200))
+    completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -147,3 +147,25 @@ class PurchaseNeedListArgs(PageArgs):
 
 WorkOrderPageSchema = page_schema(WorkOrderSchema, "WorkOrderPage")
 PurchaseNeedPageSchema = page_schema(PurchaseNeedSchema, "PurchaseNeedPage")
+
+
+class InstallationRecordSchema(Schema):
+    id = fields.UUID(metadata={"description": "The CRM's installation id."})
+    sales_order_id = fields.UUID()
+    sales_order_number = fields.String()
+    deal_id = fields.UUID(allow_none=True)
+    party_id = fields.UUID(allow_none=True)
+    result = fields.String(metadata={"description": "done | problem"})
+    serials = fields.List(fields.String())
+    signed_by = fields.String()
+    completed_at = fields.DateTime()
+    recorded_at = fields.DateTime()
+
+
+class InstallationRecordListArgs(PageArgs):
+    sales_order_id = fields.UUID()
+    deal_id = fields.UUID()
+    serial = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Installed serial."})
+
+
+InstallationRecordPageSchema = page_schema(InstallationRecordSchema, "InstallationRecordPage")

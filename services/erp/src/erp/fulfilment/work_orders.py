@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..catalog.models import Product
 from ..db import audit_log
 from ..stock import service as stock
-from .models import PurchaseNeed, WorkOrder, WorkOrderMaterial, WorkOrderOperation
+from .models import InstallationRecord, PurchaseNeed, WorkOrder, WorkOrderMaterial, WorkOrderOperation
 from .planning import WORK_ORDER_SOURCE
 from .publishing import need_view, publish_work_order, work_order_view
 
@@ -159,3 +159,19 @@ def complete_work_order(session: Session, wo_id, expected_version: int, actor) -
         op.status = "done"
     wo.status, wo.done_at = "done", datetime.now(UTC)
     return _changed(session, wo, actor, "complete", before)
+
+
+def list_installations(session: Session, args: dict) -> dict:
+    """What installers reported for sales orders (from the CRM), newest first."""
+    stmt = select(InstallationRecord)
+    for key in ("sales_order_id", "deal_id"):
+        if args.get(key):
+            stmt = stmt.where(getattr(InstallationRecord, key) == str(args[key]))
+    if args.get("serial"):
+        stmt = stmt.where(InstallationRecord.serials.contains([args["serial"]]))
+    page = paginate(session, stmt.order_by(InstallationRecord.completed_at.desc(), InstallationRecord.id),
+                    args["page"], args["page_size"])
+    page["items"] = [{c: getattr(r, c) for c in ("id", "sales_order_id", "sales_order_number", "deal_id",
+                                                  "party_id", "result", "serials", "signed_by", "completed_at",
+                                                  "recorded_at")} for r in page["items"]]
+    return page

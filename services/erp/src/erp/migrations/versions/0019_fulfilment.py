@@ -1,5 +1,5 @@
 """fulfilment: how products are obtained (product_supplies, bom_components, routing_operations), work orders with
-their operations and materials, purchase needs, and the work order numbers' sequence
+their operations and materials, purchase needs, the installers' reports from the CRM (installation_records), and the work order numbers' sequence
 
 Revision ID: 0019
 Revises: 0017
@@ -8,6 +8,7 @@ Create Date: 2026-12-05 17:46:08.363639
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '0019'
 down_revision = '0017'
@@ -134,8 +135,26 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('work_order_id', 'position', name=op.f('pk_work_order_operations'))
     )
 
+    op.create_table('installation_records',
+    sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('sales_order_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('sales_order_number', sa.String(length=50), nullable=False),
+    sa.Column('deal_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('party_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('result', sa.String(length=10), nullable=False),
+    sa.Column('serials', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('signed_by', sa.String(length=200), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_installation_records'))
+    )
+    op.create_index(op.f('ix_installation_records_sales_order_id'), 'installation_records', ['sales_order_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_installation_records_sales_order_id'), table_name='installation_records')
+    op.drop_table('installation_records')
     op.drop_table('work_order_operations')
     op.drop_table('work_order_materials')
     op.drop_index(op.f('ix_purchase_needs_status'), table_name='purchase_needs')
