@@ -34,6 +34,8 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
     ("DELETE", "/api/v1/agenda/caldav-links/<uuid:link_id>"): "unlinking the caller's own calendar is final",
     ("POST", "/api/v1/agenda/caldav-links/<uuid:link_id>/sync"): "syncing is always safe to repeat",
+    ("PUT", "/api/v1/pipelines/<uuid:pipeline_id>/stages/<uuid:stage_id>/task-templates"): "sets the stage's "
+                                                                                         "templates as a whole",
     ("POST", "/api/v1/public/installation-forms/<string:token>"): "the installer has no ETag: the signed, "
                                                                   "single-use link is the precondition",
 }

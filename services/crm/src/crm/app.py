@@ -36,6 +36,7 @@ from .merge.api import blp as merge_blp
 from .parties.api import blp as parties_blp
 from .quotes import api as quotes_api
 from .quotes.api import blp as quotes_blp
+from .stagetasks.api import blp as stage_tasks_blp
 from .statistics.api import blp as statistics_blp
 from .tasks.api import blp as tasks_blp
 from .timeline.api import blp as timeline_blp
@@ -45,7 +46,7 @@ BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
               agenda_public_blp, fulfilment_blp,
-              installation_forms_blp)
+              installation_forms_blp, stage_tasks_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -29,6 +29,7 @@ class Settings:
     quote_seller: str = "Your Company"  # the seller block printed on quotes; lines separated by "|"
     credentials_key: str = ""  # encrypts stored passwords (CalDAV links); servicekit.secretbox.DEV_KEY if unset
     caldav_interval_seconds: int = 300  # how often the worker syncs each linked CalDAV calendar
+    escalation_interval_minutes: int = 15  # how often the worker escalates overdue tasks to team leads
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -47,4 +48,5 @@ class Settings:
             quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
             credentials_key=env_str("CRM_CREDENTIALS_KEY", ""),
             caldav_interval_seconds=env_int("CRM_CALDAV_INTERVAL_SECONDS", 300, 5, 86400),
+            escalation_interval_minutes=env_int("CRM_ESCALATION_INTERVAL_MINUTES", 15, 1, 24 * 60),
         )

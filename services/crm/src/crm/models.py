@@ -24,5 +24,7 @@ from .imports.models import ImportBatch, ImportChange  # noqa: F401
 from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
 from .parties.models import Party  # noqa: F401
 from .quotes.models import Quote, QuoteLine  # noqa: F401
+from .stagetasks.models import DealEstimate, StageTaskTemplate  # noqa: F401
+from .tasks.escalation import TaskEscalation  # noqa: F401
 from .tasks.models import Task  # noqa: F401
 from .timeline.models import TimelineEntry  # noqa: F401

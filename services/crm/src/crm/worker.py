@@ -1,5 +1,6 @@
 """The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, syncs linked
-CalDAV calendars, keeps the catalog replica, and follows the ERP's orders, invoices and payments."""
+CalDAV calendars, keeps the catalog replica, follows the ERP's orders, invoices, payments, work orders and purchases,
+and escalates overdue tasks to their team leads."""
 
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from .fulfilment.handlers import CONSUMER as FULFILMENT_CONSUMER
 from .fulfilment.handlers import HANDLERS as FULFILMENT_HANDLERS
 from .fulfilment.handlers import TOPICS as FULFILMENT_TOPICS
 from .imports.runner import ImportRunner
+from .tasks.escalation import EscalationLoop
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
@@ -62,5 +64,6 @@ def main(settings: Settings | None = None) -> None:
                 ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
                              timedelta(seconds=settings.caldav_interval_seconds)),
-                billing_consumer(settings, sessions), fulfilment_consumer(settings, sessions)]
+                billing_consumer(settings, sessions), fulfilment_consumer(settings, sessions),
+                EscalationLoop(sessions, settings.escalation_interval_minutes)]
     run_service_worker("crm", settings, outbox, loops)

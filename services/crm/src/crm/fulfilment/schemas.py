@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from ..tasks.schemas import TaskSchema
+
 
 class FulfilmentOperationSchema(Schema):
     position = fields.Integer()
@@ -46,6 +48,9 @@ class DealFulfilmentSchema(Schema):
     work_orders = fields.List(fields.Nested(FulfilmentItemSchema))
     purchases = fields.List(fields.Nested(FulfilmentItemSchema))
     installations = fields.List(fields.Nested(lambda: InstallationSchema()))
+    tasks = fields.List(fields.Nested(TaskSchema), metadata={
+        "description": "The deal's tasks you may see (stage tasks, estimate requests, installation...), soonest due "
+                       "first."})
 
 
 class InstallationPhotoSchema(Schema):

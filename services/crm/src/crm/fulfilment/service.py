@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..billing.models import OrderReplica
 from ..deals.service import find_deal
+from ..tasks.service import list_tasks
 from .installation import deal_installations, installation_view
 from .models import FulfilmentReplica
 
@@ -70,7 +71,9 @@ def deal_fulfilment(session: Session, deal_id, actor: Principal) -> dict:
     return {"deal_id": deal.id, "stage": stage, "summary": sentence, "late": any(i["late"] for i in items),
             "orders": [{"id": o.id, "number": o.number, "status": o.status, "last_delivery_at": o.last_delivery_at}
                        for o in orders],
-            "work_orders": work, "purchases": purchases, "installations": installs}
+            "work_orders": work, "purchases": purchases, "installations": installs,
+            "tasks": list_tasks(session, {"record_type": "deal", "record_id": deal.id, "page": 1, "page_size": 200},
+                                actor)["items"]}
 
 
 def installations_of(session: Session, deal_id, actor: Principal) -> list[dict]:

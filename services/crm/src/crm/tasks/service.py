@@ -254,6 +254,9 @@ def list_tasks(session: Session, args: dict, actor: Principal) -> dict:
             stmt = stmt.where(getattr(Task, f) == str(args[f]))
     if args.get("record_type"):
         stmt = stmt.where(Task.record_type == args["record_type"])
+    if args.get("team_id"):  # a department: tasks assigned to the team's members
+        stmt = stmt.where(Task.assignee_id.in_(select(TeamMember.user_id).where(
+            TeamMember.team_id == str(args["team_id"]))))
     if args.get("status"):
         statuses = {s for s in args["status"] if s != "pending"} | (set(PENDING) if "pending" in args["status"]
                                                                      else set())

@@ -1,5 +1,6 @@
 """fulfilment: fulfilment_replicas (the ERP's work orders and purchase needs on erp.fulfilment.v1), installations
-with their photos, and the rate-limit hits of the installer's public form
+with their photos, the rate-limit hits of the installer's public form, stage task templates, deal estimates and
+task escalations
 
 Revision ID: 0019
 Revises: 0016
@@ -86,8 +87,67 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_installation_photos_installation_id'), 'installation_photos', ['installation_id'], unique=False)
 
+    op.create_table('stage_task_templates',
+    sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('stage_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('assignee_kind', sa.String(length=12), nullable=False),
+    sa.Column('assignee_id', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('due_in_days', sa.Integer(), nullable=False),
+    sa.Column('priority', sa.String(length=10), nullable=False),
+    sa.CheckConstraint("(assignee_kind = 'deal_owner') = (assignee_id is null)", name=op.f('ck_stage_task_templates_assignee')),
+    sa.CheckConstraint("assignee_kind in ('deal_owner', 'user', 'team')", name=op.f('ck_stage_task_templates_assignee_kind')),
+    sa.CheckConstraint("kind in ('task', 'estimate_request')", name=op.f('ck_stage_task_templates_kind')),
+    sa.CheckConstraint("priority in ('low', 'normal', 'high', 'urgent')", name=op.f('ck_stage_task_templates_priority')),
+    sa.CheckConstraint('due_in_days >= 0', name=op.f('ck_stage_task_templates_due_in_days')),
+    sa.ForeignKeyConstraint(['stage_id'], ['pipeline_stages.id'], name=op.f('fk_stage_task_templates_stage_id_pipeline_stages'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_task_templates'))
+    )
+    op.create_index(op.f('ix_stage_task_templates_stage_id'), 'stage_task_templates', ['stage_id'], unique=False)
+    op.create_table('task_escalations',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('task_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('escalated_to', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('follow_up_task_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_task_escalations_task_id_tasks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_escalations')),
+    sa.UniqueConstraint('task_id', name=op.f('uq_task_escalations_task_id'))
+    )
+    op.create_table('deal_estimates',
+    sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('deal_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('task_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('requested_from', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('hours', sa.Numeric(precision=10, scale=2), nullable=True),
+    sa.Column('materials', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('submitted_by', sa.UUID(as_uuid=False), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("status in ('requested', 'submitted')", name=op.f('ck_deal_estimates_status')),
+    sa.CheckConstraint('hours is null or hours >= 0', name=op.f('ck_deal_estimates_hours')),
+    sa.ForeignKeyConstraint(['deal_id'], ['deals.id'], name=op.f('fk_deal_estimates_deal_id_deals')),
+    sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_deal_estimates_task_id_tasks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deal_estimates')),
+    sa.UniqueConstraint('task_id', name=op.f('uq_deal_estimates_task_id'))
+    )
+    op.create_index(op.f('ix_deal_estimates_deal_id'), 'deal_estimates', ['deal_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_deal_estimates_deal_id'), table_name='deal_estimates')
+    op.drop_table('deal_estimates')
+    op.drop_table('task_escalations')
+    op.drop_index(op.f('ix_stage_task_templates_stage_id'), table_name='stage_task_templates')
+    op.drop_table('stage_task_templates')
     op.drop_index(op.f('ix_installation_photos_installation_id'), table_name='installation_photos')
     op.drop_table('installation_photos')
     op.drop_index(op.f('ix_installations_deal_id'), table_name='installations')
