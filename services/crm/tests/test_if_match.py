@@ -38,6 +38,10 @@ NO_IF_MATCH = {
     **{("POST", f"/api/v1/me/notifications/<uuid:notification_id>/{action}"): "a user's own notification state, "
        "which only they change (read and dismiss are idempotent, snooze sets a time)"
        for action in ("read", "snooze", "dismiss")},
+    ("PUT", "/api/v1/pipelines/<uuid:pipeline_id>/stages/<uuid:stage_id>/task-templates"): "sets the stage's "
+                                                                                         "templates as a whole",
+    ("POST", "/api/v1/public/installation-forms/<string:token>"): "the installer has no ETag: the signed, "
+                                                                  "single-use link is the precondition",
 }
 
 
@@ -61,4 +65,7 @@ OPTIONAL_IF_MATCH = {
                                                                                         "reject", "revise")},
     **{("POST", f"/api/v1/tasks/<uuid:task_id>/{action}"): STATE_CHECKED for action in ("complete", "reopen")},
     ("DELETE", "/api/v1/activities/<uuid:activity_id>"): "deleting is final and idempotent (a second is a 404)",
+    **{(m, "/api/v1/installations/<uuid:installation_id>/link"): "a link replaces or drops every earlier one; "
+                                                                  "a submitted installation refuses it (409)"
+       for m in ("POST", "DELETE")},
 }

@@ -38,6 +38,8 @@ NO_IF_MATCH = {
                                                                            "unreconciled, each once",
     ("PUT", "/api/v1/banking/accounts/<uuid:account_id>/csv-mapping"): "sets the whole mapping, a whole-value "
                                                                        "replacement",
+    ("PUT", "/api/v1/products/<uuid:product_id>/supply"): "sets how a product is obtained as a whole, a whole-value "
+                                                          "replacement",
 }
 
 

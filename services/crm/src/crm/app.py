@@ -26,6 +26,9 @@ from .config import Settings
 from .db import audit_log, auth, idempotency_keys
 from .deals.api import deals_blp, pipelines_blp
 from .exports.api import blp as exports_blp
+from .fulfilment import form as installation_form
+from .fulfilment.api import blp as fulfilment_blp
+from .fulfilment.api import public_blp as installation_forms_blp
 from .imports import service as imports_service
 from .imports.api import blp as imports_blp
 from .leads.api import forms_blp, leads_blp, public_blp
@@ -34,6 +37,7 @@ from .notifications.api import blp as notifications_blp
 from .parties.api import blp as parties_blp
 from .quotes import api as quotes_api
 from .quotes.api import blp as quotes_blp
+from .stagetasks.api import blp as stage_tasks_blp
 from .statistics.api import blp as statistics_blp
 from .tasks.api import blp as tasks_blp
 from .timeline.api import blp as timeline_blp
@@ -42,7 +46,7 @@ from .timeline.api import blp as timeline_blp
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
-              agenda_public_blp, notifications_blp)
+              agenda_public_blp, notifications_blp, fulfilment_blp, installation_forms_blp, stage_tasks_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["crm.agenda.mailer"] = Mailer.from_settings(settings)  # iMIP invitations to customer contacts
     app.extensions["crm.secretbox"] = SecretBox(settings.credentials_key or DEV_KEY)  # CalDAV passwords
     app.config["CRM_CALDAV_ALLOW_PRIVATE"] = settings.caldav_allow_private
+    guards.allow_larger_body(app, "installation_forms.InstallationForm", installation_form.MAX_BODY)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": db.ping}))

@@ -35,6 +35,7 @@ class Settings:
     reminder_interval_seconds: float = 5.0
     reminder_lookback_hours: int = 24
     reminder_late_seconds: int = 120
+    escalation_interval_minutes: int = 15  # how often the worker escalates overdue tasks to team leads
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -57,4 +58,5 @@ class Settings:
             reminder_interval_seconds=env_float("CRM_REMINDER_INTERVAL_SECONDS", 5.0, 0.1),
             reminder_lookback_hours=env_int("CRM_REMINDER_LOOKBACK_HOURS", 24, 1, 24 * 28),
             reminder_late_seconds=env_int("CRM_REMINDER_LATE_SECONDS", 120, 1, 24 * 3600),
+            escalation_interval_minutes=env_int("CRM_ESCALATION_INTERVAL_MINUTES", 15, 1, 24 * 60),
         )

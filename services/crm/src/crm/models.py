@@ -19,10 +19,13 @@ from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, S
 from .company.models import CompanyReplica  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401
 from .deals.models import Deal, DealStageChange, Pipeline, Stage  # noqa: F401
+from .fulfilment.models import FulfilmentReplica  # noqa: F401
 from .imports.models import ImportBatch, ImportChange  # noqa: F401
 from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .parties.models import Party  # noqa: F401
 from .quotes.models import Quote, QuoteLine  # noqa: F401
+from .stagetasks.models import DealEstimate, StageTaskTemplate  # noqa: F401
+from .tasks.escalation import TaskEscalation  # noqa: F401
 from .tasks.models import Task  # noqa: F401
 from .timeline.models import TimelineEntry  # noqa: F401

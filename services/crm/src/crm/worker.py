@@ -1,6 +1,6 @@
 """The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, announces the
-agenda's reminders, syncs linked CalDAV calendars, keeps the catalog replica, and follows the ERP's orders, invoices
-and payments."""
+agenda's reminders, syncs linked CalDAV calendars, keeps the catalog replica, follows the ERP's orders, invoices,
+payments, work orders and purchases, and escalates overdue tasks to their team leads."""
 
 from datetime import timedelta
 
@@ -22,7 +22,11 @@ from .company.handlers import HANDLERS as COMPANY_HANDLERS
 from .company.handlers import TOPICS as COMPANY_TOPICS
 from .config import Settings
 from .db import mail_outbox, outbox, processed_events
+from .fulfilment.handlers import CONSUMER as FULFILMENT_CONSUMER
+from .fulfilment.handlers import HANDLERS as FULFILMENT_HANDLERS
+from .fulfilment.handlers import TOPICS as FULFILMENT_TOPICS
 from .imports.runner import ImportRunner
+from .tasks.escalation import EscalationLoop
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
@@ -37,10 +41,17 @@ def billing_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
                          processed_events, **kwargs)
 
 
+def fulfilment_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    """Work orders and purchases from the ERP: the deal's fulfilment panel and timeline."""
+    return InboxConsumer(FULFILMENT_CONSUMER, settings.kafka_bootstrap, FULFILMENT_TOPICS, FULFILMENT_HANDLERS,
+                         sessions, processed_events, **kwargs)
+
+
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `crm replay-dlq` (None if the CRM does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
-    for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS)):
+    for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS),
+                          (fulfilment_consumer, FULFILMENT_TOPICS)):
         if topic in topics:
             return build(settings, sessions, dead_letters=False)
     return None
@@ -63,5 +74,6 @@ def main(settings: Settings | None = None) -> None:
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
                              timedelta(seconds=settings.caldav_interval_seconds),
                              allow_private=settings.caldav_allow_private),
-                billing_consumer(settings, sessions)]
+                billing_consumer(settings, sessions), fulfilment_consumer(settings, sessions),
+                EscalationLoop(sessions, settings.escalation_interval_minutes)]
     run_service_worker("crm", settings, outbox, loops)

@@ -15,6 +15,7 @@ from .company.api import blp as company_blp
 from .config import Settings
 from .credit.api import blp as credit_blp
 from .db import audit_log, auth, idempotency_keys
+from .fulfilment.api import blp as fulfilment_blp
 from .invoicing.api import blp as invoicing_blp
 from .ledger.api import entries_blp, ledger_blp, reports_blp
 from .letters.api import blp as letters_blp
@@ -27,7 +28,7 @@ from .stock.api import counts_blp, stock_blp, warehouses_blp
 # Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
               reports_blp, sales_blp, invoicing_blp, payments_blp, company_blp,
-              credit_blp, letters_blp, banking_blp, cheques_blp)
+              credit_blp, letters_blp, banking_blp, cheques_blp, fulfilment_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

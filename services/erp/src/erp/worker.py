@@ -9,6 +9,9 @@ from shared_events.inbox import InboxConsumer
 
 from .config import Settings
 from .db import mail_outbox, outbox, processed_events
+from .fulfilment.handlers import CONSUMER as INSTALLATION_CONSUMER
+from .fulfilment.handlers import HANDLERS as INSTALLATION_HANDLERS
+from .fulfilment.handlers import TOPICS as INSTALLATION_TOPICS
 from .invoicing.overdue import OverdueLoop
 from .parties.handlers import HANDLERS as PARTY_HANDLERS
 from .sales.handlers import order_handlers, placing_waiting_orders
@@ -32,10 +35,17 @@ def order_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
                          order_handlers(settings.sales_warehouse), sessions, processed_events, **kwargs)
 
 
+def installation_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    """The installers' reports from the CRM: serials installed per sales order."""
+    return InboxConsumer(INSTALLATION_CONSUMER, settings.kafka_bootstrap, INSTALLATION_TOPICS, INSTALLATION_HANDLERS,
+                         sessions, processed_events, **kwargs)
+
+
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `erp replay-dlq` (None if the ERP does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
-    builders = {"crm.party.v1": party_consumer, "crm.order.v1": order_consumer}
+    builders = {"crm.party.v1": party_consumer, "crm.order.v1": order_consumer,
+                "crm.installation.v1": installation_consumer}
     return builders[topic](settings, sessions, dead_letters=False) if topic in builders else None
 
 
@@ -43,5 +53,6 @@ def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     run_service_worker("erp", settings, outbox, lambda engine, sessions: [
         party_consumer(settings, sessions), order_consumer(settings, sessions),
+        installation_consumer(settings, sessions),
         OverdueLoop(sessions, settings.overdue_interval_minutes),
         MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport())])

@@ -95,6 +95,18 @@ TOPICS: dict[str, TopicSpec] = {
             compacted=True,
             description="Stock availability of each product, per warehouse and in total; key = product id.",
         ),
+        TopicSpec(
+            "crm.installation.v1",
+            compacted=True,
+            description="The result of every installation done for a deal (the installer's form): serials installed, "
+                        "sign-off; key = installation id.",
+        ),
+        TopicSpec(
+            "erp.fulfilment.v1",
+            compacted=True,
+            description="Full state of every work order and purchase need made for a sales order (a won deal's "
+                        "fulfilment); key = work order or purchase need id.",
+        ),
     ]
 }
 
@@ -134,6 +146,12 @@ EVENT_TYPES: dict[str, EventType] = {
                   "The company's identity, bank accounts or document texts changed."),
         EventType("erp.stock.availability_changed", "erp.stock.v1", "erp.stock.v1.json",
                   "A product's on-hand, reserved or available quantity changed somewhere."),
+        EventType("crm.installation.completed", "crm.installation.v1", "crm.installation.v1.json",
+                  "An installer submitted the installation form: result, sign-off and serials installed."),
+        EventType("erp.workorder.changed", "erp.fulfilment.v1", "erp.workorder.v1.json",
+                  "A work order was planned, started, progressed or done (its whole state)."),
+        EventType("erp.purchaseneed.changed", "erp.fulfilment.v1", "erp.purchaseneed.v1.json",
+                  "A purchase need was drafted on a purchase order, ordered, received or cancelled (its whole state)."),
     ]
 }
 

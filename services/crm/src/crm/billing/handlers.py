@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..deals.models import Deal
 from ..deals.service import reopen_won_deal
+from ..fulfilment.installation import start_installation_when_ready
 from ..parties.models import Party
 from ..parties.service import make_customer
 from ..tasks.service import add_task
@@ -96,6 +97,8 @@ def apply_order(session: Session, event: CloudEvent) -> bool:
         _follow_rejection(session, deal_id, s, _who(event))
     if applied and event.get_type() == "erp.order.accepted" and party_id:
         make_customer(session, party_id, _who(event), f"the ERP accepted order {s['number']}")
+    if applied and s["status"] in ("delivered", "invoiced") and deal_id:  # its installation may start now
+        start_installation_when_ready(session, deal_id, _who(event))
     return applied
 
 

@@ -22,6 +22,7 @@ from ..access import service as access
 from ..access.visibility import editable, visible
 from ..db import audit_log
 from ..parties.models import Party
+from ..stagetasks.service import create_stage_tasks
 from ..timeline import entries as timeline
 from .models import Deal, DealStageChange, Pipeline, Stage
 from .pipelines import default_pipeline
@@ -141,6 +142,7 @@ def add_deal(session: Session, data: dict, actor: Principal, source_lead_id: str
                        occurred_at=now, party_id=party.id, deal_id=deal.id, lead_id=source_lead_id,
                        ref_type="deal", ref_id=deal.id, actor=actor,
                        data={"amount": str(deal.amount), "currency": deal.currency, "stage": stage.name})
+    create_stage_tasks(session, deal, stage, actor)
     return deal
 
 
@@ -228,6 +230,7 @@ def _enter(session: Session, deal: Deal, stage: Stage, reason: str | None, actor
                        ref_type="deal", ref_id=deal.id, actor=actor, summary=reason,
                        data={"from_stage": previous.name, "to_stage": stage.name, "amount": str(deal.amount),
                              "currency": deal.currency})
+    create_stage_tasks(session, deal, stage, actor)
     return deal
 
 

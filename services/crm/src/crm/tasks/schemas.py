@@ -75,6 +75,7 @@ class TaskListArgs(PageArgs):
     priority = DelimitedList(fields.String(validate=validate.OneOf(PRIORITIES)))
     record_type = fields.String(validate=validate.OneOf(RECORD_TYPES))
     record_id = fields.UUID()
+    team_id = fields.UUID(metadata={"description": "A team (department): tasks assigned to its members."})
     due = fields.String(validate=validate.OneOf(("overdue", "today", "week", "none")), metadata={
         "description": "overdue: pending and past due; today: due today; week: due in the 7 days from today; "
                        "none: without a due time."})

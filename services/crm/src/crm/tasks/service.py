@@ -115,6 +115,17 @@ def add_task(session: Session, *, title: str, assignee_id: str, actor: Principal
     return task
 
 
+def close_task(session: Session, task_id: str, actor) -> None:
+    """Mark a task done without checking permissions, in the caller's transaction: for a system fact that settles it
+    (e.g. the installer's form submitted). A task already done is left as it is."""
+    task = session.execute(select(Task).where(Task.id == str(task_id)).with_for_update()).scalar_one_or_none()
+    if task is None or task.status == "done":
+        return
+    before = _state(task)
+    _apply_status(session, task, "done", actor)
+    _save(session, task, before, "complete", actor)
+
+
 def create_task(session: Session, data: dict, actor: Principal) -> dict:
     """Create a task for the caller, or (with tasks:assign) for someone else."""
     data = _normalize(data)
@@ -243,6 +254,9 @@ def list_tasks(session: Session, args: dict, actor: Principal) -> dict:
             stmt = stmt.where(getattr(Task, f) == str(args[f]))
     if args.get("record_type"):
         stmt = stmt.where(Task.record_type == args["record_type"])
+    if args.get("team_id"):  # a department: tasks assigned to the team's members
+        stmt = stmt.where(Task.assignee_id.in_(select(TeamMember.user_id).where(
+            TeamMember.team_id == str(args["team_id"]))))
     if args.get("status"):
         statuses = {s for s in args["status"] if s != "pending"} | (set(PENDING) if "pending" in args["status"]
                                                                      else set())

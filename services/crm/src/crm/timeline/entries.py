@@ -25,6 +25,9 @@ KINDS = (
     "quote_sent", "quote_accepted", "quote_rejected",
     "order_status",        # the ERP accepted, rejected, shipped... an order (ref: order)
     "delivery", "invoice", "payment", "credit_note",
+    "work_order", "purchase",  # the ERP planned, started or finished making / buying something for a deal
+    "installation",        # an installation to schedule, or the installer's report (ref: installation)
+    "estimate",            # production answered an estimate request: hours and materials (ref: estimate)
     "note",
 )
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")

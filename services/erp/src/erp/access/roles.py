@@ -15,6 +15,7 @@ PERMISSIONS = (
     "roles:read", "roles:create", "roles:update", "roles:delete",
     "audit:read",
     "company:read", "company:update",
+    "production:read", "production:update",
 )
 
 CATALOG = RoleCatalog("erp", PERMISSIONS, {
@@ -31,6 +32,9 @@ CATALOG = RoleCatalog("erp", PERMISSIONS, {
     "purchaser": ("Buys from suppliers, keeps the catalog and negotiates terms.", (
         "partners:read", "partners:update", "catalog:read", "catalog:create", "catalog:update", "catalog:import",
         "stock:read", "purchasing:read", "purchasing:create", "purchasing:update",
-        "payments:read")),
+        "payments:read", "production:read")),
+    "production": ("Makes products to order: work orders, their operations and materials.", (
+        "partners:read", "catalog:read", "stock:read", "sales:read", "purchasing:read", "production:read",
+        "production:update")),
     "auditor": ("Reads everything, changes nothing.", ("*:read", "stock:report", "ledger:report")),
 })

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
 from ..db import audit_log
+from ..fulfilment.publishing import follow_purchase_order
 from ..money import line_amounts, totals
 from ..parties.models import PartyReplica
 from ..stock.models import Location, Warehouse
@@ -229,6 +230,7 @@ def update_order(session: Session, po_id, expected_version: int, changes: dict, 
                                       "tax_rate": line.tax_rate} for line in order_lines(session, po.id)])
     _touch(po)
     session.flush()
+    follow_purchase_order(session, po, actor)
     audit.record(session, audit_log, actor, "update", "purchase_order", po.id, before, _audit_state(session, po))
     return order_view(session, po)
 
@@ -244,6 +246,7 @@ def send_order(session: Session, po_id, expected_version: int | None, actor) -> 
     po.sent_at = datetime.now(UTC)
     _touch(po)
     session.flush()
+    follow_purchase_order(session, po, actor)
     audit.record(session, audit_log, actor, "send", "purchase_order", po.id, before, _audit_state(session, po))
     return order_view(session, po)
 
@@ -267,6 +270,7 @@ def cancel_order(session: Session, po_id, expected_version: int | None, reason: 
     po.cancelled_at = datetime.now(UTC)
     _touch(po)
     session.flush()
+    follow_purchase_order(session, po, actor)
     audit.record(session, audit_log, actor, "cancel", "purchase_order", po.id, before, _audit_state(session, po))
     return order_view(session, po)
 
@@ -380,6 +384,7 @@ def receive(session: Session, po_id, data: dict, actor) -> dict:
     po.state = state_after_progress(po.state, _progress(session, list(lines.values())))
     _touch(po)
     session.flush()
+    follow_purchase_order(session, po, actor)
     view = receipt_view(session, receipt)
     audit.record(session, audit_log, actor, "create", "goods_receipt", receipt.id, None, {
         "number": receipt.number, "purchase_order": po.number, "note": receipt.note,

@@ -12,6 +12,7 @@ from cloudevents.core.v1.event import CloudEvent
 from shared_events.actors import actor_of
 from sqlalchemy.orm import Session
 
+from ..fulfilment.planning import plan_for_order
 from ..money import four_places
 from .service import LineIn, PlacedOrder, customer_known, place_crm_order, take_waiting_orders, wait_for_customer
 
@@ -39,7 +40,7 @@ def order_handlers(warehouse_code: str = "") -> dict:
         actor = actor_of(event, data.get("placed_by")).label("crm", "crm")
         placed = placed_order(data)
         if customer_known(session, placed.party_id):
-            place_crm_order(session, placed, actor, warehouse_code)
+            plan_for_order(session, place_crm_order(session, placed, actor, warehouse_code), actor)
         else:
             wait_for_customer(session, placed.crm_order_id, placed.party_id, data, actor)
 
@@ -50,7 +51,8 @@ def place_waiting_orders(session: Session, party_ids, warehouse_code: str = "") 
     """Place the orders that waited for these parties (just applied to the replica); returns their CRM ids."""
     placed = []
     for waiting in take_waiting_orders(session, party_ids):
-        place_crm_order(session, placed_order(waiting.data), waiting.actor, warehouse_code)
+        plan_for_order(session, place_crm_order(session, placed_order(waiting.data), waiting.actor, warehouse_code),
+                       waiting.actor)
         placed.append(waiting.crm_order_id)
     return placed
 

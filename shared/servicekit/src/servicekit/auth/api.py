@@ -55,6 +55,7 @@ PUBLIC_ENDPOINTS = {
     "health.healthz", "health.readyz", "health.metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
     "swagger_assets", "auth.Login", "lead_capture.LeadFormSubmissions",
     "agenda_feeds.PublicFeed",  # a calendar feed: the secret URL is the key
+    "installation_forms.InstallationForm",  # the installer's form: the signed single-use link is the key
 }
 
 

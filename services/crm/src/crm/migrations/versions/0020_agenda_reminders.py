@@ -1,7 +1,7 @@
 """agenda reminders: the ledger tells a reminder that fired from one that was missed (older than the look-back)
 
 Revision ID: 0020
-Revises: 0021
+Revises: 0019
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0021'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

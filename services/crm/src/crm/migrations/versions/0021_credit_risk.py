@@ -1,14 +1,14 @@
 """credit replicas keep the customer's bounced cheques (erp.credit.v1's risk fields)
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0021'
-down_revision = '0016'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

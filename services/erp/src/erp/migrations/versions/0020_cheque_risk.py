@@ -1,14 +1,14 @@
 """credit positions count the customer's bounced cheques (the risk published on erp.credit.v1)
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0017'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
