@@ -34,6 +34,13 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
     ("DELETE", "/api/v1/agenda/caldav-links/<uuid:link_id>"): "unlinking the caller's own calendar is final",
     ("POST", "/api/v1/agenda/caldav-links/<uuid:link_id>/sync"): "syncing is always safe to repeat",
+    # campaigns
+    ("POST", "/api/v1/campaigns/lists/<uuid:list_id>/import"): "adds members (idempotent: present ones stay)",
+    ("DELETE", "/api/v1/campaigns/suppressions"): "releases one address (a second is a 404)",
+    ("POST", "/api/v1/public/subscriptions/<string:form_key>"): "public double opt-in request",
+    ("POST", "/api/v1/public/subscriptions/confirm/<string:token>"): "public confirmation (idempotent)",
+    ("POST", "/api/v1/campaigns/mailings/<uuid:campaign_id>/test-send"): "queues a test mail; changes no record",
+    ("POST", "/api/v1/public/campaign-mail/unsubscribe/<int:rid>/<string:sig>"): "RFC 8058 one-click (idempotent)",
 }
 
 
@@ -57,4 +64,6 @@ OPTIONAL_IF_MATCH = {
                                                                                         "reject", "revise")},
     **{("POST", f"/api/v1/tasks/<uuid:task_id>/{action}"): STATE_CHECKED for action in ("complete", "reopen")},
     ("DELETE", "/api/v1/activities/<uuid:activity_id>"): "deleting is final and idempotent (a second is a 404)",
+    **{("POST", f"/api/v1/campaigns/mailings/<uuid:campaign_id>/{action}"): STATE_CHECKED
+       for action in ("schedule", "pause", "resume", "cancel", "resend")},
 }

@@ -3,7 +3,7 @@ message naming the variable); the defaults match `make run`."""
 
 from dataclasses import dataclass
 
-from servicekit.config import env_int, env_port, env_smtp, env_str, env_url
+from servicekit.config import env_float, env_int, env_port, env_smtp, env_str, env_url
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,17 @@ class Settings:
     quote_seller: str = "Your Company"  # the seller block printed on quotes; lines separated by "|"
     credentials_key: str = ""  # encrypts stored passwords (CalDAV links); servicekit.secretbox.DEV_KEY if unset
     caldav_interval_seconds: int = 300  # how often the worker syncs each linked CalDAV calendar
+    # campaigns: the key of tracking and unsubscribe links, the sender, throttles, bounces (VERP), DKIM
+    campaign_secret: str = "dev-only-campaign-secret-change-me"
+    campaign_from: str = "Newsletter <news@crm.localhost>"
+    campaign_rate: float = 100.0  # messages per second from one worker, all campaigns together
+    campaign_domain_rate: float = 20.0  # messages per second to one recipient domain
+    bounce_domain: str = "crm.localhost"  # VERP return paths: bounces+<id>-<sig>@<bounce_domain>
+    lmtp_port: int = 0  # the worker's inbound LMTP endpoint for bounces and complaints (0: off)
+    lmtp_host: str = "127.0.0.1"
+    dkim_domain: str = ""  # empty: no DKIM signature
+    dkim_selector: str = ""
+    dkim_key_file: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -47,4 +58,14 @@ class Settings:
             quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
             credentials_key=env_str("CRM_CREDENTIALS_KEY", ""),
             caldav_interval_seconds=env_int("CRM_CALDAV_INTERVAL_SECONDS", 300, 5, 86400),
+            campaign_secret=env_str("CRM_CAMPAIGN_SECRET", "dev-only-campaign-secret-change-me"),
+            campaign_from=env_str("CRM_CAMPAIGN_FROM", "Newsletter <news@crm.localhost>"),
+            campaign_rate=env_float("CRM_CAMPAIGN_RATE", 100.0, 0.1),
+            campaign_domain_rate=env_float("CRM_CAMPAIGN_DOMAIN_RATE", 20.0, 0.1),
+            bounce_domain=env_str("CRM_BOUNCE_DOMAIN", "crm.localhost"),
+            lmtp_port=env_int("CRM_LMTP_PORT", 0, 0, 65535),
+            lmtp_host=env_str("CRM_LMTP_HOST", "127.0.0.1"),
+            dkim_domain=env_str("CRM_DKIM_DOMAIN", ""),
+            dkim_selector=env_str("CRM_DKIM_SELECTOR", ""),
+            dkim_key_file=env_str("CRM_DKIM_KEY_FILE", ""),
         )

@@ -26,6 +26,8 @@ KINDS = (
     "order_status",        # the ERP accepted, rejected, shipped... an order (ref: order)
     "delivery", "invoice", "payment", "credit_note",
     "note",
+    "campaign_sent", "campaign_opened", "campaign_clicked", "campaign_unsubscribed",  # ref: campaign_recipient
+    "campaign_bounced", "campaign_complained",
 )
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
 

@@ -55,6 +55,8 @@ PUBLIC_ENDPOINTS = {
     "health.healthz", "health.readyz", "health.metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
     "swagger_assets", "auth.Login", "lead_capture.LeadFormSubmissions",
     "agenda_feeds.PublicFeed",  # a calendar feed: the secret URL is the key
+    "campaign_public.Subscribe", "campaign_public.Confirm", "campaign_mail.Unsubscribe", "campaign_mail.Open",
+    "campaign_mail.Click",
 }
 
 
