@@ -40,7 +40,7 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/public/subscriptions/<string:form_key>"): "public double opt-in request",
     ("POST", "/api/v1/public/subscriptions/confirm/<string:token>"): "public confirmation (idempotent)",
     ("POST", "/api/v1/campaigns/mailings/<uuid:campaign_id>/test-send"): "queues a test mail; changes no record",
-    ("POST", "/api/v1/public/campaign-mail/unsubscribe/<int:rid>/<string:sig>"): "RFC 8058 one-click (idempotent)",
+    ("POST", "/api/v1/public/campaign-mail/unsubscribe/<string:rid>/<string:sig>"): "RFC 8058 one-click (idempotent)",
 }
 
 

@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
-from servicekit.pagination import PageArgs
+from servicekit.pagination import PageArgs, fixed_order
 from servicekit.problems import Problem, field_error
 from servicekit.web import create_once, idempotent, sessions, settings, with_etag
 
@@ -159,6 +159,7 @@ class MailingListMembers(MethodView):
     @audiences_blp.response(200, ListMemberPageSchema)
     def get(self, args, list_id):
         """The list's members with their consent and suppression, by address."""
+        fixed_order(args, "by address")
         with sessions().begin() as session:
             return service.list_members(session, list_id, args["page"], args["page_size"])
 
@@ -210,6 +211,7 @@ class Suppressions(MethodView):
     @audiences_blp.response(200, SuppressionPageSchema)
     def get(self, args):
         """Addresses no send may reach: unsubscribed, hard-bounced, complained, blocked (latest first)."""
+        fixed_order(args, "latest first")
         with sessions().begin() as session:
             return service.list_suppressions(session, args.get("reason"), args["page"], args["page_size"])
 

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
+from servicekit.pagination import fixed_order
 from servicekit.web import create_once, idempotent, optional_version, sessions, settings, with_etag
 
 from . import mailings, tracking
@@ -209,7 +210,8 @@ class CampaignRecipients(MethodView):
     @blp.arguments(RecipientListArgs, location="query")
     @blp.response(200, CampaignRecipientPageSchema)
     def get(self, args, campaign_id):
-        """The send ledger: each recipient's state, attempts, last error, opens, clicks."""
+        """The send ledger: each recipient's state, attempts, last error, opens, clicks (in sending order)."""
+        fixed_order(args, "in sending order")
         with sessions().begin() as session:
             return mailings.recipients(session, campaign_id, args.get("status"), args["page"], args["page_size"])
 
@@ -234,7 +236,7 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
-@public_blp.route("/unsubscribe/<int:rid>/<string:sig>")
+@public_blp.route("/unsubscribe/<string:rid>/<string:sig>")
 class Unsubscribe(MethodView):
     @public_blp.doc(security=[], responses=_UNSUBSCRIBE_RESPONSES)
     @public_blp.alt_response(404, description="The link is unknown")
@@ -265,7 +267,7 @@ class Unsubscribe(MethodView):
         return _page("Unsubscribed", f"{html.escape(facts['email'])} gets no more campaigns.")
 
 
-@public_blp.route("/open/<int:rid>/<string:sig>.gif")
+@public_blp.route("/open/<string:rid>/<string:sig>.gif")
 class Open(MethodView):
     @public_blp.doc(security=[], responses={"200": {"description": "A 1x1 transparent GIF", "content": {
         "image/gif": {"schema": {"type": "string", "format": "binary"}}}}})
@@ -277,7 +279,7 @@ class Open(MethodView):
         return Response(tracking.PIXEL, 200, {"Content-Type": "image/gif", "Cache-Control": "no-store"})
 
 
-@public_blp.route("/click/<int:rid>/<string:sig>")
+@public_blp.route("/click/<string:rid>/<string:sig>")
 class Click(MethodView):
     @public_blp.doc(security=[], parameters=[{"in": "query", "name": "url", "required": True,
                                                "schema": {"type": "string"}}],

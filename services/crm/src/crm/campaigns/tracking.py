@@ -19,10 +19,18 @@ def _not_found() -> Problem:
     return Problem(404, "Not found", "This link is unknown.", "not-found")
 
 
-def _recipient(session: Session, secret: str, rid: int, sig: str, *signed, lock: bool = False) -> CampaignRecipient:
+def _row(rid) -> int:
+    """The ledger row a link names (its path holds any text: anything but a row number is a 404)."""
+    text = str(rid)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise _not_found()
+    return int(text)
+
+
+def _recipient(session: Session, secret: str, rid, sig: str, *signed, lock: bool = False) -> CampaignRecipient:
     if not links.valid(secret, sig, *signed):
         raise _not_found()
-    rec = session.get(CampaignRecipient, rid, with_for_update=lock)
+    rec = session.get(CampaignRecipient, _row(rid), with_for_update=lock)
     if rec is None or rec.sent_at is None:
         raise _not_found()
     return rec
@@ -35,19 +43,19 @@ def _on_timeline(session: Session, rec: CampaignRecipient, kind: str, title: str
                   data={"campaign_id": rec.campaign_id, "email": rec.email, **(data or {})})
 
 
-def record_open(session: Session, secret: str, rid: int, sig: str) -> None:
-    rec = _recipient(session, secret, rid, sig, "open", rid, lock=True)
+def record_open(session: Session, secret: str, rid: str, sig: str) -> None:
+    rec = _recipient(session, secret, rid, sig, "open", _row(rid), lock=True)
     rec.opens += 1
     if rec.opened_at is None:
         rec.opened_at = datetime.now(UTC)
         _on_timeline(session, rec, "campaign_opened", f"Opened campaign {session.get(Campaign, rec.campaign_id).name}")
 
 
-def record_click(session: Session, secret: str, rid: int, sig: str, url: str) -> str:
+def record_click(session: Session, secret: str, rid: str, sig: str, url: str) -> str:
     """The URL to send the browser to: only the one the signature names (no open redirect)."""
     if not url.startswith(("http://", "https://")):
         raise _not_found()
-    rec = _recipient(session, secret, rid, sig, "click", rid, url, lock=True)
+    rec = _recipient(session, secret, rid, sig, "click", _row(rid), url, lock=True)
     session.add(CampaignClick(campaign_id=rec.campaign_id, recipient_id=rec.id, url=url[:2000]))
     rec.clicked_at = rec.clicked_at or datetime.now(UTC)
     if rec.opened_at is None:  # a click proves the message was opened (images may have been blocked)
@@ -57,16 +65,16 @@ def record_click(session: Session, secret: str, rid: int, sig: str, url: str) ->
     return url
 
 
-def unsubscribe_facts(session: Session, secret: str, rid: int, sig: str) -> dict:
+def unsubscribe_facts(session: Session, secret: str, rid: str, sig: str) -> dict:
     """What the GET page shows: the address and the campaign. It changes nothing."""
-    rec = _recipient(session, secret, rid, sig, "unsubscribe", rid)
+    rec = _recipient(session, secret, rid, sig, "unsubscribe", _row(rid))
     return {"email": rec.email, "campaign": session.get(Campaign, rec.campaign_id).name,
             "unsubscribed": rec.unsubscribed_at is not None}
 
 
-def unsubscribe(session: Session, secret: str, rid: int, sig: str, method: str, ip: str | None) -> dict:
+def unsubscribe(session: Session, secret: str, rid: str, sig: str, method: str, ip: str | None) -> dict:
     """Withdraw the address's consent and suppress it (every later send skips it); idempotent."""
-    rec = _recipient(session, secret, rid, sig, "unsubscribe", rid, lock=True)
+    rec = _recipient(session, secret, rid, sig, "unsubscribe", _row(rid), lock=True)
     campaign = session.get(Campaign, rec.campaign_id)
     if rec.unsubscribed_at is None:
         rec.unsubscribed_at = datetime.now(UTC)
