@@ -316,7 +316,7 @@ class Subscribe(MethodView):
             raise field_error("email", "not an email address") from None
         with sessions().begin() as session:
             subscriptions.request_subscription(session, form_key, data["email"], _client_ip(),
-                                               settings().smtp_from, settings().crm_public_url)
+                                               settings().campaign_from, settings().crm_public_url)
         return {"status": "check your mailbox"}, 202
 
 
