@@ -5,6 +5,7 @@ unsubscribe through signed links, and the figures and timelines show it."""
 import base64
 import re
 import smtplib
+import socket
 import threading
 import uuid
 from datetime import timedelta
@@ -446,3 +447,19 @@ def test_links_with_any_characters_in_their_signature_are_404(anonymous):
         assert anonymous.get(path).status_code == 404, path
     assert anonymous.post("/api/v1/public/campaign-mail/unsubscribe/2235/%C2%BF.%F2%AD%BB%8F",
                           data={"List-Unsubscribe": "One-Click"}).status_code == 404
+
+
+def test_a_kept_open_connection_the_server_dropped_is_reopened_without_a_retry(marketer, sender, smtp, db):
+    lst = audience(marketer, 2, uid())
+    c = campaign(marketer, list_id=lst["id"])
+    start(marketer, c)
+    worker = sender(c["id"])
+    worker.start_due()
+    assert worker.send_one() and len(smtp.messages) == 1
+    worker.smtp.smtp.sock.shutdown(socket.SHUT_RDWR)  # what a server's idle timeout looks like to the client
+    assert worker.send_one() and len(smtp.messages) == 2
+    worker.smtp.close()
+    with db.sessions() as s:
+        rows = s.execute(select(CampaignRecipient.status, CampaignRecipient.attempts)
+                         .where(CampaignRecipient.campaign_id == c["id"])).all()
+    assert sorted(rows) == [("sent", 1), ("sent", 1)]

@@ -31,6 +31,7 @@ import re
 import smtplib
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections import defaultdict, deque
@@ -80,6 +81,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(0, attempts - 1), MAX_RETRY)
 
 
+_CORK = getattr(socket, "TCP_CORK", 3)  # Linux
 _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
 _DOT = re.compile(rb"(?m)^\.")
 
@@ -128,7 +130,18 @@ class SmtpSession:
             raise Refused(code, answer.decode(errors="replace"))
 
     def begin(self, sender: str, recipient: str, message: bytes) -> None:
-        """Everything up to the final '.': MAIL, RCPT, DATA and the body (Refused on a 4xx/5xx answer)."""
+        """Everything up to the final '.': MAIL, RCPT, DATA and the body (Refused on a 4xx/5xx answer). A kept-open
+        connection the server closed meanwhile is opened again once, without counting an attempt."""
+        if self.smtp is not None:
+            try:
+                self._begin(sender, recipient, message)
+                return
+            except Refused as refused:
+                if self.smtp is not None or refused.code != 451:
+                    raise
+        self._begin(sender, recipient, message)
+
+    def _begin(self, sender: str, recipient: str, message: bytes) -> None:
         try:
             smtp = self._open()
             self._check(*smtp.mail(sender), ok=(250,))
@@ -144,13 +157,30 @@ class SmtpSession:
             raise Refused(451, f"{type(exc).__name__}: {exc}") from exc
 
     def end_data(self) -> None:
-        """Write the final '.' (the server delivers once it has it, whatever happens to us next)."""
+        """Write the final '.' corked: the kernel holds it (the server is not woken, so this process is not
+        preempted for it) until `release()`, or sends it when the process dies (a socket is flushed on close)."""
         try:
+            self.smtp.sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
             self.smtp.sock.sendall(b".\r\n")
             self.dot_written = time.perf_counter()
         except OSError as exc:
             self.close()
             raise Refused(451, f"the end of data could not be written: {exc}") from exc
+
+    def release(self) -> None:
+        """Let the corked '.' go (the ledger's COMMIT is written)."""
+        try:
+            self.smtp.sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0)
+        except OSError:
+            pass  # the answer will not come: answer() says so
+
+    def discard(self) -> None:
+        """Drop the corked '.' unsent (the COMMIT failed): reset the connection, the server discards the message."""
+        try:
+            self.smtp.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close()
 
     def answer(self) -> None:
         """The server's answer to the end of data (Refused unless 250)."""
@@ -352,7 +382,12 @@ class CampaignSender:
                     self._refused(retry.get(CampaignRecipient, rid, with_for_update=True), refused)
                 return True
             WINDOW.observe(time.perf_counter() - self.smtp.dot_written)  # psycopg2 writes COMMIT first thing
-            dbapi.commit()  # straight after the "." (step 4): a kill between the two sends the message twice
+            try:
+                dbapi.commit()  # straight after the corked "." (step 4): a kill between the two sends it twice
+            except Exception:
+                self.smtp.discard()
+                raise
+            self.smtp.release()
             session.commit()
             try:
                 self.smtp.answer()
