@@ -8,8 +8,9 @@ The protocol, per recipient (one row of the campaign_recipients ledger):
 2. Talk SMTP up to the end of the message body: MAIL FROM (the VERP return path), RCPT TO, DATA, the body, but
    NOT the final "." line. A server that refuses here (4xx/5xx) is recorded and the row retried or failed.
 3. Write the row's new state (sent) into the open transaction, without committing.
-4. Write the final "." to the SMTP socket and, straight after, COMMIT on the database connection: two writes
-   to two sockets, a few microseconds apart, with nothing waited for in between.
+4. Write the final "." to the SMTP socket, corked (the kernel holds it: the server is not woken), then COMMIT on
+   the database connection, then release the cork: two writes to two sockets, a few microseconds apart,
+   with nothing waited for and nobody woken in between.
 5. Read the server's answer. 250: done. A refusal (rare at this point: content filters) is recorded in a second
    transaction (4xx: retried later; 5xx: failed).
 
