@@ -166,6 +166,7 @@ def stack(tmp_path_factory):
     env["ERP_PUBLIC_URL"] = f"http://{env['ERP_BIND']}"
     smtp_port = str(free_port())  # the mail tests' SMTP server: quotes from the CRM, invoices from the ERP
     env.update(CRM_SMTP_HOST="127.0.0.1", CRM_SMTP_PORT=smtp_port, ERP_SMTP_HOST="127.0.0.1", ERP_SMTP_PORT=smtp_port)
+    env["CRM_LMTP_PORT"] = str(free_port())  # the CRM worker's inbound LMTP endpoint (campaign bounces)
     log_dir = Path(os.environ.get("LOCAL_DIR", tmp_path_factory.mktemp("it"))) / "it-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     s = Stack(env, log_dir)

@@ -19,6 +19,7 @@ class Inbox:
 
     def __init__(self):
         self.messages = []
+        self.senders = []  # the envelope sender (MAIL FROM) of each accepted message, in the same order
         self.answer = "250 Message accepted"
         self.deliver = None  # a fixture may set it: runs the worker's mail sender for the test's mail
 
@@ -26,6 +27,7 @@ class Inbox:
         if self.answer.startswith("250"):
             self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.original_content,
                                                                               policy=policy.default)))
+            self.senders.append(envelope.mail_from)
         return self.answer
 
 

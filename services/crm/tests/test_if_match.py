@@ -42,6 +42,13 @@ NO_IF_MATCH = {
                                                                                          "templates as a whole",
     ("POST", "/api/v1/public/installation-forms/<string:token>"): "the installer has no ETag: the signed, "
                                                                   "single-use link is the precondition",
+    # campaigns
+    ("POST", "/api/v1/campaigns/lists/<uuid:list_id>/import"): "adds members (idempotent: present ones stay)",
+    ("DELETE", "/api/v1/campaigns/suppressions"): "releases one address (a second is a 404)",
+    ("POST", "/api/v1/public/subscriptions/<string:form_key>"): "public double opt-in request",
+    ("POST", "/api/v1/public/subscriptions/confirm/<string:token>"): "public confirmation (idempotent)",
+    ("POST", "/api/v1/campaigns/mailings/<uuid:campaign_id>/test-send"): "queues a test mail; changes no record",
+    ("POST", "/api/v1/public/campaign-mail/unsubscribe/<string:rid>/<string:sig>"): "RFC 8058 one-click (idempotent)",
 }
 
 
@@ -68,4 +75,6 @@ OPTIONAL_IF_MATCH = {
     **{(m, "/api/v1/installations/<uuid:installation_id>/link"): "a link replaces or drops every earlier one; "
                                                                   "a submitted installation refuses it (409)"
        for m in ("POST", "DELETE")},
+    **{("POST", f"/api/v1/campaigns/mailings/<uuid:campaign_id>/{action}"): STATE_CHECKED
+       for action in ("schedule", "pause", "resume", "cancel", "resend")},
 }

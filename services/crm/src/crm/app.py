@@ -19,6 +19,10 @@ from .agenda.api import public_blp as agenda_public_blp
 from .agenda.api import sharing_blp as agenda_sharing_blp
 from .audit_scope import audit_scope
 from .billing.api import blp as billing_blp
+from .campaigns.api import audiences_blp
+from .campaigns.api import public_blp as campaign_public_blp
+from .campaigns.campaign_api import blp as campaigns_blp
+from .campaigns.campaign_api import public_blp as campaign_mail_blp
 from .catalog import api as catalog_api
 from .catalog.api import blp as catalog_blp
 from .company.api import blp as company_blp
@@ -46,7 +50,8 @@ from .timeline.api import blp as timeline_blp
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
-              agenda_public_blp, notifications_blp, fulfilment_blp, installation_forms_blp, stage_tasks_blp)
+              agenda_public_blp, notifications_blp, fulfilment_blp, installation_forms_blp, stage_tasks_blp,
+              audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -36,6 +36,17 @@ class Settings:
     reminder_lookback_hours: int = 24
     reminder_late_seconds: int = 120
     escalation_interval_minutes: int = 15  # how often the worker escalates overdue tasks to team leads
+    # campaigns: the key of tracking and unsubscribe links, the sender, throttles, bounces (VERP), DKIM
+    campaign_secret: str = "dev-only-campaign-secret-change-me"
+    campaign_from: str = "Newsletter <news@crm.localhost>"
+    campaign_rate: float = 100.0  # messages per second from one worker, all campaigns together
+    campaign_domain_rate: float = 20.0  # messages per second to one recipient domain
+    bounce_domain: str = "crm.localhost"  # VERP return paths: bounces+<id>-<sig>@<bounce_domain>
+    lmtp_port: int = 0  # the worker's inbound LMTP endpoint for bounces and complaints (0: off)
+    lmtp_host: str = "127.0.0.1"
+    dkim_domain: str = ""  # empty: no DKIM signature
+    dkim_selector: str = ""
+    dkim_key_file: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -59,4 +70,14 @@ class Settings:
             reminder_lookback_hours=env_int("CRM_REMINDER_LOOKBACK_HOURS", 24, 1, 24 * 28),
             reminder_late_seconds=env_int("CRM_REMINDER_LATE_SECONDS", 120, 1, 24 * 3600),
             escalation_interval_minutes=env_int("CRM_ESCALATION_INTERVAL_MINUTES", 15, 1, 24 * 60),
+            campaign_secret=env_str("CRM_CAMPAIGN_SECRET", "dev-only-campaign-secret-change-me"),
+            campaign_from=env_str("CRM_CAMPAIGN_FROM", "Newsletter <news@crm.localhost>"),
+            campaign_rate=env_float("CRM_CAMPAIGN_RATE", 100.0, 0.1),
+            campaign_domain_rate=env_float("CRM_CAMPAIGN_DOMAIN_RATE", 20.0, 0.1),
+            bounce_domain=env_str("CRM_BOUNCE_DOMAIN", "crm.localhost"),
+            lmtp_port=env_int("CRM_LMTP_PORT", 0, 0, 65535),
+            lmtp_host=env_str("CRM_LMTP_HOST", "127.0.0.1"),
+            dkim_domain=env_str("CRM_DKIM_DOMAIN", ""),
+            dkim_selector=env_str("CRM_DKIM_SELECTOR", ""),
+            dkim_key_file=env_str("CRM_DKIM_KEY_FILE", ""),
         )

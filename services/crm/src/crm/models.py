@@ -15,6 +15,21 @@ from .agenda.models import (  # noqa: F401
     HeldMeeting,
 )
 from .billing.models import CreditReplica, InvoiceReplica, OrderReplica, PaymentReplica  # noqa: F401
+from .campaigns.models import (  # noqa: F401
+    Bounce,
+    Campaign,
+    CampaignAttachment,
+    CampaignClick,
+    CampaignRecipient,
+    ConsentChange,
+    EmailAddress,
+    ListMember,
+    MailingList,
+    PendingSubscription,
+    Segment,
+    SubscriptionForm,
+    SubscriptionHit,
+)
 from .catalog.models import CategoryReplica, PriceListReplica, ProductReplica, StockReplica  # noqa: F401
 from .company.models import CompanyReplica  # noqa: F401
 from .db import audit_log, auth, idempotency_keys, outbox, processed_events  # noqa: F401

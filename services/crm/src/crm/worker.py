@@ -1,6 +1,7 @@
-"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, announces the
-agenda's reminders, syncs linked CalDAV calendars, keeps the catalog replica, follows the ERP's orders, invoices,
-payments, work orders and purchases, and escalates overdue tasks to their team leads."""
+"""The CRM worker: publishes the outbox to Kafka, sends the mail outbox and campaigns by SMTP, imports queued
+files, announces the agenda's reminders, syncs linked CalDAV calendars, keeps the catalog replica, follows the ERP's
+orders, invoices, payments, work orders and purchases, escalates overdue tasks to their team leads, and takes
+campaign bounces by LMTP."""
 
 from datetime import timedelta
 
@@ -15,6 +16,8 @@ from .agenda.reminders import ReminderRunner
 from .billing.handlers import CONSUMER as BILLING_CONSUMER
 from .billing.handlers import HANDLERS as BILLING_HANDLERS
 from .billing.handlers import TOPICS as BILLING_TOPICS
+from .campaigns.inbound import InboundMail
+from .campaigns.sender import CampaignSender, SenderConfig, SmtpSession
 from .catalog.handlers import CONSUMER as CATALOG_CONSUMER
 from .catalog.handlers import HANDLERS as CATALOG_HANDLERS
 from .catalog.handlers import TOPICS as CATALOG_TOPICS
@@ -47,6 +50,13 @@ def fulfilment_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer
                          sessions, processed_events, **kwargs)
 
 
+def campaign_sender(settings: Settings, engine, **kwargs) -> CampaignSender:
+    """Sends campaigns through the same SMTP server as the mail outbox, throttled (CRM_CAMPAIGN_RATE...)."""
+    smtp = SmtpSession(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
+                       settings.smtp_starttls, settings.smtp_timeout)
+    return CampaignSender(engine, SenderConfig.from_settings(settings), smtp, **kwargs)
+
+
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `crm replay-dlq` (None if the CRM does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
@@ -74,6 +84,8 @@ def main(settings: Settings | None = None) -> None:
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
                              timedelta(seconds=settings.caldav_interval_seconds),
                              allow_private=settings.caldav_allow_private),
-                billing_consumer(settings, sessions), fulfilment_consumer(settings, sessions),
-                EscalationLoop(sessions, settings.escalation_interval_minutes)]
+                campaign_sender(settings, engine), billing_consumer(settings, sessions),
+                fulfilment_consumer(settings, sessions), EscalationLoop(sessions, settings.escalation_interval_minutes),
+                *([InboundMail(sessions, settings.campaign_secret, settings.lmtp_host, settings.lmtp_port)]
+                  if settings.lmtp_port else [])]
     run_service_worker("crm", settings, outbox, loops)

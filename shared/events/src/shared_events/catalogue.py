@@ -91,6 +91,11 @@ TOPICS: dict[str, TopicSpec] = {
             description="The company's identity as its documents print it (one record; key = \"company\").",
         ),
         TopicSpec(
+            "crm.consent.v1",
+            compacted=True,
+            description="Marketing consent and suppression of each email address (full state); key = address id.",
+        ),
+        TopicSpec(
             "erp.stock.v1",
             compacted=True,
             description="Stock availability of each product, per warehouse and in total; key = product id.",
@@ -144,6 +149,10 @@ EVENT_TYPES: dict[str, EventType] = {
                   "A customer's credit limit, open balance or overdue amount changed."),
         EventType("erp.company.updated", "erp.company.v1", "erp.company.v1.json",
                   "The company's identity, bank accounts or document texts changed."),
+        EventType("crm.consent.changed", "crm.consent.v1", "crm.consent.v1.json",
+                  "An address's marketing consent changed (subscribed, confirmation pending, unsubscribed)."),
+        EventType("crm.suppression.changed", "crm.consent.v1", "crm.consent.v1.json",
+                  "An address was suppressed (unsubscribed, bounced, complained, blocked) or released."),
         EventType("erp.stock.availability_changed", "erp.stock.v1", "erp.stock.v1.json",
                   "A product's on-hand, reserved or available quantity changed somewhere."),
         EventType("crm.installation.completed", "crm.installation.v1", "crm.installation.v1.json",

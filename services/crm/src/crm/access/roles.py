@@ -21,6 +21,7 @@ PERMISSIONS = (
     "roles:read", "roles:create", "roles:update", "roles:delete",
     "audit:read",
     "catalog:read",
+    "campaigns:read", "campaigns:manage",
 )
 
 _SALES_WORK = ("leads:read", "leads:create", "leads:update", "leads:share", "leads:convert",
@@ -47,5 +48,5 @@ CATALOG = RoleCatalog("crm", PERMISSIONS, {
     "marketing": ("Captures and qualifies leads, reads and exports the customer base for campaigns.", (
         "parties:read", "parties:read_all", "parties:export", "leads:read", "leads:read_all", "leads:create",
         "leads:update", "leads:export", "lead_forms:manage", "activities:read", "activities:create",
-        "statistics:read", "catalog:read", "teams:read")),
+        "statistics:read", "catalog:read", "teams:read", "campaigns:read", "campaigns:manage")),
 })

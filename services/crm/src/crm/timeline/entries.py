@@ -29,6 +29,8 @@ KINDS = (
     "installation",        # an installation to schedule, or the installer's report (ref: installation)
     "estimate",            # production answered an estimate request: hours and materials (ref: estimate)
     "note",
+    "campaign_sent", "campaign_opened", "campaign_clicked", "campaign_unsubscribed",  # ref: campaign_recipient
+    "campaign_bounced", "campaign_complained",
 )
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
 

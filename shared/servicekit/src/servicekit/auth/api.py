@@ -56,6 +56,8 @@ PUBLIC_ENDPOINTS = {
     "swagger_assets", "auth.Login", "lead_capture.LeadFormSubmissions",
     "agenda_feeds.PublicFeed",  # a calendar feed: the secret URL is the key
     "installation_forms.InstallationForm",  # the installer's form: the signed single-use link is the key
+    "campaign_public.Subscribe", "campaign_public.Confirm", "campaign_mail.Unsubscribe", "campaign_mail.Open",
+    "campaign_mail.Click",
 }
 
 

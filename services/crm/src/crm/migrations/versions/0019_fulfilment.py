@@ -3,7 +3,7 @@ with their photos, the rate-limit hits of the installer's public form, stage tas
 task escalations
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-05 17:49:54.026356
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0019'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,84 @@
+"""What recipients do with a campaign's message: open it, click its links, unsubscribe. Every link is signed
+(campaigns.links): a forged one is a 404 and records nothing. Each first open, each click and the unsubscribe go
+on the person's (or lead's) timeline."""
+
+from datetime import UTC, datetime
+
+from servicekit.problems import Problem
+from sqlalchemy.orm import Session
+
+from ..timeline.entries import add_entry
+from . import consent, links
+from .models import Campaign, CampaignClick, CampaignRecipient
+
+# a transparent 1x1 GIF
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+def _not_found() -> Problem:
+    return Problem(404, "Not found", "This link is unknown.", "not-found")
+
+
+def _row(rid) -> int:
+    """The ledger row a link names (its path holds any text: anything but a row number is a 404)."""
+    text = str(rid)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise _not_found()
+    return int(text)
+
+
+def _recipient(session: Session, secret: str, rid, sig: str, *signed, lock: bool = False) -> CampaignRecipient:
+    if not links.valid(secret, sig, *signed):
+        raise _not_found()
+    rec = session.get(CampaignRecipient, _row(rid), with_for_update=lock)
+    if rec is None or rec.sent_at is None:
+        raise _not_found()
+    return rec
+
+
+def _on_timeline(session: Session, rec: CampaignRecipient, kind: str, title: str, data: dict | None = None) -> None:
+    if rec.party_id or rec.lead_id:
+        add_entry(session, kind=kind, title=title, party_id=rec.party_id, lead_id=rec.lead_id,
+                  ref_type="campaign_recipient", ref_id=rec.id,
+                  data={"campaign_id": rec.campaign_id, "email": rec.email, **(data or {})})
+
+
+def record_open(session: Session, secret: str, rid: str, sig: str) -> None:
+    rec = _recipient(session, secret, rid, sig, "open", _row(rid), lock=True)
+    rec.opens += 1
+    if rec.opened_at is None:
+        rec.opened_at = datetime.now(UTC)
+        _on_timeline(session, rec, "campaign_opened", f"Opened campaign {session.get(Campaign, rec.campaign_id).name}")
+
+
+def record_click(session: Session, secret: str, rid: str, sig: str, url: str) -> str:
+    """The URL to send the browser to: only the one the signature names (no open redirect)."""
+    if not url.startswith(("http://", "https://")):
+        raise _not_found()
+    rec = _recipient(session, secret, rid, sig, "click", _row(rid), url, lock=True)
+    session.add(CampaignClick(campaign_id=rec.campaign_id, recipient_id=rec.id, url=url[:2000]))
+    rec.clicked_at = rec.clicked_at or datetime.now(UTC)
+    if rec.opened_at is None:  # a click proves the message was opened (images may have been blocked)
+        rec.opened_at = rec.clicked_at
+    _on_timeline(session, rec, "campaign_clicked",
+                 f"Clicked a link of campaign {session.get(Campaign, rec.campaign_id).name}", {"url": url[:500]})
+    return url
+
+
+def unsubscribe_facts(session: Session, secret: str, rid: str, sig: str) -> dict:
+    """What the GET page shows: the address and the campaign. It changes nothing."""
+    rec = _recipient(session, secret, rid, sig, "unsubscribe", _row(rid))
+    return {"email": rec.email, "campaign": session.get(Campaign, rec.campaign_id).name,
+            "unsubscribed": rec.unsubscribed_at is not None}
+
+
+def unsubscribe(session: Session, secret: str, rid: str, sig: str, method: str, ip: str | None) -> dict:
+    """Withdraw the address's consent and suppress it (every later send skips it); idempotent."""
+    rec = _recipient(session, secret, rid, sig, "unsubscribe", _row(rid), lock=True)
+    campaign = session.get(Campaign, rec.campaign_id)
+    if rec.unsubscribed_at is None:
+        rec.unsubscribed_at = datetime.now(UTC)
+        consent.set_consent(session, rec.email, "unsubscribed", method=method, source=f"campaign {campaign.name}",
+                            ip=ip, actor=f"recipient of campaign {campaign.name}")
+        _on_timeline(session, rec, "campaign_unsubscribed", f"Unsubscribed from campaign {campaign.name}")
+    return {"email": rec.email, "campaign": campaign.name, "unsubscribed": True}
