@@ -22,10 +22,10 @@ NO_IF_MATCH = {
                          ("activities", "activity_id"))},
     **{("POST", f"/api/v1/{kind}/<uuid:{key}>/shares"): "creates a share, a record of its own"
        for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
-                         ("activities", "activity_id"), ("tasks", "task_id"))},
+                         ("activities", "activity_id"), ("tasks", "task_id"), ("tickets", "ticket_id"))},
     **{("DELETE", f"/api/v1/{kind}/<uuid:{key}>/shares/<uuid:share_id>"): "removes a share (idempotent)"
        for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
-                         ("activities", "activity_id"), ("tasks", "task_id"))},
+                         ("activities", "activity_id"), ("tasks", "task_id"), ("tickets", "ticket_id"))},
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/shares"): "creates a share, a record of its own",
     ("DELETE", "/api/v1/agenda/events/<uuid:event_id>/shares/<uuid:share_id>"): "removes a share (idempotent)",
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/respond"): "an attendee sets their own status (idempotent)",
@@ -34,6 +34,8 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
     ("DELETE", "/api/v1/agenda/caldav-links/<uuid:link_id>"): "unlinking the caller's own calendar is final",
     ("POST", "/api/v1/agenda/caldav-links/<uuid:link_id>/sync"): "syncing is always safe to repeat",
+    ("POST", "/api/v1/tickets/<uuid:ticket_id>/messages"): "adds a reply or note, a record of its own",
+    ("POST", "/api/v1/tickets/<uuid:ticket_id>/attachments"): "adds a file, a record of its own",
 }
 
 
@@ -57,4 +59,5 @@ OPTIONAL_IF_MATCH = {
                                                                                         "reject", "revise")},
     **{("POST", f"/api/v1/tasks/<uuid:task_id>/{action}"): STATE_CHECKED for action in ("complete", "reopen")},
     ("DELETE", "/api/v1/activities/<uuid:activity_id>"): "deleting is final and idempotent (a second is a 404)",
+    **{("POST", f"/api/v1/tickets/<uuid:ticket_id>/{action}"): STATE_CHECKED for action in ("status", "merge")},
 }

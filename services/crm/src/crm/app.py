@@ -35,21 +35,23 @@ from .quotes import api as quotes_api
 from .quotes.api import blp as quotes_blp
 from .statistics.api import blp as statistics_blp
 from .tasks.api import blp as tasks_blp
+from .tickets.api import blp as tickets_blp
+from .tickets.api import sla_blp
 from .timeline.api import blp as timeline_blp
 
 # Every API blueprint of the CRM, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads_blp, forms_blp, public_blp,
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
-              agenda_public_blp)
+              agenda_public_blp, tickets_blp, sla_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app, db = web.service_app("crm", settings, idempotency_keys)
     api = create_api(app, "CRM API", "Parties, leads and web capture, funnels and deals, quotes, activities, the "
-                     "customer timeline, tasks, the ERP's catalog and billing as the CRM sees them, statistics, "
-                     "import and export. Authenticate with "
+                     "customer timeline, tasks, support tickets with SLA clocks, the ERP's catalog and billing as the "
+                     "CRM sees them, statistics, import and export. Authenticate with "
                      "POST /api/v1/auth/login, then send the header `Authorization: Bearer <token>`. Errors are "
                      "RFC 9457 problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["CRM_PUBLIC_URL"] = settings.crm_public_url
     app.extensions["crm.agenda.mailer"] = Mailer.from_settings(settings)  # iMIP invitations to customer contacts
     app.extensions["crm.secretbox"] = SecretBox(settings.credentials_key or DEV_KEY)  # CalDAV passwords
+    guards.allow_larger_body(app, "tickets.TicketAttachments", settings.ticket_attachment_max_bytes + 64 * 1024)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": db.ping}))

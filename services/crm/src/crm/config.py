@@ -29,6 +29,14 @@ class Settings:
     quote_seller: str = "Your Company"  # the seller block printed on quotes; lines separated by "|"
     credentials_key: str = ""  # encrypts stored passwords (CalDAV links); servicekit.secretbox.DEV_KEY if unset
     caldav_interval_seconds: int = 300  # how often the worker syncs each linked CalDAV calendar
+    # tickets: where attachments are stored (content-addressed), their limits, the virus-scan hook, reopening
+    ticket_storage_dir: str = ".local/ticket-files"
+    ticket_attachment_max_bytes: int = 10 * 1024 * 1024
+    ticket_attachment_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg", "image/gif",
+                                                "text/plain", "text/csv", "application/zip")
+    ticket_virus_scan: str = ""  # "package.module:function" called with (bytes, filename): a reason to refuse, or None
+    ticket_reopen_days: int = 14  # a customer reply within this many days of resolution reopens the ticket
+    ticket_warning_minutes: int = 60  # warn the assignee this long before a resolution deadline
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -47,4 +55,12 @@ class Settings:
             quote_seller=env_str("CRM_QUOTE_SELLER", "Your Company"),
             credentials_key=env_str("CRM_CREDENTIALS_KEY", ""),
             caldav_interval_seconds=env_int("CRM_CALDAV_INTERVAL_SECONDS", 300, 5, 86400),
+            ticket_storage_dir=env_str("CRM_TICKET_STORAGE_DIR", ".local/ticket-files"),
+            ticket_attachment_max_bytes=env_int("CRM_TICKET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, 1024,
+                                                100 * 1024 * 1024),
+            ticket_attachment_types=tuple(t.strip() for t in env_str(
+                "CRM_TICKET_ATTACHMENT_TYPES", ",".join(cls.ticket_attachment_types)).split(",") if t.strip()),
+            ticket_virus_scan=env_str("CRM_TICKET_VIRUS_SCAN", ""),
+            ticket_reopen_days=env_int("CRM_TICKET_REOPEN_DAYS", 14, 0, 3650),
+            ticket_warning_minutes=env_int("CRM_TICKET_WARNING_MINUTES", 60, 0, 7 * 24 * 60),
         )

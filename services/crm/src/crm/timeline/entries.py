@@ -26,6 +26,7 @@ KINDS = (
     "order_status",        # the ERP accepted, rejected, shipped... an order (ref: order)
     "delivery", "invoice", "payment", "credit_note",
     "note",
+    "ticket_opened", "ticket_resolved", "ticket_closed", "ticket_reopened",  # a support ticket (ref: ticket)
 )
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
 
