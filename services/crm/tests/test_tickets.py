@@ -14,6 +14,8 @@ from crm.app import create_app
 from crm.catalog.handlers import CONSUMER, HANDLERS, TOPICS
 from crm.config import Settings
 from crm.db import audit_log, auth, processed_events
+from crm.tickets.business_time import WEEKDAYS
+from crm.tickets.escalation import EscalationRunner
 from crm.tickets.models import Ticket, TicketFact
 from servicekit.testing import assert_problem, client_as
 from shared_events import envelope
@@ -387,3 +389,56 @@ def test_an_attachment_over_the_limit_of_a_refused_type_or_infected_is_refused_a
                    "file")
     assert agent.get(f"/api/v1/tickets/{t['id']}/attachments").json == []
     assert stored(storage) == before
+
+
+# -- warnings and escalations (the worker's job) ------------------------------------------------------------------
+
+def tasks_about(client, t) -> list[dict]:
+    r = client.get("/api/v1/tasks", query_string={"record_type": "ticket", "record_id": t["id"], "page_size": 50})
+    assert r.status_code == 200, r.json
+    return r.json["items"]
+
+
+def support_team(client, as_user):
+    lead, agent = as_user("support_agent"), as_user("support_agent")
+    team = client.post("/api/v1/teams", json={"name": f"Support {tag()}"}).json
+    client.post(f"/api/v1/teams/{team['id']}/members", json={"user_id": lead.user["id"], "role": "manager"})
+    client.post(f"/api/v1/teams/{team['id']}/members", json={"user_id": agent.user["id"], "role": "member"})
+    return team, lead, agent
+
+
+def test_a_breached_ticket_is_escalated_once_to_the_team_lead_and_a_near_one_warns_its_assignee(client, as_user, db):
+    team, lead, agent = support_team(client, as_user)
+    cal = calendar(client)
+    category = f"escalate-{tag()}"
+    policy(client, cal, categories=[category], resolution_minutes=30, first_response_minutes=None)
+    late = ticket(agent, category=category, team_id=team["id"], assignee_id=agent.user["id"])
+    near = ticket(agent, category=category, team_id=team["id"], assignee_id=agent.user["id"])
+    with db.sessions.begin() as s:
+        s.execute(update(TicketFact).where(TicketFact.ticket_id == late["id"])
+                  .values(occurred_at=datetime.now(UTC) - timedelta(hours=2)))
+    runner = EscalationRunner(db.sessions, warning_minutes=60)
+    runner.run_once()
+    runner.run_once()
+    escalations = tasks_about(client, late)
+    assert [(t["assignee_id"], t["priority"]) for t in escalations] == [(lead.user["id"], "urgent")]
+    assert late["number"] in escalations[0]["title"]
+    warnings = tasks_about(client, near)
+    assert [(t["assignee_id"], t["priority"]) for t in warnings] == [(agent.user["id"], "high")]
+    assert "escalated" in [f["kind"] for f in agent.get(f"/api/v1/tickets/{late['id']}/history").json]
+
+
+def test_an_escalation_waits_for_working_hours(client, as_user, db):
+    team, lead, agent = support_team(client, as_user)
+    today = datetime.now(UTC).date()
+    open_day = today + timedelta(days=1)
+    cal = calendar(client, windows={WEEKDAYS[open_day.weekday()]: [["00:00", "24:00"]]})
+    category = f"hours-{tag()}"
+    policy(client, cal, categories=[category], resolution_minutes=30, first_response_minutes=None)
+    t = ticket(agent, category=category, team_id=team["id"])
+    runner = EscalationRunner(db.sessions, warning_minutes=0)
+    closed_day = datetime.combine(open_day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=1)
+    runner.run_once(now=closed_day)  # past the deadline, but nobody works today
+    assert tasks_about(client, t) == []
+    runner.run_once(now=datetime.combine(open_day + timedelta(days=7), datetime.min.time(), UTC) + timedelta(hours=1))
+    assert [e["assignee_id"] for e in tasks_about(client, t)] == [lead.user["id"]]

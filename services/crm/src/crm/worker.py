@@ -1,5 +1,6 @@
 """The CRM worker: publishes the outbox to Kafka, sends the mail outbox by SMTP, imports queued files, syncs linked
-CalDAV calendars, keeps the catalog replica, and follows the ERP's orders, invoices and payments."""
+CalDAV calendars, keeps the catalog replica, follows the ERP's orders, invoices and payments, and warns and
+escalates tickets near or past their SLA."""
 
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from .company.handlers import TOPICS as COMPANY_TOPICS
 from .config import Settings
 from .db import mail_outbox, outbox, processed_events
 from .imports.runner import ImportRunner
+from .tickets.escalation import EscalationRunner
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
@@ -52,5 +54,5 @@ def main(settings: Settings | None = None) -> None:
                 ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
                              timedelta(seconds=settings.caldav_interval_seconds)),
-                billing_consumer(settings, sessions)]
+                billing_consumer(settings, sessions), EscalationRunner(sessions, settings.ticket_warning_minutes)]
     run_service_worker("crm", settings, outbox, loops)
