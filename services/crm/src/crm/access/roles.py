@@ -41,7 +41,7 @@ CATALOG = RoleCatalog("crm", PERMISSIONS, {
         "activities:assign", "agenda:assign", "activity_types:manage", "statistics:read", "users:read", "audit:read")),
     "sales_rep": ("Works own customers, leads and deals and those shared with them or their teams.", (
         "parties:read", "parties:create", "parties:update", "parties:share", "statistics:read", *_SALES_WORK)),
-    "support_agent": ("Helps any customer: reads every party, logs activities and tasks.", (
+    "support_agent": ("Helps any customer: reads every party, logs activities and tasks, works every ticket.", (
         "parties:read", "parties:read_all", "parties:update", "activities:read", "activities:create",
         "activities:update", "tasks:read", "tasks:create", "tasks:update", "deals:read", "quotes:read",
         "agenda:read", "agenda:create", "agenda:update",
