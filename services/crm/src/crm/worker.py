@@ -23,6 +23,9 @@ from .config import Settings
 from .db import mail_outbox, outbox, processed_events
 from .imports.runner import ImportRunner
 from .tickets.escalation import EscalationRunner
+from .warranty.handlers import CONSUMER as WARRANTY_CONSUMER
+from .warranty.handlers import HANDLERS as WARRANTY_HANDLERS
+from .warranty.handlers import TOPICS as WARRANTY_TOPICS
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
@@ -37,10 +40,17 @@ def billing_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
                          processed_events, **kwargs)
 
 
+def warranty_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    """The ERP's warranty entitlements: the replica tickets show coverage from."""
+    return InboxConsumer(WARRANTY_CONSUMER, settings.kafka_bootstrap, WARRANTY_TOPICS, WARRANTY_HANDLERS, sessions,
+                         processed_events, **kwargs)
+
+
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `crm replay-dlq` (None if the CRM does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
-    for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS)):
+    for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS),
+                          (warranty_consumer, WARRANTY_TOPICS)):
         if topic in topics:
             return build(settings, sessions, dead_letters=False)
     return None
@@ -54,5 +64,6 @@ def main(settings: Settings | None = None) -> None:
                 ImportRunner(sessions, engine), catalog_consumer(settings, sessions),
                 CalDavRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
                              timedelta(seconds=settings.caldav_interval_seconds)),
-                billing_consumer(settings, sessions), EscalationRunner(sessions, settings.ticket_warning_minutes)]
+                billing_consumer(settings, sessions), warranty_consumer(settings, sessions),
+                EscalationRunner(sessions, settings.ticket_warning_minutes)]
     run_service_worker("crm", settings, outbox, loops)

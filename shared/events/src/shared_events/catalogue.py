@@ -95,6 +95,11 @@ TOPICS: dict[str, TopicSpec] = {
             compacted=True,
             description="Stock availability of each product, per warehouse and in total; key = product id.",
         ),
+        TopicSpec(
+            "erp.warranty.v1",
+            compacted=True,
+            description="Full state of every warranty entitlement invoices created; key = entitlement id.",
+        ),
     ]
 }
 
@@ -134,6 +139,12 @@ EVENT_TYPES: dict[str, EventType] = {
                   "The company's identity, bank accounts or document texts changed."),
         EventType("erp.stock.availability_changed", "erp.stock.v1", "erp.stock.v1.json",
                   "A product's on-hand, reserved or available quantity changed somewhere."),
+        EventType("erp.warranty.created", "erp.warranty.v1", "erp.warranty.v1.json",
+                  "An issued invoice created a warranty entitlement (terms copied from the product)."),
+        EventType("erp.warranty.updated", "erp.warranty.v1", "erp.warranty.v1.json",
+                  "An entitlement changed (e.g. a credit note took back part of its quantity)."),
+        EventType("erp.warranty.voided", "erp.warranty.v1", "erp.warranty.v1.json",
+                  "An entitlement ended before its term (a credit note took back everything it covered)."),
     ]
 }
 

@@ -18,6 +18,8 @@ from .schemas import (
     CalendarCreateSchema,
     CalendarSchema,
     CalendarUpdateSchema,
+    CoverageArgs,
+    CoverageSchema,
     FactSchema,
     MessageCreateSchema,
     MessageSchema,
@@ -170,6 +172,18 @@ class TicketSlaAsOf(MethodView):
         """The SLA clock recomputed from the ticket's history as it stood at `as_of`."""
         with sessions().begin() as session:
             return service.sla_as_of(session, ticket_id, args["as_of"], current_principal())
+
+
+@blp.route("/<uuid:ticket_id>/coverage")
+class TicketCoverage(MethodView):
+    @requires("tickets:read")
+    @blp.arguments(CoverageArgs, location="query")
+    @blp.response(200, CoverageSchema)
+    def get(self, args, ticket_id):
+        """Warranty coverage of the ticket's product (and serial) for its customer, from the ERP's entitlements:
+        covered (with the entitlement, its end date and what it covers), expired, or not_found."""
+        with sessions().begin() as session:
+            return service.ticket_coverage(session, ticket_id, args.get("on"), current_principal())
 
 
 @blp.route("/<uuid:ticket_id>/attachments")

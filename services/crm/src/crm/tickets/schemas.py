@@ -254,3 +254,26 @@ class SlaReportRowSchema(Schema):
     met = fields.Integer()
     breached = fields.Integer()
     met_percent = fields.Float(allow_none=True)
+
+
+class CoverageArgs(Schema):
+    on = fields.Date(metadata={"description": "The day to check (default today)."})
+
+
+class CoveredEntitlementSchema(Schema):
+    entitlement_id = fields.UUID()
+    invoice_number = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    covers_parts = fields.Boolean()
+    covers_labour = fields.Boolean()
+    serial_number = fields.String(allow_none=True)
+    quantity = fields.Decimal(as_string=True)
+    status = fields.String()
+
+
+class CoverageSchema(Schema):
+    state = fields.String(metadata={"description": "covered, expired or not_found"})
+    on = fields.Date()
+    reason = fields.String()
+    entitlement = fields.Nested(CoveredEntitlementSchema, allow_none=True)

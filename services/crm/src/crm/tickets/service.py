@@ -8,7 +8,7 @@ those it is shared with, and holders of tickets:read_all (support agents help an
 same rule with tickets:update_all.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
@@ -26,6 +26,7 @@ from ..db import audit_log, auth
 from ..parties.models import Party
 from ..parties.service import find_party
 from ..timeline import entries as timeline
+from ..warranty.coverage import coverage as warranty_coverage
 from . import sla
 from .models import OPEN, TRANSITIONS, SlaPolicy, Ticket, TicketAttachment, TicketCounter, TicketFact, TicketMessage
 
@@ -422,6 +423,13 @@ def sla_as_of(session: Session, ticket_id, moment: datetime, actor: Principal) -
             "resolution_due_at": result.due_at("resolution"), "paused_seconds": int(result.paused.total_seconds()),
             "breached_at": result.breached_at,
             "consumed_seconds": {k: int(v.total_seconds()) for k, v in result.consumed.items()}}
+
+
+def ticket_coverage(session: Session, ticket_id, on: date | None, actor: Principal) -> dict:
+    """Is the ticket's product (and serial) under warranty for its customer on a day (default today)?"""
+    ticket = _find(session, ticket_id, actor)
+    return warranty_coverage(session, ticket.party_id, ticket.product_id, ticket.serial_number,
+                             on or datetime.now(UTC).date())
 
 
 def has_tickets(session: Session, party_id: str) -> bool:

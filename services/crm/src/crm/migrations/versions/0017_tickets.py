@@ -1,5 +1,5 @@
 """tickets: numbered per year without gaps, their facts (the SLA clock's history), replies and notes,
-attachments, SLA calendars and policies
+attachments, SLA calendars and policies; the replica of the ERP's warranty entitlements
 
 Revision ID: 0017
 Revises: 0016
@@ -16,6 +16,24 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('warranty_replicas',
+    sa.Column('entitlement_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('sequence', sa.BigInteger(), nullable=False),
+    sa.Column('party_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('product_id', sa.UUID(as_uuid=False), nullable=False),
+    sa.Column('invoice_number', sa.String(length=40), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('serial_number', sa.String(length=100), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=False),
+    sa.Column('covers_parts', sa.Boolean(), nullable=False),
+    sa.Column('covers_labour', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('erp_updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('replicated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('entitlement_id', name=op.f('pk_warranty_replicas'))
+    )
+    op.create_index('ix_warranty_replicas_party_product', 'warranty_replicas', ['party_id', 'product_id'], unique=False)
     op.create_table('sla_calendars',
     sa.Column('id', sa.UUID(as_uuid=False), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -149,6 +167,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_warranty_replicas_party_product', table_name='warranty_replicas')
+    op.drop_table('warranty_replicas')
     op.drop_index('ix_ticket_messages_ticket', table_name='ticket_messages')
     op.drop_table('ticket_messages')
     op.drop_index('ix_ticket_facts_ticket', table_name='ticket_facts')
