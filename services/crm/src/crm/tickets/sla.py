@@ -3,7 +3,7 @@ columns recomputed from its facts (after each fact, or for every open ticket whe
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import business_time as bt
@@ -75,16 +75,19 @@ def facts_of(session: Session, ticket_id: str, as_of: datetime | None = None) ->
     return [Fact(r.occurred_at, r.kind, r.data or {}) for r in rows]
 
 
+def _columns(result: Result, state: dict) -> dict:
+    """The ticket's SLA columns for a clock's answer."""
+    return {"sla_policy_id": result.policy_id, "sla_reason": result.reason[:300],
+            "first_response_due_at": result.due_at("first_response"),
+            "next_response_due_at": result.due_at("next_response"),
+            "resolution_due_at": result.due_at("resolution"), "paused_seconds": int(result.paused.total_seconds()),
+            "breached_at": result.breached_at, "resolution_breached": "resolution" in result.breached,
+            "sla_state": state}
+
+
 def _store(ticket: Ticket, result: Result, state: dict) -> None:
-    ticket.sla_policy_id = result.policy_id
-    ticket.sla_reason = result.reason[:300]
-    ticket.first_response_due_at = result.due_at("first_response")
-    ticket.next_response_due_at = result.due_at("next_response")
-    ticket.resolution_due_at = result.due_at("resolution")
-    ticket.paused_seconds = int(result.paused.total_seconds())
-    ticket.breached_at = result.breached_at
-    ticket.resolution_breached = "resolution" in result.breached
-    ticket.sla_state = state
+    for column, value in _columns(result, state).items():
+        setattr(ticket, column, value)
 
 
 def refresh(session: Session, ticket: Ticket, resolve: Resolver | None = None) -> Result:
@@ -99,15 +102,32 @@ def refresh(session: Session, ticket: Ticket, resolve: Resolver | None = None) -
     return result
 
 
-def refresh_open(session: Session) -> int:
+def refresh_open(session: Session, batch: int = 5000) -> int:
     """After a policy or calendar change: every open ticket's deadlines again, keeping consumed and paused time
-    (they come from the history, not from the old deadlines). Returns how many."""
+    (they come from the history, not from the old deadlines). Tickets are locked and their facts read a batch at a
+    time (one query per batch, not per ticket), and written back in one bulk UPDATE per batch. Returns how many."""
     resolve = resolver(session)
-    count = 0
-    for ticket in session.execute(select(Ticket).where(Ticket.status.in_(OPEN)).with_for_update()).scalars():
-        refresh(session, ticket, resolve)
-        count += 1
-    return count
+    now = datetime.now(UTC)
+    session.flush()
+    ids = list(session.execute(select(Ticket.id).where(Ticket.status.in_(OPEN)).order_by(Ticket.id)
+                               .with_for_update()).scalars())
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        facts: dict[str, list[Fact]] = {t: [] for t in chunk}
+        for r in session.execute(select(TicketFact.ticket_id, TicketFact.occurred_at, TicketFact.kind,
+                                        TicketFact.data).where(TicketFact.ticket_id.in_(chunk))
+                                 .order_by(TicketFact.ticket_id, TicketFact.occurred_at, TicketFact.seq)):
+            facts[r.ticket_id].append(Fact(r.occurred_at, r.kind, r.data or {}))
+        rows = []
+        for ticket_id in chunk:
+            clock = Clock(resolve)
+            for fact in facts[ticket_id]:
+                clock.apply(fact)
+            rows.append({"id": ticket_id, **_columns(clock.result(max(now, clock.last) if clock.last else None),
+                                                     clock.to_dict())})
+        session.execute(update(Ticket), rows)  # bulk UPDATE by primary key
+    session.expire_all()  # tickets loaded before see the new columns
+    return len(ids)
 
 
 def as_of(session: Session, ticket: Ticket, moment: datetime) -> Result:
