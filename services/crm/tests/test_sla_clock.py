@@ -2,7 +2,7 @@
 public holiday, half day, lunch break, DST gap and overlap, priority change, policy switch, reopen), and properties
 hypothesis tries on random histories."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -76,6 +76,13 @@ def test_overlapping_windows_are_refused_with_the_weekday_named():
 def test_a_calendar_without_working_time_is_refused_instead_of_looping():
     with pytest.raises(bt.CalendarError):
         bt.add(bt.calendar_from_config("UTC", {}), datetime(2026, 1, 1, tzinfo=UTC), timedelta(hours=1))
+
+
+def test_a_calendar_closed_for_years_gives_no_deadline_instead_of_failing():
+    mondays = [date(2026, 3, 2) + timedelta(weeks=w) for w in range(200)]
+    closed = bt.calendar_from_config("Europe/Paris", {"mon": [["09:00", "17:00"]]}, closed=mondays)
+    p = Policy("p", "closed", closed, None, None, timedelta(hours=1))
+    assert replay(fixed(p), [created(paris(2026, 3, 2, 8, 0))]).due_at("resolution") is None
 
 
 def test_outside_hours_the_next_working_moment_is_the_next_window():

@@ -319,6 +319,11 @@ def test_a_calendar_with_overlapping_windows_is_refused(client):
     assert_problem(client.post("/api/v1/sla/calendars", json={"name": f"Bad {tag()}", "zone": "UTC",
                                                               "windows": ALWAYS, "holiday_country": "ZZ"}), 422,
                    "holiday_country")
+    today = datetime.now(UTC).date()
+    every_monday = [(today + timedelta(days=d)).isoformat() for d in range(-7, 366 * 3 + 7)
+                    if (today + timedelta(days=d)).weekday() == 0]
+    assert_problem(client.post("/api/v1/sla/calendars", json={"name": f"Bad {tag()}", "zone": "UTC", "windows": {
+        "mon": [["09:00", "17:00"]]}, "closed_days": every_monday}), 422, "windows")
 
 
 def test_only_sla_managers_change_policies(agent, client):

@@ -35,14 +35,15 @@ def policy_view(p: SlaPolicy) -> dict:
 
 def _check_calendar(values: dict) -> None:
     """A calendar that the clock can use, or a 422 naming what is wrong (overlapping windows, a bad zone...)."""
-    try:
-        bt.calendar_from_config(values["zone"], values.get("windows") or {}, values.get("holiday_country"),
-                                values.get("holiday_subdivision"), values.get("closed_days") or (),
-                                values.get("half_days") or {})
-    except bt.CalendarError as exc:
-        raise field_error(exc.field, exc.message) from None
     if not any((values.get("windows") or {}).values()):
         raise field_error("windows", "a calendar needs at least one working window")
+    try:
+        cal = bt.calendar_from_config(values["zone"], values.get("windows") or {}, values.get("holiday_country"),
+                                      values.get("holiday_subdivision"), values.get("closed_days") or (),
+                                      values.get("half_days") or {})
+        bt.next_working_moment(cal, datetime.now(UTC))  # closed days and holidays may leave no working time at all
+    except bt.CalendarError as exc:
+        raise field_error(exc.field, exc.message) from None
 
 
 def _unique_name(session: Session, model, name: str, own_id: str | None = None) -> None:

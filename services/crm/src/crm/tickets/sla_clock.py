@@ -66,6 +66,14 @@ class Result:
         return self.due.get(name)
 
 
+def _add(calendar: bt.Calendar, start: datetime, duration: timedelta) -> datetime | None:
+    """The deadline, or None when the calendar has no working time left (its closed days cover years ahead)."""
+    try:
+        return bt.add(calendar, start, duration)
+    except bt.CalendarError:
+        return None
+
+
 class Clock:
     """The fold over a ticket's facts."""
 
@@ -121,7 +129,7 @@ class Clock:
                     continue
                 worked = bt.between(policy.calendar, self.last, to)
                 if name not in self.breached and self.consumed[name] + worked > target:
-                    self.breached[name] = bt.add(policy.calendar, self.last, target - self.consumed[name])
+                    self.breached[name] = _add(policy.calendar, self.last, target - self.consumed[name]) or to
                 self.consumed[name] += worked
         self.last = to
 
@@ -172,7 +180,7 @@ class Clock:
                 target = policy.target(name)
                 if self.active[name] and target is not None:
                     due[name] = (self.breached[name] if self.consumed[name] >= target and name in self.breached
-                                 else bt.add(policy.calendar, self.last, target - self.consumed[name]))
+                                 else _add(policy.calendar, self.last, target - self.consumed[name]))
         return Result(policy.id if policy else None, reason, due, dict(self.breached), dict(self.consumed),
                       self.paused, running)
 
