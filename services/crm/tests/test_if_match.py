@@ -22,10 +22,10 @@ NO_IF_MATCH = {
                          ("activities", "activity_id"))},
     **{("POST", f"/api/v1/{kind}/<uuid:{key}>/shares"): "creates a share, a record of its own"
        for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
-                         ("activities", "activity_id"), ("tasks", "task_id"))},
+                         ("activities", "activity_id"), ("tasks", "task_id"), ("tickets", "ticket_id"))},
     **{("DELETE", f"/api/v1/{kind}/<uuid:{key}>/shares/<uuid:share_id>"): "removes a share (idempotent)"
        for kind, key in (("parties", "party_id"), ("deals", "deal_id"), ("leads", "lead_id"),
-                         ("activities", "activity_id"), ("tasks", "task_id"))},
+                         ("activities", "activity_id"), ("tasks", "task_id"), ("tickets", "ticket_id"))},
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/shares"): "creates a share, a record of its own",
     ("DELETE", "/api/v1/agenda/events/<uuid:event_id>/shares/<uuid:share_id>"): "removes a share (idempotent)",
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/respond"): "an attendee sets their own status (idempotent)",
@@ -49,6 +49,8 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/public/subscriptions/confirm/<string:token>"): "public confirmation (idempotent)",
     ("POST", "/api/v1/campaigns/mailings/<uuid:campaign_id>/test-send"): "queues a test mail; changes no record",
     ("POST", "/api/v1/public/campaign-mail/unsubscribe/<string:rid>/<string:sig>"): "RFC 8058 one-click (idempotent)",
+    ("POST", "/api/v1/tickets/<uuid:ticket_id>/messages"): "adds a reply or note, a record of its own",
+    ("POST", "/api/v1/tickets/<uuid:ticket_id>/attachments"): "adds a file, a record of its own",
 }
 
 
@@ -77,4 +79,5 @@ OPTIONAL_IF_MATCH = {
        for m in ("POST", "DELETE")},
     **{("POST", f"/api/v1/campaigns/mailings/<uuid:campaign_id>/{action}"): STATE_CHECKED
        for action in ("schedule", "pause", "resume", "cancel", "resend")},
+    **{("POST", f"/api/v1/tickets/<uuid:ticket_id>/{action}"): STATE_CHECKED for action in ("status", "merge")},
 }

@@ -44,6 +44,8 @@ from .quotes.api import blp as quotes_blp
 from .stagetasks.api import blp as stage_tasks_blp
 from .statistics.api import blp as statistics_blp
 from .tasks.api import blp as tasks_blp
+from .tickets.api import blp as tickets_blp
+from .tickets.api import sla_blp
 from .timeline.api import blp as timeline_blp
 
 # Every API blueprint of the CRM, in the order the OpenAPI document lists them. A new module adds its own here.
@@ -51,15 +53,15 @@ BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
               agenda_public_blp, notifications_blp, fulfilment_blp, installation_forms_blp, stage_tasks_blp,
-              audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp)
+              audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp, tickets_blp, sla_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app, db = web.service_app("crm", settings, idempotency_keys)
     api = create_api(app, "CRM API", "Parties, leads and web capture, funnels and deals, quotes, activities, the "
-                     "customer timeline, tasks, the ERP's catalog and billing as the CRM sees them, statistics, "
-                     "import and export. Authenticate with "
+                     "customer timeline, tasks, support tickets with SLA clocks, the ERP's catalog and billing as the "
+                     "CRM sees them, statistics, import and export. Authenticate with "
                      "POST /api/v1/auth/login, then send the header `Authorization: Bearer <token>`. Errors are "
                      "RFC 9457 problem+json; updates need If-Match.")
     auth_api.init_app(app, api, auth_api.AuthContext("crm", auth, audit_log, CATALOG, db.sessions,
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["crm.secretbox"] = SecretBox(settings.credentials_key or DEV_KEY)  # CalDAV passwords
     app.config["CRM_CALDAV_ALLOW_PRIVATE"] = settings.caldav_allow_private
     guards.allow_larger_body(app, "installation_forms.InstallationForm", installation_form.MAX_BODY)
+    guards.allow_larger_body(app, "tickets.TicketAttachments", settings.ticket_attachment_max_bytes + 64 * 1024)
     catalog_api.init_app(app, api, settings.erp_public_url)
     quotes_api.init_app(app, api, settings)
     app.register_blueprint(health.blueprint({"database": db.ping}))

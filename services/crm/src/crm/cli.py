@@ -1,5 +1,5 @@
 """Operator commands: crm migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
-rebuild-replica catalog | makemigration | import FILE (over HTTP, with a progress bar)."""
+rebuild-replica catalog|warranty | makemigration | import FILE (over HTTP, with a progress bar)."""
 
 import sys
 from pathlib import Path
@@ -12,6 +12,7 @@ from .catalog.replay import rebuild_catalog_replica
 from .config import Settings
 from .db import audit_log, auth
 from .imports import client as import_client
+from .warranty.replay import rebuild_warranty_replica
 from .worker import main as worker_main
 from .worker import replay_inbox
 
@@ -21,7 +22,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def main(argv: list[str] | None = None) -> None:
     parser, sub = cli.parser("crm", "127.0.0.1:8010")
     rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topics")
-    rb.add_argument("replica", choices=["catalog"])
+    rb.add_argument("replica", choices=["catalog", "warranty"])
     import_client.add_parser(sub)
     args = parser.parse_args(argv)
     if args.cmd == "import":  # a client of the HTTP API: no database settings needed
@@ -29,7 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = cli.load_settings("crm", Settings.from_env)
     if args.cmd == "rebuild-replica":
         try:
-            print(f"replica rebuilt from {rebuild_catalog_replica(settings)} events")
+            rebuild = rebuild_warranty_replica if args.replica == "warranty" else rebuild_catalog_replica
+            print(f"replica rebuilt from {rebuild(settings)} events")
         except LookupError as exc:  # checked before anything is dropped: the replica is as it was
             raise SystemExit(f"crm rebuild-replica: {exc} (run `crm ensure-topics`, or start the ERP worker)") from None
         return

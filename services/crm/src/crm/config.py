@@ -47,6 +47,14 @@ class Settings:
     dkim_domain: str = ""  # empty: no DKIM signature
     dkim_selector: str = ""
     dkim_key_file: str = ""
+    # tickets: where attachments are stored (content-addressed), their limits, the virus-scan hook, reopening
+    ticket_storage_dir: str = ".local/ticket-files"
+    ticket_attachment_max_bytes: int = 10 * 1024 * 1024
+    ticket_attachment_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg", "image/gif",
+                                                "text/plain", "text/csv", "application/zip")
+    ticket_virus_scan: str = ""  # "package.module:function" called with (bytes, filename): a reason to refuse, or None
+    ticket_reopen_days: int = 14  # a customer reply within this many days of resolution reopens the ticket
+    ticket_warning_minutes: int = 60  # warn the assignee this long before a resolution deadline
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -80,4 +88,12 @@ class Settings:
             dkim_domain=env_str("CRM_DKIM_DOMAIN", ""),
             dkim_selector=env_str("CRM_DKIM_SELECTOR", ""),
             dkim_key_file=env_str("CRM_DKIM_KEY_FILE", ""),
+            ticket_storage_dir=env_str("CRM_TICKET_STORAGE_DIR", ".local/ticket-files"),
+            ticket_attachment_max_bytes=env_int("CRM_TICKET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, 1024,
+                                                100 * 1024 * 1024),
+            ticket_attachment_types=tuple(t.strip() for t in env_str(
+                "CRM_TICKET_ATTACHMENT_TYPES", ",".join(cls.ticket_attachment_types)).split(",") if t.strip()),
+            ticket_virus_scan=env_str("CRM_TICKET_VIRUS_SCAN", ""),
+            ticket_reopen_days=env_int("CRM_TICKET_REOPEN_DAYS", 14, 0, 3650),
+            ticket_warning_minutes=env_int("CRM_TICKET_WARNING_MINUTES", 60, 0, 7 * 24 * 60),
         )

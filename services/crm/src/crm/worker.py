@@ -1,7 +1,7 @@
 """The CRM worker: publishes the outbox to Kafka, sends the mail outbox and campaigns by SMTP, imports queued
-files, announces the agenda's reminders, syncs linked CalDAV calendars, keeps the catalog replica, follows the ERP's
-orders, invoices, payments, work orders and purchases, escalates overdue tasks to their team leads, and takes
-campaign bounces by LMTP."""
+files, announces the agenda's reminders, syncs linked CalDAV calendars, keeps the catalog and warranty replicas,
+follows the ERP's orders, invoices, payments, work orders and purchases, escalates overdue tasks to their team
+leads, warns and escalates tickets near or past their SLA, and takes campaign bounces by LMTP."""
 
 from datetime import timedelta
 
@@ -30,6 +30,10 @@ from .fulfilment.handlers import HANDLERS as FULFILMENT_HANDLERS
 from .fulfilment.handlers import TOPICS as FULFILMENT_TOPICS
 from .imports.runner import ImportRunner
 from .tasks.escalation import EscalationLoop
+from .tickets.escalation import EscalationRunner
+from .warranty.handlers import CONSUMER as WARRANTY_CONSUMER
+from .warranty.handlers import HANDLERS as WARRANTY_HANDLERS
+from .warranty.handlers import TOPICS as WARRANTY_TOPICS
 
 
 def catalog_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
@@ -57,11 +61,18 @@ def campaign_sender(settings: Settings, engine, **kwargs) -> CampaignSender:
     return CampaignSender(engine, SenderConfig.from_settings(settings), smtp, **kwargs)
 
 
+def warranty_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    """The ERP's warranty entitlements: the replica tickets show coverage from."""
+    return InboxConsumer(WARRANTY_CONSUMER, settings.kafka_bootstrap, WARRANTY_TOPICS, WARRANTY_HANDLERS, sessions,
+                         processed_events, **kwargs)
+
+
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `crm replay-dlq` (None if the CRM does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
     for build, topics in ((catalog_consumer, CATALOG_TOPICS + COMPANY_TOPICS), (billing_consumer, BILLING_TOPICS),
-                          (fulfilment_consumer, FULFILMENT_TOPICS)):
+                          (fulfilment_consumer, FULFILMENT_TOPICS),
+                          (warranty_consumer, WARRANTY_TOPICS)):
         if topic in topics:
             return build(settings, sessions, dead_letters=False)
     return None
@@ -85,7 +96,9 @@ def main(settings: Settings | None = None) -> None:
                              timedelta(seconds=settings.caldav_interval_seconds),
                              allow_private=settings.caldav_allow_private),
                 campaign_sender(settings, engine), billing_consumer(settings, sessions),
-                fulfilment_consumer(settings, sessions), EscalationLoop(sessions, settings.escalation_interval_minutes),
+                fulfilment_consumer(settings, sessions), warranty_consumer(settings, sessions),
+                EscalationLoop(sessions, settings.escalation_interval_minutes),
+                EscalationRunner(sessions, settings.ticket_warning_minutes),
                 *([InboundMail(sessions, settings.campaign_secret, settings.lmtp_host, settings.lmtp_port)]
                   if settings.lmtp_port else [])]
     run_service_worker("crm", settings, outbox, loops)

@@ -24,11 +24,12 @@ from .payments.api import blp as payments_blp
 from .purchasing.api import blp as purchasing_blp
 from .sales.api import blp as sales_blp
 from .stock.api import counts_blp, stock_blp, warehouses_blp
+from .warranty.api import blp as warranty_blp
 
 # Every API blueprint of the ERP, in the order the OpenAPI document lists them. A new module adds its own here.
 BLUEPRINTS = (parties_blp, catalog_blp, purchasing_blp, warehouses_blp, stock_blp, counts_blp, ledger_blp, entries_blp,
               reports_blp, sales_blp, invoicing_blp, payments_blp, company_blp,
-              credit_blp, letters_blp, banking_blp, cheques_blp, fulfilment_blp)
+              credit_blp, letters_blp, banking_blp, cheques_blp, fulfilment_blp, warranty_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

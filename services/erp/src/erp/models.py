@@ -12,3 +12,4 @@ from .parties.models import PartyAccount, PartyReplica, PartyReplicaChange  # no
 from .payments import models as quote_to_cash_models  # noqa: F401 - sales orders, invoices, payments
 from .purchasing import models as purchasing_models  # noqa: F401
 from .stock import models as stock_models  # noqa: F401
+from .warranty import models as warranty_models  # noqa: F401

@@ -112,6 +112,11 @@ TOPICS: dict[str, TopicSpec] = {
             description="Full state of every work order and purchase need made for a sales order (a won deal's "
                         "fulfilment); key = work order or purchase need id.",
         ),
+        TopicSpec(
+            "erp.warranty.v1",
+            compacted=True,
+            description="Full state of every warranty entitlement invoices created; key = entitlement id.",
+        ),
     ]
 }
 
@@ -161,6 +166,12 @@ EVENT_TYPES: dict[str, EventType] = {
                   "A work order was planned, started, progressed or done (its whole state)."),
         EventType("erp.purchaseneed.changed", "erp.fulfilment.v1", "erp.purchaseneed.v1.json",
                   "A purchase need was drafted on a purchase order, ordered, received or cancelled (its whole state)."),
+        EventType("erp.warranty.created", "erp.warranty.v1", "erp.warranty.v1.json",
+                  "An issued invoice created a warranty entitlement (terms copied from the product)."),
+        EventType("erp.warranty.updated", "erp.warranty.v1", "erp.warranty.v1.json",
+                  "An entitlement changed (e.g. a credit note took back part of its quantity)."),
+        EventType("erp.warranty.voided", "erp.warranty.v1", "erp.warranty.v1.json",
+                  "An entitlement ended before its term (a credit note took back everything it covered)."),
     ]
 }
 

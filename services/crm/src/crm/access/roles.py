@@ -14,6 +14,7 @@ PERMISSIONS = (
     *(f"activities:{a}" for a in _RECORDS), "activity_types:manage",
     *(f"tasks:{a}" for a in _RECORDS),
     *(f"agenda:{a}" for a in _RECORDS),
+    *(f"tickets:{a}" for a in _RECORDS), "sla:manage",
     "statistics:read",
     "lead_forms:manage",
     "teams:read", "teams:create", "teams:update",
@@ -29,7 +30,8 @@ _SALES_WORK = ("leads:read", "leads:create", "leads:update", "leads:share", "lea
                "quotes:read", "quotes:create", "quotes:update", "quotes:send", "quotes:accept",
                "activities:read", "activities:create", "activities:update", "activities:share",
                "tasks:read", "tasks:create", "tasks:update", "tasks:share", "catalog:read", "teams:read",
-               "agenda:read", "agenda:create", "agenda:update", "agenda:share")
+               "agenda:read", "agenda:create", "agenda:update", "agenda:share",
+               "tickets:read", "tickets:create")
 
 CATALOG = RoleCatalog("crm", PERMISSIONS, {
     "admin": ("Controls the whole CRM and its users; sees every record.", ("*",)),
@@ -40,11 +42,11 @@ CATALOG = RoleCatalog("crm", PERMISSIONS, {
         "activities:assign", "agenda:assign", "activity_types:manage", "statistics:read", "users:read", "audit:read")),
     "sales_rep": ("Works own customers, leads and deals and those shared with them or their teams.", (
         "parties:read", "parties:create", "parties:update", "parties:share", "statistics:read", *_SALES_WORK)),
-    "support_agent": ("Helps any customer: reads every party, logs activities and tasks.", (
+    "support_agent": ("Helps any customer: reads every party, logs activities and tasks, works every ticket.", (
         "parties:read", "parties:read_all", "parties:update", "activities:read", "activities:create",
         "activities:update", "tasks:read", "tasks:create", "tasks:update", "deals:read", "quotes:read",
         "agenda:read", "agenda:create", "agenda:update",
-        "catalog:read", "teams:read")),
+        "catalog:read", "teams:read", *(f"tickets:{a}" for a in _RECORDS))),
     "marketing": ("Captures and qualifies leads, reads and exports the customer base for campaigns.", (
         "parties:read", "parties:read_all", "parties:export", "leads:read", "leads:read_all", "leads:create",
         "leads:update", "leads:export", "lead_forms:manage", "activities:read", "activities:create",

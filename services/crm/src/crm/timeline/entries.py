@@ -31,6 +31,7 @@ KINDS = (
     "note",
     "campaign_sent", "campaign_opened", "campaign_clicked", "campaign_unsubscribed",  # ref: campaign_recipient
     "campaign_bounced", "campaign_complained",
+    "ticket_opened", "ticket_resolved", "ticket_closed", "ticket_reopened",  # a support ticket (ref: ticket)
 )
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
 

@@ -26,6 +26,7 @@ from ..parties.models import PartyAccount, PartyReplica
 from ..payments.models import Payment, PaymentAllocation
 from ..sales import service as sales
 from ..sales.models import SalesOrderLine
+from ..warranty import service as warranty
 from . import events, postings
 from .models import Invoice, InvoiceLine
 from .references import rf_reference
@@ -324,6 +325,10 @@ def _issue(session: Session, inv: Invoice, issue_date: date | None, actor) -> No
     lines = invoice_lines(session, inv.id)
     inv.journal_entry_id = postings.post_invoice(session, inv, lines, actor)
     session.flush()
+    if inv.kind == "invoice":  # what it sold with a warranty is covered; a credit note takes that back
+        warranty.entitle_invoice(session, inv, lines, actor)
+    else:
+        warranty.credit_entitlements(session, lines, actor)
     audit.record(session, audit_log, actor, "issue", "invoice", inv.id, {"status": "draft", "number": None},
                  {"status": inv.status, "number": inv.number, "issue_date": inv.issue_date,
                   "due_date": inv.due_date, "customer_name": inv.customer_name, "billing_address": inv.billing_address,

@@ -1,7 +1,7 @@
 """campaigns: consent and suppression, lists, segments, double opt-in forms, campaigns, the send ledger, bounces
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-05 17:55:57.732895
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

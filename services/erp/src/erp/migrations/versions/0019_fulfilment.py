@@ -2,7 +2,7 @@
 their operations and materials, purchase needs, the installers' reports from the CRM (installation_records), and the work order numbers' sequence
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-05 17:46:08.363639
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Support tickets: numbers, statuses, replies and notes, queues, attachments and SLA clocks."""

@@ -1,0 +1,59 @@
+"""HTTP endpoints of warranties: product terms and the entitlements invoices created."""
+
+from flask.views import MethodView
+from servicekit.auth.principal import current_principal, requires
+from servicekit.blueprint import Blueprint
+from servicekit.etag import if_match_required, required_version
+from servicekit.web import sessions, with_etag
+
+from . import service
+from .schemas import EntitlementListArgs, EntitlementPageSchema, EntitlementSchema, TermsSchema, TermsSetSchema
+
+blp = Blueprint("warranty", __name__, url_prefix="/api/v1/warranty",
+                description="Warranty terms of products, and the entitlements issued invoices create (terms copied "
+                            "at the sale; shortened or voided by credit notes), published on erp.warranty.v1.")
+
+
+@blp.route("/terms/<uuid:product_id>")
+class Terms(MethodView):
+    @requires("catalog:read")
+    @blp.response(200, TermsSchema)
+    def get(self, product_id):
+        """A product's warranty terms (without explicit terms: its warranty_months, parts and labour; version 0).
+        Its ETag is what If-Match needs."""
+        with sessions().begin() as session:
+            return with_etag(service.get_terms(session, product_id))
+
+    @requires("catalog:update")
+    @if_match_required
+    @blp.arguments(TermsSetSchema)
+    @blp.response(200, TermsSchema)
+    @blp.alt_response(412, description="The terms changed since the ETag you sent")
+    @blp.alt_response(428, description="If-Match is missing")
+    def put(self, data, product_id):
+        """Set a product's terms as a whole; invoices issued from now on copy them, earlier ones keep theirs.
+        Requires If-Match."""
+        expected = required_version()
+        with sessions().begin() as session:
+            return with_etag(service.set_terms(session, product_id, expected, data, current_principal()))
+
+
+@blp.route("/entitlements")
+class Entitlements(MethodView):
+    @requires("invoices:read")
+    @blp.arguments(EntitlementListArgs, location="query")
+    @blp.response(200, EntitlementPageSchema)
+    def get(self, args):
+        """Entitlements (filter by customer, product, status, active_on, ending_before); soonest end first."""
+        with sessions().begin() as session:
+            return service.list_entitlements(session, args)
+
+
+@blp.route("/entitlements/<uuid:entitlement_id>")
+class EntitlementById(MethodView):
+    @requires("invoices:read")
+    @blp.response(200, EntitlementSchema)
+    def get(self, entitlement_id):
+        """One entitlement with the terms it was sold with."""
+        with sessions().begin() as session:
+            return service.get_entitlement(session, entitlement_id)

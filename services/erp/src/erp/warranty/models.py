@@ -1,0 +1,67 @@
+"""The tables of warranties: the terms a product is sold with, and the entitlements invoices create."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from servicekit.db import new_id
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import QUANTITY, Base
+
+STARTS = ("invoice", "delivery")
+
+
+class WarrantyTerm(Base):
+    """How a product is guaranteed from now on; entitlements keep a copy of the terms in force when invoiced."""
+
+    __tablename__ = "warranty_terms"
+    __table_args__ = (
+        CheckConstraint("months > 0 and months <= 240", name="months"),
+        CheckConstraint("starts_from in ('invoice', 'delivery')", name="starts_from"),
+        CheckConstraint("covers_parts or covers_labour", name="covers"),
+        CheckConstraint("(supplier_party_id is null) = (supplier_months is null)", name="supplier"),
+    )
+
+    product_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("products.id"), primary_key=True)
+    months: Mapped[int] = mapped_column(Integer)
+    starts_from: Mapped[str] = mapped_column(String(10), default="invoice")
+    covers_parts: Mapped[bool] = mapped_column(Boolean, default=True)
+    covers_labour: Mapped[bool] = mapped_column(Boolean, default=True)
+    supplier_party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    supplier_months: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Entitlement(Base):
+    """A customer's right to repairs or replacement for what one invoice line sold, until end_date."""
+
+    __tablename__ = "warranty_entitlements"
+    __table_args__ = (
+        CheckConstraint("status in ('active', 'void')", name="status"),
+        CheckConstraint("quantity >= 0", name="quantity"),
+        Index("ix_warranty_entitlements_party_product", "party_id", "product_id"),
+        Index("ix_warranty_entitlements_line", "invoice_line_id"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
+    party_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
+    product_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("products.id"))
+    invoice_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("invoices.id"))
+    invoice_number: Mapped[str] = mapped_column(String(40))
+    invoice_line_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("invoice_lines.id"))
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    serial_number: Mapped[str | None] = mapped_column(String(100))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    covers_parts: Mapped[bool] = mapped_column(Boolean)
+    covers_labour: Mapped[bool] = mapped_column(Boolean)
+    supplier_party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    supplier_end_date: Mapped[date | None] = mapped_column(Date)
+    terms: Mapped[dict] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,63 @@
+"""What the warranty endpoints accept (strict) and return."""
+
+from marshmallow import Schema, fields, validate
+from servicekit.pagination import PageArgs, page_schema
+
+from .models import STARTS
+
+
+class TermsSetSchema(Schema):
+    months = fields.Integer(required=True, validate=validate.Range(min=1, max=240))
+    starts_from = fields.String(load_default="invoice", validate=validate.OneOf(STARTS), metadata={
+        "description": "invoice: the term runs from the invoice date; delivery: from delivery (recorded as the "
+                       "invoice date until deliveries record serials)."})
+    covers_parts = fields.Boolean(load_default=True)
+    covers_labour = fields.Boolean(load_default=True)
+    supplier_party_id = fields.UUID(allow_none=True, load_default=None, metadata={
+        "description": "The supplier whose back-to-back warranty covers us in turn."})
+    supplier_months = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=240))
+
+
+class TermsSchema(Schema):
+    product_id = fields.UUID()
+    months = fields.Integer()
+    starts_from = fields.String()
+    covers_parts = fields.Boolean()
+    covers_labour = fields.Boolean()
+    supplier_party_id = fields.UUID(allow_none=True)
+    supplier_months = fields.Integer(allow_none=True)
+    version = fields.Integer()
+    explicit = fields.Boolean(metadata={"description": "false: the product's plain warranty_months apply."})
+
+
+class EntitlementSchema(Schema):
+    id = fields.UUID()
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+    invoice_id = fields.UUID()
+    invoice_number = fields.String()
+    invoice_line_id = fields.UUID()
+    quantity = fields.Decimal(as_string=True)
+    serial_number = fields.String(allow_none=True)
+    start_date = fields.Date()
+    end_date = fields.Date()
+    covers_parts = fields.Boolean()
+    covers_labour = fields.Boolean()
+    supplier_party_id = fields.UUID(allow_none=True)
+    supplier_end_date = fields.Date(allow_none=True)
+    terms = fields.Dict(metadata={"description": "The terms as they were when the invoice was issued."})
+    status = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class EntitlementListArgs(PageArgs):
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(("active", "void")))
+    active_on = fields.Date(metadata={"description": "Active entitlements covering this day."})
+    ending_before = fields.Date(metadata={"description": "Ending before this day (expiry follow-up)."})
+
+
+EntitlementPageSchema = page_schema(EntitlementSchema, "EntitlementPage")
