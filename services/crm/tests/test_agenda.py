@@ -137,3 +137,42 @@ def test_a_held_meeting_becomes_a_meeting_activity_on_the_customers_timeline_onc
     unlinked = ok(rep.post(EVENTS, json={"title": "Alone", "starts_at": berlin(2025, 2, 6, 10),
                                          "ends_at": berlin(2025, 2, 6, 11)}), 201)
     assert_problem(rep.post(f"/api/v1/agenda/events/{unlinked['id']}/held", json={}), 422, "event_id")
+
+
+def test_day_notes_in_colour_show_in_the_month_overview_and_are_each_users_own(as_user):
+    rep, other = as_user("sales_rep"), as_user("sales_rep")
+    ok(rep.post(EVENTS, json={"title": "Trade fair", "starts_at": berlin(2032, 5, 12, 9),
+                              "ends_at": berlin(2032, 5, 12, 17), "tz": "Europe/Berlin"}), 201)
+    ok(rep.put("/api/v1/agenda/day-notes/2032-05-12", json={"text": "Bring the demo kit", "color": "#fdd835"}))
+    ok(rep.put("/api/v1/agenda/day-notes/2032-05-20", json={"text": "Quarter closes"}))
+    ok(rep.put("/api/v1/agenda/day-notes/2032-05-20", json={"text": "Quarter closes: forecast due", "color": None}))
+    month = ok(rep.get("/api/v1/agenda/overview", query_string={"year": 2032, "month": 5, "tz": "Europe/Berlin",
+                                                                "user_ids": rep.user["id"]}))
+    days = {d["date"]: d for d in month["days"]}
+    assert (days["2032-05-12"]["count"], days["2032-05-12"]["busy_minutes"]) == (1, 480)
+    assert (days["2032-05-12"]["note"], days["2032-05-12"]["note_color"]) == ("Bring the demo kit", "#fdd835")
+    assert (days["2032-05-20"]["count"], days["2032-05-20"]["note"]) == (0, "Quarter closes: forecast due")
+    assert ok(other.get("/api/v1/agenda/day-notes", query_string={"start": "2032-05-01", "end": "2032-06-01"})) == []
+    assert [n["day"] for n in ok(rep.get("/api/v1/agenda/day-notes", query_string={
+        "start": "2032-05-01", "end": "2032-06-01"}))] == ["2032-05-12", "2032-05-20"]
+    assert_problem(rep.put("/api/v1/agenda/day-notes/2032-13-01", json={"text": "x"}), 422, "day")
+    assert_problem(rep.put("/api/v1/agenda/day-notes/2032-05-13", json={"text": "x", "color": "yellow"}), 422,
+                   "color")
+    assert_problem(other.delete("/api/v1/agenda/day-notes/2032-05-12"), 404)
+    assert rep.delete("/api/v1/agenda/day-notes/2032-05-12").status_code == 204
+    assert [n["day"] for n in ok(rep.get("/api/v1/agenda/day-notes", query_string={
+        "start": "2032-05-01", "end": "2032-06-01"}))] == ["2032-05-20"]
+
+
+def test_an_event_can_be_linked_to_a_ticket_the_user_may_see(as_user, client):
+    agent = as_user("support_agent")
+    party = ok(client.post("/api/v1/parties", json={"kind": "company", "legal_name": f"Tkt {uuid.uuid4().hex[:6]}"}),
+               201)
+    ticket = ok(agent.post("/api/v1/tickets", json={"subject": "Oven does not heat", "party_id": party["id"],
+                                                    "channel": "phone"}), 201)
+    visit = ok(agent.post(EVENTS, json={"title": "On-site repair", "starts_at": berlin(2032, 6, 1, 9),
+                                        "ends_at": berlin(2032, 6, 1, 11), "ticket_id": ticket["id"],
+                                        "party_id": party["id"]}), 201)
+    assert visit["ticket_id"] == ticket["id"]
+    assert_problem(agent.post(EVENTS, json={"title": "x", "starts_at": berlin(2032, 6, 2, 9),
+                                            "ticket_id": str(uuid.uuid4())}), 422, "ticket_id")

@@ -32,6 +32,8 @@ NO_IF_MATCH = {
     ("POST", "/api/v1/agenda/feed"): "makes the caller's own feed URL anew (rotating is always safe to repeat)",
     ("DELETE", "/api/v1/agenda/feed"): "revoking the caller's own feed is idempotent and final",
     ("POST", "/api/v1/agenda/events/<uuid:event_id>/held"): "creates an activity, once per occurrence (409 after)",
+    ("PUT", "/api/v1/agenda/day-notes/<string:day>"): "the caller's own note for a day, replaced whole",
+    ("DELETE", "/api/v1/agenda/day-notes/<string:day>"): "removes the caller's own note for a day (final)",
     ("POST", "/api/v1/agenda/import"): "an import is keyed by UID: repeating it changes nothing",
     ("DELETE", "/api/v1/agenda/caldav-links/<uuid:link_id>"): "unlinking the caller's own calendar is final",
     ("POST", "/api/v1/agenda/caldav-links/<uuid:link_id>/sync"): "syncing is always safe to repeat",

@@ -9,6 +9,7 @@ from .agenda.models import (  # noqa: F401
     AgendaReminder,
     CalDavItem,
     CalDavLink,
+    DayNote,
     FeedHit,
     FeedToken,
     FiredReminder,

@@ -1,5 +1,7 @@
 """HTTP endpoints of the agenda: read arguments, call one use case in one transaction, answer."""
 
+from datetime import date
+
 from flask import Response, current_app, request
 from flask.views import MethodView
 from servicekit.auth.principal import current_principal, requires
@@ -19,6 +21,9 @@ from .schemas import (
     CalDavSyncSchema,
     ConflictArgs,
     ConflictSchema,
+    DayNoteArgs,
+    DayNoteInSchema,
+    DayNoteSchema,
     DeleteArgs,
     EventCreateSchema,
     EventSchema,
@@ -166,6 +171,44 @@ class Overview(MethodView):
         """A month (or a year): per day, how many occurrences and how many busy minutes."""
         with sessions().begin() as session:
             return views.overview(session, args, current_principal())
+
+
+@blp.route("/day-notes")
+class DayNotes(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(DayNoteArgs, location="query")
+    @blp.response(200, DayNoteSchema(many=True))
+    def get(self, args):
+        """Your notes for the days of a window (the overview shows them too)."""
+        with sessions().begin() as session:
+            return views.day_notes(session, args, current_principal())
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else date.fromisoformat("")
+    except ValueError:
+        raise field_error("day", "a date such as 2031-03-17") from None
+
+
+@blp.route("/day-notes/<string:day>")
+class DayNoteByDay(MethodView):
+    @requires("agenda:read")
+    @blp.arguments(DayNoteInSchema)
+    @blp.response(200, DayNoteSchema)
+    @blp.alt_response(422, description="Not a date (YYYY-MM-DD), or an invalid field")
+    def put(self, data, day):
+        """Write your note for a day (replaces the one there), with a colour to spot it in the month view."""
+        with sessions().begin() as session:
+            return views.put_day_note(session, _day(day), data, current_principal())
+
+    @requires("agenda:read")
+    @blp.response(204)
+    @blp.alt_response(422, description="Not a date (YYYY-MM-DD)")
+    def delete(self, day):
+        """Remove your note for a day."""
+        with sessions().begin() as session:
+            views.delete_day_note(session, _day(day), current_principal())
 
 
 @blp.route("/conflicts")

@@ -3,11 +3,12 @@ overrides of single occurrences, attendees, reminders, the ledger of fired remin
 (in-app notifications live in crm.notifications)."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -72,6 +73,7 @@ class AgendaEvent(Base):
     deal_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     lead_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     task_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    ticket_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     split_from_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     ics_extra: Mapped[str | None] = mapped_column(Text)  # properties of an imported VEVENT the CRM does not map
     sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -229,3 +231,17 @@ class HeldMeeting(Base):
     occurrence: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     activity_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DayNote(Base):
+    """A user's note for one day of their agenda (a colour to spot it in the month view)."""
+
+    __tablename__ = "agenda_day_notes"
+    __table_args__ = (CheckConstraint("color is null or color ~ '^#[0-9a-fA-F]{6}$'", name="color"),)
+
+    user_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    color: Mapped[str | None] = mapped_column(String(7))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -55,6 +55,7 @@ class _EventFields(Schema):
     deal_id = fields.UUID(allow_none=True)
     lead_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
+    ticket_id = fields.UUID(allow_none=True)
     attendees = fields.List(fields.Nested(AttendeeInSchema), validate=validate.Length(max=200))
     reminders = fields.List(fields.Nested(ReminderInSchema), validate=validate.Length(max=20))
 
@@ -148,6 +149,7 @@ class EventSchema(Schema):
     deal_id = fields.UUID(allow_none=True)
     lead_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
+    ticket_id = fields.UUID(allow_none=True)
     split_from_id = fields.UUID(allow_none=True)
     sequence = fields.Integer()
     attendees = fields.List(fields.Nested(AttendeeSchema))
@@ -203,6 +205,8 @@ class DaySchema(Schema):
     date = fields.Date()
     count = fields.Integer()
     busy_minutes = fields.Integer()
+    note = fields.String(allow_none=True, metadata={"description": "Your note for the day, if any."})
+    note_color = fields.String(allow_none=True)
 
 
 class OverviewSchema(Schema):
@@ -312,3 +316,21 @@ class HeldSchema(Schema):
     notes = fields.String(allow_none=True, validate=validate.Length(max=100_000),
                           metadata={"description": "What was said and agreed: the activity's body."})
     outcome = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class DayNoteInSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    color = fields.String(allow_none=True, validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"),
+                          metadata={"example": "#fdd835"})
+
+
+class DayNoteSchema(Schema):
+    day = fields.Date()
+    text = fields.String()
+    color = fields.String(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class DayNoteArgs(Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True, metadata={"description": "The day after the last one (at most 400 days on)."})

@@ -23,6 +23,7 @@ from ..deals.service import find_deal
 from ..leads.service import find_lead
 from ..parties.service import find_party
 from ..tasks.service import get_task
+from ..tickets.service import find_ticket
 from ..timeline import entries as timeline
 from . import recurrence as rec
 from .booking import check_conflicts, lock_attendees
@@ -33,7 +34,7 @@ from .window import override_of, series_of
 RECORD = "agenda_event"
 _STATE = ("title", "description", "location", "starts_at", "ends_at", "all_day", "tz", "rrule", "rdates",
           "exdates", "category", "color", "transparency", "visibility", "owner_id", "party_id", "deal_id",
-          "lead_id", "task_id")
+          "lead_id", "task_id", "ticket_id")
 _OCCURRENCE_FIELDS = {"title", "description", "location", "starts_at", "ends_at"}
 _TIMING = {"starts_at", "ends_at", "all_day", "tz", "rrule", "rdates", "exdates", "attendees", "transparency"}
 
@@ -80,7 +81,7 @@ def event_view(session: Session, ev: AgendaEvent) -> dict:
 # -- checks ----------------------------------------------------------------------------------------------------
 
 _LINKS = {"party_id": ("party", find_party), "deal_id": ("deal", find_deal), "lead_id": ("lead", find_lead),
-          "task_id": ("task", get_task)}
+          "task_id": ("task", get_task), "ticket_id": ("ticket", find_ticket)}
 
 
 def _check_links(session: Session, data: dict, actor: Principal) -> None:

@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from servicekit.auth.principal import Principal
-from servicekit.problems import field_error
+from servicekit.problems import NotFound, field_error
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from . import recurrence as rec
 from .booking import busy, check_conflicts
-from .models import AgendaAttendee, AgendaEvent
+from .models import AgendaAttendee, AgendaEvent, DayNote
 from .service import visible_events
 from .window import events_in, expand
 
@@ -103,9 +103,47 @@ def overview(session: Session, args: dict, actor: Principal) -> dict:
             if ev.transparency == "busy":
                 slot["busy"].append((max(occ.starts_at, lo), min(occ.ends_at, hi)))
             day += timedelta(days=1)
+    notes = {n.day: n for n in session.execute(select(DayNote).where(
+        DayNote.user_id == actor.user_id, DayNote.day >= first, DayNote.day < last)).scalars()}
+    for d in notes:
+        days.setdefault(d, {"count": 0, "busy": []})
     return {"tz": tz, "year": year, "month": month, "days": [
-        {"date": d, "count": v["count"], "busy_minutes": _merged_minutes(v["busy"])}
+        {"date": d, "count": v["count"], "busy_minutes": _merged_minutes(v["busy"]),
+         "note": notes[d].text if d in notes else None, "note_color": notes[d].color if d in notes else None}
         for d, v in sorted(days.items())]}
+
+
+# -- day notes -------------------------------------------------------------------------------------------------
+
+def day_notes(session: Session, args: dict, actor: Principal) -> list[dict]:
+    """The caller's notes for the days in [start, end)."""
+    if args["end"] <= args["start"] or args["end"] - args["start"] > MAX_WINDOW:
+        raise field_error("end", "after start, and at most 400 days on")
+    return [_note_view(n) for n in session.execute(select(DayNote).where(
+        DayNote.user_id == actor.user_id, DayNote.day >= args["start"], DayNote.day < args["end"])
+        .order_by(DayNote.day)).scalars()]
+
+
+def _note_view(note: DayNote) -> dict:
+    return {"day": note.day, "text": note.text, "color": note.color, "updated_at": note.updated_at}
+
+
+def put_day_note(session: Session, day: date, data: dict, actor: Principal) -> dict:
+    """Write (or replace) the caller's note for a day."""
+    note = session.get(DayNote, (actor.user_id, day), with_for_update=True)
+    if note is None:
+        note = DayNote(user_id=actor.user_id, day=day)
+        session.add(note)
+    note.text, note.color, note.updated_at = data["text"].strip() or data["text"], data.get("color"), datetime.now(UTC)
+    session.flush()
+    return _note_view(note)
+
+
+def delete_day_note(session: Session, day: date, actor: Principal) -> None:
+    note = session.get(DayNote, (actor.user_id, day), with_for_update=True)
+    if note is None:
+        raise NotFound("day note", day.isoformat())
+    session.delete(note)
 
 
 def preview_conflicts(session: Session, args: dict, actor: Principal) -> list[dict]:
