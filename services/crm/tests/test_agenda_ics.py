@@ -100,6 +100,7 @@ def test_a_feed_url_serves_the_agenda_until_it_is_revoked_and_never_says_why_not
     assert r.status_code == 200 and r.mimetype == "text/calendar"
     cal = Calendar.from_ical(r.data)
     assert str(cal["NAME"]).startswith("CRM") and cal["REFRESH-INTERVAL"].dt.total_seconds() == 900
+    assert str(cal["X-PUBLISHED-TTL"]) == "PT15M"
     assert ev["uid"] in {str(v["UID"]) for v in cal.walk("VEVENT")}
     assert ok(rep.get("/api/v1/agenda/feed"))["active"] is True
 

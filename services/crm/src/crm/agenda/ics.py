@@ -188,7 +188,7 @@ def calendar(specs: list[Export], name: str | None = None, color: str | None = N
         cal.add("color", color)
     if refresh_minutes:
         cal.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
-        cal.add("x-published-ttl", timedelta(minutes=refresh_minutes))
+        cal.add("x-published-ttl", f"PT{refresh_minutes}M")  # Outlook's refresh hint (an ISO 8601 duration)
     for spec in specs:
         for component in vevents(spec):
             cal.add_component(component)
