@@ -176,3 +176,11 @@ def test_an_event_can_be_linked_to_a_ticket_the_user_may_see(as_user, client):
     assert visit["ticket_id"] == ticket["id"]
     assert_problem(agent.post(EVENTS, json={"title": "x", "starts_at": berlin(2032, 6, 2, 9),
                                             "ticket_id": str(uuid.uuid4())}), 422, "ticket_id")
+
+
+def test_a_zone_name_too_long_for_the_zone_database_is_a_422_not_a_500(client):
+    """schemathesis sent a 300-character `tz`: zoneinfo answers OSError (file name too long), not ValueError."""
+    long_zone = "Europe/" + "x" * 300
+    assert_problem(client.post(EVENTS, json={"title": "x", "starts_at": berlin(2031, 7, 1, 9), "tz": long_zone}),
+                   422, "tz")
+    assert_problem(client.get("/api/v1/tasks", query_string={"tz": long_zone}), 422, "tz")

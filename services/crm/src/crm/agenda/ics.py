@@ -257,7 +257,7 @@ def zone_name(tzid: str | None, moment: datetime | None, default: str) -> str:
             try:
                 ZoneInfo(candidate)
                 return candidate
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 continue
     if moment is not None and moment.tzinfo is not None and moment.utcoffset() == timedelta(0):
         return "UTC"

@@ -12,7 +12,7 @@ from .models import PARTSTATS, TRANSPARENCIES, VISIBILITIES
 def _zone(value: str) -> None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ValidationError("an IANA time zone such as Europe/Berlin") from None
 
 
