@@ -139,6 +139,18 @@ def test_a_smaller_target_already_spent_is_breached_at_the_switch():
     assert result.breached["resolution"] == paris(2026, 3, 2, 11, 0)
 
 
+def test_a_smaller_target_set_while_paused_breaches_when_the_clock_runs_again():
+    # found by the pause property: the switch happens while the ticket waits on the customer, so the breach is
+    # dated when the ticket is worked again, not at the switch (an inserted pause must never bring it forward)
+    short, long = policy(hours=1, pid="short"), policy(hours=16, pid="long")
+    facts = [created(paris(2026, 3, 2, 9, 0), sla_policy="long"),
+             Fact(paris(2026, 3, 2, 11, 0), "status", {"status": "pending"}),
+             Fact(paris(2026, 3, 2, 14, 0), "policy", {"sla_policy": "short"}),
+             Fact(paris(2026, 3, 3, 10, 0), "status", {"status": "open"})]
+    result = replay(lambda a: ({"short": short, "long": long}[a["sla_policy"]], "explicit"), facts)
+    assert result.breached["resolution"] == paris(2026, 3, 3, 10, 0)
+
+
 def test_a_reopened_ticket_continues_from_what_it_had_consumed():
     p = policy(hours=8)
     facts = [created(paris(2026, 3, 2, 9, 0)), Fact(paris(2026, 3, 2, 12, 0), "status", {"status": "resolved"}),
@@ -217,10 +229,7 @@ def test_replaying_the_history_equals_applying_it_fact_by_fact(steps):
     assert incremental == replay(by_priority, facts)
 
 
-# derandomize: the same 150 examples on every `make test`. A random run (1 in several) found a deadline one minute
-# earlier after an inserted pause (15:02 instead of 15:03): a real rounding bug in the clock, open and written up in
-# session 6's closing note; remove derandomize once it is fixed.
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None)
 @given(histories, st.integers(min_value=0, max_value=12), st.integers(min_value=1, max_value=60 * 48),
        st.floats(min_value=0, max_value=1))
 def test_a_pause_never_makes_a_deadline_earlier(steps, where, length, fraction):

@@ -134,9 +134,10 @@ class Clock:
         self.last = to
 
     def _check_targets(self, at: datetime) -> None:
-        """A smaller target (new priority or policy) already used up counts as breached from that moment."""
+        """A smaller target (new priority or policy) already used up counts as breached from that moment, or from
+        the moment the clock runs again when it is paused or stopped (a pause never brings a breach forward)."""
         policy, _ = self.policy()
-        if policy is None:
+        if not self._running(policy):
             return
         for name in TARGETS:
             target = policy.target(name)
