@@ -7,11 +7,10 @@ rotating or revoking deletes the old hash at once. The public feed answers the s
 or malformed token, and counts every request per client address against a rate limit."""
 
 import hashlib
-import math
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from servicekit import audit
+from servicekit import audit, ratelimit
 from servicekit.auth.principal import Principal
 from servicekit.problems import NotFound, Problem, field_error
 from sqlalchemy import delete, func, or_, select, text
@@ -129,19 +128,7 @@ def revoke_feed(session: Session, actor: Principal) -> None:
 def admit(session: Session, address: str, now: datetime | None = None) -> None:
     """Count a feed request against the address's limits (whatever the token: its own transaction, so refused
     tokens count too), or answer 429 with Retry-After."""
-    now = now or datetime.now(UTC)
-    address = address[:64]
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"agenda-feed:{address}"))))
-    for window, limit in FEED_LIMITS:
-        recent = session.execute(select(FeedHit.at).where(FeedHit.address == address, FeedHit.at > now - window)
-                                 .order_by(FeedHit.at.desc()).limit(limit)).scalars().all()
-        if len(recent) >= limit:
-            wait = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
-            raise Problem(429, "Too many requests", f"Try again in {wait} seconds.", "rate-limited",
-                          headers={"Retry-After": str(wait)})
-    session.add(FeedHit(address=address, at=now))
-    longest = max(window for window, _ in FEED_LIMITS)
-    session.execute(delete(FeedHit).where(FeedHit.address == address, FeedHit.at < now - longest))
+    ratelimit.admit(session, FeedHit, {"address": address[:64]}, FEED_LIMITS, name="agenda-feed", now=now)
 
 
 def feed(session: Session, token: str, now: datetime | None = None) -> bytes:

@@ -7,13 +7,12 @@ rate-limited per form and client address, and bounds its body. The mailed token 
 SHA-256; it expires after TOKEN_TTL, and rotating a form's key (or deactivating it) revokes its pending tokens."""
 
 import hashlib
-import math
 import secrets
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from servicekit import audit
+from servicekit import audit, ratelimit
 from servicekit.etag import check_version
 from servicekit.mail_outbox import enqueue
 from servicekit.problems import NotFound, Problem
@@ -89,18 +88,8 @@ def update_form(session: Session, form_id, expected: int, changes: dict, actor) 
 # -- the public side -----------------------------------------------------------------------------------------------
 
 def _admit(session: Session, form_id: str, address: str, now: datetime) -> None:
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"subscribe:{form_id}:{address}"))))
-    for window, limit in LIMITS:
-        recent = session.execute(select(SubscriptionHit.at).where(
-            SubscriptionHit.form_id == form_id, SubscriptionHit.address == address, SubscriptionHit.at > now - window)
-            .order_by(SubscriptionHit.at.desc()).limit(limit)).scalars().all()
-        if len(recent) >= limit:
-            wait = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
-            raise Problem(429, "Too many requests", f"Try again in {wait} seconds.", "rate-limited",
-                          headers={"Retry-After": str(wait)})
-    session.add(SubscriptionHit(form_id=form_id, address=address, at=now))
-    session.execute(delete(SubscriptionHit).where(SubscriptionHit.form_id == form_id,
-                                                  SubscriptionHit.at < now - max(w for w, _ in LIMITS)))
+    ratelimit.admit(session, SubscriptionHit, {"form_id": form_id, "address": address}, LIMITS, name="subscribe",
+                    now=now)
 
 
 def _active_form(session: Session, form_key: str) -> SubscriptionForm:

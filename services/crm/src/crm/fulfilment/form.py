@@ -2,13 +2,12 @@
 and the pages a phone shows. No login: the signed link is the only key (installation.py)."""
 
 import html
-import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate
-from servicekit.problems import Problem, field_error
-from sqlalchemy import delete, func, select
+from servicekit import ratelimit
+from servicekit.problems import field_error
 from sqlalchemy.orm import Session
 
 from .models import InstallationFormHit
@@ -38,19 +37,7 @@ class InstallationReportSchema(Schema):
 
 def admit(session: Session, address: str) -> None:
     """Count this request against the address's limits, or answer 429 (whatever the link)."""
-    now = datetime.now(UTC)
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"installation-form:{address}"))))
-    for window, limit in LIMITS:
-        recent = session.execute(select(InstallationFormHit.at).where(
-            InstallationFormHit.address == address, InstallationFormHit.at > now - window)
-            .order_by(InstallationFormHit.at.desc()).limit(limit)).scalars().all()
-        if len(recent) >= limit:
-            wait = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
-            raise Problem(429, "Too many requests", f"Try again in {wait} seconds.", "rate-limited",
-                          headers={"Retry-After": str(wait)})
-    session.add(InstallationFormHit(address=address, at=now))
-    session.execute(delete(InstallationFormHit).where(InstallationFormHit.address == address,
-                                                      InstallationFormHit.at < now - max(w for w, _ in LIMITS)))
+    ratelimit.admit(session, InstallationFormHit, {"address": address}, LIMITS, name="installation-form")
 
 
 def image_type(data: bytes) -> str | None:

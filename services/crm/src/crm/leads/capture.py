@@ -10,16 +10,15 @@ not make a second lead. It is merged into that lead: empty fields are filled in,
 `submissions` counts how many came in. The audit trail keeps each merge.
 """
 
-import math
 import secrets
 from datetime import UTC, datetime, timedelta
 
 from marshmallow import ValidationError
-from servicekit import audit
+from servicekit import audit, ratelimit
 from servicekit.auth.principal import Principal
 from servicekit.etag import check_version
 from servicekit.problems import NotFound, Problem, field_error
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..access import service as access
@@ -173,20 +172,8 @@ def _check_origin(form: LeadForm, origin: str | None) -> str | None:
 
 def _admit(session: Session, form: LeadForm, address: str, now: datetime) -> None:
     """Count this request against the form's limits for the address, or answer 429."""
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"lead-capture:{form.id}:{address}"))))
-    for window, limit in LIMITS:
-        recent = session.execute(
-            select(LeadCaptureHit.at).where(LeadCaptureHit.form_id == form.id, LeadCaptureHit.address == address,
-                                            LeadCaptureHit.at > now - window)
-            .order_by(LeadCaptureHit.at.desc()).limit(limit)).scalars().all()
-        if len(recent) >= limit:
-            wait = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
-            raise Problem(429, "Too many submissions", f"Try again in {wait} seconds.", "rate-limited",
-                          headers={"Retry-After": str(wait)})
-    session.add(LeadCaptureHit(form_id=form.id, address=address, at=now))
-    longest = max(window for window, _ in LIMITS)
-    session.execute(delete(LeadCaptureHit).where(LeadCaptureHit.form_id == form.id,
-                                                 LeadCaptureHit.at < now - longest))
+    ratelimit.admit(session, LeadCaptureHit, {"form_id": form.id, "address": address}, LIMITS, name="lead-capture",
+                    now=now, title="Too many submissions")
 
 
 def _validated(raw: dict) -> dict:
