@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from .problems import Problem, problem_response
+from .problems import Problem, field_error, problem_response
 
 DEFAULT_MAX_BODY = 1024 * 1024  # bytes; endpoints that take files raise their own limit
 MAX_DEPTH = 32  # nesting of a JSON body: the deepest real payload is 4
@@ -236,3 +236,22 @@ def install(app: Flask) -> None:
     app.before_request(_check_query_and_path)
     app.register_error_handler(sa_exc.DBAPIError, _database_error)
     app.register_error_handler(decimal.InvalidOperation, _decimal_out_of_range)
+
+
+def public_fields(max_body: int) -> dict:
+    """A public form's body as a flat dict, from JSON or a form post (what websites send): 413 beyond `max_body`
+    bytes (with or without Content-Length), 415 for other types, and form values checked like JSON ones."""
+    if request.content_length is not None and request.content_length > max_body:
+        raise Problem(413, "Content too large", f"A submission is at most {max_body} bytes.", "content-too-large")
+    request.max_content_length = max_body
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise field_error("(body)", "send a JSON object")
+        return body
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields = request.form.to_dict()
+        check_value(fields, "form")
+        return fields
+    raise Problem(415, "Unsupported media type", "Send application/json or application/x-www-form-urlencoded.",
+                  "unsupported-media-type")

@@ -6,11 +6,12 @@ import html
 from flask import Response, request
 from flask.views import MethodView
 from marshmallow import ValidationError
+from servicekit import guards
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_required, required_version
 from servicekit.pagination import PageArgs, fixed_order
-from servicekit.problems import Problem, field_error
+from servicekit.problems import field_error
 from servicekit.web import create_once, idempotent, sessions, settings, with_etag
 
 from . import service, subscriptions
@@ -278,21 +279,6 @@ class SubscriptionFormById(MethodView):
 
 # -- the public double opt-in --------------------------------------------------------------------------------------
 
-def _public_fields() -> dict:
-    if request.content_length is not None and request.content_length > subscriptions.MAX_BODY:
-        raise Problem(413, "Content too large", f"At most {subscriptions.MAX_BODY} bytes.", "content-too-large")
-    request.max_content_length = subscriptions.MAX_BODY
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise field_error("(body)", "send a JSON object")
-        return body
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return request.form.to_dict()
-    raise Problem(415, "Unsupported media type", "Send application/json or application/x-www-form-urlencoded.",
-                  "unsupported-media-type")
-
-
 _SUBSCRIBE_BODY = {"required": True, "content": {
     "application/json": {"schema": PublicSubscribeSchema, "example": {"email": "ada@example.com"}},
     "application/x-www-form-urlencoded": {"schema": PublicSubscribeSchema}}}
@@ -310,8 +296,9 @@ class Subscribe(MethodView):
     def post(self, form_key):
         """Ask for a subscription (no token): a confirmation link is mailed; the answer never says more."""
         subscriptions.admit(sessions(), form_key, _client_ip())
+        body = guards.public_fields(subscriptions.MAX_BODY)
         try:
-            data = PublicSubscribeSchema().load({"email": str(_public_fields().get("email") or "").strip()})
+            data = PublicSubscribeSchema().load({"email": str(body.get("email") or "").strip()})
         except ValidationError:
             raise field_error("email", "not an email address") from None
         with sessions().begin() as session:

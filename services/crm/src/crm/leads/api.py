@@ -8,7 +8,7 @@ from servicekit import guards
 from servicekit.auth.principal import current_principal, requires
 from servicekit.blueprint import Blueprint
 from servicekit.etag import if_match_optional, if_match_required, required_version
-from servicekit.problems import Problem, field_error
+from servicekit.problems import Problem
 from servicekit.web import create_once, idempotent, optional_version, sessions, settings, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
@@ -196,25 +196,6 @@ class LeadFormRotateKey(MethodView):
 
 # -- public capture ------------------------------------------------------------------------------
 
-def _submitted_fields() -> dict:
-    """The body as a flat dict, from JSON or a form post; 413 beyond capture.MAX_BODY bytes."""
-    if request.content_length is not None and request.content_length > capture.MAX_BODY:
-        raise Problem(413, "Content too large", f"A submission is at most {capture.MAX_BODY} bytes.",
-                      "content-too-large")
-    request.max_content_length = capture.MAX_BODY  # also bounds bodies sent without Content-Length
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise field_error("(body)", "send a JSON object")
-        return body
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        fields = request.form.to_dict()
-        guards.check_value(fields, "form")
-        return fields
-    raise Problem(415, "Unsupported media type", "Send application/json or application/x-www-form-urlencoded.",
-                  "unsupported-media-type")
-
-
 def _with_status(url: str, status: str) -> str:
     parts = urlsplit(url)
     query = urlencode([*parse_qsl(parts.query), ("status", status)])
@@ -245,7 +226,7 @@ class LeadFormSubmissions(MethodView):
         browser = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
         landing = capture.redirect_for(sessions(), form_key) if browser else None
         try:
-            raw = _submitted_fields()
+            raw = guards.public_fields(capture.MAX_BODY)
             allow = capture.receive_submission(sessions(), form_key, (request.remote_addr or "unknown")[:64],
                                                request.headers.get("Origin"), raw)
         except Problem as problem:
