@@ -1,20 +1,27 @@
 """Test helpers for banking (not shipped with the service): a camt.053.001.02 statement written from a list of
 entries, as a bank would send it for the scenario a test tells, and a customer with a name of the test's choice."""
 
+import random
 import uuid
 from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from schwifty import IBAN
 from shared_events.testing import party_state
 
 
-def customer(deliver, name: str) -> dict:
-    state = party_state(display_name=name, legal_name=name, version=1, roles=["customer"],
+def customer(deliver, name: str, roles: tuple[str, ...] = ("customer",)) -> dict:
+    state = party_state(display_name=name, legal_name=name, version=1, roles=list(roles),
                         billing_address={"line1": "1 Main Street", "postal_code": "10001", "city": "Springfield",
                                          "country": "FR"})
     assert deliver("created", state)[0] == "applied"
     return state
+
+
+def fresh_iban() -> str:
+    """A valid IBAN no other test run used: what the ERP learns of a payer stays in the database."""
+    return str(IBAN.generate("DE", bank_code="37040044", account_code=str(random.randint(10**9, 10**10 - 1))))
 
 
 def _party(tag: str, name: str | None, iban: str | None) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from erp.banking import formats
 from erp.banking.imports import dedup_keys
-from erp.banking.matching import Line, OpenItem, Rule, propose, references_in, rf_of, rf_valid, rule_fits
+from erp.banking.matching import Line, OpenItem, OpenItems, Rule, propose, references_in, rf_of, rf_valid, rule_fits
 
 DAY = date(2026, 3, 2)
 SAMPLES = Path(__file__).parent / "samples" / "banking"
@@ -52,6 +52,30 @@ def test_a_known_iban_a_similar_name_and_a_subset_of_one_customers_invoices_are_
     batch = propose(Line(D("100.00"), DAY, counterparty_name="Vandelay Industries"), invoices, [], [], {})
     assert batch[0].rule == "subset" and {i.number for i, _ in batch[0].invoices} == {"A-1", "A-2"}
     assert propose(Line(D("55.00"), DAY, counterparty_name="Nobody"), invoices, [], [], {}) == []
+
+
+def test_money_out_is_matched_to_supplier_bills_by_their_number_iban_name_and_a_batch_of_one_suppliers_bills():
+    bills = OpenItems([item("BILL-7", "300.00", party="s1", name="Zorblax Hydraulics GmbH"),
+                       OpenItem("id-BILL-8", "BILL-8", "s1", "Zorblax Hydraulics GmbH", D("120.00"), DAY,
+                                alt_number="ZH-4471"),
+                       item("BILL-9", "80.00", party="s1", name="Zorblax Hydraulics GmbH"),
+                       item("BILL-10", "120.00", party="s2", name="Quuxco Logistics")])
+
+    def best(line, ibans=None):
+        return propose(line, [], [], [], ibans or {}, bills=bills)[0]
+
+    theirs = best(Line(D("-120.00"), DAY, texts=("Invoice ZH-4471",)))
+    assert (theirs.rule, theirs.score, [i.number for i, _ in theirs.bills]) == ("reference", 100, ["BILL-8"])
+    assert theirs.invoices == [] and theirs.party_id == "s1"
+    by_iban = best(Line(D("-80.00"), DAY, counterparty_iban="DE02120300000000202051", texts=("run 12",)),
+                   {"DE02120300000000202051": "s1"})
+    assert (by_iban.rule, by_iban.score, by_iban.bills[0][0].number) == ("iban", 95, "BILL-9")
+    assert "bill BILL-9" in by_iban.explanation
+    by_name = best(Line(D("-120.00"), DAY, counterparty_name="QUUXCO LOGISTICS LTD"))
+    assert (by_name.rule, by_name.bills[0][0].number) == ("name", "BILL-10") and 50 <= by_name.score < 90
+    batch = best(Line(D("-380.00"), DAY, counterparty_name="Zorblax Hydraulics"))
+    assert batch.rule == "subset" and {i.number for i, _ in batch.bills} == {"BILL-7", "BILL-9"}
+    assert propose(Line(D("380.00"), DAY, counterparty_name="Zorblax Hydraulics"), [], [], [], {}, bills=bills) == []
 
 
 def test_a_user_rule_fits_on_text_counterparty_direction_and_amount_range():

@@ -192,15 +192,16 @@ def test_a_payers_iban_is_learnt_and_recognises_the_next_payment_and_a_manual_bo
     tag = t.tag()
     party = bs.customer(deliver, f"Pennypacker {tag}")
     first, second = invoice(accountant, party["id"], amount()), invoice(accountant, party["id"], amount())
-    payer_iban = "FR7630006000011234567890189"
+    payer_iban = bs.fresh_iban()
     lines = import_camt(accountant, account, [
         {"amount": first["gross_total"], "name": "H.E. Pennypacker", "iban": payer_iban, "text": first["number"]},
         {"amount": second["gross_total"], "name": "Mr P", "iban": payer_iban, "text": "thanks"},
         {"amount": "-89.00", "name": f"Telco {tag}", "text": "monthly line"}])
-    auto(accountant, account, min_score=95)
-    proposals = accountant.get(f"/api/v1/banking/statement-lines/{lines[1]['id']}/proposals").json["proposals"]
-    assert proposals[0]["rule"] == "iban" and proposals[0]["score"] == 95
-    assert proposals[0]["invoices"][0]["invoice_id"] == second["id"] and payer_iban in proposals[0]["explanation"]
+    run = auto(accountant, account, min_score=95)
+    # the first line teaches the IBAN, and the same run already recognises the second payment by it
+    assert [(r["rule"], r["score"], r["matched"]) for r in run["results"][:2]] == [("reference", 100, True),
+                                                                                  ("iban", 95, True)]
+    assert payer_iban in run["results"][1]["explanation"] and invoice_state(accountant, second)[0] == "paid"
 
     r = accountant.post(f"/api/v1/banking/statement-lines/{lines[2]['id']}/reconcile", json={
         "account_lines": [{"account": "607000", "amount": "89.00"}], "learn_rule": True})
@@ -258,5 +259,43 @@ def test_a_transfer_to_a_supplier_quoting_its_invoice_number_pays_the_bill(sessi
     payments = accountant.get("/api/v1/payments", query_string={"bank_account_id": account["id"],
                                                                  "direction": "out"}).json["items"]
     assert payments[0]["allocations"][0]["document_id"] == bill["id"] and payments[0]["amount"] == total
+    assert report(accountant, account)["difference"] == "0.00"
+    assert_books_balance(sessions)
+
+
+def test_payments_to_a_supplier_are_matched_to_its_bills_by_reference_iban_name_and_batch_through_payments(
+        sessions, accountant, account, deliver):
+    tag = t.tag()
+    name = f"Zorblax Hydraulics {tag}"
+    supplier = bs.customer(deliver, name, roles=("supplier",))["id"]
+
+    def bill(total: str, theirs: str) -> dict:
+        created = accountant.post("/api/v1/supplier-bills", json={
+            "supplier_id": supplier, "supplier_invoice_number": theirs, "bill_date": TODAY.isoformat(),
+            "currency": "EUR", "lines": [{"description": "Pumps", "quantity": "1", "unit_price": total,
+                                          "tax_rate": "0"}]}).json
+        assert accountant.post(f"/api/v1/supplier-bills/{created['id']}/approve",
+                               json={"reason": "ok"}).status_code == 200
+        return created
+
+    bills = [bill(amount(), f"ZH-{tag}-{n}") for n in range(5)]
+    totals = [D(b["total"]) for b in bills]
+    supplier_iban = bs.fresh_iban()
+    lines = import_camt(accountant, account, [
+        {"amount": f"-{totals[0]}", "name": "Zorblax", "iban": supplier_iban, "text": f"Rechnung ZH-{tag}-0"},
+        {"amount": f"-{totals[1]}", "name": "ZBX", "iban": supplier_iban, "text": "payment run 12"},
+        {"amount": f"-{totals[2] + totals[3]}", "name": name, "text": "payment run 13"},
+        {"amount": f"-{totals[4]}", "name": f"{name.upper()} GMBH", "text": "payment run 14"}])
+    run = auto(accountant, account)
+    assert [(r["matched"], r["rule"]) for r in run["results"]] == [
+        (True, "reference"), (True, "iban"), (True, "subset"), (True, "name")], run["results"]
+    assert "ZH" in run["results"][0]["explanation"] and supplier_iban in run["results"][1]["explanation"]
+    paid = accountant.get("/api/v1/payments", query_string={"bank_account_id": account["id"], "direction": "out"}
+                          ).json["items"]
+    allocated = {a["document_id"]: D(a["amount"]) for p in paid for a in p["allocations"]}
+    assert allocated == {b["id"]: total for b, total in zip(bills, totals, strict=True)}
+    assert {p["party_id"] for p in paid} == {supplier} and len(paid) == 4
+    again = accountant.get(f"/api/v1/banking/statement-lines/{lines[2]['id']}/proposals").json
+    assert again["proposals"] == [] and again["line"]["reconciled"] is True
     assert report(accountant, account)["difference"] == "0.00"
     assert_books_balance(sessions)

@@ -5,7 +5,9 @@ In order: (a) `reference`: an ISO 11649 RF creditor reference or an invoice numb
 (b) `iban`: the counterparty's IBAN is known on a party and one of its open invoices has the amount; (c) `name`:
 an open invoice of the amount, due near the booking date, of a party whose name resembles the counterparty's
 (rapidfuzz); (d) `subset`: open invoices of one party (by IBAN or name) that add up to the amount (a batch
-payment); for money out, `cheque`: one of our cheques of the amount whose number the text names; then `book`:
+payment). Money out runs the same four rules over the open supplier bills (the bill's number or the supplier's
+own invoice number, the supplier's IBAN, its name, a batch of its bills); then `cheque`: one of our cheques of
+the amount whose number the text names; then `book`:
 a ledger line already on the account (a payment or movement recorded by hand) of the amount near the date; then
 the user's `rule`s (text contains / counterparty / amount range -> account).
 """
@@ -160,7 +162,9 @@ def _by_reference(line: Line, items: "OpenItems", tolerance: Decimal) -> Proposa
         for item in items.numbered(token):
             if item.invoice_id not in found:
                 found[item.invoice_id] = item
-                how.append(f"invoice number {item.number} in the text")
+                quoted = item.alt_number if normalized(item.alt_number) == token else item.number
+                how.append(f"invoice number {quoted} in the text" + (f" ({item.number})" if quoted != item.number
+                                                                     else ""))
     if not found:
         return None
     parties = {i.party_id for i in found.values()}
@@ -241,9 +245,48 @@ class OpenItems:
             del self.by_id[invoice_id]
             self.by_party[item.party_id].discard(invoice_id)
             return
-        self.by_id[invoice_id] = OpenItem(item.invoice_id, item.number, item.party_id, item.party_name, left,
-                                          item.due_date)
+        self.by_id[invoice_id] = replace(item, open_amount=left)
         self.by_amount[left].add(invoice_id)
+
+
+def _document_proposals(line: Line, items: OpenItems, party_ibans: dict[str, str], tolerance: Decimal,
+                        noun: str) -> list[Proposal]:
+    """Rules (a) to (d) for a line of a positive amount over open documents (customer invoices for money in,
+    supplier bills for money out): reference, known IBAN and amount, amount and due date with a similar name,
+    and a subset of one party's documents adding up to the amount."""
+    proposals: list[Proposal] = []
+    found = _by_reference(line, items, tolerance)
+    if found:
+        proposals.append(found)
+    party = party_ibans.get((line.counterparty_iban or "").upper())
+    of_party = items.of_party(party) if party else []
+    exact = [i for i in of_party if i.open_amount == line.amount]
+    if exact:
+        item = min(exact, key=lambda i: i.due_date)
+        proposals.append(Proposal("iban", 95 if len(exact) == 1 else 85,
+                                  f"IBAN {line.counterparty_iban} is {item.party_name}'s and {noun} {item.number} is "
+                                  f"open for {item.open_amount}", [(item, item.open_amount)], party_id=party))
+    named = []
+    for item in items.with_amount(line.amount):
+        score = similarity(line.counterparty_name, item.party_name)
+        if score >= NAME_THRESHOLD:
+            days = abs((item.due_date - line.booking_date).days)
+            named.append((score - min(days, 60) / 6, score, days, item))
+    if named:
+        weighted, score, days, item = max(named, key=lambda x: (x[0], x[3].invoice_id))
+        proposals.append(Proposal("name", max(50, min(89, int(weighted))),
+                                  f"{line.counterparty_name!r} resembles {item.party_name!r} ({score}%), {noun} "
+                                  f"{item.number} is open for {item.open_amount}, due {days} days from the booking",
+                                  [(item, item.open_amount)], party_id=item.party_id))
+    if not party and line.counterparty_name:
+        party = items.party_named(line.counterparty_name, 85)
+        of_party = items.of_party(party) if party else []
+    subset = _subset(of_party, line.amount) if of_party else None
+    if subset:
+        proposals.append(Proposal("subset", 80, f"{len(subset)} open {noun}s of {subset[0].party_name} add up "
+                                  f"to {line.amount}: {', '.join(i.number for i in subset)}",
+                                  [(i, i.open_amount) for i in subset], party_id=party))
+    return proposals
 
 
 def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[BookItem], rules: list[Rule],
@@ -253,9 +296,8 @@ def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[Boo
     """Every proposal for a line, best first; the first rule that finds something ranks first."""
     items = open_items if isinstance(open_items, OpenItems) else OpenItems(open_items)
     proposals: list[Proposal] = []
-    if line.amount < 0 and bills:
-        found = _by_reference(replace(line, amount=-line.amount), bills, tolerance)
-        if found:  # the supplier's invoice number (or our bill's) in what we wrote on the transfer
+    if line.amount < 0 and bills:  # money out: the same rules over the open supplier bills, on the amount paid
+        for found in _document_proposals(replace(line, amount=-line.amount), bills, party_ibans, tolerance, "bill"):
             found.bills, found.invoices, found.difference = found.invoices, [], -found.difference
             proposals.append(found)
     if line.amount < 0 and issued:
@@ -267,37 +309,7 @@ def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[Boo
                                           "bank", issued_cheque_ids=[cheque.cheque_id]))
                 break
     if line.amount > 0 and items:
-        found = _by_reference(line, items, tolerance)
-        if found:
-            proposals.append(found)
-        party = party_ibans.get((line.counterparty_iban or "").upper())
-        of_party = items.of_party(party) if party else []
-        exact = [i for i in of_party if i.open_amount == line.amount]
-        if exact:
-            item = min(exact, key=lambda i: i.due_date)
-            proposals.append(Proposal("iban", 95 if len(exact) == 1 else 85,
-                                      f"IBAN {line.counterparty_iban} is {item.party_name}'s and {item.number} is "
-                                      f"open for {item.open_amount}", [(item, item.open_amount)], party_id=party))
-        named = []
-        for item in items.with_amount(line.amount):
-            score = similarity(line.counterparty_name, item.party_name)
-            if score >= NAME_THRESHOLD:
-                days = abs((item.due_date - line.booking_date).days)
-                named.append((score - min(days, 60) / 6, score, days, item))
-        if named:
-            weighted, score, days, item = max(named, key=lambda x: (x[0], x[3].invoice_id))
-            proposals.append(Proposal("name", max(50, min(89, int(weighted))),
-                                      f"{line.counterparty_name!r} resembles {item.party_name!r} ({score}%), "
-                                      f"{item.number} is open for {item.open_amount}, due {days} days from the "
-                                      "booking", [(item, item.open_amount)], party_id=item.party_id))
-        if not party and line.counterparty_name:
-            party = items.party_named(line.counterparty_name, 85)
-            of_party = items.of_party(party) if party else []
-        subset = _subset(of_party, line.amount) if of_party else None
-        if subset:
-            proposals.append(Proposal("subset", 80, f"{len(subset)} open invoices of {subset[0].party_name} add up "
-                                      f"to {line.amount}: {', '.join(i.number for i in subset)}",
-                                      [(i, i.open_amount) for i in subset], party_id=party))
+        proposals += _document_proposals(line, items, party_ibans, tolerance, "invoice")
     near = [b for b in book if b.amount == line.amount and abs((b.entry_date - line.booking_date).days) <= 7]
     if near:
         item = min(near, key=lambda b: abs((b.entry_date - line.booking_date).days))

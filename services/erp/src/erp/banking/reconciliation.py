@@ -301,7 +301,7 @@ def auto_reconcile(session: Session, account_id, min_score: int, actor) -> dict:
             results.append({"line_id": line.id, "amount": line.amount, "matched": False, "rule": best.rule,
                             "score": best.score, "explanation": f"{best.explanation}; not applied: {e.detail}"})
             continue
-        context.consumed(best)
+        context.consumed(best, line)
         results.append({"line_id": line.id, "amount": line.amount, "matched": True, "rule": best.rule,
                         "score": best.score, "explanation": best.explanation, "reconciliation_id": rec["id"]})
     matched = sum(1 for r in results if r["matched"])

@@ -135,8 +135,11 @@ class Context:
         return matching.propose(as_matching_line(line), self.open_items, self.book, self.rules, self.ibans,
                                 self.account.writeoff_limit, self.issued, self.bills)
 
-    def consumed(self, proposal: matching.Proposal) -> None:
-        """Forget what an applied proposal used up, so the next lines are matched against what is left."""
+    def consumed(self, proposal: matching.Proposal, line: BankStatementLine) -> None:
+        """Forget what an applied proposal used up, so the next lines are matched against what is left, and know
+        the IBAN the line came from (or went to) as its party's, as the reconciliation just learnt it."""
+        if line.counterparty_iban and proposal.party_id and (proposal.invoices or proposal.bills):
+            self.ibans.setdefault(line.counterparty_iban.upper(), proposal.party_id)
         for item, amount in proposal.invoices:
             self.open_items.take(item.invoice_id, amount)
         for item, amount in proposal.bills:
