@@ -9,6 +9,7 @@ import pytest
 from erp.banking import formats
 from erp.banking.imports import dedup_keys
 from erp.banking.matching import Line, OpenItem, OpenItems, Rule, propose, references_in, rf_of, rf_valid, rule_fits
+from erp.banking.postings import split_gross, taxed_money_lines
 
 DAY = date(2026, 3, 2)
 SAMPLES = Path(__file__).parent / "samples" / "banking"
@@ -76,6 +77,20 @@ def test_money_out_is_matched_to_supplier_bills_by_their_number_iban_name_and_a_
     batch = best(Line(D("-380.00"), DAY, counterparty_name="Zorblax Hydraulics"))
     assert batch.rule == "subset" and {i.number for i, _ in batch.bills} == {"BILL-7", "BILL-9"}
     assert propose(Line(D("380.00"), DAY, counterparty_name="Zorblax Hydraulics"), [], [], [], {}, bills=bills) == []
+
+
+@pytest.mark.parametrize(("gross", "rate", "net", "tax"), [
+    ("120.00", "0.2", "100.00", "20.00"), ("89.99", "0.2", "74.99", "15.00"), ("0.05", "0.2", "0.04", "0.01"),
+    ("10.00", "0.055", "9.48", "0.52"), ("-12.00", "0.2", "-10.00", "-2.00")])
+def test_a_gross_amount_splits_into_net_and_tax_to_the_cent_and_the_entry_balances(gross, rate, net, tax):
+    assert split_gross(D(gross), D(rate)) == (D(net), D(tax))
+    if D(gross) < 0:
+        return
+    for direction in ("in", "out"):
+        lines = taxed_money_lines("512000", "607000", "445660", direction, D(gross), D(tax), "Telco")
+        assert sum(p.debit for p in lines) == sum(p.credit for p in lines) == D(gross)
+        taxed = next(p for p in lines if p.account == "445660")
+        assert (taxed.debit if direction == "out" else taxed.credit) == D(tax)
 
 
 def test_a_user_rule_fits_on_text_counterparty_direction_and_amount_range():

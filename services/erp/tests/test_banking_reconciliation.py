@@ -299,3 +299,53 @@ def test_payments_to_a_supplier_are_matched_to_its_bills_by_reference_iban_name_
     assert again["proposals"] == [] and again["line"]["reconciled"] is True
     assert report(accountant, account)["difference"] == "0.00"
     assert_books_balance(sessions)
+
+
+def test_a_rule_with_a_tax_rate_books_the_net_to_its_account_and_the_tax_to_vat_balanced_to_the_cent(
+        sessions, accountant, account):
+    tag = t.tag()
+    r = accountant.post("/api/v1/banking/rules", json={
+        "name": f"Phone {tag}", "counterparty_contains": f"Telco {tag}", "direction": "out", "account": "607000",
+        "tax_rate": "0.2"})
+    assert r.status_code == 201 and r.json["tax_rate"] == "0.2000", r.json
+    lines = import_camt(accountant, account, [{"amount": "-89.99", "name": f"Telco {tag}", "text": "March"},
+                                              {"amount": "-120.00", "name": f"Telco {tag}", "text": "April"}])
+    proposal = accountant.get(f"/api/v1/banking/statement-lines/{lines[0]['id']}/proposals").json["proposals"][0]
+    assert (proposal["rule"], proposal["tax_rate"]) == ("rule", "0.2000") and "20% tax" in proposal["explanation"]
+    run = auto(accountant, account)
+    assert run["matched"] == 2, run["results"]
+    booked = []
+    for result in run["results"]:
+        rec = accountant.get(f"/api/v1/banking/reconciliations/{result['reconciliation_id']}").json
+        (found,) = accountant.get("/api/v1/journal-entries", query_string={
+            "source_type": "bank_movement", "source_id": rec["movement_ids"][0]}).json["items"]
+        entry = accountant.get(f"/api/v1/journal-entries/{found['id']}").json
+        booked.append({"bank" if x["account"] == account["ledger_account"] else x["account"]:
+                       (D(x["debit"]), D(x["credit"])) for x in entry["lines"]})
+    assert booked == [{"bank": (D(0), D("89.99")), "607000": (D("74.99"), D(0)), "445660": (D("15.00"), D(0))},
+                      {"bank": (D(0), D("120.00")), "607000": (D("100.00"), D(0)), "445660": (D("20.00"), D(0))}]
+    assert report(accountant, account)["difference"] == "0.00"
+    assert_books_balance(sessions)
+
+
+def test_a_rule_or_a_booking_with_a_bad_tax_is_refused_naming_the_field_and_a_good_one_is_learnt_with_its_tax(
+        accountant, account):
+    tag = t.tag()
+    for bad, field in [({"tax_rate": "1.5"}, "tax_rate"), ({"tax_rate": "0.2", "tax_account": "999999x"},
+                                                            "tax_account"),
+                       ({"tax_account": "445660"}, "tax_account")]:
+        assert_problem(accountant.post("/api/v1/banking/rules", json={
+            "name": f"Bad {tag}", "text_contains": f"bad {tag}", "account": "607000", **bad}), 422, field)
+    assert not [x for x in accountant.get("/api/v1/banking/rules").json if x["name"] == f"Bad {tag}"]
+    (line,) = import_camt(accountant, account, [{"amount": "-10.00", "name": f"Shop {tag}", "text": "pens"}])
+    assert_problem(accountant.post(f"/api/v1/banking/statement-lines/{line['id']}/reconcile", json={
+        "account_lines": [{"account": "607000", "amount": "10.00", "tax_rate": "0.2",
+                           "tax_account": account["ledger_account"]}]}),
+        422, "account_lines.0.tax_account")
+    assert accountant.get(f"{ACCOUNTS}/{account['id']}/statement-lines",
+                          query_string={"reconciled": "false"}).json[0]["id"] == line["id"]
+    done = accountant.post(f"/api/v1/banking/statement-lines/{line['id']}/reconcile", json={
+        "account_lines": [{"account": "607000", "amount": "10.00", "tax_rate": "0.055"}], "learn_rule": True})
+    assert done.status_code == 201, done.json
+    (learnt,) = [x for x in accountant.get("/api/v1/banking/rules").json if x["counterparty_contains"] == f"Shop {tag}"]
+    assert (learnt["account"], learnt["tax_rate"], learnt["tax_account"]) == ("607000", "0.0550", None)

@@ -1,5 +1,6 @@
 """Use cases of the user's reconciliation rules: text contains / counterparty / IBAN / amount range -> account
-(and party), for the lines no document explains (fees, rent, subscriptions)."""
+(and party, and a tax rate whose tax is split off to a tax account), for the lines no document explains (fees,
+rent, subscriptions)."""
 
 from datetime import UTC, datetime
 
@@ -12,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
-from ..money import cents
+from ..money import cents, four_places
 from .accounts import checked_iban, resolve_one, usable_account
 from .models import BankRule
 
 FIELDS = ("name", "bank_account_id", "text_contains", "counterparty_contains", "counterparty_iban", "direction",
-          "amount_min", "amount_max", "account", "party_id", "active")
+          "amount_min", "amount_max", "account", "party_id", "active", "tax_rate", "tax_account")
 
 
 def _checked(session: Session, values: dict) -> dict:
@@ -26,8 +27,13 @@ def _checked(session: Session, values: dict) -> dict:
     if values.get("account"):
         resolve_one(session, values["account"].strip(), "account")
         values["account"] = values["account"].strip()
+    if values.get("tax_account"):
+        resolve_one(session, values["tax_account"].strip(), "tax_account")
+        values["tax_account"] = values["tax_account"].strip()
     if "counterparty_iban" in values:
         values["counterparty_iban"] = checked_iban(values["counterparty_iban"], "counterparty_iban")
+    if values.get("tax_rate") is not None:
+        values["tax_rate"] = four_places(values["tax_rate"])
     for key in ("amount_min", "amount_max"):
         if values.get(key) is not None:
             values[key] = cents(values[key])
@@ -43,6 +49,8 @@ def _check_rule(rule: BankRule) -> None:
                           "counterparty_contains or counterparty_iban")
     if rule.amount_min is not None and rule.amount_max is not None and rule.amount_min > rule.amount_max:
         raise field_error("amount_max", "below amount_min")
+    if rule.tax_account and not rule.tax_rate:
+        raise field_error("tax_account", "a tax account needs a tax_rate")
 
 
 def create_rule(session: Session, data: dict, actor) -> dict:

@@ -9,7 +9,7 @@ payment). Money out runs the same four rules over the open supplier bills (the b
 own invoice number, the supplier's IBAN, its name, a batch of its bills); then `cheque`: one of our cheques of
 the amount whose number the text names; then `book`:
 a ledger line already on the account (a payment or movement recorded by hand) of the amount near the date; then
-the user's `rule`s (text contains / counterparty / amount range -> account).
+the user's `rule`s (text contains / counterparty / amount range -> account, party and tax).
 """
 
 import re
@@ -78,6 +78,8 @@ class Rule:
     direction: str | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    tax_rate: Decimal | None = None
+    tax_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class Proposal:
     difference: Decimal = ZERO  # what the items leave of the line: written off within the tolerance
     issued_cheque_ids: list[str] = field(default_factory=list)
     bills: list[tuple[OpenItem, Decimal]] = field(default_factory=list)
+    tax_rate: Decimal | None = None  # a user rule's: the line is gross, its tax goes to tax_account
+    tax_account: str | None = None
 
     def as_dict(self) -> dict:
         return {"rule": self.rule, "score": self.score, "explanation": self.explanation,
@@ -109,7 +113,8 @@ class Proposal:
                 "bills": [{"bill_id": item.invoice_id, "number": item.number, "party_id": item.party_id,
                            "amount": amount} for item, amount in self.bills],
                 "journal_line_ids": self.journal_line_ids, "account": self.account, "party_id": self.party_id,
-                "difference": self.difference, "issued_cheque_ids": self.issued_cheque_ids}
+                "difference": self.difference, "issued_cheque_ids": self.issued_cheque_ids,
+                "tax_rate": self.tax_rate, "tax_account": self.tax_account}
 
 
 def references_in(texts: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -318,8 +323,11 @@ def propose(line: Line, open_items: "OpenItems | list[OpenItem]", book: list[Boo
                                   f"{item.entry_date.isoformat()}", journal_line_ids=[item.journal_line_id]))
     for rule in rules:
         if rule_fits(rule, line):
-            proposals.append(Proposal("rule", 88, f"your rule {rule.name!r}: book to {rule.account}",
-                                      account=rule.account, party_id=rule.party_id))
+            tax = (f" with {(rule.tax_rate * 100).normalize():f}% tax to {rule.tax_account or 'VAT'}"
+                   if rule.tax_rate else "")
+            proposals.append(Proposal("rule", 88, f"your rule {rule.name!r}: book to {rule.account}{tax}",
+                                      account=rule.account, party_id=rule.party_id, tax_rate=rule.tax_rate,
+                                      tax_account=rule.tax_account))
             break
     order = {"cheque": 0, "reference": 0, "iban": 1, "name": 2, "subset": 3, "book": 4, "rule": 5}
     return sorted(proposals, key=lambda p: (-p.score, order[p.rule]))

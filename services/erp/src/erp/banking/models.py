@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import AMOUNT, Base
+from ..db import AMOUNT, RATE, Base
 from ..ledger import models as _ledger_models  # noqa: F401 - reconciliation items refer to journal lines
 from ..payments import models as _payment_models  # noqa: F401 - everything here refers to bank_accounts
 
@@ -50,6 +50,7 @@ class BankMovement(Base):
         CheckConstraint(one_of("direction", DIRECTIONS), name="direction"),
         CheckConstraint(one_of("status", MOVEMENT_STATUSES), name="status"),
         CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("tax_amount is null or (tax_amount >= 0 and tax_amount < amount)", name="tax"),
         Index("ix_bank_movements_account_date", "bank_account_id", "movement_date"),
     )
 
@@ -63,6 +64,9 @@ class BankMovement(Base):
     party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     reference: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    tax_rate: Mapped[Decimal | None] = mapped_column(RATE)      # the amount is gross: net + tax
+    tax_amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    tax_account: Mapped[str | None] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(10), default="posted")
     journal_entry_id: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(String(300))
@@ -213,13 +217,15 @@ class BankReconciliationItem(Base):
 
 class BankRule(Base):
     """A user's rule for recurring lines without a document (fees, rent, subscriptions): when a line's text,
-    counterparty and amount fit, book it to `account` (and a party)."""
+    counterparty and amount fit, book it to `account` (and a party); with a tax rate, the line is gross and its
+    tax goes to the tax account."""
 
     __tablename__ = "bank_rules"
     __table_args__ = (
         CheckConstraint("direction is null or " + one_of("direction", DIRECTIONS), name="direction"),
         CheckConstraint("amount_min is null or amount_max is null or amount_min <= amount_max",
                         name="amount_range"),
+        CheckConstraint("tax_rate is null or (tax_rate > 0 and tax_rate < 1)", name="tax_rate"),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=new_id)
@@ -233,6 +239,8 @@ class BankRule(Base):
     amount_min: Mapped[Decimal | None] = mapped_column(AMOUNT)
     amount_max: Mapped[Decimal | None] = mapped_column(AMOUNT)
     account: Mapped[str] = mapped_column(String(30))
+    tax_rate: Mapped[Decimal | None] = mapped_column(RATE)  # the line is gross: the tax goes to tax_account
+    tax_account: Mapped[str | None] = mapped_column(String(30))  # None: VAT deductible (out) or collected (in)
     party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(String(300))

@@ -3,6 +3,7 @@
 Each posts its balanced entry in the caller's transaction."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from servicekit import audit
 from servicekit.db import row_view
@@ -24,7 +25,8 @@ DIRECTION = {"deposit": "in", "withdrawal": "out", "fee": "out", "interest": "in
              "other_out": "out"}
 DEFAULT_COUNTER = {"fee": "bank_fees", "interest": "interest_income"}
 AUDITED = ("bank_account_id", "kind", "direction", "amount", "movement_date", "counter_account", "party_id",
-           "reference", "status", "journal_entry_id")
+           "reference", "status", "journal_entry_id", "tax_rate", "tax_amount", "tax_account")
+ZERO = Decimal("0")
 
 
 def _now() -> datetime:
@@ -53,18 +55,37 @@ def add_movement(session: Session, account: BankAccount, kind: str, data: dict, 
                             counter_account=counter, party_id=str(data["party_id"]) if data.get("party_id") else None,
                             reference=data.get("reference"), description=data.get("description"), status="posted",
                             created_by=actor_label(actor), version=1, created_at=_now(), updated_at=_now())
+    if data.get("tax_rate"):
+        _split_tax(session, movement, Decimal(data["tax_rate"]), data.get("tax_account"), own.id)
     session.add(movement)
     session.flush()
     label = movement.description or movement.reference or f"{kind.replace('_', ' ')} {account.name}"
     movement.journal_entry_id = postings.post(
-        session, kind=account.kind, lines=postings.money_lines(own.code, counter, movement.direction, movement.amount,
-                                                               label[:300], movement.party_id, account.currency),
+        session, kind=account.kind, lines=postings.taxed_money_lines(
+            own.code, counter, movement.tax_account or "", movement.direction, movement.amount,
+            movement.tax_amount or ZERO, label[:300], movement.party_id, account.currency),
         entry_date=movement.movement_date, reference=(movement.reference or f"{kind} {account.name}")[:200],
         source_type="bank_movement", source_id=movement.id, purpose="main", memo=label, actor=actor)
     session.flush()
     audit.record(session, audit_log, actor, "create", "bank_movement", movement.id, None,
                  {k: getattr(movement, k) for k in AUDITED})
     return movement
+
+
+def _split_tax(session: Session, movement: BankMovement, rate: Decimal, tax_account: str | None,
+               own_id: str) -> None:
+    """The movement's gross split into net and tax at `rate`, the tax booked to `tax_account` (by default the VAT
+    deductible on money out, the VAT collected on money in)."""
+    if not ZERO < rate < 1:
+        raise field_error("tax_rate", "a tax rate is above 0 and below 1 (0.2 = 20 %)")
+    tax_account = (tax_account or "").strip() or ("vat_deductible" if movement.direction == "out"
+                                                  else "vat_collected")
+    if resolve_one(session, tax_account, "tax_account").id == own_id:
+        raise field_error("tax_account", f"{tax_account} is the bank account's own ledger account")
+    net, tax = postings.split_gross(movement.amount, rate)
+    if net <= 0:
+        raise field_error("amount", f"{money_text(movement.amount)} is too small to split off a tax")
+    movement.tax_rate, movement.tax_amount, movement.tax_account = rate, tax, tax_account
 
 
 def record_movement(session: Session, account_id, data: dict, actor) -> dict:

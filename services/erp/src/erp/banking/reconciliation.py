@@ -190,10 +190,13 @@ def reconcile(session: Session, line_id, data: dict, actor, rule: str = "manual"
             movement = movements.add_movement(session, account, "other_in" if money_in else "other_out", {
                 "amount": booked["amount"], "movement_date": line.booking_date, "counter_account": booked["account"],
                 "party_id": booked.get("party_id"), "reference": (line.bank_reference or None),
-                "description": booked.get("description") or text}, actor)
+                "description": booked.get("description") or text, "tax_rate": booked.get("tax_rate"),
+                "tax_account": booked.get("tax_account")}, actor)
         except Problem as e:
             message = e.errors[0]["message"] if e.errors else e.detail
-            raise field_error(f"account_lines.{i}.account", message) from None
+            named = e.errors[0].get("field") if e.errors else None
+            where = named if named in ("tax_rate", "tax_account", "amount") else "account"
+            raise field_error(f"account_lines.{i}.{where}", message) from None
         movement_ids.append(movement.id)
         items.append(_entry_line(session, movement.journal_entry_id, ledger.id))
     if writeoff:
@@ -234,6 +237,7 @@ def _learn(session: Session, account, line, booked: dict, actor) -> None:
     session.add(BankRule(name=f"Learnt from {name or text or 'a statement line'}"[:100], bank_account_id=account.id,
                          counterparty_contains=name or None, text_contains=text,
                          direction="in" if line.amount > 0 else "out", account=booked["account"],
+                         tax_rate=booked.get("tax_rate") or None, tax_account=booked.get("tax_account") or None,
                          party_id=str(booked["party_id"]) if booked.get("party_id") else None, active=True,
                          created_by=actor_label(actor), version=1, created_at=_now(), updated_at=_now()))
 
@@ -269,7 +273,8 @@ def _proposal_data(proposal, line) -> dict:
             "bills": [{"bill_id": item.invoice_id, "amount": amount} for item, amount in proposal.bills]}
     if proposal.account:
         data["account_lines"] = [{"account": proposal.account, "amount": abs(line.amount),
-                                  "party_id": proposal.party_id}]
+                                  "party_id": proposal.party_id, "tax_rate": proposal.tax_rate,
+                                  "tax_account": proposal.tax_account}]
     if proposal.difference:
         data["write_off" if "written off" in proposal.explanation else "hold_as_credit"] = True
     return data

@@ -109,7 +109,8 @@ def rules_for(session: Session, account: BankAccount) -> list[matching.Rule]:
         BankRule.bank_account_id.is_(None), BankRule.bank_account_id == account.id)).order_by(BankRule.created_at))
     return [matching.Rule(id=r.id, name=r.name, account=r.account, party_id=r.party_id, text_contains=r.text_contains,
                           counterparty_contains=r.counterparty_contains, counterparty_iban=r.counterparty_iban,
-                          direction=r.direction, amount_min=r.amount_min, amount_max=r.amount_max)
+                          direction=r.direction, amount_min=r.amount_min, amount_max=r.amount_max,
+                          tax_rate=r.tax_rate, tax_account=r.tax_account)
             for r in rows.scalars()]
 
 

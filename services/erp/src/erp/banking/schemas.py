@@ -146,6 +146,9 @@ class BankMovementSchema(Schema):
     party_id = fields.UUID(allow_none=True)
     reference = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
+    tax_rate = fields.Decimal(as_string=True, allow_none=True)
+    tax_amount = fields.Decimal(**AMOUNT, allow_none=True)
+    tax_account = fields.String(allow_none=True)
     status = fields.String()
     journal_entry_id = fields.String(allow_none=True)
     created_by = fields.String(allow_none=True)
@@ -276,6 +279,11 @@ class AccountLineSchema(Schema):
     amount = money(required=True)
     party_id = fields.UUID(allow_none=True)
     description = fields.String(allow_none=True, validate=validate.Length(max=300))
+    tax_rate = fields.Decimal(as_string=True, allow_none=True, validate=[
+        validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False), places(4, below_power=1)],
+        metadata={"description": "The line is gross: this share of net (0.2 = 20 %) is split off as tax."})
+    tax_account = fields.String(allow_none=True, validate=validate.Length(min=1, max=30), metadata={
+        "description": "Account code or role of the tax; default vat_deductible (money out) or vat_collected (in)."})
 
 
 class ReconcileSchema(Schema):
@@ -346,6 +354,8 @@ class ProposalSchema(Schema):
     difference = fields.Decimal(**AMOUNT)
     issued_cheque_ids = fields.List(fields.UUID())
     bills = fields.List(fields.Nested(ProposalBillSchema))
+    tax_rate = fields.Decimal(as_string=True, allow_none=True)
+    tax_account = fields.String(allow_none=True)
 
 
 class ProposalsSchema(Schema):
@@ -420,6 +430,11 @@ class RuleCreateSchema(Schema):
     account = fields.String(required=True, validate=validate.Length(min=1, max=30))
     party_id = fields.UUID(allow_none=True)
     active = fields.Boolean(load_default=True)
+    tax_rate = fields.Decimal(as_string=True, allow_none=True, validate=[
+        validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False), places(4, below_power=1)],
+        metadata={"description": "The line is gross: this share of net (0.2 = 20 %) is split off as tax."})
+    tax_account = fields.String(allow_none=True, validate=validate.Length(min=1, max=30), metadata={
+        "description": "Account code or role of the tax; default vat_deductible (money out) or vat_collected (in)."})
 
 
 class RuleUpdateSchema(Schema):
@@ -435,6 +450,11 @@ class RuleUpdateSchema(Schema):
     account = fields.String(validate=validate.Length(min=1, max=30))
     party_id = fields.UUID(allow_none=True)
     active = fields.Boolean()
+    tax_rate = fields.Decimal(as_string=True, allow_none=True, validate=[
+        validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False), places(4, below_power=1)],
+        metadata={"description": "The line is gross: this share of net (0.2 = 20 %) is split off as tax."})
+    tax_account = fields.String(allow_none=True, validate=validate.Length(min=1, max=30), metadata={
+        "description": "Account code or role of the tax; default vat_deductible (money out) or vat_collected (in)."})
 
 
 class RuleSchema(Schema):
@@ -450,6 +470,8 @@ class RuleSchema(Schema):
     account = fields.String()
     party_id = fields.UUID(allow_none=True)
     active = fields.Boolean()
+    tax_rate = fields.Decimal(as_string=True, allow_none=True)
+    tax_account = fields.String(allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
 
