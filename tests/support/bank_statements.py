@@ -51,6 +51,8 @@ def camt053(iban: str, sequence: int, opening: str, entries: list[dict], day: da
         <Amt Ccy="EUR">{abs(amount):.2f}</Amt><CdtDbtInd>{'CRDT' if money_in else 'DBIT'}</CdtDbtInd><Sts>BOOK</Sts>
         <BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt>
         <AcctSvcrRef>{e.get('ref') or uuid.uuid4().hex[:16].upper()}</AcctSvcrRef>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>{'RCDT' if money_in else 'ICDT'}</Cd><SubFmlyCd>ESCT</SubFmlyCd>
+          </Fmly></Domn></BkTxCd>
         <NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
           {_party('Dbtr' if money_in else 'Cdtr', e.get('name'), e.get('iban'))}{remittance}
         </TxDtls></NtryDtls>
@@ -62,7 +64,7 @@ def camt053(iban: str, sequence: int, opening: str, entries: list[dict], day: da
   <BkToCstmrStmt>
     <GrpHdr><MsgId>MSG-{sequence}</MsgId><CreDtTm>{day.isoformat()}T06:00:00+01:00</CreDtTm></GrpHdr>
     <Stmt>
-      <Id>STMT-{sequence}</Id><ElctrncSeqNb>{sequence}</ElctrncSeqNb>
+      <Id>STMT-{sequence}</Id><ElctrncSeqNb>{sequence}</ElctrncSeqNb><CreDtTm>{day.isoformat()}T06:00:00+01:00</CreDtTm>
       <Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>
       <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{o_amt}</Amt><CdtDbtInd>{o_side}</CdtDbtInd>
         <Dt><Dt>{day.isoformat()}</Dt></Dt></Bal>

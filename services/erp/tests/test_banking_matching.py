@@ -11,6 +11,8 @@ from erp.banking.imports import dedup_keys
 from erp.banking.matching import Line, OpenItem, OpenItems, Rule, propose, references_in, rf_of, rf_valid, rule_fits
 from erp.banking.postings import split_gross, taxed_money_lines
 
+from tests.support import bank_statements as bs
+
 DAY = date(2026, 3, 2)
 SAMPLES = Path(__file__).parent / "samples" / "banking"
 
@@ -125,16 +127,60 @@ def test_every_sample_statement_adds_up_from_its_opening_to_its_closing_balance(
 
 
 def test_a_camt_file_of_10000_entries_is_read_whole_and_adds_up():
-    """10,000 entries are read (the XML tree is pruned entry by entry; the parsed lines are kept for the import,
-    bench/banking.py prints the memory this takes) and the statement still adds up."""
+    """10,000 entries are read and validated as a stream (the XML tree is pruned entry by entry) and the statement
+    still adds up."""
     entry = ("<Ntry><Amt Ccy=\"EUR\">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-02"
-             "</Dt></BookgDt><AcctSvcrRef>R{n}</AcctSvcrRef></Ntry>")
+             "</Dt></BookgDt><AcctSvcrRef>R{n}</AcctSvcrRef><BkTxCd><Prtry><Cd>TRF</Cd></Prtry></BkTxCd></Ntry>")
     body = "".join(entry.format(n=n) for n in range(10_000))
     data = (f"<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">"
-            f"<BkToCstmrStmt><Stmt><Id>S</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>"
-            f"<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT"
+            f"<BkToCstmrStmt><GrpHdr><MsgId>M</MsgId><CreDtTm>2026-03-02T06:00:00Z</CreDtTm></GrpHdr><Stmt><Id>S</Id>"
+            f"<CreDtTm>2026-03-02T06:00:00Z</CreDtTm><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy>"
+            f"</Acct><Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT"
             f"</CdtDbtInd><Dt><Dt>2026-03-01</Dt></Dt></Bal><Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp>"
             f"<Amt Ccy=\"EUR\">10000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal>{body}"
             f"</Stmt></BkToCstmrStmt></Document>").encode()
     (st,) = formats.parse(data, None, None, "EUR")
     assert len(st.lines) == 10_000 and st.opening_balance + st.booked_total == st.closing_balance
+
+
+@pytest.mark.parametrize(("change", "line", "element", "why"), [
+    (("<CdtDbtInd>DBIT</CdtDbtInd>\n        <RvslInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>\n        <RvslInd>"), 103,
+     "CdtDbtInd", "'DEBIT' is not an element of the set"),
+    (("<Sts>BOOK</Sts>\n        <BookgDt><Dt>2026-03-02</Dt></BookgDt>\n        <ValDt><Dt>2026-03-02</Dt></ValDt>\n"
+      "        <AcctSvcrRef>2026030200012347", "<Status>BOOK</Status>\n        <BookgDt><Dt>2026-03-02</Dt></BookgDt>"
+      "\n        <ValDt><Dt>2026-03-02</Dt></ValDt>\n        <AcctSvcrRef>2026030200012347"), 94, "Status",
+     "not expected"),
+    (('<BkTxCd><Domn><Cd>ACMT</Cd><Fmly><Cd>MDOP</Cd><SubFmlyCd>CHRG</SubFmlyCd></Fmly></Domn></BkTxCd>\n', ""), 98,
+     "AddtlNtryInf", "This element is not expected. Expected is one of ( Avlbty, BkTxCd )"),
+    (("<Amt Ccy=\"EUR\">4.90</Amt>", "<Amt Ccy=\"eur\">4.90</Amt>"), 92, "Amt", "Ccy"),
+    (("<Id>2026-03-03-0041</Id>", "<Id>2026-03-03-0041-an-identifier-longer-than-35-characters</Id>"), 12, "Id",
+     "maxLength"),
+    (("<CreDtTm>2026-03-03T06:12:45+01:00</CreDtTm>\n      <FrToDt>", "<FrToDt>"), 14, "FrToDt",
+     "<FrToDt> is not expected in <Stmt>: <CreDtTm> comes first"),
+    (("    </Stmt>", '<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1.00</Amt>'
+      "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal></Stmt>"), 126, "Bal",
+     "<Bal> is not expected in <Stmt> there"),
+])
+def test_a_camt_file_that_fails_its_version_schema_is_refused_naming_the_line_and_the_element(
+        change, line, element, why):
+    data = (SAMPLES / "camt053_001_02_march.xml").read_bytes()
+    assert data.count(change[0].encode()) == 1
+    with pytest.raises(formats.StatementError) as refused:
+        formats.parse(data.replace(change[0].encode(), change[1].encode()), None, None, "EUR")
+    assert (refused.value.line, f"<{element}>") == (line, refused.value.message[:len(element) + 2])
+    assert why in refused.value.message and "camt.053.001.02 schema" in refused.value.message
+
+
+def test_every_camt_version_from_02_to_14_has_a_schema_that_takes_a_statement_of_that_version():
+    for version in range(2, 15):
+        data = bs.camt053("DE89370400440532013000", 1, "10.00", [{"amount": "5.00", "name": "A", "text": "x"}],
+                          DAY).replace(b"camt.053.001.02", f"camt.053.001.{version:02d}".encode())
+        if version >= 7:  # the status is a code and the party a choice from .07 on
+            data = data.replace(b"<Sts>BOOK</Sts>", b"<Sts><Cd>BOOK</Cd></Sts>").replace(
+                b"<Dbtr><Nm>A</Nm></Dbtr>", b"<Dbtr><Pty><Nm>A</Nm></Pty></Dbtr>")
+        if 3 <= version <= 6:  # a transaction states its amount from .03 to .06
+            data = data.replace(b"<RltdPties>", b'<Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><RltdPties>')
+        (st,) = formats.parse(data, None, None, "EUR")
+        assert (st.closing_balance, st.lines[0].counterparty_name) == (D("15.00"), "A"), version
+    with pytest.raises(formats.StatementError, match="camt.053.001.15 is not a version"):
+        formats.parse(data.replace(b"camt.053.001.14", b"camt.053.001.15"), None, None, "EUR")

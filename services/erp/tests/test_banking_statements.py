@@ -176,5 +176,7 @@ def test_amounts_or_sequence_numbers_beyond_what_the_books_hold_are_refused_not_
                                                       b"<Amt Ccy=\"EUR\">99999999999999999999.00</Amt>")
     assert_problem(upload(accountant, account, huge, "x.xml", expect=422), 422, "file")
     far = sample("camt053_001_02_march.xml").replace(b"<ElctrncSeqNb>41<", b"<ElctrncSeqNb>99999999999999999999<")
-    assert_problem(upload(accountant, account, far, "x.xml", expect=422), 422, "electronic_sequence")
+    refused = assert_problem(upload(accountant, account, far, "x.xml", expect=422), 422, "file")
+    assert refused["errors"][0]["location"] == "line 13" and "ElctrncSeqNb" in refused["detail"]
+    assert "more digits than are allowed" in refused["detail"] and ".." not in refused["detail"]
     assert lines(accountant, account) == []

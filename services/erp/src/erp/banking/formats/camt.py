@@ -1,5 +1,7 @@
-"""ISO 20022 camt.053 (BankToCustomerStatement), versions .001.02 onward, read as a stream with lxml's iterparse:
-each entry is parsed when its end tag arrives and then dropped, so memory stays flat however long the statement.
+"""ISO 20022 camt.053 (BankToCustomerStatement), versions .001.02 to .001.14, read as a stream with lxml's
+iterparse: each entry is parsed when its end tag arrives and then dropped, so memory stays flat however long the
+statement. The stream is validated as it is read against the schema of its version (camt_schema: a faithful subset
+of the official XSD); a file that fails it is refused naming the line and the element.
 
 Read per statement: Id, ElctrncSeqNb, the account (IBAN or other id) and currency, FrToDt, the balances (OPBD or
 PRCD as opening, CLBD as closing); per entry: amount and CdtDbtInd, RvslInd, status (BOOK or PDNG; a text up to
@@ -9,15 +11,19 @@ structured (CdtrRefInf/Ref). A batched entry (several TxDtls) keeps every transa
 """
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
+from typing import BinaryIO
 
 from lxml import etree
 
+from . import camt_schema
 from .model import ParsedLine, ParsedStatement, StatementError
 
-NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
+DECLARED = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})")
+ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z0-9]+)'")
 OPENING, CLOSING = ("OPBD", "PRCD"), ("CLBD",)
 
 
@@ -131,53 +137,128 @@ def _balance(r: _Reader, bal, statement: ParsedStatement) -> None:
     statement.currency = statement.currency or currency
 
 
-def parse(data: bytes) -> list[ParsedStatement]:
-    """The statements of a camt.053 file; StatementError naming the line for anything that does not fit."""
-    statements: list[ParsedStatement] = []
-    reader, current = None, None
+def _version(head: bytes) -> int:
+    declared = DECLARED.search(head)
+    if declared is None:
+        raise StatementError("not a camt.053.001.02 (or later) document")
+    version = int(declared.group(1))
+    if version not in camt_schema.VERSIONS:
+        raise StatementError(f"camt.053.001.{version:02d} is not a version this import reads (.02 to .14)")
+    return version
+
+
+def _invalid(schema: etree.XMLSchema, elem, version: int) -> StatementError | None:
+    """The first way `elem` (a child of a statement, or the group header) breaks the version's schema, named
+    after the element and its line; None when it fits."""
+    if schema.validate(elem):
+        return None
+    error = schema.error_log[0]
+    message = re.sub(r"\{[^}]*\}", "", error.message).strip().rstrip(".")
+    named = ELEMENT.search(error.message)
+    element = named.group(1) if named else _local(elem.tag)
+    return StatementError(f"<{element}> does not fit the camt.053.001.{version:02d} schema: {message}",
+                          error.line or elem.sourceline)
+
+
+def events(stream: BinaryIO) -> Iterator[tuple[str, ParsedStatement | ParsedLine]]:
+    """A camt.053 stream as it is read and validated: ("statement", its header) once its balances are read,
+    ("line", line) for each booked entry, ("end", the statement) with its pending entries counted and its dates;
+    StatementError naming the line for anything that does not fit, its version's schema first. The tree is pruned
+    as each part is read, so memory stays flat however long the statement."""
+    start = stream.tell()
+    version = _version(stream.read(4096))
+    stream.seek(start)
+    schema, namespace = camt_schema.schema(version), f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version:02d}"
+    reader = _Reader(namespace)
+    checks: dict[int, camt_schema.SequenceCheck] = {}
+    depth, current, announced, days = 0, None, False, []
     try:
-        for event, elem in etree.iterparse(BytesIO(data), events=("start", "end"), resolve_entities=False,
+        for event, elem in etree.iterparse(stream, events=("start", "end"), resolve_entities=False,
                                            no_network=True, load_dtd=False, huge_tree=False):
             name = _local(elem.tag)
             if event == "start":
-                if reader is None:
-                    version = NAMESPACE.match(elem.tag.rsplit("}", 1)[0].lstrip("{")) if "}" in elem.tag else None
-                    if name != "Document" or version is None or int(version.group(1)) < 2:
-                        raise StatementError("not a camt.053.001.02 (or later) document", elem.sourceline)
-                    reader = _Reader(elem.tag.rsplit("}", 1)[0].lstrip("{"))
-                elif name == "Stmt":
-                    current = ParsedStatement(format="camt053", currency="", account=None,
-                                              source_line=elem.sourceline)
+                depth += 1
+                if not elem.tag.startswith("{" + namespace + "}") or (depth == 1 and name != "Document"):
+                    raise StatementError(f"<{name}> is not an element of camt.053.001.{version:02d} here",
+                                         elem.sourceline)
+                problem = checks[depth - 1].child(name) if depth - 1 in checks else None
+                if problem:
+                    raise StatementError(f"{problem} in the camt.053.001.{version:02d} schema", elem.sourceline)
+                if (depth, name) in ((1, "Document"), (2, "BkToCstmrStmt"), (3, "Stmt")):
+                    checks[depth] = camt_schema.SequenceCheck(name, camt_schema.sequence(version, name))
+                if (depth, name) == (3, "Stmt"):
+                    current, announced, days = ParsedStatement(format="camt053", currency="", account=None,
+                                                               source_line=elem.sourceline), False, []
                 continue
-            parent = _local(elem.getparent().tag) if elem.getparent() is not None else ""
-            if name == "Ntry" and current is not None:
-                line = _entry(reader, elem)
-                if line.status == "booked":
-                    current.lines.append(line)
+            depth -= 1
+            if depth == 3 and 3 in checks:  # a child of a statement, whole: validated, read, then forgotten
+                invalid = _invalid(schema, elem, version)
+                if invalid:
+                    raise invalid
+                if name == "Ntry":
+                    if not announced:
+                        _check_header(current)
+                        announced = True
+                        yield "statement", current
+                    line = _entry(reader, elem)
+                    if line.currency != current.currency:
+                        raise StatementError(f"an entry in {line.currency} on a statement in {current.currency}",
+                                             line.source_line)
+                    if line.status == "booked":
+                        days = [min(days[0], line.booking_date), max(days[1], line.booking_date)] if days else \
+                            [line.booking_date, line.booking_date]
+                        yield "line", line
+                    else:
+                        current.pending += 1
                 else:
-                    current.pending += 1
+                    _header_part(reader, elem, name, current)
                 _drop(elem)
-            elif name == "Bal" and parent == "Stmt":
-                _balance(reader, elem, current)
-            elif parent == "Stmt" and name == "Id":
-                current.statement_id = (elem.text or "").strip() or None
-            elif parent == "Stmt" and name == "ElctrncSeqNb":
-                try:
-                    current.electronic_sequence = int((elem.text or "").strip())
-                except ValueError:
-                    raise StatementError(f"<ElctrncSeqNb> {elem.text!r} is not a number", elem.sourceline) from None
-            elif parent == "Stmt" and name == "FrToDt":
-                current.from_date, current.to_date = _from_to(reader, elem)
-            elif parent == "Stmt" and name == "Acct":
-                current.account = reader.text(elem, "Id/IBAN", "Id/Othr/Id")
-                current.currency = reader.text(elem, "Ccy") or current.currency
-            elif name == "Stmt":
-                _finish(current)
-                statements.append(current)
-                current = None
+            elif depth == 2 and name == "GrpHdr":
+                invalid = _invalid(schema, elem, version)
+                if invalid:
+                    raise invalid
                 _drop(elem)
+            elif depth in (0, 1, 2) and depth + 1 in checks:  # Document, BkToCstmrStmt or Stmt ends
+                problem = checks.pop(depth + 1).finish()
+                if problem:
+                    raise StatementError(f"{problem} in the camt.053.001.{version:02d} schema", elem.sourceline)
+                if name == "Stmt":
+                    if not announced:
+                        _check_header(current)
+                        yield "statement", current
+                    if days:
+                        current.from_date = current.from_date or days[0]
+                        current.to_date = current.to_date or days[1]
+                    yield "end", current
+                    current = None
+                    _drop(elem)
     except etree.XMLSyntaxError as e:
-        raise StatementError(f"not well-formed XML: {e.msg}", e.lineno) from None
+        raise StatementError(f"not well-formed XML: {e.msg}", e.lineno or None) from None
+
+
+def _header_part(reader: _Reader, elem, name: str, current: ParsedStatement) -> None:
+    """What a statement says of itself before its entries: its id, sequence number, period, account, balances."""
+    if name == "Bal":
+        _balance(reader, elem, current)
+    elif name == "Id":
+        current.statement_id = (elem.text or "").strip() or None
+    elif name == "ElctrncSeqNb":
+        current.electronic_sequence = int(Decimal((elem.text or "").strip()))
+    elif name == "FrToDt":
+        current.from_date, current.to_date = _from_to(reader, elem)
+    elif name == "Acct":
+        current.account = reader.text(elem, "Id/IBAN", "Id/Othr/Id")
+        current.currency = reader.text(elem, "Ccy") or current.currency
+
+
+def parse(data: bytes) -> list[ParsedStatement]:
+    """The statements of a camt.053 file, each with its booked lines; StatementError naming the line."""
+    statements: list[ParsedStatement] = []
+    for kind, item in events(BytesIO(data)):
+        if kind == "line":
+            statements[-1].lines.append(item)
+        elif kind == "statement":
+            statements.append(item)
     if not statements:
         raise StatementError("the camt.053 document holds no <Stmt>")
     return statements
@@ -200,7 +281,7 @@ def _from_to(r: _Reader, elem) -> tuple[date | None, date | None]:
     return day("FrDtTm"), day("ToDtTm")
 
 
-def _finish(statement: ParsedStatement) -> None:
+def _check_header(statement: ParsedStatement) -> None:
     where = statement.source_line
     if statement.opening_balance is None:
         raise StatementError("the statement has no opening balance (<Bal> of type OPBD or PRCD)", where)
@@ -208,11 +289,3 @@ def _finish(statement: ParsedStatement) -> None:
         raise StatementError("the statement has no closing balance (<Bal> of type CLBD)", where)
     if not statement.currency:
         raise StatementError("the statement names no currency", where)
-    for line in statement.lines:
-        if line.currency != statement.currency:
-            raise StatementError(f"an entry in {line.currency} on a statement in {statement.currency}",
-                                 line.source_line)
-    if statement.from_date is None and statement.lines:
-        statement.from_date = min(x.booking_date for x in statement.lines)
-    if statement.to_date is None and statement.lines:
-        statement.to_date = max(x.booking_date for x in statement.lines)
