@@ -203,10 +203,10 @@ class AccountStatements(MethodView):
         upload = request.files.get("file")
         if upload is None:
             raise field_error("file", "send the statement as multipart/form-data field 'file'")
-        data = upload.read()
+        # the upload is spooled to disk past a size: the import reads it as a stream, never whole
         return create_once(f"POST /banking/accounts/{account_id}/statements", StatementImportReportSchema,
-                           lambda session, me: imports.import_statement(session, account_id, data, upload.filename,
-                                                                        args.get("format"), me))
+                           lambda session, me: imports.import_statement(session, account_id, upload.stream,
+                                                                        upload.filename, args.get("format"), me))
 
 
 @blp.route("/statements/<uuid:statement_id>")

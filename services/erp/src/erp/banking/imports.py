@@ -14,12 +14,13 @@ import hashlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import BinaryIO
 
 from servicekit import audit
-from servicekit.db import row_view
+from servicekit.db import new_id, row_view
 from servicekit.problems import NotFound, Problem, field_error
 from shared_events.actors import actor_label
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ..db import audit_log
@@ -34,6 +35,7 @@ from .models import BankCsvMapping, BankStatement, BankStatementLine
 ZERO = Decimal("0.00")
 NO_ID = {"", "NOTPROVIDED", "NONREF"}
 LARGEST = Decimal(10) ** 15
+CHUNK = 1000  # statement lines written at once
 
 
 def _now() -> datetime:
@@ -80,23 +82,31 @@ def get_csv_mapping(session: Session, account_id) -> dict:
 
 # -- import ---------------------------------------------------------------------------------------
 
-def dedup_keys(lines: list[ParsedLine]) -> list[str]:
-    """Pure: what identifies each line across files: the bank's reference, else the EndToEndId, else a
-    fingerprint that counts identical lines of the same day (two equal coffees are two lines)."""
-    seen: Counter = Counter()
-    keys = []
-    for line in lines:
+class DedupKeys:
+    """What identifies each line across files, told line by line: the bank's reference, else the EndToEndId, else
+    a fingerprint that counts identical lines of the same day (two equal coffees are two lines). Statements list
+    their entries by day, so the count is kept for the day being read only: memory does not grow with the file."""
+
+    def __init__(self):
+        self.day, self.seen = None, Counter()
+
+    def key(self, line: ParsedLine) -> str:
         if line.bank_reference and line.bank_reference.strip().upper() not in NO_ID:
-            keys.append(f"ref:{line.bank_reference.strip()}"[:120])
-            continue
+            return f"ref:{line.bank_reference.strip()}"[:120]
         if line.end_to_end_id and line.end_to_end_id.strip().upper() not in NO_ID:
-            keys.append(f"e2e:{line.end_to_end_id.strip()}|{line.amount}"[:120])
-            continue
+            return f"e2e:{line.end_to_end_id.strip()}|{line.amount}"[:120]
+        if line.booking_date != self.day:
+            self.day, self.seen = line.booking_date, Counter()
         base = "|".join(str(x or "") for x in (line.booking_date, line.amount, line.counterparty_name,
                                                 line.counterparty_iban, line.remittance))
-        seen[base] += 1
-        keys.append("fp:" + hashlib.sha256(f"{base}|{seen[base]}".encode()).hexdigest()[:64])
-    return keys
+        self.seen[base] += 1
+        return "fp:" + hashlib.sha256(f"{base}|{self.seen[base]}".encode()).hexdigest()[:64]
+
+
+def dedup_keys(lines: list[ParsedLine]) -> list[str]:
+    """Pure: the keys of a list of lines (see DedupKeys)."""
+    keys = DedupKeys()
+    return [keys.key(line) for line in lines]
 
 
 def _same_account(account: BankAccount, named: str | None) -> bool:
@@ -112,114 +122,198 @@ def _last_statement(session: Session, account: BankAccount) -> BankStatement | N
                            ).scalar_one_or_none()
 
 
-def _check_balances(st: ParsedStatement, known: list[bool], previous: BankStatement | None,
-                    account: BankAccount) -> None:
-    """Fill in what a format leaves out (a CSV without balances continues where the previous statement closed,
-    after its lines already imported) and check opening + entries = closing."""
-    if st.opening_balance is None:
-        first_new = next((i for i, k in enumerate(known) if not k), len(known))
-        start = previous.closing_balance if previous else account.opening_balance
-        st.opening_balance = start - sum((x.amount for x in st.lines[:first_new]), ZERO)
-    if st.closing_balance is None:
-        st.closing_balance = st.opening_balance + st.booked_total
-    if st.opening_balance + st.booked_total != st.closing_balance:
-        raise refused(f"the balances do not add up: opening {money_text(st.opening_balance)} + entries "
-                      f"{money_text(st.booked_total)} = {money_text(st.opening_balance + st.booked_total)}, but the "
-                      f"closing balance is {money_text(st.closing_balance)}", st.source_line, "closing_balance")
+def _sequence_problem(st: ParsedStatement, previous: BankStatement) -> Problem | None:
+    if st.electronic_sequence is None or previous.electronic_sequence is None:
+        return None
+    if st.electronic_sequence == previous.electronic_sequence + 1:
+        return None
+    missing = st.electronic_sequence > previous.electronic_sequence + 1
+    what = ("statement " + ", ".join(str(n) for n in range(previous.electronic_sequence + 1,
+                                                           min(st.electronic_sequence,
+                                                               previous.electronic_sequence + 6)))
+            + " is missing") if missing else "it was imported already or comes out of order"
+    return refused(f"electronic sequence number {st.electronic_sequence} does not follow "
+                   f"{previous.electronic_sequence}: {what}", st.source_line, "electronic_sequence")
 
 
-def _check_chain(st: ParsedStatement, known: list[bool], previous: BankStatement | None) -> int:
-    """How many leading lines are imported already; refuses a hole, a broken chain or a missing sequence."""
-    first_new = next((i for i, k in enumerate(known) if not k), len(known))
-    later_known = next((i for i in range(first_new, len(known)) if known[i]), None)
-    if later_known is not None:
-        raise refused(f"this line was imported already but the line before it (line "
-                      f"{st.lines[first_new].source_line or first_new + 1}) was not: the file does not continue "
-                      "the statements imported", st.lines[later_known].source_line)
-    if previous is None or first_new == len(known):
-        return first_new
-    start = st.opening_balance + sum((x.amount for x in st.lines[:first_new]), ZERO)
-    if start != previous.closing_balance:
-        after = f" (after the {first_new} lines already imported)" if first_new else ""
-        raise refused(f"the statement opens at {money_text(start)}{after} but the previous statement closed at "
-                      f"{money_text(previous.closing_balance)}: a statement is missing or the file is wrong",
-                      st.source_line, "opening_balance")
-    if st.electronic_sequence is not None and previous.electronic_sequence is not None and first_new == 0:
-        if st.electronic_sequence != previous.electronic_sequence + 1:
-            raise refused(f"electronic sequence number {st.electronic_sequence} does not follow "
-                          f"{previous.electronic_sequence}: "
-                          + ("statement " + ", ".join(str(n) for n in range(previous.electronic_sequence + 1,
-                                                                              min(st.electronic_sequence,
-                                                                                  previous.electronic_sequence + 6)))
-                             + " is missing" if st.electronic_sequence > previous.electronic_sequence + 1
-                             else "it was imported already or comes out of order"),
-                          st.source_line, "electronic_sequence")
-    return first_new
+class _StatementImport:
+    """One statement of a file, its lines told one by one and written in chunks of CHUNK within the import's
+    transaction: the lines already imported (known by their keys) must be the statement's first ones; at the first
+    new line the statement is checked to continue the previous one and its row written; at its end its balances
+    are checked (a refusal then rolls back what was written). Holds a chunk of lines, never the statement."""
+
+    def __init__(self, session: Session, account: BankAccount, st: ParsedStatement, previous: BankStatement | None,
+                 keys: DedupKeys, digest: str, file_name: str | None, order: int, actor):
+        self.session, self.account, self.st, self.previous, self.keys = session, account, st, previous, keys
+        self.digest, self.file_name, self.order, self.actor = digest, file_name, order, actor
+        self.chunk: list[tuple[ParsedLine, str]] = []
+        self.known = 0                  # leading lines imported before
+        self.known_total = ZERO         # what they add up to
+        self.total = ZERO               # every booked line
+        self.row: BankStatement | None = None
+        self.written = 0
+        self.first_new_line: int | None = None
+
+    def line(self, line: ParsedLine) -> None:
+        if abs(line.amount) >= LARGEST:
+            raise refused(f"an amount of {line.amount} is beyond what the books hold (below 10^15)", line.source_line)
+        self.total += line.amount
+        self.chunk.append((line, self.keys.key(line)))
+        if len(self.chunk) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.chunk:
+            return
+        keys = [k for _, k in self.chunk]
+        if len(set(keys)) != len(keys):
+            twice = next(k for k in keys if keys.count(k) > 1)
+            raise _twice(twice, self.chunk[keys.index(twice)][0])
+        found = dict(self.session.execute(select(BankStatementLine.dedup_key, BankStatementLine.statement_id).where(
+            BankStatementLine.bank_account_id == self.account.id, BankStatementLine.dedup_key.in_(keys))).all())
+        rows = []
+        for line, key in self.chunk:
+            if key in found and self.row is not None and found[key] in self.written_in:
+                raise _twice(key, line)
+            if key in found and self.row is None:
+                self.known += 1
+                self.known_total += line.amount
+                continue
+            if key in found:
+                raise refused(f"this line was imported already but a line before it (line "
+                              f"{self.first_new_line or '?'}) was not: the file does not continue the statements "
+                              "imported", line.source_line)
+            if self.row is None:
+                self._open(line)
+            self.written += 1
+            rows.append(_line_values(self.row, self.account, self.written, line, key))
+        if rows:
+            self.session.execute(insert(BankStatementLine), rows)
+        self.chunk = []
+
+    @property
+    def written_in(self) -> set[str]:
+        return {self.row.id} if self.row is not None else set()
+
+    def _opening(self) -> Decimal:
+        """The statement's opening balance: as the file says, else where the previous statement closed, less the
+        lines of this file imported before (a CSV without balances)."""
+        if self.st.opening_balance is not None:
+            return self.st.opening_balance
+        start = self.previous.closing_balance if self.previous else self.account.opening_balance
+        return start - self.known_total
+
+    def _open(self, first_new: ParsedLine) -> None:
+        """The first new line: the statement must continue the previous one; its row is written."""
+        self.first_new_line = first_new.source_line
+        opening = self._opening() + self.known_total
+        if self.previous is not None:
+            if opening != self.previous.closing_balance:
+                after = f" (after the {self.known} lines already imported)" if self.known else ""
+                raise refused(f"the statement opens at {money_text(opening)}{after} but the previous statement "
+                              f"closed at {money_text(self.previous.closing_balance)}: a statement is missing or the "
+                              "file is wrong", self.st.source_line, "opening_balance")
+            problem = _sequence_problem(self.st, self.previous) if not self.known else None
+            if problem:
+                raise problem
+        st = self.st
+        self.row = BankStatement(bank_account_id=self.account.id, format=st.format,
+                                 bank_statement_id=(st.statement_id or "")[:100] or None,
+                                 electronic_sequence=st.electronic_sequence,
+                                 file_name=(self.file_name or "")[:300] or None, file_sha256=self.digest,
+                                 from_date=first_new.booking_date if self.known else (st.from_date
+                                                                                       or first_new.booking_date),
+                                 to_date=st.to_date, currency=st.currency, opening_balance=opening,
+                                 closing_balance=st.closing_balance if st.closing_balance is not None else opening,
+                                 line_count=0, created_by=actor_label(self.actor),
+                                 created_at=_now() + timedelta(microseconds=self.order))
+        self.session.add(self.row)
+        self.session.flush()
+
+    def end(self) -> BankStatement | None:
+        """The statement read whole: its balances must add up; returns its row (None when nothing was new)."""
+        self._flush()
+        st = self.st
+        opening = self._opening()
+        closing = st.closing_balance if st.closing_balance is not None else opening + self.total
+        if opening + self.total != closing:
+            raise refused(f"the balances do not add up: opening {money_text(opening)} + entries "
+                          f"{money_text(self.total)} = {money_text(opening + self.total)}, but the closing balance "
+                          f"is {money_text(closing)}", st.source_line, "closing_balance")
+        if self.row is None:
+            return None
+        self.row.closing_balance, self.row.line_count, self.row.to_date = closing, self.written, st.to_date
+        if not self.known and st.from_date:  # a camt.053 without FrToDt knows its first day only at its end
+            self.row.from_date = st.from_date
+        self.session.flush()
+        return self.row
 
 
-def import_statement(session: Session, account_id, data: bytes, file_name: str | None, fmt: str | None,
+def _twice(key: str, line: ParsedLine) -> Problem:
+    return refused(f"two lines carry the same bank reference {key.split(':', 1)[1]!r}", line.source_line)
+
+
+def _check_statement(account: BankAccount, st: ParsedStatement) -> None:
+    if not _same_account(account, st.account):
+        raise refused(f"the statement is of account {st.account}, not {account.iban} ({account.name})",
+                      st.source_line, "account")
+    for value in (st.opening_balance, st.closing_balance):
+        if value is not None and abs(value) >= LARGEST:
+            raise refused(f"an amount of {value} is beyond what the books hold (below 10^15)", st.source_line)
+    if st.electronic_sequence is not None and not 0 <= st.electronic_sequence < 10**15:
+        raise refused(f"electronic sequence number {st.electronic_sequence} is out of range", st.source_line,
+                      "electronic_sequence")
+    if st.currency != account.currency:
+        raise refused(f"the statement is in {st.currency}, {account.name} in {account.currency}",
+                      st.source_line, "currency")
+
+
+def _digest(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    for block in iter(lambda: stream.read(1 << 16), b""):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def import_statement(session: Session, account_id, stream: BinaryIO, file_name: str | None, fmt: str | None,
                      actor) -> dict:
-    """Import a statement file into an account: every statement in it is checked, then its new lines kept; a
-    refused file changes nothing. Returns what was imported and what was skipped."""
+    """Import a statement file (a seekable binary stream) into an account: every statement in it is checked and its
+    new lines written as it is read, in chunks, in the caller's transaction; a refused file changes nothing (the
+    caller rolls back). Returns what was imported and what was skipped."""
     account = account_row(session, account_id, lock=True)  # one import per account at a time
     if not account.active or account.kind == "cheques":
         raise Problem(409, "Account closed" if not account.active else "Cheque portfolio",
                       f"{account.name} {'is closed' if not account.active else 'receives no bank statement'}.",
                       "wrong-state")
     mapping = session.get(BankCsvMapping, account.id)
+    digest = _digest(stream)
+    previous = _last_statement(session, account)
+    report = {"bank_account_id": account.id, "format": None, "statements": [], "lines_imported": 0,
+              "lines_already_imported": 0, "pending_left_out": 0}
+    keys, current, order = DedupKeys(), None, 0
     try:
-        statements = formats.parse(data, fmt, mapping.mapping if mapping else None, account.currency)
+        for kind, item in formats.events(stream, fmt, mapping.mapping if mapping else None, account.currency):
+            if kind == "statement":
+                report["format"] = report["format"] or item.format
+                _check_statement(account, item)
+                current = _StatementImport(session, account, item, previous, keys, digest, file_name, order, actor)
+                order += 1
+            elif kind == "line":
+                current.line(item)
+            else:
+                row = current.end()
+                report["lines_already_imported"] += current.known
+                report["pending_left_out"] += item.pending
+                if row is not None:
+                    report["lines_imported"] += row.line_count
+                    report["statements"].append(row_view(row))
+                    previous = row
     except StatementError as e:
         raise refused(e.message, e.line) from None
-    digest = hashlib.sha256(data).hexdigest()
-    previous = _last_statement(session, account)
-    report = {"bank_account_id": account.id, "format": statements[0].format, "statements": [], "lines_imported": 0,
-              "lines_already_imported": 0, "pending_left_out": 0}
-    for n, st in enumerate(statements):
-        if not _same_account(account, st.account):
-            raise refused(f"the statement is of account {st.account}, not {account.iban} ({account.name})",
-                          st.source_line, "account")
-        for value, where in [(st.opening_balance, st.source_line), (st.closing_balance, st.source_line)] + [
-                (x.amount, x.source_line) for x in st.lines]:
-            if value is not None and abs(value) >= LARGEST:
-                raise refused(f"an amount of {value} is beyond what the books hold (below 10^15)", where)
-        if st.electronic_sequence is not None and not 0 <= st.electronic_sequence < 10**15:
-            raise refused(f"electronic sequence number {st.electronic_sequence} is out of range", st.source_line,
-                          "electronic_sequence")
-        if st.currency != account.currency:
-            raise refused(f"the statement is in {st.currency}, {account.name} in {account.currency}",
-                          st.source_line, "currency")
-        keys = dedup_keys(st.lines)
-        if len(set(keys)) != len(keys):
-            twice = next(k for k in keys if keys.count(k) > 1)
-            raise refused(f"two lines carry the same bank reference {twice.split(':', 1)[1]!r}",
-                          st.lines[keys.index(twice)].source_line)
-        found = set(session.execute(select(BankStatementLine.dedup_key).where(
-            BankStatementLine.bank_account_id == account.id, BankStatementLine.dedup_key.in_(keys))).scalars())
-        known = [k in found for k in keys]
-        _check_balances(st, known, previous, account)
-        first_new = _check_chain(st, known, previous)
-        report["lines_already_imported"] += first_new
-        report["pending_left_out"] += st.pending
-        if first_new == len(st.lines):
-            continue  # nothing new: the same statement again, or one the others covered
-        opening = st.opening_balance + sum((x.amount for x in st.lines[:first_new]), ZERO)
-        row = BankStatement(bank_account_id=account.id, format=st.format,
-                            bank_statement_id=(st.statement_id or "")[:100] or None,
-                            electronic_sequence=st.electronic_sequence, file_name=(file_name or "")[:300] or None,
-                            file_sha256=digest, from_date=st.lines[first_new].booking_date
-                            if first_new else (st.from_date or st.lines[0].booking_date), to_date=st.to_date,
-                            currency=st.currency, opening_balance=opening, closing_balance=st.closing_balance,
-                            line_count=len(st.lines) - first_new, created_by=actor_label(actor),
-                            created_at=_now() + timedelta(microseconds=n))
-        session.add(row)
-        session.flush()
-        session.add_all(_line_row(row, account, position, line, key) for position, (line, key) in enumerate(
-            zip(st.lines[first_new:], keys[first_new:], strict=True), 1))
-        session.flush()
-        report["lines_imported"] += row.line_count
-        report["statements"].append(row_view(row))
-        previous = row
+    if report["format"] is None:
+        raise refused("the file holds no statement")
     if report["statements"]:
         audit.record(session, audit_log, actor, "import", "bank_statement", report["statements"][0]["id"], None,
                      {"file": file_name, "sha256": digest, "lines": report["lines_imported"],
@@ -228,18 +322,18 @@ def import_statement(session: Session, account_id, data: bytes, file_name: str |
     return report
 
 
-def _line_row(statement: BankStatement, account: BankAccount, position: int, line: ParsedLine,
-              key: str) -> BankStatementLine:
-    return BankStatementLine(
-        statement_id=statement.id, bank_account_id=account.id, position=position, booking_date=line.booking_date,
-        value_date=line.value_date, amount=line.amount, currency=line.currency, reversal=line.reversal,
-        bank_reference=(line.bank_reference or None) and line.bank_reference[:100],
-        end_to_end_id=(line.end_to_end_id or None) and line.end_to_end_id[:100],
-        counterparty_name=(line.counterparty_name or None) and line.counterparty_name[:200],
-        counterparty_iban=(line.counterparty_iban or None) and line.counterparty_iban[:34],
-        remittance=line.remittance, structured_reference=(line.structured_reference or None)
-        and line.structured_reference[:100], details=line.details or None, dedup_key=key, reconciled=False,
-        version=1)
+def _line_values(statement: BankStatement, account: BankAccount, position: int, line: ParsedLine,
+                 key: str) -> dict:
+    return {"id": new_id(), "statement_id": statement.id, "bank_account_id": account.id, "position": position,
+            "booking_date": line.booking_date, "value_date": line.value_date, "amount": line.amount,
+            "currency": line.currency, "reversal": line.reversal,
+            "bank_reference": (line.bank_reference or None) and line.bank_reference[:100],
+            "end_to_end_id": (line.end_to_end_id or None) and line.end_to_end_id[:100],
+            "counterparty_name": (line.counterparty_name or None) and line.counterparty_name[:200],
+            "counterparty_iban": (line.counterparty_iban or None) and line.counterparty_iban[:34],
+            "remittance": line.remittance,
+            "structured_reference": (line.structured_reference or None) and line.structured_reference[:100],
+            "details": line.details or None, "dedup_key": key, "reconciled": False, "version": 1}
 
 
 # -- reading --------------------------------------------------------------------------------------
