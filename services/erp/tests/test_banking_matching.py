@@ -1,6 +1,9 @@
 """The matching rules and the statement readers without a database: RF references, which rule finds what and with
 which score, a batch payment found by subset sum, a user rule's conditions, and the dedup keys of lines."""
 
+import gc
+import io
+import weakref
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -141,6 +144,19 @@ def test_a_camt_file_of_10000_entries_is_read_whole_and_adds_up():
             f"</Stmt></BkToCstmrStmt></Document>").encode()
     (st,) = formats.parse(data, None, None, "EUR")
     assert len(st.lines) == 10_000 and st.opening_balance + st.booked_total == st.closing_balance
+
+
+def test_a_camt_stream_keeps_no_line_it_has_told_so_its_memory_does_not_grow_with_the_file():
+    entries = [{"amount": "1.00", "name": "A", "text": f"t{n}", "ref": f"R{n}"} for n in range(3000)]
+    data = bs.camt053("DE89370400440532013000", 1, "0.00", entries, DAY)
+    told, alive, total = 0, [], D("0")
+    for kind, item in formats.events(io.BytesIO(data), None, None, "EUR"):
+        if kind == "line":
+            told, total = told + 1, total + item.amount
+            alive.append(weakref.ref(item))
+        del item
+    gc.collect()
+    assert (told, total) == (3000, D("3000.00")) and sum(1 for ref in alive if ref() is not None) == 0
 
 
 @pytest.mark.parametrize(("change", "line", "element", "why"), [

@@ -4,11 +4,15 @@ are left out; a file that does not add up, does not continue the last statement 
 naming the line; the same or an overlapping file imported again creates nothing twice."""
 
 import io
+from datetime import date
 from pathlib import Path
 
 import pytest
 from servicekit.testing import assert_problem
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
+from tests.support import bank_statements as bs
 from tests.support import erp_sales as t
 
 pytestmark = pytest.mark.db
@@ -35,8 +39,10 @@ def account(accountant):
 
 
 def upload(client, account, content: bytes, name: str, expect=200, **query):
-    r = client.post(f"{ACCOUNTS}/{account['id']}/statements", query_string=query,
-                    data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+    # encoded here, in memory: the test client would spool a large body to a temporary file it never closes
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(content), name)})
+    r = client.post(f"{ACCOUNTS}/{account['id']}/statements", query_string=query, data=body,
+                    content_type=f"multipart/form-data; boundary={boundary}")
     assert r.status_code == expect, r.get_data(as_text=True)[:500]
     return r
 
@@ -180,3 +186,34 @@ def test_amounts_or_sequence_numbers_beyond_what_the_books_hold_are_refused_not_
     assert refused["errors"][0]["location"] == "line 13" and "ElctrncSeqNb" in refused["detail"]
     assert "more digits than are allowed" in refused["detail"] and ".." not in refused["detail"]
     assert lines(accountant, account) == []
+
+
+def test_a_long_statement_is_written_in_chunks_an_overlap_across_chunks_is_skipped_and_a_late_refusal_keeps_nothing(
+        accountant, account):
+    tag, day = t.tag(), date(2026, 3, 2)
+    entries = [{"amount": "1.00", "text": f"pos {n}", "ref": f"L{tag}{n:05d}"} for n in range(2500)]
+    first = upload(accountant, account, bs.camt053(IBAN, 1, "1000.00", entries[:1500], day), "1.xml").json
+    assert (first["lines_imported"], first["statements"][0]["closing_balance"]) == (1500, "2500.00")
+    # the next file repeats 1,200 lines (over a chunk's end) before 1,000 new ones: only the new ones are kept
+    nxt = upload(accountant, account, bs.camt053(IBAN, 2, "1300.00", entries[300:], day), "2.xml").json
+    assert (nxt["lines_imported"], nxt["lines_already_imported"]) == (1000, 1200)
+    assert (nxt["statements"][0]["opening_balance"], nxt["statements"][0]["closing_balance"]) == ("2500.00",
+                                                                                                  "3500.00")
+
+    def kept() -> int:
+        return sum(x["line_count"] for x in accountant.get(f"{ACCOUNTS}/{account['id']}/statements").json)
+    assert kept() == 2500
+    # a reference repeated 1,300 lines later (another chunk) is refused at the repeated line, after a thousand
+    # lines were written: nothing of the file stays
+    more = [{"amount": "1.00", "text": f"more {n}", "ref": f"M{tag}{n:05d}"} for n in range(1500)]
+    more[1400]["ref"] = more[100]["ref"]
+    data = bs.camt053(IBAN, 3, "3500.00", more, day)
+    repeated = data.rfind(f"<AcctSvcrRef>{more[100]['ref']}<".encode())
+    where = data[:data.rfind(b"<Ntry>", 0, repeated)].count(b"\n") + 1
+    refused = assert_problem(upload(accountant, account, data, "3.xml", expect=422), 422, "file")
+    assert refused["errors"][0]["location"] == f"line {where}" and "same bank reference" in refused["detail"]
+    # balances that do not add up are seen at the statement's end, when its lines are written: nothing stays
+    wrong = bs.camt053(IBAN, 3, "3500.00", more[:1200], day).replace(b"4700.00</Amt>", b"4700.01</Amt>")
+    refused = assert_problem(upload(accountant, account, wrong, "4.xml", expect=422), 422, "closing_balance")
+    assert "do not add up" in refused["detail"]
+    assert kept() == 2500 and len(accountant.get(f"{ACCOUNTS}/{account['id']}/statements").json) == 2

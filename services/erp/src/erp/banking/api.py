@@ -204,9 +204,10 @@ class AccountStatements(MethodView):
         if upload is None:
             raise field_error("file", "send the statement as multipart/form-data field 'file'")
         # the upload is spooled to disk past a size: the import reads it as a stream, never whole
-        return create_once(f"POST /banking/accounts/{account_id}/statements", StatementImportReportSchema,
-                           lambda session, me: imports.import_statement(session, account_id, upload.stream,
-                                                                        upload.filename, args.get("format"), me))
+        with upload.stream:
+            return create_once(f"POST /banking/accounts/{account_id}/statements", StatementImportReportSchema,
+                               lambda session, me: imports.import_statement(session, account_id, upload.stream,
+                                                                            upload.filename, args.get("format"), me))
 
 
 @blp.route("/statements/<uuid:statement_id>")
