@@ -143,8 +143,9 @@ class _StatementImport:
     are checked (a refusal then rolls back what was written). Holds a chunk of lines, never the statement."""
 
     def __init__(self, session: Session, account: BankAccount, st: ParsedStatement, previous: BankStatement | None,
-                 keys: DedupKeys, digest: str, file_name: str | None, order: int, actor):
-        self.session, self.account, self.st, self.previous, self.keys = session, account, st, previous, keys
+                 digest: str, file_name: str | None, order: int, actor):
+        self.session, self.account, self.st, self.previous = session, account, st, previous
+        self.keys = DedupKeys()  # the fingerprints' counts are a statement's own
         self.digest, self.file_name, self.order, self.actor = digest, file_name, order, actor
         self.chunk: list[tuple[ParsedLine, str]] = []
         self.known = 0                  # leading lines imported before
@@ -292,13 +293,13 @@ def import_statement(session: Session, account_id, stream: BinaryIO, file_name: 
     previous = _last_statement(session, account)
     report = {"bank_account_id": account.id, "format": None, "statements": [], "lines_imported": 0,
               "lines_already_imported": 0, "pending_left_out": 0}
-    keys, current, order = DedupKeys(), None, 0
+    current, order = None, 0
     try:
         for kind, item in formats.events(stream, fmt, mapping.mapping if mapping else None, account.currency):
             if kind == "statement":
                 report["format"] = report["format"] or item.format
                 _check_statement(account, item)
-                current = _StatementImport(session, account, item, previous, keys, digest, file_name, order, actor)
+                current = _StatementImport(session, account, item, previous, digest, file_name, order, actor)
                 order += 1
             elif kind == "line":
                 current.line(item)
