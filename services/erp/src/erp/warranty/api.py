@@ -7,7 +7,15 @@ from servicekit.etag import if_match_required, required_version
 from servicekit.web import sessions, with_etag
 
 from . import service
-from .schemas import EntitlementListArgs, EntitlementPageSchema, EntitlementSchema, TermsSchema, TermsSetSchema
+from .schemas import (
+    EntitlementListArgs,
+    EntitlementPageSchema,
+    EntitlementSchema,
+    SettingsSchema,
+    SettingsSetSchema,
+    TermsSchema,
+    TermsSetSchema,
+)
 
 blp = Blueprint("warranty", __name__, url_prefix="/api/v1/warranty",
                 description="Warranty terms of products, and the entitlements issued invoices create (terms copied "
@@ -36,6 +44,29 @@ class Terms(MethodView):
         expected = required_version()
         with sessions().begin() as session:
             return with_etag(service.set_terms(session, product_id, expected, data, current_principal()))
+
+
+@blp.route("/settings")
+class Settings(MethodView):
+    @requires("company:read")
+    @blp.response(200, SettingsSchema)
+    def get(self):
+        """The company's warranty policy (a replaced unit keeps or renews its term). Its ETag is what If-Match
+        needs."""
+        with sessions().begin() as session:
+            return with_etag(service.get_settings(session))
+
+    @requires("company:update")
+    @if_match_required
+    @blp.arguments(SettingsSetSchema)
+    @blp.response(200, SettingsSchema)
+    @blp.alt_response(412, description="The settings changed since the ETag you sent")
+    @blp.alt_response(428, description="If-Match is missing")
+    def put(self, data):
+        """Set the replacement policy: keep the remaining term or renew it. Requires If-Match."""
+        expected = required_version()
+        with sessions().begin() as session:
+            return with_etag(service.set_settings(session, expected, data, current_principal()))
 
 
 @blp.route("/entitlements")

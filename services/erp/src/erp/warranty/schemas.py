@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 from servicekit.pagination import PageArgs, page_schema
 
-from .models import STARTS
+from .models import REPLACEMENT_POLICIES, STARTS, STATUSES
 
 
 class TermsSetSchema(Schema):
@@ -16,6 +16,8 @@ class TermsSetSchema(Schema):
     supplier_party_id = fields.UUID(allow_none=True, load_default=None, metadata={
         "description": "The supplier whose back-to-back warranty covers us in turn."})
     supplier_months = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=240))
+    serial_tracked = fields.Boolean(load_default=False, metadata={
+        "description": "Deliveries record one serial number per unit; each invoiced serial gets its own entitlement."})
 
 
 class TermsSchema(Schema):
@@ -26,6 +28,7 @@ class TermsSchema(Schema):
     covers_labour = fields.Boolean()
     supplier_party_id = fields.UUID(allow_none=True)
     supplier_months = fields.Integer(allow_none=True)
+    serial_tracked = fields.Boolean()
     version = fields.Integer()
     explicit = fields.Boolean(metadata={"description": "false: the product's plain warranty_months apply."})
 
@@ -46,7 +49,10 @@ class EntitlementSchema(Schema):
     supplier_party_id = fields.UUID(allow_none=True)
     supplier_end_date = fields.Date(allow_none=True)
     terms = fields.Dict(metadata={"description": "The terms as they were when the invoice was issued."})
-    status = fields.String()
+    status = fields.String(metadata={"description": "active, void (credited) or replaced (a replacement unit took "
+                                                    "over under warranty)"})
+    replaces_entitlement_id = fields.UUID(allow_none=True, metadata={
+        "description": "For a replacement unit: the faulty unit's entitlement."})
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -55,9 +61,22 @@ class EntitlementSchema(Schema):
 class EntitlementListArgs(PageArgs):
     party_id = fields.UUID()
     product_id = fields.UUID()
-    status = fields.String(validate=validate.OneOf(("active", "void")))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    serial_number = fields.String(validate=validate.Length(min=1, max=100))
     active_on = fields.Date(metadata={"description": "Active entitlements covering this day."})
     ending_before = fields.Date(metadata={"description": "Ending before this day (expiry follow-up)."})
 
 
 EntitlementPageSchema = page_schema(EntitlementSchema, "EntitlementPage")
+
+
+class SettingsSchema(Schema):
+    replacement_policy = fields.String(metadata={"description": "keep | renew"})
+    version = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class SettingsSetSchema(Schema):
+    replacement_policy = fields.String(required=True, validate=validate.OneOf(REPLACEMENT_POLICIES), metadata={
+        "description": "keep: a unit replaced under warranty keeps what remained of the faulty unit's term; renew: "
+                       "its term starts again on the replacement day."})
