@@ -53,8 +53,10 @@ def claimed_event(c: WarrantyClaim, ticket: Ticket, resolved_at: datetime, actor
                      **actor_extensions(actor))
 
 
-def _entitlement(session: Session, ticket: Ticket, data: dict, today) -> WarrantyReplica:
-    """The entitlement the claim is made on: this ticket's customer's, for its product, in force today."""
+def _entitlement(session: Session, ticket: Ticket, data: dict, today, claim: WarrantyClaim | None
+                 ) -> WarrantyReplica:
+    """The entitlement the claim is made on: this ticket's customer's, for its product, in force today (a
+    correction may stay on the entitlement the claim was first made on, even once its unit was replaced)."""
     e = session.get(WarrantyReplica, str(data["entitlement_id"]))
     if e is None:
         raise field_error("entitlement_id", "no such warranty entitlement is known")
@@ -62,6 +64,8 @@ def _entitlement(session: Session, ticket: Ticket, data: dict, today) -> Warrant
         raise field_error("entitlement_id", "this entitlement belongs to another customer")
     if ticket.product_id and e.product_id != ticket.product_id:
         raise field_error("entitlement_id", "this entitlement is for another product than the ticket's")
+    if claim is not None and claim.entitlement_id == e.entitlement_id:
+        return e
     if e.status != "active" or e.quantity <= 0:
         why = "was replaced under warranty" if e.status == "replaced" else "was voided by a credit note"
         raise field_error("entitlement_id", f"this entitlement {why}")
@@ -100,7 +104,7 @@ def resolve_under_warranty(session: Session, ticket_id, expected_version: int, d
     if ticket.status == "resolved" and claim is None:
         raise Problem(409, "Ticket is resolved", f"Ticket {ticket.number} was resolved without a warranty claim: "
                       "reopen it first.", "ticket-status")
-    entitlement = _entitlement(session, ticket, data, now.date())
+    entitlement = _entitlement(session, ticket, data, now.date(), claim)
     faulty = (data.get("faulty_serial") or ticket.serial_number or entitlement.serial_number or "").strip() or None
     if entitlement.serial_number and faulty != entitlement.serial_number:
         raise field_error("faulty_serial", f"the entitlement covers serial {entitlement.serial_number}")

@@ -12,7 +12,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
+    Text,
     UniqueConstraint,
     func,
 )
@@ -120,3 +122,46 @@ class SerialNumber(Base):
     shipped_on: Mapped[date] = mapped_column(Date)
     entitlement_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("warranty_entitlements.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WarrantyClaim(Base):
+    """A ticket resolved under warranty in the CRM (crm.ticket.warranty_claimed), as the ERP booked it: the parts
+    issued from stock, the labour accrued, the supplier's share receivable. `id` is the CRM's claim id; `revision`
+    the newest revision applied (an older or repeated one changes nothing); `booked_*` what the ledger holds, so a
+    correction books only the difference."""
+
+    __tablename__ = "warranty_claims"
+    __table_args__ = (
+        CheckConstraint("status in ('accepted', 'rejected')", name="status"),
+        Index("ix_warranty_claims_claimed_on", "claimed_on"),
+        Index("ix_warranty_claims_entitlement", "entitlement_id"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    ticket_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
+    ticket_number: Mapped[str] = mapped_column(String(40))
+    party_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
+    product_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
+    entitlement_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    faulty_serial: Mapped[str | None] = mapped_column(String(100))
+    replacement_serial: Mapped[str | None] = mapped_column(String(100))
+    replacement_entitlement_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # what the newest revision asked for: [{product_id, sku, quantity}]
+    parts: Mapped[list] = mapped_column(JSONB, default=list)
+    # what stock issued for it so far, per product: {product_id: {"quantity": "1", "cost": "25.00"}}
+    issued: Mapped[dict] = mapped_column(JSONB, default=dict)
+    labour_hours: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal(0))
+    labour_rate: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal(0))
+    parts_cost: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal(0))
+    labour_cost: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal(0))
+    supplier_party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), index=True)
+    supplier_receivable: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    claimed_on: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

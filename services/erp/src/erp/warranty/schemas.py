@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 from servicekit.pagination import PageArgs, page_schema
 
 from .models import REPLACEMENT_POLICIES, STARTS, STATUSES
+from .reports import GROUPS
 
 
 class TermsSetSchema(Schema):
@@ -80,3 +81,142 @@ class SettingsSetSchema(Schema):
     replacement_policy = fields.String(required=True, validate=validate.OneOf(REPLACEMENT_POLICIES), metadata={
         "description": "keep: a unit replaced under warranty keeps what remained of the faulty unit's term; renew: "
                        "its term starts again on the replacement day."})
+
+
+class ClaimListArgs(PageArgs):
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+    entitlement_id = fields.UUID()
+    ticket_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(("accepted", "rejected")))
+
+
+class ClaimPartSchema(Schema):
+    product_id = fields.UUID()
+    sku = fields.String(allow_none=True)
+    quantity = fields.String()
+
+
+class ClaimSchema(Schema):
+    id = fields.UUID(metadata={"description": "The CRM's claim id."})
+    number = fields.String(metadata={"description": "WC-<year>-<n>"})
+    ticket_id = fields.UUID()
+    ticket_number = fields.String()
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+    entitlement_id = fields.UUID(allow_none=True)
+    faulty_serial = fields.String(allow_none=True)
+    replacement_serial = fields.String(allow_none=True)
+    replacement_entitlement_id = fields.UUID(allow_none=True)
+    revision = fields.Integer()
+    status = fields.String(metadata={"description": "accepted or rejected (see reason)"})
+    reason = fields.String(allow_none=True)
+    parts = fields.List(fields.Nested(ClaimPartSchema))
+    issued = fields.Dict(metadata={"description": "Parts issued from stock so far: {product_id: {quantity, cost}}"})
+    labour_hours = fields.Decimal(as_string=True)
+    labour_rate = fields.Decimal(as_string=True)
+    parts_cost = fields.Decimal(as_string=True)
+    labour_cost = fields.Decimal(as_string=True)
+    supplier_party_id = fields.UUID(allow_none=True)
+    supplier_receivable = fields.Decimal(as_string=True)
+    currency = fields.String()
+    claimed_on = fields.Date()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+ClaimPageSchema = page_schema(ClaimSchema, "WarrantyClaimPage")
+
+
+class PeriodArgs(Schema):
+    date_from = fields.Date()
+    date_to = fields.Date()
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+
+
+class CostReportArgs(PeriodArgs):
+    group_by = fields.String(load_default="product", validate=validate.OneOf(GROUPS))
+    supplier_party_id = fields.UUID()
+
+
+class CostRowSchema(Schema):
+    key = fields.String(metadata={"description": "Product, customer or supplier id ('none': no supplier), or "
+                                                 "YYYY-MM."})
+    label = fields.String(allow_none=True)
+    claims = fields.Integer()
+    parts_cost = fields.Decimal(as_string=True)
+    labour_cost = fields.Decimal(as_string=True)
+    total_cost = fields.Decimal(as_string=True)
+    supplier_receivable = fields.Decimal(as_string=True)
+    net_cost = fields.Decimal(as_string=True, metadata={"description": "total_cost - supplier_receivable"})
+
+
+class CostTotalsSchema(Schema):
+    claims = fields.Integer()
+    parts_cost = fields.Decimal(as_string=True)
+    labour_cost = fields.Decimal(as_string=True)
+    total_cost = fields.Decimal(as_string=True)
+    supplier_receivable = fields.Decimal(as_string=True)
+    net_cost = fields.Decimal(as_string=True)
+
+
+class CostReportSchema(Schema):
+    group_by = fields.String()
+    date_from = fields.Date(allow_none=True)
+    date_to = fields.Date(allow_none=True)
+    items = fields.List(fields.Nested(CostRowSchema))
+    totals = fields.Nested(CostTotalsSchema)
+
+
+class EntitlementClaimsRowSchema(Schema):
+    entitlement_id = fields.UUID()
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+    serial_number = fields.String(allow_none=True)
+    invoice_number = fields.String()
+    end_date = fields.Date()
+    status = fields.String()
+    claims = fields.Integer()
+    total_cost = fields.Decimal(as_string=True)
+    supplier_receivable = fields.Decimal(as_string=True)
+
+
+class EntitlementClaimsTotalsSchema(Schema):
+    claims = fields.Integer()
+    total_cost = fields.Decimal(as_string=True)
+    supplier_receivable = fields.Decimal(as_string=True)
+
+
+class EntitlementClaimsSchema(Schema):
+    items = fields.List(fields.Nested(EntitlementClaimsRowSchema))
+    totals = fields.Nested(EntitlementClaimsTotalsSchema)
+
+
+class OpenEntitlementsArgs(Schema):
+    as_of = fields.Date(metadata={"description": "Default today."})
+    expiring_to = fields.Date(metadata={"description": "Only those ending on or before this day."})
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
+
+
+class OpenEntitlementRowSchema(Schema):
+    entitlement_id = fields.UUID()
+    party_id = fields.UUID()
+    product_id = fields.UUID()
+    serial_number = fields.String(allow_none=True)
+    invoice_number = fields.String()
+    quantity = fields.Decimal(as_string=True)
+    start_date = fields.Date()
+    end_date = fields.Date()
+    days_left = fields.Integer()
+    covers_parts = fields.Boolean()
+    covers_labour = fields.Boolean()
+
+
+class OpenEntitlementsSchema(Schema):
+    as_of = fields.Date()
+    count = fields.Integer()
+    items = fields.List(fields.Nested(OpenEntitlementRowSchema))
