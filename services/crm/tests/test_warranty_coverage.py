@@ -113,3 +113,21 @@ def test_expired_and_not_found(client, erp, sold, catalog):
     assert coverage(client, t, on="2020-06-01")["state"] == "covered"
     assert coverage(client, ticket(client, party_id, catalog()))["state"] == "not_found"
     assert coverage(client, ticket(client, party_id))["state"] == "not_found"
+
+
+def test_a_ticket_with_a_serial_sees_that_units_entitlement_and_its_replacement(client, erp, sold):
+    party_id, product_id = sold
+    start = date.today() - timedelta(days=30)
+    mine = entitlement(party_id, product_id, start, 700, serial_number="SN-A")
+    other = entitlement(party_id, product_id, start, 900, serial_number="SN-B")
+    erp("created", mine)
+    erp("created", other)
+    seen = coverage(client, ticket(client, party_id, product_id, serial="SN-A"))
+    assert seen["state"] == "covered" and seen["entitlement"]["entitlement_id"] == mine["id"]
+    assert coverage(client, ticket(client, party_id, product_id, serial="SN-Z"))["state"] == "not_found"
+    erp("updated", {**mine, "status": "replaced", "version": 2})
+    spare = entitlement(party_id, product_id, start, 700, serial_number="SN-C", replaces_entitlement_id=mine["id"])
+    erp("created", spare)
+    faulty = coverage(client, ticket(client, party_id, product_id, serial="SN-A"))
+    assert faulty["state"] == "expired" and "replaced" in faulty["reason"]
+    assert coverage(client, ticket(client, party_id, product_id, serial="SN-C"))["state"] == "covered"

@@ -46,6 +46,7 @@ from .statistics.api import blp as statistics_blp
 from .tasks.api import blp as tasks_blp
 from .tickets.api import blp as tickets_blp
 from .tickets.api import sla_blp
+from .tickets.claims_api import blp as ticket_claims_blp
 from .timeline.api import blp as timeline_blp
 
 # Every API blueprint of the CRM, in the order the OpenAPI document lists them. A new module adds its own here.
@@ -53,7 +54,8 @@ BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
               agenda_public_blp, notifications_blp, fulfilment_blp, installation_forms_blp, stage_tasks_blp,
-              audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp, tickets_blp, sla_blp)
+              audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp, tickets_blp, sla_blp,
+              ticket_claims_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

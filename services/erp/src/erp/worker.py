@@ -15,6 +15,9 @@ from .fulfilment.handlers import TOPICS as INSTALLATION_TOPICS
 from .invoicing.overdue import OverdueLoop
 from .parties.handlers import HANDLERS as PARTY_HANDLERS
 from .sales.handlers import order_handlers, placing_waiting_orders
+from .warranty.handlers import CONSUMER as CLAIM_CONSUMER
+from .warranty.handlers import TOPICS as CLAIM_TOPICS
+from .warranty.handlers import claim_handlers
 
 PARTY_CONSUMER = "erp.parties"
 ORDER_CONSUMER = "erp.orders"
@@ -41,11 +44,17 @@ def installation_consumer(settings: Settings, sessions, **kwargs) -> InboxConsum
                          sessions, processed_events, **kwargs)
 
 
+def claim_consumer(settings: Settings, sessions, **kwargs) -> InboxConsumer:
+    """Warranty claims of CRM tickets: parts issued from stock, cost booked, the answer sent back."""
+    return InboxConsumer(CLAIM_CONSUMER, settings.kafka_bootstrap, CLAIM_TOPICS,
+                         claim_handlers(settings.sales_warehouse), sessions, processed_events, **kwargs)
+
+
 def replay_inbox(settings: Settings, topic: str) -> InboxConsumer | None:
     """The consumer of `topic`, with dead-lettering off, for `erp replay-dlq` (None if the ERP does not read it)."""
     sessions = make_session_factory(make_engine(settings.database_url))
     builders = {"crm.party.v1": party_consumer, "crm.order.v1": order_consumer,
-                "crm.installation.v1": installation_consumer}
+                "crm.installation.v1": installation_consumer, "crm.ticket.v1": claim_consumer}
     return builders[topic](settings, sessions, dead_letters=False) if topic in builders else None
 
 
@@ -53,6 +62,6 @@ def main(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     run_service_worker("erp", settings, outbox, lambda engine, sessions: [
         party_consumer(settings, sessions), order_consumer(settings, sessions),
-        installation_consumer(settings, sessions),
+        installation_consumer(settings, sessions), claim_consumer(settings, sessions),
         OverdueLoop(sessions, settings.overdue_interval_minutes),
         MailSender(engine, mail_outbox, Mailer.from_settings(settings).transport())])

@@ -115,7 +115,13 @@ TOPICS: dict[str, TopicSpec] = {
         TopicSpec(
             "erp.warranty.v1",
             compacted=True,
-            description="Full state of every warranty entitlement invoices created; key = entitlement id.",
+            description="Full state of every warranty entitlement invoices created (key = entitlement id), and the "
+                        "ERP's answer to each warranty claim (key = claim id).",
+        ),
+        TopicSpec(
+            "crm.ticket.v1",
+            description="What happens to CRM tickets that other services act on: a ticket resolved under warranty "
+                        "with its claim (parts, labour, serials); key = claim id.",
         ),
     ]
 }
@@ -172,6 +178,12 @@ EVENT_TYPES: dict[str, EventType] = {
                   "An entitlement changed (e.g. a credit note took back part of its quantity)."),
         EventType("erp.warranty.voided", "erp.warranty.v1", "erp.warranty.v1.json",
                   "An entitlement ended before its term (a credit note took back everything it covered)."),
+        EventType("erp.warranty.claim_accepted", "erp.warranty.v1", "erp.warranty.claim.v1.json",
+                  "The ERP accepted a warranty claim revision: parts issued, cost booked, supplier share receivable."),
+        EventType("erp.warranty.claim_rejected", "erp.warranty.v1", "erp.warranty.claim.v1.json",
+                  "The ERP rejected a warranty claim revision, with the reason (e.g. no stock for a part)."),
+        EventType("crm.ticket.warranty_claimed", "crm.ticket.v1", "crm.ticket.v1.json",
+                  "A ticket was resolved under warranty: the claim (revision) with parts, labour and serials."),
     ]
 }
 

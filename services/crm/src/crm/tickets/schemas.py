@@ -50,8 +50,22 @@ class TicketSlaSchema(Schema):
     breached_at = fields.DateTime(allow_none=True, metadata={"description": "When a target was first missed."})
 
 
+class TicketClaimSummarySchema(Schema):
+    id = fields.UUID()
+    revision = fields.Integer()
+    status = fields.String(metadata={"description": "submitted, accepted or rejected (by the ERP)"})
+    status_reason = fields.String(allow_none=True)
+    entitlement_id = fields.UUID()
+    labour_cost = fields.Decimal(as_string=True)
+    erp_number = fields.String(allow_none=True)
+    erp_total_cost = fields.Decimal(as_string=True, allow_none=True)
+    currency = fields.String()
+
+
 class TicketSchema(_TicketFields):
     id = fields.UUID()
+    warranty_claim = fields.Nested(TicketClaimSummarySchema, allow_none=True, metadata={
+        "description": "The warranty claim the ticket was resolved with (GET /tickets/{id} only)."})
     number = fields.String(metadata={"description": "T-YYYY-NNNNN, without gaps."})
     party_id = fields.UUID()
     status = fields.String()

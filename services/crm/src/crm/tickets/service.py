@@ -28,6 +28,7 @@ from ..parties.service import find_party
 from ..timeline import entries as timeline
 from ..warranty.coverage import coverage as warranty_coverage
 from . import sla
+from .claim_models import WarrantyClaim
 from .models import OPEN, TRANSITIONS, SlaPolicy, Ticket, TicketAttachment, TicketCounter, TicketFact, TicketMessage
 
 RECORD = "ticket"
@@ -182,7 +183,8 @@ def find_ticket(session: Session, ticket_id, actor: Principal) -> Ticket:
 
 
 def get_ticket(session: Session, ticket_id, actor: Principal) -> dict:
-    return view(_find(session, ticket_id, actor))
+    ticket = _find(session, ticket_id, actor)
+    return {**view(ticket), "warranty_claim": claim_summary(session, ticket.id)}
 
 
 def _for_change(session: Session, ticket_id, actor: Principal, expected_version: int | None) -> Ticket:
@@ -430,6 +432,16 @@ def ticket_coverage(session: Session, ticket_id, on: date | None, actor: Princip
     ticket = _find(session, ticket_id, actor)
     return warranty_coverage(session, ticket.party_id, ticket.product_id, ticket.serial_number,
                              on or datetime.now(UTC).date())
+
+
+def claim_summary(session: Session, ticket_id: str) -> dict | None:
+    """The ticket's warranty claim as the ticket shows it: revision, status (and why), the ERP's cost."""
+    c = session.execute(select(WarrantyClaim).where(WarrantyClaim.ticket_id == ticket_id)).scalar()
+    if c is None:
+        return None
+    return {"id": c.id, "revision": c.revision, "status": c.status, "status_reason": c.status_reason,
+            "entitlement_id": c.entitlement_id, "labour_cost": c.labour_cost, "erp_number": c.erp_number,
+            "erp_total_cost": c.erp_total_cost, "currency": c.currency}
 
 
 def has_tickets(session: Session, party_id: str) -> bool:

@@ -18,7 +18,8 @@ def _view(e: WarrantyReplica) -> dict:
 def coverage(session: Session, party_id: str, product_id: str | None, serial_number: str | None,
              on: date) -> dict:
     """The best entitlement for this customer and product on a day: an active one covering the day (latest end
-    first), else the most recently ended. A serial narrows to entitlements of that serial or without one."""
+    first), else the most recently ended. A serial narrows to entitlements of that serial or without one, the
+    serial's own first."""
     if not product_id:
         return {"state": "not_found", "on": on, "entitlement": None,
                 "reason": "the ticket names no product"}
@@ -27,14 +28,17 @@ def coverage(session: Session, party_id: str, product_id: str | None, serial_num
     if serial_number:
         stmt = stmt.where(or_(WarrantyReplica.serial_number == serial_number,
                               WarrantyReplica.serial_number.is_(None)))
-    rows = session.execute(stmt.order_by(WarrantyReplica.end_date.desc())).scalars().all()
+    rows = list(session.execute(stmt.order_by(WarrantyReplica.end_date.desc())).scalars())
+    if serial_number:  # the unit's own entitlement wins over one sold without serials
+        rows.sort(key=lambda e: e.serial_number != serial_number)
     active = [e for e in rows if e.status == "active" and e.start_date <= on <= e.end_date and e.quantity > 0]
     if active:
         return {"state": "covered", "on": on, "entitlement": _view(active[0]),
                 "reason": f"invoice {active[0].invoice_number}, covered until {active[0].end_date.isoformat()}"}
     if rows:
         e = rows[0]
-        why = "voided by a credit note" if e.status == "void" else f"ended on {e.end_date.isoformat()}"
+        why = {"void": "voided by a credit note", "replaced": "the unit was replaced under warranty"}.get(
+            e.status, f"ended on {e.end_date.isoformat()}")
         return {"state": "expired", "on": on, "entitlement": _view(e), "reason": f"invoice {e.invoice_number}: {why}"}
     return {"state": "not_found", "on": on, "entitlement": None,
             "reason": "no warranty for this customer and product"}

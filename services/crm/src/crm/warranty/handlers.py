@@ -1,4 +1,5 @@
-"""Applies erp.warranty.v1 to the warranty replica: each entitlement's newer sequences only."""
+"""Applies erp.warranty.v1: entitlements to the warranty replica (each one's newer sequences only), and the ERP's
+answers to warranty claims to the tickets' claims (newer versions only)."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -8,6 +9,7 @@ from shared_events.envelope import sequence_of
 from shared_events.replica import upsert_if_newer
 from sqlalchemy.orm import Session
 
+from ..tickets.claims import apply_answer
 from .models import WarrantyReplica
 
 CONSUMER = "crm.warranty"
@@ -26,4 +28,11 @@ def apply_entitlement_state(session: Session, event: CloudEvent) -> bool:
                            values)
 
 
+def apply_claim_answer(session: Session, event: CloudEvent) -> bool:
+    """The ERP accepted or rejected a claim revision: shown on the ticket unless a newer answer is held."""
+    s = event.get_data()
+    return apply_answer(session, s, s["status"], sequence_of(event))
+
+
 HANDLERS = {f"erp.warranty.{verb}": apply_entitlement_state for verb in ("created", "updated", "voided")}
+HANDLERS.update({f"erp.warranty.{verb}": apply_claim_answer for verb in ("claim_accepted", "claim_rejected")})

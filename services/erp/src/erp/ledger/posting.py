@@ -33,6 +33,10 @@ ROLES = {
     "customer_credit": "Customers' advances and credits (419000)",
     "supplier_advance": "Advances paid to suppliers (409000)",
     "warranty_cost": "Cost of repairs and replacements under warranty (615000)",
+    "warranty_provision": "Warranty provision, if the chart has one: claims are charged to it instead of "
+                          "warranty_cost (unmapped by default)",
+    "accrued_labour": "Labour of warranty repairs accrued, not yet paid (428600)",
+    "warranty_recoverable": "Warranty costs recoverable from suppliers under their back-to-back terms (467100)",
     "rounding": "Rounding differences, charge (658000)",
     "rounding_gain": "Rounding differences, gain (758000)",
     "retained_earnings": "Results of earlier years (120000)",

@@ -31,6 +31,10 @@ class SalesOrderCreateSchema(Schema):
 class SalesDeliveryLineInSchema(Schema):
     line_id = fields.UUID(required=True, metadata={"description": "A line of the order."})
     quantity = quantity(required=True)
+    serials = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                          validate=validate.Length(max=500), metadata={
+                              "description": "The serial numbers shipped, one per unit: required for a product "
+                                             "whose warranty terms are serial-tracked; unique per product."})
 
 
 class SalesDeliveryCreateSchema(Schema):
@@ -108,6 +112,7 @@ class SalesDeliveryLineSchema(Schema):
     product_id = fields.UUID()
     quantity = fields.Decimal(**AMOUNT)
     stock_move_id = fields.UUID(allow_none=True)
+    serials = fields.List(fields.String(), metadata={"description": "Serial numbers shipped on this line."})
 
 
 class SalesDeliverySchema(Schema):

@@ -29,6 +29,7 @@ from ..parties.models import PartyAccount, PartyReplica
 from ..payments.balances import receivable_balance
 from ..stock import service as stock
 from ..stock.models import StockLevel, Warehouse
+from ..warranty import serials as warranty_serials
 from . import events
 from .models import (
     SalesDelivery,
@@ -454,6 +455,9 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
     if not items:  # everything that remains
         items = [{"line_id": line.id, "quantity": line.quantity - line.delivered_quantity}
                  for line in lines.values() if line.quantity > line.delivered_quantity]
+        if any(warranty_serials.is_tracked(session, lines[str(it["line_id"])].product_id) for it in items):
+            raise field_error("lines", "a product of this order is shipped by serial number: list the lines "
+                              "with their serials")
     items = [{**item, "quantity": four_places(item["quantity"])} for item in items]
     seen: set[str] = set()
     for i, item in enumerate(items):
@@ -467,6 +471,8 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
         if item["quantity"] > remaining:
             raise field_error(f"lines.{i}.quantity", f"at most {number_text(remaining)} remain to deliver on "
                               f"line {line.line_no} (ordered {number_text(line.quantity)})")
+        item["serials"] = warranty_serials.check_shipped(session, f"lines.{i}.serials", line.product_id,
+                                                         item["quantity"], item.get("serials"))
     before = _audit_state(order, list(lines.values()))
     delivery = SalesDelivery(number=take_number(session, "#DL", "DL", _now().date()), order_id=order.id,
                              note=data.get("note"), delivered_by=getattr(actor, "label", None) or str(actor),
@@ -482,8 +488,13 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
                 session, product_id=line.product_id, warehouse_id=order.warehouse_id, quantity=item["quantity"],
                 reference=f"{order.number} / {delivery.number}", source_type=SOURCE_TYPE, source_id=order.id,
                 party_id=order.party_id, actor=actor)
-        session.add(SalesDeliveryLine(delivery_id=delivery.id, order_line_id=line.id, product_id=line.product_id,
-                                      quantity=item["quantity"], stock_move_id=move.id if move else None))
+        shipped = SalesDeliveryLine(delivery_id=delivery.id, order_line_id=line.id, product_id=line.product_id,
+                                    quantity=item["quantity"], stock_move_id=move.id if move else None)
+        session.add(shipped)
+        if item["serials"]:
+            session.flush()
+            warranty_serials.record_shipped(session, line.product_id, order.party_id, shipped.id, line.id,
+                                            item["serials"], delivery.delivered_at.date())
         line.delivered_quantity += item["quantity"]
     order.status = _status_after_delivery(list(lines.values()))
     if order.status == "delivered":
@@ -493,7 +504,8 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
     session.flush()
     audit.record(session, audit_log, actor, "create", "sales_delivery", delivery.id, None, {
         "number": delivery.number, "order": order.number,
-        "lines": [{"line_id": str(it["line_id"]), "quantity": it["quantity"]} for it in items]})
+        "lines": [{"line_id": str(it["line_id"]), "quantity": it["quantity"], "serials": it["serials"]}
+                  for it in items]})
     audit.record(session, audit_log, actor, "deliver", "sales_order", order.id, before,
                  _audit_state(order, list(lines.values())))
     publish(session, order.status, order, actor)
@@ -503,8 +515,10 @@ def deliver(session: Session, order_id, data: dict, actor) -> dict:
 def delivery_view(session: Session, delivery: SalesDelivery) -> dict:
     lines = session.execute(
         select(SalesDeliveryLine).join(SalesOrderLine, SalesOrderLine.id == SalesDeliveryLine.order_line_id)
-        .where(SalesDeliveryLine.delivery_id == delivery.id).order_by(SalesOrderLine.line_no)).scalars()
-    return {**row_view(delivery), "lines": [row_view(line) for line in lines]}
+        .where(SalesDeliveryLine.delivery_id == delivery.id).order_by(SalesOrderLine.line_no)).scalars().all()
+    serials = warranty_serials.serials_of_delivery_lines(session, [line.id for line in lines])
+    return {**row_view(delivery), "lines": [{**row_view(line), "serials": serials.get(line.id, [])}
+                                            for line in lines]}
 
 
 def list_deliveries(session: Session, order_id) -> list[dict]:

@@ -14,15 +14,16 @@ from ..money import cents
 
 
 def stock_move_lines(kind: str, incoming: bool, value: Decimal, party_id: str | None = None,
-                     description: str | None = None) -> list[PostingLine]:
+                     description: str | None = None, counterpart: str | None = None) -> list[PostingLine]:
     """The valuation entry of a stock move, at its value rounded to the cent (nothing for transfers and zero values).
 
     receipt: stock / GRNI; delivery: COGS / stock; adjustment in: stock / stock variation; out: the reverse.
+    `counterpart` books the other side to another role (parts issued for a warranty repair: warranty cost / stock).
     """
     amount = cents(abs(Decimal(value)))
     if kind == "transfer" or amount == 0:
         return []
-    counterpart = {"receipt": "grni", "delivery": "cogs", "adjustment": "stock_variation"}[kind]
+    counterpart = counterpart or {"receipt": "grni", "delivery": "cogs", "adjustment": "stock_variation"}[kind]
     stock = PostingLine("stock", description=description)
     other = PostingLine(counterpart, party_id=party_id if counterpart == "grni" else None, description=description)
     if incoming:
@@ -30,7 +31,8 @@ def stock_move_lines(kind: str, incoming: bool, value: Decimal, party_id: str | 
     return [replace(other, debit=amount), replace(stock, credit=amount)]
 
 
-def post_stock_move(session: Session, move, actor, booked: Decimal | None = None) -> JournalEntry | None:
+def post_stock_move(session: Session, move, actor, booked: Decimal | None = None,
+                    counterpart: str | None = None) -> JournalEntry | None:
     """The valuation of a stockable product's move: receipt stock/GRNI, delivery COGS/stock, adjustment
     stock/stock variation (either way), at `booked` (the change of the product's value in cents, so the stock
     account never drifts from the valuation) or else the move's value rounded to the cent; nothing for
@@ -39,7 +41,7 @@ def post_stock_move(session: Session, move, actor, booked: Decimal | None = None
     date."""
     incoming = move.from_location_id is None
     lines = stock_move_lines(move.kind, incoming, move.value if booked is None else booked, move.party_id,
-                                     f"{move.kind} {move.quantity.normalize():f} x {move.product_id}"[:300])
+                             f"{move.kind} {move.quantity.normalize():f} x {move.product_id}"[:300], counterpart)
     if not lines:
         return None
     moved_on = move.done_at.astimezone(UTC).date()

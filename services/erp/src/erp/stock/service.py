@@ -175,8 +175,10 @@ def _reservations_to_consume(session: Session, product_id: str, warehouse_id: st
 def post_move(session: Session, *, kind: str, product: Product, quantity: Decimal, source: Location | None,
               destination: Location | None, actor, unit_cost: Decimal | None = None, reference: str | None = None,
               reason: str | None = None, source_type: str | None = None, source_id: str | None = None,
-              party_id: str | None = None, done_at: datetime | None = None) -> StockMove:
-    """Record one move and everything it changes: quants, warehouse levels, reservations, valuation, the event."""
+              party_id: str | None = None, done_at: datetime | None = None,
+              counterpart: str | None = None) -> StockMove:
+    """Record one move and everything it changes: quants, warehouse levels, reservations, valuation, the event.
+    `counterpart` names the ledger role the valuation books against instead of the kind's own (GRNI, COGS...)."""
     quantity = checked_quantity(quantity)
     if product.kind == "service":
         raise field_error("product_id", f"{product.sku} is a service: services have no stock moves")
@@ -213,7 +215,8 @@ def post_move(session: Session, *, kind: str, product: Product, quantity: Decima
         session.add(ValuationLayer(product_id=product.id, move_id=move.id, done_at=move.done_at, **layer))
         # the ledger's stock/GRNI or COGS/stock entry (journal STK) books the change of the product's value in
         # cents, so the stock account stays equal to the valuation however the moves' values round
-        post_valuation(session, move, actor, booked=abs(cents(stock.value) - cents(value_before)))
+        post_valuation(session, move, actor, booked=abs(cents(stock.value) - cents(value_before)),
+                       counterpart=counterpart)
     if changed_warehouses:
         announce(session, product, stock, actor)
     return move

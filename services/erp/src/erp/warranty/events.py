@@ -17,7 +17,8 @@ def entitlement_state(e: Entitlement) -> dict:
         "covers_parts": e.covers_parts, "covers_labour": e.covers_labour,
         "supplier_party_id": e.supplier_party_id,
         "supplier_end_date": e.supplier_end_date.isoformat() if e.supplier_end_date else None,
-        "status": e.status, "version": e.version, "updated_at": e.updated_at.isoformat(),
+        "status": e.status, "replaces_entitlement_id": e.replaces_entitlement_id,
+        "version": e.version, "updated_at": e.updated_at.isoformat(),
     }
 
 
