@@ -1,14 +1,14 @@
 """a user rule's booking may carry tax: the rule's tax rate and tax account, and the tax a movement split off
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0022'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
