@@ -11,7 +11,7 @@ from servicekit.problems import field_error
 from servicekit.web import create_once, idempotent, optional_version, sessions, settings, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
-from . import attachments, policies, service
+from . import attachments, mail_out, policies, service
 from .schemas import (
     AttachmentFormSchema,
     AttachmentSchema,
@@ -145,11 +145,12 @@ class TicketMessages(MethodView):
     @idempotent
     def post(self, data, ticket_id):
         """Add a public reply or an internal note. An agent's first reply meets the first-response target; a
-        customer's reply reopens a pending ticket, or a resolved one within the reopening window. Send
+        customer's reply reopens a pending ticket, or a resolved one within the reopening window. An agent's public
+        reply is also mailed to the customer from the support address, threaded with the ticket's mails. Send
         Idempotency-Key to make retries safe."""
-        days = settings().ticket_reopen_days
+        config = settings()
         return create_once(f"POST /tickets/{ticket_id}/messages", MessageSchema,
-                           lambda session, me: service.add_message(session, ticket_id, data, me, days))
+                           lambda session, me: mail_out.post_message(session, ticket_id, data, me, config))
 
 
 @blp.route("/<uuid:ticket_id>/history")

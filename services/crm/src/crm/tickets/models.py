@@ -71,7 +71,7 @@ class Ticket(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     subject: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
-    party_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"), index=True)
+    party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"), index=True)
     contact_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"))
     product_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     serial_number: Mapped[str | None] = mapped_column(String(100))
@@ -101,6 +101,10 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # ticket mail (tickets/mail_in.py): who wrote in (kept when no party has the address), and the older ticket
+    # a reply after the reopening window follows up
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    follow_up_of_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("tickets.id"))
 
 
 class TicketFact(Base):

@@ -53,7 +53,11 @@ class TicketSlaSchema(Schema):
 class TicketSchema(_TicketFields):
     id = fields.UUID()
     number = fields.String(metadata={"description": "T-YYYY-NNNNN, without gaps."})
-    party_id = fields.UUID()
+    party_id = fields.UUID(allow_none=True, metadata={
+        "description": "The customer; null for a ticket received by mail from an address no party has."})
+    requester_email = fields.String(allow_none=True, metadata={"description": "Who wrote in (tickets by mail)."})
+    follow_up_of_id = fields.UUID(allow_none=True, metadata={
+        "description": "The closed ticket a later mail of the same thread follows up."})
     status = fields.String()
     created_by = fields.UUID(allow_none=True)
     merged_into_id = fields.UUID(allow_none=True)

@@ -1,0 +1,96 @@
+"""The worker's one inbound mail endpoint: an LMTP server (aiosmtpd) the mail server hands our domains' mail to.
+Each recipient is routed by its address when the mail server names it (RCPT TO):
+
+- `bounces+<row>-<sig>@...` and `unsubscribe+<row>-<sig>@...` (campaign VERP return paths and List-Unsubscribe
+  mailto:) go to campaigns.bounces;
+- a support address (CRM_SUPPORT_ADDRESSES) goes to ticket mail (tickets.mail_in);
+- anything else is refused at once with 550, so the mail server bounces it to its sender.
+
+A message is read once (crm.mail.message.parse): one too large, without headers or in a broken encoding is
+refused with a 5xx and logged, and nothing is stored. Each accepted recipient is applied in its own transaction
+before the server answers 250, so a message the server retries (after our 451) is applied once in effect."""
+
+import logging
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
+from sqlalchemy.orm import sessionmaker
+
+from ..campaigns import bounces
+from ..tickets import mail_in
+from . import message
+
+log = logging.getLogger(__name__)
+
+CAMPAIGN_PREFIXES = ("bounces+", "unsubscribe+")
+
+
+def route(address: str, support_addresses: tuple[str, ...]) -> str | None:
+    """Who takes mail for this recipient: "campaigns", "tickets", or None (refused)."""
+    address = address.strip().strip("<>").lower()
+    if address.startswith(CAMPAIGN_PREFIXES) and "@" in address:
+        return "campaigns"
+    if address in support_addresses:
+        return "tickets"
+    return None
+
+
+class _Handler:
+    def __init__(self, sessions: sessionmaker, settings):
+        self.sessions, self.settings = sessions, settings
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if route(address, self.settings.support_addresses) is None:
+            log.info("inbound mail: recipient %s refused (not ours)", address)
+            return f"550 5.1.1 <{address}>: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        raw = envelope.original_content or b""
+        try:
+            for rcpt in envelope.rcpt_tos:
+                if route(rcpt, self.settings.support_addresses) == "campaigns":
+                    with self.sessions.begin() as db:
+                        outcome = bounces.receive(db, self.settings.campaign_secret, rcpt, raw)
+                else:
+                    received = message.parse(raw, self.settings.inbound_max_bytes)
+                    with self.sessions.begin() as db:
+                        outcome = mail_in.receive(db, self.settings, received)
+                log.info("inbound mail for %s: %s", rcpt, outcome)
+        except message.Rejected as exc:
+            log.warning("inbound mail from %s refused: %s", envelope.mail_from, exc.reason)
+            return exc.answer()
+        except Exception:  # noqa: BLE001 - the sender keeps it and tries again later
+            log.exception("inbound mail: will be retried by the sender")
+            return "451 4.3.0 Temporary failure, try again"
+        return "250 2.0.0 OK"
+
+
+class _LmtpController(Controller):
+    def __init__(self, handler, max_bytes: int, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.max_bytes = max_bytes
+
+    def factory(self):
+        return LMTP(self.handler, data_size_limit=self.max_bytes, enable_SMTPUTF8=True)
+
+
+class InboundMail:
+    """A worker loop: serves LMTP on host:port until stopped."""
+
+    def __init__(self, sessions: sessionmaker, settings, host: str, port: int):
+        self.controller = _LmtpController(_Handler(sessions, settings), settings.inbound_max_bytes, hostname=host,
+                                          port=port)
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        self.controller.start()
+        try:
+            self._stop.wait()
+        finally:
+            self.controller.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
