@@ -44,7 +44,16 @@ from .quotes.models import Quote, QuoteLine  # noqa: F401
 from .stagetasks.models import DealEstimate, StageTaskTemplate  # noqa: F401
 from .tasks.escalation import TaskEscalation  # noqa: F401
 from .tasks.models import Task  # noqa: F401
-from .tickets.mail_models import SlaRecompute, TicketMail  # noqa: F401
-from .tickets.models import SlaCalendar, SlaPolicy, Ticket, TicketAttachment, TicketCounter, TicketFact, TicketMessage  # noqa: F401,E501
+from .tickets.mail_models import TicketMail  # noqa: F401
+from .tickets.models import (  # noqa: F401
+    SlaCalendar,
+    SlaPolicy,
+    SlaRecompute,
+    Ticket,
+    TicketAttachment,
+    TicketCounter,
+    TicketFact,
+    TicketMessage,
+)
 from .timeline.models import TimelineEntry  # noqa: F401
 from .warranty.models import WarrantyReplica  # noqa: F401

@@ -32,6 +32,7 @@ from .imports.runner import ImportRunner
 from .mail.inbound import InboundMail
 from .tasks.escalation import EscalationLoop
 from .tickets.escalation import EscalationRunner
+from .tickets.sla import SlaRecomputeRunner
 from .warranty.handlers import CONSUMER as WARRANTY_CONSUMER
 from .warranty.handlers import HANDLERS as WARRANTY_HANDLERS
 from .warranty.handlers import TOPICS as WARRANTY_TOPICS
@@ -99,7 +100,7 @@ def main(settings: Settings | None = None) -> None:
                 campaign_sender(settings, engine), billing_consumer(settings, sessions),
                 fulfilment_consumer(settings, sessions), warranty_consumer(settings, sessions),
                 EscalationLoop(sessions, settings.escalation_interval_minutes),
-                EscalationRunner(sessions, settings.ticket_warning_minutes),
+                EscalationRunner(sessions, settings.ticket_warning_minutes), SlaRecomputeRunner(sessions),
                 *([InboundMail(sessions, settings, settings.lmtp_host, settings.lmtp_port)]
                   if settings.lmtp_port else [])]
     run_service_worker("crm", settings, outbox, loops)

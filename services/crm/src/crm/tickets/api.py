@@ -270,7 +270,8 @@ class CalendarById(MethodView):
     @sla_blp.alt_response(412, description="The calendar changed since the ETag you sent")
     @sla_blp.alt_response(428, description="If-Match is missing")
     def patch(self, changes, calendar_id):
-        """Change a calendar: every open ticket's deadlines are recomputed (time spent and paused is kept)."""
+        """Change a calendar: the worker recomputes every open ticket's deadlines within seconds (time spent and
+        paused is kept)."""
         expected = required_version()
         with sessions().begin() as session:
             return with_etag(policies.update_calendar(session, calendar_id, expected, changes, current_principal()))
@@ -291,7 +292,8 @@ class Policies(MethodView):
     @sla_blp.alt_response(409, description="The position is taken")
     @idempotent
     def post(self, data):
-        """Create a policy; open tickets are matched again. Send Idempotency-Key to make retries safe."""
+        """Create a policy; the worker matches open tickets again within seconds. Send Idempotency-Key to make
+        retries safe."""
         return create_once("POST /sla/policies", PolicySchema,
                            lambda session, me: policies.create_policy(session, data, me),
                            lambda body: f"/api/v1/sla/policies/{body['id']}")
@@ -314,7 +316,8 @@ class PolicyById(MethodView):
     @sla_blp.alt_response(412, description="The policy changed since the ETag you sent")
     @sla_blp.alt_response(428, description="If-Match is missing")
     def patch(self, changes, policy_id):
-        """Change a policy (targets, conditions, position, calendar): open tickets are matched and recomputed."""
+        """Change a policy (targets, conditions, position, calendar): the worker matches and recomputes open
+        tickets within seconds."""
         expected = required_version()
         with sessions().begin() as session:
             return with_etag(policies.update_policy(session, policy_id, expected, changes, current_principal()))

@@ -1,10 +1,10 @@
 """The mails of tickets: every message received into a ticket or sent from it, by Message-ID (threading and
-deduplication), and the SLA recompute requests the worker serves."""
+deduplication)."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,15 +34,3 @@ class TicketMail(Base):
     ticket_message_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("ticket_messages.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-
-class SlaRecompute(Base):
-    """A request to recompute every open ticket's deadlines (a calendar or policy changed), served by the
-    worker so the change's request stays quick."""
-
-    __tablename__ = "sla_recomputes"
-    __table_args__ = (Index("ix_sla_recomputes_pending", "id", postgresql_where=text("done_at is null")),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    reason: Mapped[str] = mapped_column(String(200))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

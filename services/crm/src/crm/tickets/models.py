@@ -198,3 +198,16 @@ class SlaPolicy(Base):
     pause_statuses: Mapped[list] = mapped_column(JSONB, default=lambda: ["pending", "on_hold"])
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SlaRecompute(Base):
+    """A request to recompute every open ticket's deadlines (a calendar or policy changed), served by the
+    worker so the change's request stays quick."""
+
+    __tablename__ = "sla_recomputes"
+    __table_args__ = (Index("ix_sla_recomputes_pending", "id", postgresql_where=text("done_at is null")),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
