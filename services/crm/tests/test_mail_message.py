@@ -83,3 +83,10 @@ def test_a_message_over_the_limit_is_rejected_before_it_is_read():
 
 def test_message_ids_are_read_from_a_header():
     assert message_ids("<a@x>\r\n <b@y> junk <c@z>") == ["a@x", "b@y", "c@z"] and message_ids(None) == []
+
+
+def test_control_characters_and_stray_8_bit_bytes_never_reach_the_database():
+    m = parse(b"From: Jos\xe9 <jose@example.com>\r\nSubject: caf\xe9 \x00menu\r\nMessage-ID: <a\x00b@x>\r\n"
+              b"Content-Type: text/plain\r\n\r\nbody\x00 end\r\n", 10_000)
+    assert "\x00" not in m.subject + m.text + m.sender_name and m.subject == "caf\ufffd menu"
+    assert m.message_id.endswith("@no-message-id")  # an unusable Message-ID: one derived from the bytes

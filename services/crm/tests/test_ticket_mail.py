@@ -45,12 +45,11 @@ def lmtp(db, mail_settings):
 
     class Endpoint:
         @staticmethod
-        def deliver(text: str | bytes, rcpt: str = SUPPORT, sender: str = "someone@example.com") -> None:
+        def deliver(text: str | bytes, rcpt: str = SUPPORT, sender: str = "someone@example.com", *more) -> dict:
             for _ in range(50):
                 try:
                     with smtplib.LMTP("127.0.0.1", port) as client:
-                        client.sendmail(sender, [rcpt], text)
-                    return
+                        return client.sendmail(sender, [rcpt, *more], text)
                 except ConnectionRefusedError:
                     threading.Event().wait(0.05)
             raise AssertionError("the LMTP endpoint did not start")
@@ -284,3 +283,11 @@ def test_a_reply_to_a_merged_ticket_lands_on_the_ticket_it_was_merged_into(clien
     assert r.status_code == 200, r.json
     lmtp.deliver(mail(ana, "Re: Same again", "Any news?", In_Reply_To=f"<m2-{ana}>"))
     assert [m["body"] for m in messages(client, first.id)][-1] == "Any news?"
+
+
+def test_a_mail_to_a_support_address_and_a_stranger_lands_once_and_the_stranger_is_refused(client, db, lmtp):
+    ana = f"ana-{tag()}@acme.example"
+    stranger = f"nobody-{tag()}@northwind.test"
+    refused = lmtp.deliver(mail(ana, "Two recipients"), SUPPORT, "someone@example.com", stranger)
+    assert list(refused) == [stranger] and refused[stranger][0] == 550
+    assert len(tickets_from(db, ana)) == 1

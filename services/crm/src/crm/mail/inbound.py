@@ -48,23 +48,31 @@ class _Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        """LMTP (RFC 2033) answers once per accepted recipient, in order: each is applied on its own."""
         raw = envelope.original_content or b""
+        parsed: list = []  # the message read once for every ticket recipient: a Received, or the Rejected
+        return "\r\n".join(self._deliver(rcpt, raw, envelope.mail_from, parsed) for rcpt in envelope.rcpt_tos)
+
+    def _deliver(self, rcpt: str, raw: bytes, mail_from: str, parsed: list) -> str:
         try:
-            for rcpt in envelope.rcpt_tos:
-                if route(rcpt, self.settings.support_addresses) == "campaigns":
-                    with self.sessions.begin() as db:
-                        outcome = bounces.receive(db, self.settings.campaign_secret, rcpt, raw)
-                else:
-                    received = message.parse(raw, self.settings.inbound_max_bytes)
-                    with self.sessions.begin() as db:
-                        outcome = mail_in.receive(db, self.settings, received)
-                log.info("inbound mail for %s: %s", rcpt, outcome)
-        except message.Rejected as exc:
-            log.warning("inbound mail from %s refused: %s", envelope.mail_from, exc.reason)
-            return exc.answer()
+            if route(rcpt, self.settings.support_addresses) == "campaigns":
+                with self.sessions.begin() as db:
+                    outcome = bounces.receive(db, self.settings.campaign_secret, rcpt, raw)
+            else:
+                if not parsed:
+                    try:
+                        parsed.append(message.parse(raw, self.settings.inbound_max_bytes))
+                    except message.Rejected as exc:
+                        parsed.append(exc)
+                if isinstance(parsed[0], message.Rejected):
+                    log.warning("inbound mail from %s to %s refused: %s", mail_from, rcpt, parsed[0].reason)
+                    return parsed[0].answer()
+                with self.sessions.begin() as db:
+                    outcome = mail_in.receive(db, self.settings, parsed[0])
         except Exception:  # noqa: BLE001 - the sender keeps it and tries again later
-            log.exception("inbound mail: will be retried by the sender")
+            log.exception("inbound mail for %s: will be retried by the sender", rcpt)
             return "451 4.3.0 Temporary failure, try again"
+        log.info("inbound mail for %s: %s", rcpt, outcome)
         return "250 2.0.0 OK"
 
 

@@ -61,7 +61,7 @@ class Received:
         return out
 
 
-_MSGID = re.compile(r"<([^<>\s]{1,250})>")
+_MSGID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")  # printable ASCII but the angle brackets
 
 
 def message_ids(value: str | None) -> list[str]:
@@ -191,6 +191,14 @@ def _check_charset(part) -> None:
             raise Rejected(f"the {part.get_content_type()} part is not valid {charset[:40]}") from None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(value: str) -> str:
+    """Text a database and a browser can hold: control characters (NUL...) and lone surrogates replaced."""
+    return _CONTROL.sub("", value).encode("utf-8", "replace").decode("utf-8")
+
+
 def parse(raw: bytes, max_bytes: int) -> Received:
     """Decode a received message, or raise `Rejected`: larger than `max_bytes`, no header block, no sender
     address, a text part in an unknown charset or not in the charset it declares. Text is taken from the
@@ -228,10 +236,13 @@ def parse(raw: bytes, max_bytes: int) -> Received:
             html_body = _decoded(part)
         elif disposition in ("attachment", "inline") or part.get_filename():
             data = part.get_payload(decode=True) or b""
-            attachments.append(Attachment((part.get_filename() or "attachment")[:255], kind, data))
-    clean_html = sanitize_html(html_body) if html_body else None
-    text = text_body if text_body is not None else (html_to_text(clean_html) if clean_html else "")
+            attachments.append(Attachment(_clean(part.get_filename() or "attachment")[:255], kind, data))
+    clean_html = sanitize_html(_clean(html_body)) if html_body else None
+    text = _clean(text_body) if text_body is not None else (html_to_text(clean_html) if clean_html else "")
     message_id = (message_ids(msg.get("Message-ID")) or [f"{hashlib.sha256(raw).hexdigest()}@no-message-id"])[0]
-    return Received(message_id=message_id, sender=sender.lower(), sender_name=name[:200], subject=subject,
+    if len(sender) > 254:
+        raise Rejected("the From address is longer than 254 characters")
+    return Received(message_id=message_id, sender=sender.lower(), sender_name=_clean(name)[:200],
+                    subject=_clean(subject),
                     in_reply_to=message_ids(msg.get("In-Reply-To")), references=message_ids(msg.get("References")),
                     text=text, html=clean_html, attachments=attachments, auto_reply=auto_reply_reason(msg))
