@@ -5,10 +5,12 @@ sender hands the replies and acknowledgements to a real SMTP server (aiosmtpd)."
 import smtplib
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from crm.config import support_addresses
 from crm.db import mail_outbox
 from crm.mail.inbound import InboundMail
 from crm.tickets.mail_models import TicketMail
@@ -35,11 +37,11 @@ def mail_settings(app, tmp_path_factory):
                    ticket_attachment_max_bytes=2048, ticket_storage_dir=str(tmp_path_factory.mktemp("ticket-files")))
 
 
-@pytest.fixture
-def lmtp(db, mail_settings):
+@contextmanager
+def serve_lmtp(db, settings):
     """The worker's inbound endpoint on a free loopback port; .deliver(text, rcpt) hands it a message by LMTP."""
     port = free_port()
-    inbound = InboundMail(db.sessions, mail_settings, "127.0.0.1", port)
+    inbound = InboundMail(db.sessions, settings, "127.0.0.1", port)
     thread = threading.Thread(target=inbound.run, daemon=True)
     thread.start()
 
@@ -53,9 +55,17 @@ def lmtp(db, mail_settings):
                 except ConnectionRefusedError:
                     threading.Event().wait(0.05)
             raise AssertionError("the LMTP endpoint did not start")
-    yield Endpoint
-    inbound.stop()
-    thread.join(5)
+    try:
+        yield Endpoint
+    finally:
+        inbound.stop()
+        thread.join(5)
+
+
+@pytest.fixture
+def lmtp(db, mail_settings):
+    with serve_lmtp(db, mail_settings) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(autouse=True)
@@ -291,3 +301,18 @@ def test_a_mail_to_a_support_address_and_a_stranger_lands_once_and_the_stranger_
     refused = lmtp.deliver(mail(ana, "Two recipients"), SUPPORT, "someone@example.com", stranger)
     assert list(refused) == [stranger] and refused[stranger][0] == 550
     assert len(tickets_from(db, ana)) == 1
+
+
+def test_a_support_address_of_a_team_puts_its_new_tickets_in_that_team_s_queue(client, db, mail_settings):
+    team = client.post("/api/v1/teams", json={"name": f"Billing {tag()}"}).json
+    billing = f"billing-{tag()}@northwind.test"
+    configured = support_addresses(f"{SUPPORT}, {billing.upper()} = {team['name']}")
+    assert configured == {"support_addresses": (SUPPORT, billing), "support_queues": ((billing, team["name"]),)}
+    ana = f"ana-{tag()}@acme.example"
+    with serve_lmtp(db, replace(mail_settings, **configured)) as endpoint:
+        endpoint.deliver(mail(ana, "Invoice twice"), billing)
+        endpoint.deliver(mail(ana, "Printer"), SUPPORT)
+    by_subject = {t.subject: t for t in tickets_from(db, ana)}
+    assert by_subject["Invoice twice"].team_id == team["id"] and by_subject["Printer"].team_id is None
+    queue = client.get("/api/v1/tickets", query_string={"team_id": team["id"]}).json["items"]
+    assert [t["subject"] for t in queue] == ["Invoice twice"]

@@ -68,7 +68,7 @@ class _Handler:
                     log.warning("inbound mail from %s to %s refused: %s", mail_from, rcpt, parsed[0].reason)
                     return parsed[0].answer()
                 with self.sessions.begin() as db:
-                    outcome = mail_in.receive(db, self.settings, parsed[0])
+                    outcome = mail_in.receive(db, self.settings, parsed[0], rcpt.strip().strip("<>").lower())
         except Exception:  # noqa: BLE001 - the sender keeps it and tries again later
             log.exception("inbound mail for %s: will be retried by the sender", rcpt)
             return "451 4.3.0 Temporary failure, try again"

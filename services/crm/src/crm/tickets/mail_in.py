@@ -8,9 +8,10 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from ..access.models import Team
 from ..mail.message import Received, strip_quoted
 from ..parties.models import Party
 from . import attachments, mail_out, service
@@ -91,12 +92,23 @@ def _attach(session: Session, ticket: Ticket, mail: Received, settings) -> list[
     return dropped
 
 
-def _open(session: Session, mail: Received, body: str, settings, follow_up_of: Ticket | None = None) -> Ticket:
+def queue_team(session: Session, settings, rcpt: str | None) -> str | None:
+    """The team whose queue a support address feeds (CRM_SUPPORT_ADDRESSES "address=Team name"), if it exists."""
+    name = dict(settings.support_queues).get(rcpt or "")
+    team = session.execute(select(Team.id).where(func.lower(Team.name) == name.lower())).scalar() if name else None
+    if name and team is None:
+        log.warning("support address %s names team %r, which does not exist: the ticket stays unassigned", rcpt,
+                    name)
+    return team
+
+
+def _open(session: Session, mail: Received, body: str, settings, rcpt: str | None,
+          follow_up_of: Ticket | None = None) -> Ticket:
     party_id, contact_id = _party_for(session, mail.sender)
     subject = re.sub(r"^\s*((re|fw|fwd|aw|tr)\s*:\s*)+", "", mail.subject, flags=re.IGNORECASE) or "(no subject)"
     ticket = service.open_ticket(session, {
         "subject": subject[:300], "description": body, "party_id": party_id, "contact_id": contact_id,
-        "channel": "email", "requester_email": mail.sender,
+        "channel": "email", "requester_email": mail.sender, "team_id": queue_team(session, settings, rcpt),
         "follow_up_of_id": follow_up_of.id if follow_up_of else None}, None)
     session.add(TicketMail(ticket_id=ticket.id, message_id=mail.message_id, direction="in", kind="customer",
                            address=mail.sender, subject=mail.subject, created_at=datetime.now(UTC)))
@@ -105,8 +117,9 @@ def _open(session: Session, mail: Received, body: str, settings, follow_up_of: T
     return ticket
 
 
-def receive(session: Session, settings, mail: Received) -> str:
-    """Apply one received mail to the tickets; what happened, in a few words (logged by the LMTP server)."""
+def receive(session: Session, settings, mail: Received, rcpt: str | None = None) -> str:
+    """Apply one received mail (to the support address `rcpt`) to the tickets; what happened, in a few words
+    (logged by the LMTP server)."""
     if session.execute(select(TicketMail.id).where(TicketMail.message_id == mail.message_id)).first():
         return f"duplicate of <{mail.message_id}>: ignored"
     if mail.auto_reply:
@@ -116,12 +129,12 @@ def receive(session: Session, settings, mail: Received) -> str:
     body = strip_quoted(mail.text)[:MAX_BODY] or "(empty message)"
     ticket = find_thread(session, mail)
     if ticket is None:
-        return f"new ticket {_open(session, mail, body, settings).number}"
+        return f"new ticket {_open(session, mail, body, settings, rcpt).number}"
     now = datetime.now(UTC)
     too_late = ticket.status == "resolved" and ticket.resolved_at is not None \
         and now - ticket.resolved_at > timedelta(days=settings.ticket_reopen_days)
     if ticket.status == "closed" or too_late:
-        new = _open(session, mail, body, settings, follow_up_of=ticket)
+        new = _open(session, mail, body, settings, rcpt, follow_up_of=ticket)
         service.record_fact(session, ticket, "followed_up", {"by": new.number, "by_id": new.id}, None, now)
         return f"new ticket {new.number} following up {ticket.number}"
     message = service.log_customer_mail(session, ticket, body, now)
