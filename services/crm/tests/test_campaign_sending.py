@@ -11,9 +11,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from crm.campaigns.inbound import InboundMail
 from crm.campaigns.models import CampaignRecipient
 from crm.campaigns.sender import CampaignSender, SenderConfig, SmtpSession
+from crm.mail.inbound import InboundMail
 from crm.timeline.models import TimelineEntry
 from sqlalchemy import select, update
 
@@ -390,7 +390,7 @@ To: {email}
 def lmtp(app, db):
     """The worker's inbound endpoint on a free loopback port; .deliver(rcpt, text) hands it a message by LMTP."""
     port = free_port()
-    inbound = InboundMail(db.sessions, app.extensions["servicekit.web"].settings.campaign_secret, "127.0.0.1", port)
+    inbound = InboundMail(db.sessions, app.extensions["servicekit.web"].settings, "127.0.0.1", port)
     thread = threading.Thread(target=inbound.run, daemon=True)
     thread.start()
 

@@ -55,6 +55,13 @@ class Settings:
     ticket_virus_scan: str = ""  # "package.module:function" called with (bytes, filename): a reason to refuse, or None
     ticket_reopen_days: int = 14  # a customer reply within this many days of resolution reopens the ticket
     ticket_warning_minutes: int = 60  # warn the assignee this long before a resolution deadline
+    # ticket mail (crm/mail/inbound.py): the addresses whose mail the LMTP endpoint turns into tickets, the
+    # sender of replies, the acknowledgement of a new ticket, the largest message taken
+    support_addresses: tuple[str, ...] = ("support@crm.localhost",)
+    support_queues: tuple[tuple[str, str], ...] = ()  # (address, team name): that address's tickets go to the team
+    support_from: str = "Support <support@crm.localhost>"
+    ticket_ack_mail: bool = True
+    inbound_max_bytes: int = 15 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -96,4 +103,21 @@ class Settings:
             ticket_virus_scan=env_str("CRM_TICKET_VIRUS_SCAN", ""),
             ticket_reopen_days=env_int("CRM_TICKET_REOPEN_DAYS", 14, 0, 3650),
             ticket_warning_minutes=env_int("CRM_TICKET_WARNING_MINUTES", 60, 0, 7 * 24 * 60),
+            **support_addresses(env_str("CRM_SUPPORT_ADDRESSES", "support@crm.localhost")),
+            support_from=env_str("CRM_SUPPORT_FROM", "Support <support@crm.localhost>"),
+            ticket_ack_mail=env_bool("CRM_TICKET_ACK_MAIL", True),
+            inbound_max_bytes=env_int("CRM_INBOUND_MAX_BYTES", 15 * 1024 * 1024, 64 * 1024, 100 * 1024 * 1024),
         )
+
+
+def support_addresses(value: str) -> dict:
+    """CRM_SUPPORT_ADDRESSES: "support@example.com,billing@example.com=Billing": every address takes ticket mail;
+    one with "=<team name>" puts its new tickets in that team's queue."""
+    addresses, queues = [], []
+    for entry in (e.strip() for e in value.split(",")):
+        address, _, team = (p.strip() for p in entry.partition("="))
+        if address:
+            addresses.append(address.lower())
+            if team:
+                queues.append((address.lower(), team))
+    return {"support_addresses": tuple(addresses), "support_queues": tuple(queues)}

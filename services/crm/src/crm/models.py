@@ -45,6 +45,16 @@ from .stagetasks.models import DealEstimate, StageTaskTemplate  # noqa: F401
 from .tasks.escalation import TaskEscalation  # noqa: F401
 from .tasks.models import Task  # noqa: F401
 from .tickets.claim_models import WarrantyClaim  # noqa: F401
-from .tickets.models import SlaCalendar, SlaPolicy, Ticket, TicketAttachment, TicketCounter, TicketFact, TicketMessage  # noqa: F401,E501
+from .tickets.mail_models import TicketMail  # noqa: F401
+from .tickets.models import (  # noqa: F401
+    SlaCalendar,
+    SlaPolicy,
+    SlaRecompute,
+    Ticket,
+    TicketAttachment,
+    TicketCounter,
+    TicketFact,
+    TicketMessage,
+)
 from .timeline.models import TimelineEntry  # noqa: F401
 from .warranty.models import WarrantyReplica  # noqa: F401

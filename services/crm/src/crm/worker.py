@@ -1,7 +1,8 @@
 """The CRM worker: publishes the outbox to Kafka, sends the mail outbox and campaigns by SMTP, imports queued
 files, announces the agenda's reminders, syncs linked CalDAV calendars, keeps the catalog and warranty replicas,
 follows the ERP's orders, invoices, payments, work orders and purchases, escalates overdue tasks to their team
-leads, warns and escalates tickets near or past their SLA, and takes campaign bounces by LMTP."""
+leads, warns and escalates tickets near or past their SLA, recomputes deadlines after a calendar or policy
+change, and takes inbound mail by LMTP (campaign bounces, ticket mail)."""
 
 from datetime import timedelta
 
@@ -16,7 +17,6 @@ from .agenda.reminders import ReminderRunner
 from .billing.handlers import CONSUMER as BILLING_CONSUMER
 from .billing.handlers import HANDLERS as BILLING_HANDLERS
 from .billing.handlers import TOPICS as BILLING_TOPICS
-from .campaigns.inbound import InboundMail
 from .campaigns.sender import CampaignSender, SenderConfig, SmtpSession
 from .catalog.handlers import CONSUMER as CATALOG_CONSUMER
 from .catalog.handlers import HANDLERS as CATALOG_HANDLERS
@@ -29,8 +29,10 @@ from .fulfilment.handlers import CONSUMER as FULFILMENT_CONSUMER
 from .fulfilment.handlers import HANDLERS as FULFILMENT_HANDLERS
 from .fulfilment.handlers import TOPICS as FULFILMENT_TOPICS
 from .imports.runner import ImportRunner
+from .mail.inbound import InboundMail
 from .tasks.escalation import EscalationLoop
 from .tickets.escalation import EscalationRunner
+from .tickets.sla import SlaRecomputeRunner
 from .warranty.handlers import CONSUMER as WARRANTY_CONSUMER
 from .warranty.handlers import HANDLERS as WARRANTY_HANDLERS
 from .warranty.handlers import TOPICS as WARRANTY_TOPICS
@@ -98,7 +100,7 @@ def main(settings: Settings | None = None) -> None:
                 campaign_sender(settings, engine), billing_consumer(settings, sessions),
                 fulfilment_consumer(settings, sessions), warranty_consumer(settings, sessions),
                 EscalationLoop(sessions, settings.escalation_interval_minutes),
-                EscalationRunner(sessions, settings.ticket_warning_minutes),
-                *([InboundMail(sessions, settings.campaign_secret, settings.lmtp_host, settings.lmtp_port)]
+                EscalationRunner(sessions, settings.ticket_warning_minutes), SlaRecomputeRunner(sessions),
+                *([InboundMail(sessions, settings, settings.lmtp_host, settings.lmtp_port)]
                   if settings.lmtp_port else [])]
     run_service_worker("crm", settings, outbox, loops)

@@ -11,7 +11,7 @@ from servicekit.problems import field_error
 from servicekit.web import create_once, idempotent, optional_version, sessions, settings, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
-from . import attachments, policies, service
+from . import attachments, mail_out, policies, service
 from .schemas import (
     AttachmentFormSchema,
     AttachmentSchema,
@@ -145,11 +145,12 @@ class TicketMessages(MethodView):
     @idempotent
     def post(self, data, ticket_id):
         """Add a public reply or an internal note. An agent's first reply meets the first-response target; a
-        customer's reply reopens a pending ticket, or a resolved one within the reopening window. Send
+        customer's reply reopens a pending ticket, or a resolved one within the reopening window. An agent's public
+        reply is also mailed to the customer from the support address, threaded with the ticket's mails. Send
         Idempotency-Key to make retries safe."""
-        days = settings().ticket_reopen_days
+        config = settings()
         return create_once(f"POST /tickets/{ticket_id}/messages", MessageSchema,
-                           lambda session, me: service.add_message(session, ticket_id, data, me, days))
+                           lambda session, me: mail_out.post_message(session, ticket_id, data, me, config))
 
 
 @blp.route("/<uuid:ticket_id>/history")
@@ -269,7 +270,8 @@ class CalendarById(MethodView):
     @sla_blp.alt_response(412, description="The calendar changed since the ETag you sent")
     @sla_blp.alt_response(428, description="If-Match is missing")
     def patch(self, changes, calendar_id):
-        """Change a calendar: every open ticket's deadlines are recomputed (time spent and paused is kept)."""
+        """Change a calendar: the worker recomputes every open ticket's deadlines within seconds (time spent and
+        paused is kept)."""
         expected = required_version()
         with sessions().begin() as session:
             return with_etag(policies.update_calendar(session, calendar_id, expected, changes, current_principal()))
@@ -290,7 +292,8 @@ class Policies(MethodView):
     @sla_blp.alt_response(409, description="The position is taken")
     @idempotent
     def post(self, data):
-        """Create a policy; open tickets are matched again. Send Idempotency-Key to make retries safe."""
+        """Create a policy; the worker matches open tickets again within seconds. Send Idempotency-Key to make
+        retries safe."""
         return create_once("POST /sla/policies", PolicySchema,
                            lambda session, me: policies.create_policy(session, data, me),
                            lambda body: f"/api/v1/sla/policies/{body['id']}")
@@ -313,7 +316,8 @@ class PolicyById(MethodView):
     @sla_blp.alt_response(412, description="The policy changed since the ETag you sent")
     @sla_blp.alt_response(428, description="If-Match is missing")
     def patch(self, changes, policy_id):
-        """Change a policy (targets, conditions, position, calendar): open tickets are matched and recomputed."""
+        """Change a policy (targets, conditions, position, calendar): the worker matches and recomputes open
+        tickets within seconds."""
         expected = required_version()
         with sessions().begin() as session:
             return with_etag(policies.update_policy(session, policy_id, expected, changes, current_principal()))

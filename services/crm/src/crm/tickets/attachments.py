@@ -61,36 +61,62 @@ def view(a: TicketAttachment) -> dict:
     return {c.key: getattr(a, c.key) for c in TicketAttachment.__table__.columns}
 
 
+class Refused(Exception):
+    """A file the limits or the scanner refuse: the HTTP status and title to answer with, and why."""
+
+    def __init__(self, status: int, title: str, reason: str):
+        super().__init__(reason)
+        self.status, self.title, self.reason = status, title, reason
+
+
+def check_file(name: str, kind: str, data: bytes, settings) -> None:
+    """Raise Refused for a file over the size limit (413), of a type not accepted (415), empty or refused by
+    the virus-scan hook (422)."""
+    if len(data) > settings.ticket_attachment_max_bytes:
+        raise Refused(413, "Attachment too large", f"larger than {settings.ticket_attachment_max_bytes} bytes")
+    if kind not in settings.ticket_attachment_types:
+        raise Refused(415, "Unsupported type", f"type {kind or 'unknown'} is not accepted (accepted: "
+                      f"{', '.join(settings.ticket_attachment_types)})")
+    if not data:
+        raise Refused(422, "Invalid request", "the file is empty")
+    scanner = load_scanner(settings.ticket_virus_scan)
+    reason = scanner(data, name) if scanner else None
+    if reason:
+        raise Refused(422, "Invalid request", f"refused by the virus scan: {reason}")
+
+
+def clean_name(filename: str | None) -> str:
+    return os.path.basename((filename or "").replace("\\", "/")).strip()[:255]
+
+
+def save_file(session: Session, ticket, name: str, kind: str, data: bytes, actor: Principal | None,
+              settings) -> TicketAttachment:
+    """Store checked bytes once by content and link them to the ticket (a fact on its history, the audit)."""
+    sha = hashlib.sha256(data).hexdigest()
+    _store(settings.ticket_storage_dir, sha, data)
+    attachment = TicketAttachment(ticket_id=ticket.id, sha256=sha, filename=name, content_type=kind, size=len(data),
+                                  created_by=actor.user_id if actor else None, created_at=datetime.now(UTC))
+    session.add(attachment)
+    session.flush()
+    record_fact(session, ticket, "attachment", {"filename": name, "size": len(data)}, actor)
+    audit.record(session, audit_log, actor, "attach", "ticket", ticket.id, None, view(attachment))
+    return attachment
+
+
 def add_attachment(session: Session, ticket_id, filename: str, content_type: str, data: bytes, actor: Principal,
                    settings) -> dict:
     """Attach a file to a ticket the caller may change: over the size limit is a 413, a type not allowed a 415,
     a file the scanner refuses a 422, each naming the field `file`, and nothing is stored."""
     ticket = ticket_for_change(session, ticket_id, actor)
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()[:255]
+    name = clean_name(filename)
     if not name:
         raise field_error("file", "the file needs a name")
-    if len(data) > settings.ticket_attachment_max_bytes:
-        raise field_error("file", f"larger than {settings.ticket_attachment_max_bytes} bytes", status=413,
-                          title="Attachment too large")
     kind = (content_type or "").split(";")[0].strip().lower()
-    if kind not in settings.ticket_attachment_types:
-        raise field_error("file", f"type {kind or 'unknown'} is not accepted (accepted: "
-                          f"{', '.join(settings.ticket_attachment_types)})", status=415, title="Unsupported type")
-    if not data:
-        raise field_error("file", "the file is empty")
-    scanner = load_scanner(settings.ticket_virus_scan)
-    reason = scanner(data, name) if scanner else None
-    if reason:
-        raise field_error("file", f"refused by the virus scan: {reason}")
-    sha = hashlib.sha256(data).hexdigest()
-    _store(settings.ticket_storage_dir, sha, data)
-    attachment = TicketAttachment(ticket_id=ticket.id, sha256=sha, filename=name, content_type=kind, size=len(data),
-                                  created_by=actor.user_id, created_at=datetime.now(UTC))
-    session.add(attachment)
-    session.flush()
-    record_fact(session, ticket, "attachment", {"filename": name, "size": len(data)}, actor)
-    audit.record(session, audit_log, actor, "attach", "ticket", ticket.id, None, view(attachment))
-    return view(attachment)
+    try:
+        check_file(name, kind, data, settings)
+    except Refused as exc:
+        raise field_error("file", exc.reason, status=exc.status, title=exc.title) from None
+    return view(save_file(session, ticket, name, kind, data, actor, settings))
 
 
 def list_attachments(session: Session, ticket_id, actor: Principal) -> list[dict]:

@@ -71,7 +71,7 @@ class Ticket(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     subject: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
-    party_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"), index=True)
+    party_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"), index=True)
     contact_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("parties.id"))
     product_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     serial_number: Mapped[str | None] = mapped_column(String(100))
@@ -101,6 +101,10 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # ticket mail (tickets/mail_in.py): who wrote in (kept when no party has the address), and the older ticket
+    # a reply after the reopening window follows up
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    follow_up_of_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("tickets.id"))
 
 
 class TicketFact(Base):
@@ -194,3 +198,16 @@ class SlaPolicy(Base):
     pause_statuses: Mapped[list] = mapped_column(JSONB, default=lambda: ["pending", "on_hold"])
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SlaRecompute(Base):
+    """A request to recompute every open ticket's deadlines (a calendar or policy changed), served by the
+    worker so the change's request stays quick."""
+
+    __tablename__ = "sla_recomputes"
+    __table_args__ = (Index("ix_sla_recomputes_pending", "id", postgresql_where=text("done_at is null")),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,5 +1,6 @@
-"""Use cases of SLA calendars and policies (sla:manage), and the SLA report. A change to either recomputes every
-open ticket's deadlines from its history, so consumed and paused time are kept."""
+"""Use cases of SLA calendars and policies (sla:manage), and the SLA report. A change to either asks the worker to
+recompute every open ticket's deadlines from its history (sla.request_recompute), so consumed and paused time are
+kept and the change itself stays quick however many tickets are open."""
 
 from datetime import UTC, datetime
 
@@ -81,7 +82,7 @@ def list_calendars(session: Session) -> list[dict]:
 
 
 def update_calendar(session: Session, calendar_id, expected_version: int, changes: dict, actor: Principal) -> dict:
-    """Change a calendar; every open ticket on a policy using it gets its deadlines recomputed."""
+    """Change a calendar; the worker then recomputes every open ticket's deadlines."""
     cal = _get(session, SlaCalendar, "SLA calendar", calendar_id, for_update=True)
     check_version(cal.version, expected_version)
     if "closed_days" in changes:
@@ -95,7 +96,7 @@ def update_calendar(session: Session, calendar_id, expected_version: int, change
         setattr(cal, k, v)
     cal.version += 1
     session.flush()
-    sla.refresh_open(session)
+    sla.request_recompute(session, f"calendar {cal.name} changed")
     audit.record(session, audit_log, actor, "update", "sla_calendar", cal.id, before, _row(cal, _CALENDAR))
     return calendar_view(cal)
 
@@ -119,7 +120,7 @@ def create_policy(session: Session, data: dict, actor: Principal) -> dict:
     policy = SlaPolicy(**values, version=1)
     session.add(policy)
     session.flush()
-    sla.refresh_open(session)
+    sla.request_recompute(session, f"policy {policy.name} created")
     audit.record(session, audit_log, actor, "create", "sla_policy", policy.id, None, _row(policy, _POLICY))
     return policy_view(policy)
 
@@ -133,7 +134,8 @@ def get_policy(session: Session, policy_id) -> dict:
 
 
 def update_policy(session: Session, policy_id, expected_version: int, changes: dict, actor: Principal) -> dict:
-    """Change a policy (targets, conditions, order, calendar): open tickets are matched and recomputed again."""
+    """Change a policy (targets, conditions, order, calendar): the worker then matches and recomputes open
+    tickets."""
     policy = _get(session, SlaPolicy, "SLA policy", policy_id, for_update=True)
     check_version(policy.version, expected_version)
     if "calendar_id" in changes:
@@ -144,7 +146,7 @@ def update_policy(session: Session, policy_id, expected_version: int, changes: d
         setattr(policy, k, v)
     policy.version += 1
     session.flush()
-    sla.refresh_open(session)
+    sla.request_recompute(session, f"policy {policy.name} changed")
     audit.record(session, audit_log, actor, "update", "sla_policy", policy.id, before, _row(policy, _POLICY))
     return policy_view(policy)
 

@@ -67,7 +67,11 @@ class TicketSchema(_TicketFields):
     warranty_claim = fields.Nested(TicketClaimSummarySchema, allow_none=True, metadata={
         "description": "The warranty claim the ticket was resolved with (GET /tickets/{id} only)."})
     number = fields.String(metadata={"description": "T-YYYY-NNNNN, without gaps."})
-    party_id = fields.UUID()
+    party_id = fields.UUID(allow_none=True, metadata={
+        "description": "The customer; null for a ticket received by mail from an address no party has."})
+    requester_email = fields.String(allow_none=True, metadata={"description": "Who wrote in (tickets by mail)."})
+    follow_up_of_id = fields.UUID(allow_none=True, metadata={
+        "description": "The closed ticket a later mail of the same thread follows up."})
     status = fields.String()
     created_by = fields.UUID(allow_none=True)
     merged_into_id = fields.UUID(allow_none=True)

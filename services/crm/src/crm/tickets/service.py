@@ -126,10 +126,16 @@ def _normalize(data: dict) -> dict:
     return out
 
 
-def _segments(session: Session, party_id: str) -> list[str]:
+def _segments(session: Session, party_id: str | None) -> list[str]:
     """The customer's groups a policy may match: the party's roles (customer, prospect, partner...)."""
-    party = session.get(Party, party_id)
+    party = session.get(Party, party_id) if party_id else None
     return list(party.roles or []) if party else []
+
+
+def _on_timeline(session: Session, ticket: Ticket, **entry) -> None:
+    """A milestone on the customer's timeline (a ticket opened by mail from an unknown address has none)."""
+    if ticket.party_id:
+        timeline.add_entry(session, **entry)
 
 
 def open_ticket(session: Session, data: dict, actor: Principal | None) -> Ticket:
@@ -142,6 +148,7 @@ def open_ticket(session: Session, data: dict, actor: Principal | None) -> Ticket
                     category=data.get("category"), priority=data.get("priority") or "normal", status="new",
                     assignee_id=data.get("assignee_id"), team_id=data.get("team_id"),
                     created_by=getattr(actor, "user_id", None), sla_policy_override=bool(data.get("sla_policy_id")),
+                    requester_email=data.get("requester_email"), follow_up_of_id=data.get("follow_up_of_id"),
                     paused_seconds=0, resolution_breached=False, version=1, created_at=now, updated_at=now)
     session.add(ticket)
     session.flush()
@@ -151,7 +158,7 @@ def open_ticket(session: Session, data: dict, actor: Principal | None) -> Ticket
         attrs["sla_policy"] = data["sla_policy_id"]
     record_fact(session, ticket, "created", {"status": "new", **attrs}, actor, now)
     sla.refresh(session, ticket)
-    timeline.add_entry(session, kind="ticket_opened", title=f"Ticket {ticket.number} opened: {ticket.subject}",
+    _on_timeline(session, ticket, kind="ticket_opened", title=f"Ticket {ticket.number} opened: {ticket.subject}",
                        occurred_at=now, party_id=ticket.party_id, ref_type=RECORD, ref_id=ticket.id, actor=actor,
                        data={"number": ticket.number, "priority": ticket.priority, "channel": ticket.channel})
     audit.record(session, audit_log, actor, "create", RECORD, ticket.id, None, _state(ticket))
@@ -261,7 +268,7 @@ def _move(session: Session, ticket: Ticket, status: str, actor: Principal | None
         ticket.resolved_at = None
     record_fact(session, ticket, "status", {"status": status}, actor, at)
     if status in ("resolved", "closed") or reopened:
-        timeline.add_entry(session, kind=f"ticket_{_STATUS_TITLES[status]}",
+        _on_timeline(session, ticket, kind=f"ticket_{_STATUS_TITLES[status]}",
                            title=f"Ticket {ticket.number} {_STATUS_TITLES[status]}: {ticket.subject}",
                            occurred_at=at, party_id=ticket.party_id, ref_type=RECORD, ref_id=ticket.id, actor=actor,
                            data={"number": ticket.number, "status": status})
@@ -318,6 +325,30 @@ def add_message(session: Session, ticket_id, data: dict, actor: Principal, reope
     session.add(message)
     _save(session, ticket, before, "message", actor)
     return message_view(message)
+
+
+def log_customer_mail(session: Session, ticket: Ticket, body: str, at: datetime) -> TicketMessage:
+    """A customer's reply received by mail on a ticket still open to it (the caller checked the reopening
+    window): a pending or resolved ticket moves to open, the SLA clock sees a customer reply."""
+    before = _state(ticket)
+    record_fact(session, ticket, "customer_reply", {"channel": "email"}, None, at)
+    if ticket.status in ("pending", "resolved"):
+        _move(session, ticket, "open", None, at)
+    message = TicketMessage(ticket_id=ticket.id, kind="reply", author_type="customer", author_id=None, body=body,
+                            created_at=at)
+    session.add(message)
+    _save(session, ticket, before, "message", None)
+    session.flush()
+    return message
+
+
+def add_note(session: Session, ticket: Ticket, body: str, at: datetime) -> TicketMessage:
+    """An internal note written by the system (e.g. an attachment dropped from a received mail)."""
+    record_fact(session, ticket, "note", {}, None, at)
+    message = TicketMessage(ticket_id=ticket.id, kind="note", author_type="agent", author_id=None, body=body,
+                            created_at=at)
+    session.add(message)
+    return message
 
 
 def message_view(m: TicketMessage) -> dict:

@@ -1,15 +1,19 @@
 """SLA policies and calendars as the clock sees them: which policy a ticket gets and why, and the ticket's SLA
-columns recomputed from its facts (after each fact, or for every open ticket when a policy or calendar changes)."""
+columns recomputed from its facts (after each fact, or for every open ticket when a policy or calendar changes:
+the change asks, the worker's SlaRecomputeRunner does it), warnings re-armed when a deadline moves later."""
 
+import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import business_time as bt
-from .models import OPEN, SlaCalendar, SlaPolicy, Ticket, TicketFact
+from .models import OPEN, SlaCalendar, SlaPolicy, SlaRecompute, Ticket, TicketFact
 from .sla_clock import Clock, Fact, Policy, Resolver, Result, replay
 
+log = logging.getLogger(__name__)
 MATCHED_ON = (("priorities", "priority"), ("categories", "category"), ("channels", "channel"))
 
 
@@ -85,8 +89,26 @@ def _columns(result: Result, state: dict) -> dict:
             "sla_state": state}
 
 
-def _store(ticket: Ticket, result: Result, state: dict) -> None:
-    for column, value in _columns(result, state).items():
+def _rearm(facts: list[Fact], columns: dict, warned_at: datetime | None, escalated_at: datetime | None) -> dict:
+    """Warnings and escalations are once per deadline: when the resolution deadline moved later than the one
+    the last warning was about (a pause, a longer target, a calendar with more hours), the warning is armed
+    again; when the ticket is no longer past its deadline, so is the escalation."""
+    due, out = columns["resolution_due_at"], {}
+    if due is None:
+        return out
+    if escalated_at is not None and not columns["resolution_breached"] and due > escalated_at:
+        out.update(escalated_at=None, warned_at=None)
+    if warned_at is not None and "warned_at" not in out:
+        warned_for = next((f.data.get("due_at") for f in reversed(facts) if f.kind == "warned"), None)
+        if warned_for and due > datetime.fromisoformat(warned_for):
+            out["warned_at"] = None
+    return out
+
+
+def _store(ticket: Ticket, result: Result, state: dict, facts: list[Fact]) -> None:
+    columns = _columns(result, state)
+    columns.update(_rearm(facts, columns, ticket.warned_at, ticket.escalated_at))
+    for column, value in columns.items():
         setattr(ticket, column, value)
 
 
@@ -95,10 +117,11 @@ def refresh(session: Session, ticket: Ticket, resolve: Resolver | None = None) -
     is dated when it did (the due times themselves do not depend on when this runs)."""
     session.flush()
     clock = Clock(resolve or resolver(session))
-    for fact in facts_of(session, ticket.id):
+    facts = facts_of(session, ticket.id)
+    for fact in facts:
         clock.apply(fact)
     result = clock.result(max(datetime.now(UTC), clock.last) if clock.last else None)
-    _store(ticket, result, clock.to_dict())
+    _store(ticket, result, clock.to_dict(), facts)
     return result
 
 
@@ -109,8 +132,10 @@ def refresh_open(session: Session, batch: int = 5000) -> int:
     resolve = resolver(session)
     now = datetime.now(UTC)
     session.flush()
-    ids = list(session.execute(select(Ticket.id).where(Ticket.status.in_(OPEN)).order_by(Ticket.id)
-                               .with_for_update()).scalars())
+    marks = {r.id: (r.warned_at, r.escalated_at) for r in session.execute(
+        select(Ticket.id, Ticket.warned_at, Ticket.escalated_at).where(Ticket.status.in_(OPEN)).order_by(Ticket.id)
+        .with_for_update())}
+    ids = list(marks)
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
         facts: dict[str, list[Fact]] = {t: [] for t in chunk}
@@ -123,8 +148,10 @@ def refresh_open(session: Session, batch: int = 5000) -> int:
             clock = Clock(resolve)
             for fact in facts[ticket_id]:
                 clock.apply(fact)
-            rows.append({"id": ticket_id, **_columns(clock.result(max(now, clock.last) if clock.last else None),
-                                                     clock.to_dict())})
+            columns = _columns(clock.result(max(now, clock.last) if clock.last else None), clock.to_dict())
+            rows.append({"id": ticket_id, **columns, "warned_at": marks[ticket_id][0],
+                         "escalated_at": marks[ticket_id][1],
+                         **_rearm(facts[ticket_id], columns, *marks[ticket_id])})
         session.execute(update(Ticket), rows)  # bulk UPDATE by primary key
     session.expire_all()  # tickets loaded before see the new columns
     return len(ids)
@@ -133,3 +160,47 @@ def refresh_open(session: Session, batch: int = 5000) -> int:
 def as_of(session: Session, ticket: Ticket, moment: datetime) -> Result:
     """The clock as it stood at `moment`, from the facts known then."""
     return replay(resolver(session), facts_of(session, ticket.id, moment), moment)
+
+
+def request_recompute(session: Session, reason: str) -> None:
+    """Ask the worker to recompute every open ticket (a calendar or policy changed), in the caller's transaction:
+    the request exists exactly when the change does, and the change's HTTP request stays quick."""
+    session.add(SlaRecompute(reason=reason[:200], requested_at=datetime.now(UTC)))
+
+
+def run_recomputes(session: Session) -> int:
+    """Serve every pending request with one recompute (several changes in a row cost one pass); the number of
+    tickets recomputed, or -1 when nothing was asked. Requests taken by another worker are skipped."""
+    pending = list(session.execute(select(SlaRecompute).where(SlaRecompute.done_at.is_(None))
+                                   .with_for_update(skip_locked=True)).scalars())
+    if not pending:
+        return -1
+    count = refresh_open(session)
+    now = datetime.now(UTC)
+    for request in pending:
+        request.done_at = now
+    log.info("SLA deadlines of %d open tickets recomputed (%s)", count, "; ".join(r.reason for r in pending)[:500])
+    return count
+
+
+class SlaRecomputeRunner:
+    """The worker loop: every `interval` seconds, pending recompute requests served in one transaction."""
+
+    def __init__(self, sessions: sessionmaker, interval: float = 2.0):
+        self.sessions, self.interval = sessions, interval
+        self._stop = threading.Event()
+
+    def run_once(self) -> int:
+        with self.sessions.begin() as session:
+            return run_recomputes(session)
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - the requests stay pending: the next round tries again
+                log.exception("SLA recompute failed")
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
