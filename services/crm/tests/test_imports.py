@@ -405,13 +405,16 @@ def test_a_worker_that_dies_half_way_leaves_nothing_and_the_file_is_imported_onc
         real_insert(session, table, rows)
         calls.append(table.name)
         if table.name == "outbox":
+            written = session.execute(select(func.count()).select_from(Party).where(
+                Party.import_batch_id == queued["id"])).scalar_one()
+            calls.append(f"parties: {written}")
             raise WorkerKilled()
 
     monkeypatch.setattr(bulk, "insert_rows", dying_insert)
     with pytest.raises(WorkerKilled):
         ImportRunner(db.sessions, db.engine).run_once()
     monkeypatch.setattr(bulk, "insert_rows", real_insert)
-    assert "parties" in calls  # it died after writing parties...
+    assert calls == ["outbox", "parties: 90"]  # it died after writing the parties, in its transaction...
     batch = manager.get(f"/api/v1/imports/{queued['id']}").json
     assert batch["status"] == "running" and batch["attempts"] == 1
     assert stored_for(db, queued["id"]) == 0  # ...and none of them stayed

@@ -1,8 +1,11 @@
 """Batched writes for imports: multi-row INSERTs of records, their outbox events and their audit rows, and
 executemany UPDATEs, instead of one ORM flush per row."""
 
+import io
+import json
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
@@ -61,3 +64,40 @@ def audit_row(actor, action: str, entity_type: str, entity_id: str, before: dict
 
 def add_audit(session: Session, rows: list[dict]) -> None:
     insert_rows(session, audit_log, rows)
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        value = json.dumps(value, separators=(",", ":"))
+    elif isinstance(value, datetime):
+        value = value.isoformat()
+    else:
+        value = str(value)
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_rows(session: Session, table_name: str, columns: list[str], rows: Iterable[tuple],
+              arrays: tuple[str, ...] = ()) -> None:
+    """COPY rows (tuples in `columns` order) into a table, in the session's transaction: dicts and lists are
+    written as JSON, except the `arrays` columns, written as PostgreSQL arrays of text."""
+    at = {columns.index(c) for c in arrays}
+    out = io.StringIO()
+    for row in rows:
+        out.write("\t".join(_copy_text(_array(v) if i in at and v is not None else v) for i, v in enumerate(row)))
+        out.write("\n")
+    if not out.tell():
+        return
+    out.seek(0)
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN", out)
+    finally:
+        cursor.close()
+
+
+def _array(values: list) -> str:
+    return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"

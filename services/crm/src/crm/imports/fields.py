@@ -145,6 +145,18 @@ def _errors(exc: ValidationError, row: int, columns: dict) -> list[dict]:
 def party_payload(f: dict, columns: dict, row: int, default_kind: str | None) -> tuple[dict | None, str | None,
                                                                                        list[dict]]:
     """(what POST /parties would accept, the person's company name, errors) for one row."""
+    data, company_name, errors = party_data(f, columns, row, default_kind)
+    if data is None:
+        return None, None, errors
+    try:
+        return _PARTY.load(data), company_name, []
+    except ValidationError as exc:
+        return None, None, _errors(exc, row, columns)
+
+
+def party_data(f: dict, columns: dict, row: int, default_kind: str | None) -> tuple[dict | None, str | None,
+                                                                                    list[dict]]:
+    """The row as a POST /parties body (not checked yet), the person's company name, and an unknown kind's error."""
     raw_kind = (f.get("kind") or default_kind or "").strip().lower()
     if raw_kind:
         kind = KIND_WORDS.get(raw_kind)
@@ -183,10 +195,7 @@ def party_payload(f: dict, columns: dict, row: int, default_kind: str | None) ->
             parts["country"] = parts["country"].upper()
         if parts:
             data[f"{address}_address"] = parts
-    try:
-        return _PARTY.load(data), company_name, []
-    except ValidationError as exc:
-        return None, None, _errors(exc, row, columns)
+    return data, company_name, []
 
 
 def lead_payload(f: dict, columns: dict, row: int) -> tuple[dict | None, list[dict], list[dict]]:

@@ -5,10 +5,12 @@ RFC 6350 says what each property means. Row numbers are what a user sees: the he
 first card is card 1.
 """
 
+import codecs
 import csv
 import io
 import warnings
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -27,10 +29,15 @@ class Table:
     rows: list[tuple[int, dict]]  # (row number, {column or field: value})
     warnings: list[dict] = field(default_factory=list)
     total: int = -1  # the data rows in the file; more than len(rows) when read with `keep`
+    source: Callable[[], Iterator[tuple[int, dict]]] | None = None  # read_file(stream=True): the rows, read anew
 
     def __post_init__(self):
         if self.total < 0:
             self.total = len(self.rows)
+
+    def each(self) -> Iterator[tuple[int, dict]]:
+        """Every row: from the file again when streamed (nothing kept), else the rows kept (read once per call)."""
+        return self.source() if self.source is not None else iter(self.rows)
 
 
 def detect_format(file_name: str, data: bytes) -> str:
@@ -44,13 +51,32 @@ def detect_format(file_name: str, data: bytes) -> str:
     return "csv"
 
 
-def _decode(data: bytes) -> str:
+def _encoding(data: bytes) -> str:
+    """The first of UTF-8, Windows-1252 and Latin-1 that decodes the whole file (checked in slices: no copy)."""
     for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding)
+            for i in range(0, len(data), 1 << 20):
+                decoder.decode(data[i:i + (1 << 20)])
+            decoder.decode(b"", final=True)
+            return encoding
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+    return "latin-1"
+
+
+def _decode(data: bytes) -> str:
+    return data.decode(_encoding(data))
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their ends, one at a time (csv.reader joins quoted multi-line cells itself)."""
+    start, end = 0, len(text)
+    while start < end:
+        i = text.find("\n", start)
+        stop = end if i < 0 else i + 1
+        yield text[start:stop]
+        start = stop
 
 
 def _headers(raw: list) -> list[str]:
@@ -95,15 +121,29 @@ def _rows(records, max_rows: int, keep: int) -> tuple[list[str], list[tuple[int,
     return columns, rows, total
 
 
-def read_csv(data: bytes, max_rows: int, keep: int) -> Table:
+def _stream(records: Iterator) -> Iterator[tuple[int, dict]]:
+    """The data rows of records (the header skipped), as _rows keeps them, one at a time."""
+    columns = None
+    for number, record in enumerate(records, start=1):
+        cells = ["" if v is None else v for v in record]
+        if not any(str(c).strip() for c in cells):
+            continue
+        if columns is None:
+            columns = _headers(cells)
+            continue
+        yield number, {c: _unescaped(str(v).strip()) for c, v in zip(columns, cells, strict=False) if str(v).strip()}
+
+
+def read_csv(data: bytes, max_rows: int, keep: int, stream: bool = False) -> Table:
     text = _decode(data)
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    columns, rows, total = _rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), max_rows, keep)
-    return Table("csv", columns, rows, total=total)
+    columns, rows, total = _rows(csv.reader(_lines(text), delimiter=delimiter), max_rows, 0 if stream else keep)
+    source = (lambda: _stream(csv.reader(_lines(text), delimiter=delimiter))) if stream else None
+    return Table("csv", columns, rows, total=total, source=source)
 
 
 def _cell(value):
@@ -114,20 +154,32 @@ def _cell(value):
     return value
 
 
-def read_xlsx(data: bytes, max_rows: int, keep: int) -> Table:
+def _workbook(data: bytes):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's notes on styles it does not know say nothing about data
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise field_error("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
+
+
+def _sheet_rows(data: bytes) -> Iterator[tuple[int, dict]]:
+    workbook = _workbook(data)
+    try:
+        yield from _stream([_cell(v) for v in r] for r in workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def read_xlsx(data: bytes, max_rows: int, keep: int, stream: bool = False) -> Table:
+    workbook = _workbook(data)
     try:
         sheet = workbook.worksheets[0]
         columns, rows, total = _rows(([_cell(v) for v in r] for r in sheet.iter_rows(values_only=True)), max_rows,
-                                     keep)
+                                     0 if stream else keep)
     finally:
         workbook.close()
-    return Table("xlsx", columns, rows, total=total)
+    return Table("xlsx", columns, rows, total=total, source=(lambda: _sheet_rows(data)) if stream else None)
 
 
 # -- vCard (RFC 6350; versions 3.0 and 4.0 read the same here) -------------------------------------------------
@@ -209,13 +261,14 @@ def read_vcards(data: bytes, max_rows: int, keep: int) -> Table:
     return Table("vcf", [], rows, notes, total)
 
 
-def read_file(file_name: str, data: bytes, max_rows: int, keep: int | None = None) -> Table:
+def read_file(file_name: str, data: bytes, max_rows: int, keep: int | None = None, stream: bool = False) -> Table:
     """The file's rows, refused (413) above max_rows; with `keep`, only the first `keep` rows are kept (the others
-    are counted: Table.total)."""
+    are counted: Table.total). With `stream`, no row is kept: Table.each() reads them from the file again, one at a
+    time, so a large import holds the file and not its parsed rows (vCards are few and small: always kept)."""
     keep = max_rows if keep is None else keep
     fmt = detect_format(file_name, data)
     if fmt == "xlsx":
-        return read_xlsx(data, max_rows, keep)
+        return read_xlsx(data, max_rows, keep, stream)
     if fmt == "vcf":
         return read_vcards(data, max_rows, keep)
-    return read_csv(data, max_rows, keep)
+    return read_csv(data, max_rows, keep, stream)

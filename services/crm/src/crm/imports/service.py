@@ -193,7 +193,7 @@ def run_next(session_factory: sessionmaker, engine: Engine,
         _fail(session_factory, batch.id, "the user who sent the file is no longer active", batch.attempts)
         return True
     try:
-        table = read_file(batch.file_name, file.data, MAX_ROWS)
+        table = read_file(batch.file_name, file.data, MAX_ROWS, stream=True)
     except Problem as exc:
         _fail(session_factory, batch.id, _failure(exc), batch.attempts)
         return True
