@@ -437,7 +437,8 @@ def test_a_run_presumed_dead_keeps_nothing_when_another_has_taken_the_import(as_
     assert first[0].id == queued["id"] and first[0].attempts == 1
     with db.engine.begin() as conn:  # meanwhile another worker took it as attempt 2
         conn.execute(update(ImportBatch).where(ImportBatch.id == queued["id"]).values(attempts=2))
-    table = read_file("many.csv", first[1].data, 1000)
+    with db.sessions() as s:
+        table = read_file("many.csv", s.get(ImportFile, queued["id"]).data, 1000)
     with pytest.raises(import_service.Superseded):
         import_service._run(db.sessions, db.engine, queued["id"], table, first[1].options, manager_principal(db,
                             manager), attempt=1)

@@ -10,7 +10,7 @@ import csv
 import io
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -51,13 +51,16 @@ def detect_format(file_name: str, data: bytes) -> str:
     return "csv"
 
 
-def _encoding(data: bytes) -> str:
-    """The first of UTF-8, Windows-1252 and Latin-1 that decodes the whole file (checked in slices: no copy)."""
+SLICE = 1 << 20  # bytes a streamed file is read by
+
+
+def _encoding(slices: Iterable[bytes]) -> str:
+    """The first of UTF-8, Windows-1252 and Latin-1 that decodes the whole file (checked slice by slice)."""
     for encoding in ("utf-8-sig", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            for i in range(0, len(data), 1 << 20):
-                decoder.decode(data[i:i + (1 << 20)])
+            for part in slices:
+                decoder.decode(part)
             decoder.decode(b"", final=True)
             return encoding
         except UnicodeDecodeError:
@@ -66,17 +69,28 @@ def _encoding(data: bytes) -> str:
 
 
 def _decode(data: bytes) -> str:
-    return data.decode(_encoding(data))
+    return data.decode(_encoding([data]))
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The text's lines with their ends, one at a time (csv.reader joins quoted multi-line cells itself)."""
-    start, end = 0, len(text)
-    while start < end:
-        i = text.find("\n", start)
-        stop = end if i < 0 else i + 1
-        yield text[start:stop]
-        start = stop
+def _lines(slices: Iterable[bytes], encoding: str) -> Iterator[str]:
+    """The file's lines with their ends, decoded one slice at a time (csv.reader joins quoted multi-line cells)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    pending = ""
+    for part in slices:
+        text = pending + decoder.decode(part)
+        start = 0
+        while (i := text.find("\n", start)) >= 0:
+            yield text[start:i + 1]
+            start = i + 1
+        pending = text[start:]
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def byte_slices(data: bytes) -> Callable[[], Iterator[bytes]]:
+    """A file in memory as the slice source read_file streams from."""
+    return lambda: (data[i:i + SLICE] for i in range(0, len(data), SLICE))
 
 
 def _headers(raw: list) -> list[str]:
@@ -134,15 +148,19 @@ def _stream(records: Iterator) -> Iterator[tuple[int, dict]]:
         yield number, {c: _unescaped(str(v).strip()) for c, v in zip(columns, cells, strict=False) if str(v).strip()}
 
 
-def read_csv(data: bytes, max_rows: int, keep: int, stream: bool = False) -> Table:
-    text = _decode(data)
+def read_csv(slices: Callable[[], Iterator[bytes]], max_rows: int, keep: int, stream: bool = False) -> Table:
+    """`slices()` gives the file's bytes anew at each call: the file is read once for its encoding, once to count
+    its rows (keeping `keep`), and, with `stream`, again at each Table.each()."""
+    encoding = _encoding(slices())
+    head = "".join(line for line, _ in zip(_lines(slices(), encoding), range(200), strict=False))[:8192]
     try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(head, delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    columns, rows, total = _rows(csv.reader(_lines(text), delimiter=delimiter), max_rows, 0 if stream else keep)
-    source = (lambda: _stream(csv.reader(_lines(text), delimiter=delimiter))) if stream else None
+    columns, rows, total = _rows(csv.reader(_lines(slices(), encoding), delimiter=delimiter), max_rows,
+                                 0 if stream else keep)
+    source = (lambda: _stream(csv.reader(_lines(slices(), encoding), delimiter=delimiter))) if stream else None
     return Table("csv", columns, rows, total=total, source=source)
 
 
@@ -261,14 +279,19 @@ def read_vcards(data: bytes, max_rows: int, keep: int) -> Table:
     return Table("vcf", [], rows, notes, total)
 
 
-def read_file(file_name: str, data: bytes, max_rows: int, keep: int | None = None, stream: bool = False) -> Table:
+def read_file(file_name: str, data: bytes | Callable[[], Iterator[bytes]], max_rows: int, keep: int | None = None,
+              stream: bool = False) -> Table:
     """The file's rows, refused (413) above max_rows; with `keep`, only the first `keep` rows are kept (the others
     are counted: Table.total). With `stream`, no row is kept: Table.each() reads them from the file again, one at a
-    time, so a large import holds the file and not its parsed rows (vCards are few and small: always kept)."""
+    time. `data`: the bytes, or a function giving them in slices (a CSV is then never whole in memory; an XLSX or
+    vCard file is joined: a zip is read from its end, and cards are few and small)."""
     keep = max_rows if keep is None else keep
-    fmt = detect_format(file_name, data)
+    slices = byte_slices(data) if isinstance(data, bytes) else data
+    head = next(iter(slices()), b"")
+    fmt = detect_format(file_name, head)
+    if fmt == "csv":
+        return read_csv(slices, max_rows, keep, stream)
+    whole = data if isinstance(data, bytes) else b"".join(slices())
     if fmt == "xlsx":
-        return read_xlsx(data, max_rows, keep, stream)
-    if fmt == "vcf":
-        return read_vcards(data, max_rows, keep)
-    return read_csv(data, max_rows, keep, stream)
+        return read_xlsx(whole, max_rows, keep, stream)
+    return read_vcards(whole, max_rows, keep)

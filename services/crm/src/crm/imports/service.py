@@ -17,7 +17,7 @@ This module takes the session factory rather than a session: a batch needs sever
 import, the progress), which is the point of it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from servicekit.auth.principal import Principal
@@ -26,13 +26,13 @@ from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from . import lead_rows, party_rows
 from .fields import resolve_mapping
 from .models import ImportBatch, ImportFile
 from .plan import MAX_ERRORS
-from .readers import Table, read_file
+from .readers import SLICE, Table, read_file
 
 SYNC_ROWS = 10_000  # imported inside the request; larger files go to the worker
 MAX_ROWS = 250_000
@@ -162,6 +162,7 @@ def _claim(session_factory: sessionmaker) -> tuple[ImportBatch, ImportFile] | No
                       and_(ImportBatch.status == "running", ImportBatch.progress_at < now - STALE))
         found = session.execute(
             select(ImportBatch, ImportFile).join(ImportFile, ImportFile.import_id == ImportBatch.id).where(waiting)
+            .options(defer(ImportFile.data))  # read in slices by the run (_slices), never whole
             .order_by(ImportBatch.created_at).limit(1).with_for_update(of=ImportBatch, skip_locked=True)).first()
         if found is None:
             return None
@@ -193,16 +194,34 @@ def run_next(session_factory: sessionmaker, engine: Engine,
         _fail(session_factory, batch.id, "the user who sent the file is no longer active", batch.attempts)
         return True
     try:
-        table = read_file(batch.file_name, file.data, MAX_ROWS, stream=True)
+        table = read_file(batch.file_name, _slices(engine, batch.id), MAX_ROWS, stream=True)
     except Problem as exc:
         _fail(session_factory, batch.id, _failure(exc), batch.attempts)
         return True
-    file.data = b""  # the rows are read: let the bytes go while they are written
     try:
         _run(session_factory, engine, batch.id, table, file.options, actor, batch.attempts)
     except Problem:
         pass  # a refusal of the file's rows: _run has marked the batch failed and says why
     return True
+
+
+def _slices(engine: Engine, batch_id: str, size: int = SLICE) -> Callable[[], Iterator[bytes]]:
+    """The queued file's bytes, SLICE at a time, each read on its own short connection: the worker holds neither
+    the file nor its rows, however large (the run reads the file three or four times: encoding, count, then each
+    pass of the plan). The row stays until the import's own transaction deletes it, so every read sees it."""
+    table = ImportFile.__table__
+
+    def read() -> Iterator[bytes]:
+        start = 1
+        while True:
+            with engine.connect() as conn:
+                part = conn.execute(select(func.substring(table.c.data, start, size))
+                                    .where(table.c.import_id == batch_id)).scalar()
+            if not part:
+                return
+            yield bytes(part)
+            start += size
+    return read
 
 
 def import_view(batch: ImportBatch) -> dict:
