@@ -501,3 +501,36 @@ def test_the_progress_line_shows_rows_rate_and_eta():
     line = import_client.progress_line({"status": "running", "total_rows": 100_000, "processed_rows": 45_000,
                                         "rate_rows_per_second": 9812.4, "eta_seconds": 5.6})
     assert line == "[#############.................] 45,000/100,000 rows  9,812 rows/s  ETA 6 s  running"
+
+
+def test_duplicates_and_company_rows_are_found_across_the_chunks_a_large_file_is_planned_in(as_user, monkeypatch):
+    """The plan reads a file a chunk at a time and keeps what it decided in temporary tables: with chunks of 2 rows,
+    a repeated row still merges into the person created 3 rows before, and a person still links to the company
+    row that comes after them in the file."""
+    from crm.imports import party_rows
+    monkeypatch.setattr(party_rows, "PLAN_CHUNK", 2)
+    manager = as_user("sales_manager")
+    t = tag()
+    rows = [["kind", "first_name", "last_name", "legal_name", "company_name", "email", "phone"],
+            ["person", "Ann", f"Chunk{t}", "", f"Zeta {t}", f"ann-{t}@chunk.test", ""],
+            ["person", "Bob", f"Chunk{t}", "", f"Nowhere {t}", f"bob-{t}@chunk.test", ""],
+            ["person", "Cid", f"Chunk{t}", "", "", f"cid-{t}@chunk.test", ""],
+            ["person", "Ann", f"Chunk{t}", "", "", f"ANN-{t}@chunk.test", "+33 6 12 34 56 78"],
+            ["company", "", "", f"Zeta {t}", "", "", ""],
+            ["person", "Cid", f"Chunk{t}", "", "", f"cid-{t}@chunk.test", "+33 6 99 99 99 99"]]
+    report = upload(manager, csv_bytes(rows), target="parties", on_duplicate="update")
+    # Ann, Bob, Cid, Zeta and Nowhere (created for Bob); the repeated Ann and Cid rows merged into the first ones
+    assert (report["to_create"], report["skipped"], report["error_rows"]) == (5, 2, 0)
+    stored = {p["display_name"]: p for p in parties_named(manager, t)}
+    assert set(stored) == {f"Ann Chunk{t}", f"Bob Chunk{t}", f"Cid Chunk{t}", f"Zeta {t}", f"Nowhere {t}"}
+    ann = stored[f"Ann Chunk{t}"]
+    assert [p["value"] for p in ann["phones"]] == ["+33 6 12 34 56 78"] and len(ann["emails"]) == 1
+    assert ann["company_id"] == stored[f"Zeta {t}"]["id"]  # the company row after her, not a new company
+    assert stored[f"Bob Chunk{t}"]["company_id"] == stored[f"Nowhere {t}"]["id"]
+    notes = {(p["row"], p["note"]) for p in report["preview"]}
+    assert stored[f"Cid Chunk{t}"]["phones"][0]["value"] == "+33 6 99 99 99 99"
+    assert (5, "merged into row 2") in notes and (7, "merged into row 4") in notes
+    assert (0, "company of row 3") in notes and (2, "with its company from this import") in notes
+
+    again = upload(manager, csv_bytes(rows), target="parties")  # skip: each person matches what the first made
+    assert (again["to_create"], again["skipped"]) == (1, 5)  # the company row has no email, phone or tax id
