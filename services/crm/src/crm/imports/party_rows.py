@@ -435,10 +435,11 @@ def write(session: Session, result: StreamPlan, batch_id: str, actor: Principal,
             if not rows:
                 break
             last = rows[-1]["ord"]
-            parties = [SimpleNamespace(**{c: r[c] for c in COLUMNS}) for r in rows]
-            bulk.add_events(session, [party_event("created", p, actor) for p in parties], "party")
-            bulk.add_audit(session, [bulk.audit_row(actor, "import", "party", p.id, None, party_state(p))
-                                     for p in parties])
+            states = [party_state(SimpleNamespace(**r)) for r in rows]
+            bulk.copy_events(session, "crm.party.created", "party", [(s["id"], s, s["version"]) for s in states],
+                             actor)
+            bulk.copy_audit(session, [bulk.audit_row(actor, "import", "party", s["id"], None, None,
+                                                     bulk.created_changes(s)) for s in states])
             done += sum(1 for r in rows if r["row"])
             progress(min(done, result.rows))
     now = datetime.now(UTC)
