@@ -554,3 +554,16 @@ def test_duplicates_and_company_rows_are_found_across_the_chunks_a_large_file_is
 
     again = upload(manager, csv_bytes(rows), target="parties")  # skip: each person matches what the first made
     assert (again["to_create"], again["skipped"]) == (1, 5)  # the company row has no email, phone or tax id
+
+
+def test_values_with_tabs_backslashes_quotes_and_line_breaks_are_stored_as_written(as_user, outbox_events):
+    """Rows travel to PostgreSQL by COPY: its escapes must not change a character."""
+    manager = as_user("sales_manager")
+    t = tag()
+    name = f'Odd\\Name\t"{t}"\nLtd é'
+    report = upload(manager, csv_bytes([["legal_name", "billing_city"], [name, "Saint\\Denis"]]), target="parties")
+    assert report["to_create"] == 1
+    (stored,) = parties_named(manager, t)
+    assert stored["legal_name"] == name and stored["billing_address"] == {"city": "Saint\\Denis"}
+    ((etype, payload),) = outbox_events(stored["id"])
+    assert payload["data"]["legal_name"] == name

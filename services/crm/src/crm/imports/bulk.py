@@ -3,6 +3,7 @@ executemany UPDATEs, instead of one ORM flush per row."""
 
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -99,18 +100,29 @@ def add_audit(session: Session, rows: list[dict]) -> None:
     insert_rows(session, audit_log, rows)
 
 
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _copy_text(value) -> str:
+    """A value in COPY's text format: \\N for NULL, JSON for dicts and lists, backslash escapes where needed."""
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif kind is dict or kind is list:
+        text = _json(value)
+    elif kind is bool:
         return "t" if value else "f"
-    if isinstance(value, dict | list):
-        value = json.dumps(value, separators=(",", ":"))
+    elif kind is int:
+        return str(value)
     elif isinstance(value, datetime):
-        value = value.isoformat()
+        return value.isoformat()
     else:
-        value = str(value)
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        text = str(value)
+    return text.translate(_ESCAPE) if _SPECIAL.search(text) else text
 
 
 def copy_rows(session: Session, table_name: str, columns: list[str], rows: Iterable[tuple],
