@@ -567,3 +567,21 @@ def test_values_with_tabs_backslashes_quotes_and_line_breaks_are_stored_as_writt
     assert stored["legal_name"] == name and stored["billing_address"] == {"city": "Saint\\Denis"}
     ((etype, payload),) = outbox_events(stored["id"])
     assert payload["data"]["legal_name"] == name
+
+
+def test_a_queued_file_is_stored_byte_for_byte_and_read_back_in_slices(as_user, db, monkeypatch):
+    """The upload goes to import_files by COPY a slice at a time, and the worker reads it back in slices: neither
+    may change a byte (tabs, backslashes, and UTF-8 characters cut by the slices' boundaries)."""
+    monkeypatch.setattr(import_service, "SLICE", 7)
+    manager = as_user("sales_manager")
+    t = tag()
+    content = "legal_name\tbilling_city\n" + "".join(f"Café\\{i} {t}\tSão Paulo\n" for i in range(30))
+    data = content.encode("utf-8")
+    queued = upload(manager, data, name="odd.tsv", target="parties", background=True, status=202)
+    with db.sessions() as s:
+        assert bytes(s.get(ImportFile, queued["id"]).data) == data
+    assert b"".join(import_service._slices(db.engine, queued["id"], 7)()) == data
+    assert run_queue(db, queued["id"]) == "done"
+    names = sorted(p["legal_name"] for p in parties_named(manager, t))
+    assert len(names) == 30 and names[0] == f"Café\\0 {t}"
+    assert {p["billing_address"]["city"] for p in parties_named(manager, t)} == {"São Paulo"}

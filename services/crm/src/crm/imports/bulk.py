@@ -1,5 +1,5 @@
-"""Batched writes for imports: multi-row INSERTs of records, their outbox events and their audit rows, and
-executemany UPDATEs, instead of one ORM flush per row."""
+"""Batched writes for imports: COPY (copy_rows) and multi-row INSERTs of records, their outbox events and their audit
+rows, and UPDATEs over VALUES lists, instead of one ORM flush per row."""
 
 import io
 import json
