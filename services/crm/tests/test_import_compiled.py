@@ -106,3 +106,17 @@ def test_a_schema_the_compiler_does_not_know_is_always_left_to_marshmallow():
     assert compile_schema(Loose())({"name": "x"}) is None
     assert compile_schema(Counted())({"n": 1}) is None
     assert compile_schema(Counted())({}) == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({"kind": st.sampled_from(KINDS)}, optional={
+    "emails": st.lists(st.fixed_dictionaries({"value": st.one_of(st.text(max_size=15), good_email)})),
+    "phones": st.lists(st.fixed_dictionaries({"value": st.one_of(st.text(max_size=15), good_phone)})),
+    "tax_id": st.one_of(st.none(), st.text(max_size=12), st.just(" fr 12-345 678 ")),
+    "legal_name": st.text(max_size=10)}))
+def test_an_import_rows_match_keys_are_the_duplicate_rules_keys(data):
+    from types import SimpleNamespace
+
+    from crm.imports.party_rows import EMPTY, MATCH_REASONS, _keys
+    from crm.merge.duplicates import exact_keys
+    assert _keys(data) == {k for k in exact_keys(SimpleNamespace(**{**EMPTY, **data})) if k[0] in MATCH_REASONS}
