@@ -92,8 +92,8 @@ class _BytesAsCopy(io.RawIOBase):
 
     def _generate(self, import_id, data, token_id, options):
         yield f"{import_id}\t".encode() + b"\\\\x"
-        for i in range(0, len(data), self.PART):
-            yield data[i:i + self.PART].hex().encode()
+        for part in _parts(data, self.PART):
+            yield part.hex().encode()
         text = json.dumps(options).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
         token = token_id or "\\N"
         yield f"\t{token}\t{text}\n".encode()
@@ -121,13 +121,30 @@ def _store_file(session: Session, import_id: str, data: bytes, token_id: str | N
         cursor.close()
 
 
-def import_file(session_factory: sessionmaker, engine: Engine, file_name: str, data: bytes, options: dict,
+def _parts(data: bytes | Callable[[], Iterator[bytes]], size: int) -> Iterator[bytes]:
+    """The file's bytes in parts of at most `size`, from bytes or from a slice source (readers.read_file's)."""
+    for piece in ((data,) if isinstance(data, bytes) else data()):
+        for i in range(0, len(piece), size):
+            yield piece[i:i + size]
+
+
+def upload_slices(stream) -> Callable[[], Iterator[bytes]]:
+    """A seekable upload as a slice source, read again from its start at each call."""
+    def read() -> Iterator[bytes]:
+        stream.seek(0)
+        while part := stream.read(SLICE):
+            yield part
+    return read
+
+
+def import_file(session_factory: sessionmaker, engine: Engine, file_name: str,
+                data: bytes | Callable[[], Iterator[bytes]], options: dict,
                 actor: Principal) -> tuple[dict, ImportBatch | None]:
     """Preview (dry_run), run or queue an import; returns the report (the batch's view when queued) and, unless
     previewed, its batch (status done, or queued)."""
     rows_of = TARGETS[options["target"]]
     rows_of.check_may_import(actor)
-    if len(data) > MAX_BYTES:
+    if (len(data) if isinstance(data, bytes) else sum(len(p) for p in data())) > MAX_BYTES:
         raise Problem(413, "File too large", f"Imports take files up to {MAX_BYTES // (1024 * 1024)} MB.",
                       "import-too-large")
     # counted first, nothing kept: a file for the worker is never parsed into rows here
