@@ -64,6 +64,13 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
 
+    def by_tree(self) -> dict[str, float]:
+        """Per tree, the peak of its largest process (MB)."""
+        out: dict[str, float] = {}
+        for (name, _), mb in self.peaks.items():
+            out[name] = max(out.get(name, 0.0), mb)
+        return out
+
     def report(self) -> str:
         by_tree: dict[str, list[float]] = {}
         for (name, _), mb in self.peaks.items():

@@ -18,10 +18,8 @@ class MalformedEvent(ValueError):
     """A Kafka message that is not a valid CloudEvent of this project."""
 
 
-def new_event(type_: str, subject: str, data: dict, sequence: int, actor_id: str | None = None,
-              actor_name: str | None = None) -> CloudEvent:
-    """Build a validated event of a catalogued type; `sequence` is the aggregate's version, and the acting
-    user (if any) travels in the `actor` (id) and `actorname` extensions."""
+def _attributes(type_: str, subject: str, data: dict, sequence: int, actor_id: str | None,
+                actor_name: str | None) -> dict:
     spec = event_type(type_)
     contracts.validate(type_, data)
     attributes = {
@@ -38,7 +36,24 @@ def new_event(type_: str, subject: str, data: dict, sequence: int, actor_id: str
         attributes["actor"] = str(actor_id)
     if actor_name:
         attributes["actorname"] = actor_name
-    return CloudEvent(attributes, data)
+    return attributes
+
+
+def new_event(type_: str, subject: str, data: dict, sequence: int, actor_id: str | None = None,
+              actor_name: str | None = None) -> CloudEvent:
+    """Build a validated event of a catalogued type; `sequence` is the aggregate's version, and the acting
+    user (if any) travels in the `actor` (id) and `actorname` extensions."""
+    return CloudEvent(_attributes(type_, subject, data, sequence, actor_id, actor_name), data)
+
+
+def new_record(type_: str, subject: str, data: dict, sequence: int, actor_id: str | None = None,
+               actor_name: str | None = None) -> dict:
+    """to_record(new_event(...)) without building the CloudEvent (bulk writers make thousands): the same
+    validation, the same attributes in the same order."""
+    attributes = _attributes(type_, subject, data, sequence, actor_id, actor_name)
+    attributes["time"] = attributes["time"].isoformat()
+    attributes["specversion"] = "1.0"
+    return {"attributes": attributes, "data": data}
 
 
 def sequence_of(event: CloudEvent) -> int:

@@ -35,7 +35,7 @@ class Imports(MethodView):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise field_error("file", "send the file as the multipart field 'file'")
-        data = upload.stream.read(service.MAX_BYTES + 1)
+        data = service.upload_slices(upload.stream)  # read in slices: a large file is never whole in memory
         db = _db()
         report, batch = service.import_file(db.sessions, db.engine, upload.filename, data, form, current_principal())
         if batch is None:

@@ -1,12 +1,18 @@
-"""Batched writes for imports: multi-row INSERTs of records, their outbox events and their audit rows, and
-executemany UPDATEs, instead of one ORM flush per row."""
+"""Batched writes for imports: COPY (copy_rows) and multi-row INSERTs of records, their outbox events and their audit
+rows, and UPDATEs over VALUES lists, instead of one ORM flush per row."""
 
+import io
+import json
+import re
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
 from shared_events import envelope
+from shared_events.actors import actor_extensions
+from shared_events.catalogue import event_type
 from shared_events.outbox import NOTIFY_CHANNEL
 from sqlalchemy import Table, cast, column, insert, text, update, values
 from sqlalchemy.orm import Session
@@ -51,13 +57,92 @@ def add_events(session: Session, events: list[CloudEvent], aggregatetype: str) -
     session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
-def audit_row(actor, action: str, entity_type: str, entity_id: str, before: dict | None, after: dict | None) -> dict:
-    """The row servicekit.audit.record would write, for insert_rows."""
+EVENT_COLUMNS = ["event_id", "aggregatetype", "aggregateid", "type", "topic", "payload"]
+AUDIT_COLUMNS = ["id", "actor_id", "actor", "token_id", "action", "entity_type", "entity_id", "changes"]
+
+
+def copy_events(session: Session, type_: str, aggregatetype: str, items: list[tuple[str, dict, int]],
+                actor) -> None:
+    """Outbox rows of one event type by COPY: (subject, data, sequence) each, validated and shaped as
+    envelope.new_record does (no CloudEvent object); one NOTIFY wakes the relay on commit."""
+    if not items:
+        return
+    topic = event_type(type_).topic
+    ext = actor_extensions(actor)
+    records = ((envelope.new_record(type_, subject, data, sequence, **ext), subject) for subject, data, sequence
+               in items)
+    copy_rows(session, "outbox", EVENT_COLUMNS, ((r["attributes"]["id"], aggregatetype, subject, type_, topic, r)
+                                                 for r, subject in records))
+    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def created_changes(state: dict) -> dict:
+    """audit.diff(None, state) of a state already in plain JSON types (what party_state gives), without the
+    copying: every field that has a value, sorted."""
+    return {k: {"before": None, "after": v} for k, v in sorted(state.items()) if v is not None}
+
+
+def copy_audit(session: Session, rows: list[dict]) -> None:
+    """Audit rows (audit_row's shape) by COPY."""
+    copy_rows(session, "audit_log", AUDIT_COLUMNS, (tuple(r[c] for c in AUDIT_COLUMNS) for r in rows))
+
+
+def audit_row(actor, action: str, entity_type: str, entity_id: str, before: dict | None, after: dict | None,
+              changes: dict | None = None) -> dict:
+    """The row servicekit.audit.record would write, for insert_rows or copy_audit."""
     return {"id": str(uuid.uuid4()), "actor_id": getattr(actor, "user_id", None),
             "actor": getattr(actor, "label", None) or "system", "token_id": getattr(actor, "token_id", None),
             "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
-            "changes": audit.diff(before, after)}
+            "changes": audit.diff(before, after) if changes is None else changes}
 
 
 def add_audit(session: Session, rows: list[dict]) -> None:
     insert_rows(session, audit_log, rows)
+
+
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _copy_text(value) -> str:
+    """A value in COPY's text format: \\N for NULL, JSON for dicts and lists, backslash escapes where needed."""
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif kind is dict or kind is list:
+        text = _json(value)
+    elif kind is bool:
+        return "t" if value else "f"
+    elif kind is int:
+        return str(value)
+    elif isinstance(value, datetime):
+        return value.isoformat()
+    else:
+        text = str(value)
+    return text.translate(_ESCAPE) if _SPECIAL.search(text) else text
+
+
+def copy_rows(session: Session, table_name: str, columns: list[str], rows: Iterable[tuple],
+              arrays: tuple[str, ...] = ()) -> None:
+    """COPY rows (tuples in `columns` order) into a table, in the session's transaction: dicts and lists are
+    written as JSON, except the `arrays` columns, written as PostgreSQL arrays of text."""
+    at = {columns.index(c) for c in arrays}
+    out = io.StringIO()
+    for row in rows:
+        out.write("\t".join(_copy_text(_array(v) if i in at and v is not None else v) for i, v in enumerate(row)))
+        out.write("\n")
+    if not out.tell():
+        return
+    out.seek(0)
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN", out)
+    finally:
+        cursor.close()
+
+
+def _array(values: list) -> str:
+    return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"

@@ -6,12 +6,15 @@ name the importer can see, to a company row of the file, or else to a new compan
 """
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from servicekit.auth.principal import Principal
 from servicekit.problems import Problem
-from sqlalchemy import String, and_, bindparam, delete, func, select, text
+from sqlalchemy import BigInteger, Integer, String, and_, bindparam, column, delete, func, insert, select, text
+from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -19,16 +22,16 @@ from ..access.models import RecordShare
 from ..access.visibility import editable, visible
 from ..leads import dedupe
 from ..merge import references
-from ..merge.duplicates import exact_keys, key_rows
+from ..merge.duplicates import key_rows, tax_key
 from ..merge.service import _union as union_channels
 from ..parties.events import party_event, party_state
 from ..parties.models import Party
 from ..parties.service import _display_name as display_name
 from ..parties.service import _normalize as normalize
 from . import bulk
-from .fields import party_payload, resolve_mapping, row_fields
+from .fields import party_data, party_payload, resolve_mapping, row_fields
 from .models import ImportChange
-from .plan import Duplicates, Item, Plan
+from .plan import MAX_ERRORS, PREVIEW_ROWS, Duplicates, Item
 
 PARTIES = Party.__table__
 COLUMNS = [c.name for c in PARTIES.columns]
@@ -41,28 +44,23 @@ SHOWN = ("id", "kind", "display_name", "legal_name", "first_name", "last_name", 
          "tax_id", "emails", "phones", "website", "billing_address", "shipping_address")
 
 
-def _keys(record: dict) -> set[tuple[str, str]]:
-    return {k for k in exact_keys(SimpleNamespace(**record)) if k[0] in MATCH_REASONS}
+def _keys(data: dict) -> set[tuple[str, str]]:
+    """merge.duplicates.exact_keys of a row's values, limited to MATCH_REASONS (without the name keys it would
+    compute for nothing): the same helpers, so the same keys (test_import_compiled checks it)."""
+    kind, keys = data["kind"], set()
+    for e in data.get("emails") or ():
+        if k := dedupe.normalize_email(e.get("value")):
+            keys.add(("email", f"{kind}:{k}"))
+    for p in data.get("phones") or ():
+        if k := dedupe.normalize_phone(p.get("value")):
+            keys.add(("phone", f"{kind}:{k}"))
+    if k := tax_key(data.get("tax_id")):
+        keys.add(("tax_id", f"{kind}:{k}"))
+    return keys
 
 
 def _visible_active(actor: Principal):
     return and_(visible("parties", "party", Party.id, Party.owner_id, actor), Party.status == "active")
-
-
-def _existing(session: Session, keys: set[tuple[str, str]], actor: Principal) -> dict[tuple[str, str], list[str]]:
-    """{(reason, key): [ids of visible active parties with it], oldest first}."""
-    if not keys:
-        return {}
-    rows = key_rows(_visible_active(actor), reasons=MATCH_REASONS)
-    wanted = bindparam("wanted", sorted({k for _, k in keys}), type_=ARRAY(String))
-    found: dict[tuple[str, str], list[str]] = {}
-    stmt = (select(rows.c.reason, rows.c.key, rows.c.party_id).join(Party, Party.id == rows.c.party_id)
-            .where(rows.c.key.in_(select(func.unnest(wanted))))  # a hashed lookup, not a scan of the array
-            .order_by(Party.created_at, Party.id))
-    for reason, key, party_id in session.execute(stmt):
-        if (reason, key) in keys and party_id not in found.setdefault((reason, key), []):
-            found[(reason, key)].append(party_id)
-    return found
 
 
 def _companies_by_name(session: Session, names: set[str], actor: Principal) -> dict[str, str]:
@@ -93,11 +91,6 @@ def _new_record(data: dict, actor: Principal, now: datetime, batch_id: str | Non
     return record
 
 
-def _full(record: dict) -> dict:
-    """Every column of the row, as the multi-row INSERT names them."""
-    return {**EMPTY, **record}
-
-
 def _apply(record: dict, data: dict) -> dict:
     """The record with the row's values: given fields replace, addresses merge, roles and channels unite."""
     new = dict(record)
@@ -115,63 +108,210 @@ def _apply(record: dict, data: dict) -> dict:
     return new
 
 
+# -- planning, streamed --------------------------------------------------------------------------------------
+#
+# An import of 100,000 rows must not hold 100,000 records: the file is read twice, a chunk of PLAN_CHUNK rows at
+# a time (Table.each), and what the plan decides goes into temporary tables of the import's own transaction
+# (dropped at its end, commit or rollback), so the worker's memory does not grow with the file:
+#   import_wanted   every match key of the file (first pass), to find the matching parties in one query;
+#   import_existing those matches: (reason, key) -> visible active party, oldest first;
+#   import_keys     the keys of the rows planned so far -> the row's item (the in-file duplicate rule);
+#   import_stage    the parties to create, as rows of parties plus the row number, note and company name;
+#   import_links    company key -> the company a person's company_name links to.
+# Updates of existing parties stay in memory (one item per matched party, with its state before), as do the
+# errors (the first MAX_ERRORS) and the skipped rows shown in the preview.
+
+PLAN_CHUNK = 2000
+_TEMP = """
+CREATE TEMP TABLE import_stage (ord bigserial PRIMARY KEY, row integer NOT NULL, note text, link_key text,
+    link_name text, self_key text, LIKE parties) ON COMMIT DROP;
+CREATE INDEX import_stage_id ON import_stage (id);
+CREATE INDEX import_stage_link ON import_stage (link_key) WHERE link_key IS NOT NULL;
+CREATE TEMP TABLE import_wanted (key text) ON COMMIT DROP;
+CREATE TEMP TABLE import_existing (reason text, key text, party_id text, created_at timestamptz) ON COMMIT DROP;
+CREATE TEMP TABLE import_keys (reason text, key text, item_id text NOT NULL, row integer NOT NULL,
+    PRIMARY KEY (key, reason)) ON COMMIT DROP;
+CREATE TEMP TABLE import_links (key text PRIMARY KEY, company_id uuid NOT NULL,
+    known boolean NOT NULL DEFAULT false) ON COMMIT DROP
+"""
+EXTRA = ("row", "note", "link_key", "link_name", "self_key")
+STAGE = sql_table("import_stage", column("ord", BigInteger), column("row", Integer), column("note", String),
+                  column("link_key", String), column("link_name", String), column("self_key", String),
+                  *(column(c.name, c.type) for c in PARTIES.columns))
+NEW_COMPANY_NOTE = "with its company from this import"
+
+
+@dataclass
+class StreamPlan:
+    """A Plan (plan.py) whose creates wait in import_stage: the same report, from counts and the first rows."""
+
+    target: str
+    rows: int = 0
+    items: list[Item] = field(default_factory=list)  # the chunk being planned
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    error_rows: int = 0
+    skipped: int = 0
+    created: int = 0
+    updates: list[Item] = field(default_factory=list)
+    shown: list[Item] = field(default_factory=list)  # the first skipped rows, for the preview
+    staged_preview: list[Item] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return {"create": self.created, "skip": self.skipped}.get(action) or sum(
+            1 for i in self.updates if i.action == action)
+
+    def report(self, shown_fields: tuple[str, ...]) -> dict:
+        items = sorted([*self.staged_preview, *self.updates, *self.shown], key=lambda i: i.row)[:PREVIEW_ROWS]
+        preview = [{"row": i.row, "action": i.action, "match_id": i.match_id, "match_reason": i.match_reason,
+                    "note": i.note, "record": {k: i.record.get(k) for k in shown_fields}} for i in items]
+        return {"rows": self.rows, "to_create": self.created, "to_update": self.count("update"),
+                "unchanged": self.count("unchanged"), "skipped": self.skipped, "error_rows": self.error_rows,
+                "errors": self.errors[:MAX_ERRORS], "warnings": self.warnings[:MAX_ERRORS], "preview": preview}
+
+
+def _chunked(rows: Iterable, size: int) -> Iterable[list]:
+    part = []
+    for row in rows:
+        part.append(row)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
 def plan(session: Session, table, options: dict, actor: Principal, batch_id: str | None = None,
-         lock: bool = False) -> Plan:
-    """What each row would do; with lock, the matched parties are locked until the caller's transaction ends."""
+         lock: bool = False) -> StreamPlan:
+    """What each row would do, staged in temporary tables (see above); with lock, the matched parties are locked
+    until the caller's transaction ends. The caller's transaction must end after the plan is written or shown."""
     now = datetime.now(UTC)
     # the key queries read every visible party once; PostgreSQL overestimates them and JIT-compiles for nothing
     session.execute(text("SET LOCAL jit = off"))
-    result = Plan("parties", len(table.rows), warnings=list(table.warnings))
-    rows = _read_rows(table, options, result)
-    existing, current, may_edit = _matches(session, rows, actor, lock)
-    updates, people = _decide(rows, existing, current, may_edit, options.get("on_duplicate", "skip"), result,
-                              actor, now, batch_id)
-    _link_companies(session, result, people, actor, now, batch_id)
-    for item in updates.values():
+    session.execute(text(_TEMP))
+    result = StreamPlan("parties", warnings=list(table.warnings))
+    mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "parties")
+    result.rows = _find_existing(session, table, mapping, options.get("kind"), actor)
+    dup = Duplicates("party", {}, set(), options.get("on_duplicate", "skip"), result)
+    update_links: list[tuple[Item, str]] = []
+    for part in _chunked(table.each(), PLAN_CHUNK):
+        rows = []
+        errors_before = len(result.errors)
+        for number, values in part:
+            f, columns = row_fields(values, mapping)
+            data, company_name, errors = party_payload(f, columns, number, options.get("kind"))
+            if errors:
+                result.errors += errors
+                continue
+            data = normalize(data)
+            rows.append((number, data, company_name, _keys(data)))
+        keys = set().union(*(r[3] for r in rows))
+        existing = _existing_in(session, keys)
+        dup.current, dup.may_edit = _matched(session, existing, actor, lock)
+        dup.in_file = earlier = _earlier(session, keys, dup)
+        known_keys = set(earlier)
+        result.items = []
+        people = _decide(rows, existing, dup, actor, now, batch_id)
+        for item, name in people:
+            if item.action == "create":
+                item.record["_link_name"] = name  # the last row's company name wins, as in the file's order
+            else:
+                update_links.append((item, name))
+        _stage_chunk(session, result, dup, earlier, known_keys)
+        result.error_rows += len({e["row"] for e in result.errors[errors_before:]})
+        del result.errors[MAX_ERRORS:]
+    _link_companies(session, result, dup, update_links, actor, now, batch_id)
+    for item in dup.updates.values():
         changed = any(item.record.get(c) != item.before.get(c) for c in UPDATABLE)
         item.action = "update" if changed else "unchanged"
+    result.updates = sorted(dup.updates.values(), key=lambda i: i.row)
+    result.created = session.execute(select(func.count()).select_from(STAGE)).scalar_one()
+    shown = [STAGE.c[c] for c in COLUMNS]
+    result.staged_preview = [Item(r.row, "create", dict(r._mapping), note=r.note) for r in session.execute(
+        select(STAGE.c.row, STAGE.c.note, *shown).order_by(STAGE.c.row, STAGE.c.ord).limit(PREVIEW_ROWS))]
     return result
 
 
-def _read_rows(table, options: dict, result: Plan) -> list[tuple]:
-    """(row number, party values, company name, match keys) of the rows that make a party; the others' errors go
-    to the plan."""
-    mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "parties")
-    rows = []
-    table.rows.reverse()  # read from the end, so that each parsed row is let go once it is converted
-    while table.rows:
-        number, values = table.rows.pop()
-        f, columns = row_fields(values, mapping)
-        data, company_name, errors = party_payload(f, columns, number, options.get("kind"))
-        if errors:
-            result.errors += errors
-            continue
-        data = normalize(data)
-        rows.append((number, data, company_name, _keys({**EMPTY, **data})))
-    return rows
+def _find_existing(session: Session, table, mapping, kind: str | None, actor: Principal) -> int:
+    """First pass: every key of the file into import_wanted, then the visible active parties with one of them
+    into import_existing, in one query. Keys are taken before the rows are checked: a superset, which is enough.
+    Returns the rows of the file."""
+    count = 0
+    for part in _chunked(table.each(), PLAN_CHUNK):
+        keys = set()
+        for number, values in part:
+            f, columns = row_fields(values, mapping)
+            data, _, _ = party_data(f, columns, number, kind)
+            if data is not None:
+                keys.update(k for _, k in _keys(data))
+        count += len(part)
+        bulk.copy_rows(session, "import_wanted", ["key"], ((k,) for k in keys))
+    session.execute(text("ANALYZE import_wanted"))
+    rows = key_rows(_visible_active(actor), reasons=MATCH_REASONS)
+    wanted = sql_table("import_wanted", column("key", String))
+    target = sql_table("import_existing", column("reason"), column("key"), column("party_id"), column("created_at"))
+    session.execute(insert(target).from_select(
+        ["reason", "key", "party_id", "created_at"],
+        select(rows.c.reason, rows.c.key, rows.c.party_id, Party.created_at).join(Party, Party.id == rows.c.party_id)
+        .where(rows.c.key.in_(select(wanted.c.key).distinct()))))
+    session.execute(text("CREATE INDEX ON import_existing (key); ANALYZE import_existing"))
+    return count
 
 
-def _matches(session: Session, rows: list, actor: Principal, lock: bool):
-    """The visible parties the rows' keys match: key -> party ids, the matched parties' rows (locked with
-    `lock`) by id, and the ids the caller may change."""
-    existing = _existing(session, set().union(*(r[3] for r in rows)), actor)
+def _existing_in(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """{(reason, key): [ids of visible active parties with it], oldest first}, for a chunk's keys."""
+    if not keys:
+        return {}
+    found: dict[tuple[str, str], list[str]] = {}
+    for reason, key, party_id in session.execute(text(
+            "SELECT reason, key, party_id FROM import_existing WHERE key = ANY(:keys) ORDER BY created_at, party_id"),
+            {"keys": sorted({k for _, k in keys})}):
+        if (reason, key) in keys and party_id not in found.setdefault((reason, key), []):
+            found[(reason, key)].append(party_id)
+    return found
+
+
+def _matched(session: Session, existing: dict, actor: Principal, lock: bool) -> tuple[dict, set]:
+    """The matched parties' rows (locked with `lock`) by id, and the ids the caller may change."""
     matched_ids = sorted({i for ids in existing.values() for i in ids})
-    current, may_edit = {}, set()
-    if matched_ids:
-        stmt = select(PARTIES).where(PARTIES.c.id.in_(matched_ids))
-        current = {r["id"]: dict(r) for r in session.execute(
-            stmt.with_for_update() if lock else stmt).mappings()}
-        may_edit = set(session.execute(select(Party.id).where(Party.id.in_(matched_ids), editable(
-            "parties", "party", Party.id, Party.owner_id, actor))).scalars())
-    return existing, current, may_edit
+    if not matched_ids:
+        return {}, set()
+    stmt = select(PARTIES).where(PARTIES.c.id.in_(matched_ids))
+    current = {r["id"]: dict(r) for r in session.execute(stmt.with_for_update() if lock else stmt).mappings()}
+    may_edit = set(session.execute(select(Party.id).where(Party.id.in_(matched_ids), editable(
+        "parties", "party", Party.id, Party.owner_id, actor))).scalars())
+    return current, may_edit
 
 
-def _decide(rows: list, existing: dict, current: dict, may_edit: set, on_duplicate: str, result: Plan,
-            actor: Principal, now: datetime, batch_id: str | None) -> tuple[dict[str, Item], list]:
-    """Each row's action (create, update, skip) in file order, into the plan; returns the update items by party
-    and the (item, company name) pairs of people to link to their company."""
-    dup = Duplicates("party", current, may_edit, on_duplicate, result)
-    people = []  # (item, company name) to link once every company row is known
+def _earlier(session: Session, keys: set[tuple[str, str]], dup: Duplicates) -> dict[tuple[str, str], Item]:
+    """The items of earlier rows (earlier chunks) with one of `keys`: update items from memory, staged creates from
+    import_stage (whole when rows may merge into them, else only their id)."""
+    if not keys:
+        return {}
+    out, staged = {}, {}
+    for reason, key, item_id, row in session.execute(text(
+            "SELECT reason, key, item_id, row FROM import_keys WHERE key = ANY(:keys)"),
+            {"keys": sorted({k for _, k in keys})}):
+        if (reason, key) not in keys:
+            continue
+        item = dup.updates.get(item_id)
+        if item is None:
+            item = staged.setdefault(item_id, Item(row, "create", {"id": item_id}))
+        out[(reason, key)] = item
+    if staged and dup.on_duplicate == "update":
+        for r in session.execute(select(STAGE).where(STAGE.c.id.in_(list(staged)))).mappings():
+            item = staged[r["id"]]
+            item.record = {**{c: r[c] for c in COLUMNS}, "_ord": r["ord"], "_link_name": r["link_name"]}
+            item.note = r["note"]
+            item.match_id = "staged"  # marks an item to write back to import_stage if a row merges into it
+    return out
+
+
+def _decide(rows: list, existing: dict, dup: Duplicates, actor: Principal, now: datetime,
+            batch_id: str | None) -> list:
+    """Each row's action (create, update, skip) in file order, into the plan's chunk; returns the (item, company
+    name) pairs of people to link to their company."""
+    people = []
     for number, data, company_name, keys in rows:
         ordered = sorted(keys, key=lambda k: (MATCH_REASONS.index(k[0]), k[1]))
         match = next(((k[0], existing[k][0]) for k in ordered if k in existing), None)
@@ -185,53 +325,136 @@ def _decide(rows: list, existing: dict, current: dict, may_edit: set, on_duplica
                 dup.remember(keys, base)
             continue
         item = Item(number, "create", _new_record(data, actor, now, batch_id))
-        result.items.append(item)
+        dup.plan.items.append(item)
         dup.remember(keys, item)
         if company_name:
             people.append((item, company_name))
-    return dup.updates, people
+    return people
 
 
-def _link_companies(session: Session, result: Plan, people: list, actor: Principal, now: datetime,
-                    batch_id: str | None) -> None:
+def _stage_chunk(session: Session, result: StreamPlan, dup: Duplicates, earlier: dict, known_keys: set) -> None:
+    """A planned chunk out of memory: new creates into import_stage (and staged ones a row merged into, again),
+    its new keys into import_keys, its skips counted (the first ones kept for the preview)."""
+    merged = {i.record["id"]: i for i in earlier.values() if i.match_id == "staged" and "_ord" in i.record}
+    if merged:
+        session.execute(delete(STAGE).where(STAGE.c.id.in_(list(merged))))
+        _stage(session, merged.values(), with_ord=True)
+    _stage(session, [i for i in result.items if i.action == "create"])
+    for item in result.items:
+        if item.action == "skip":
+            result.skipped += 1
+            if len(result.shown) < PREVIEW_ROWS:
+                result.shown.append(item)
+    bulk.copy_rows(session, "import_keys", ["reason", "key", "item_id", "row"], (
+        (reason, key, item.record["id"], item.row) for (reason, key), item in dup.in_file.items()
+        if (reason, key) not in known_keys))
+    result.items = []
+
+
+def _stage(session: Session, items, with_ord: bool = False) -> None:
+    columns = [*(("ord",) if with_ord else ()), *EXTRA, *COLUMNS]
+
+    def row(item: Item) -> tuple:
+        record = item.record
+        link = record.get("_link_name")
+        self_key = dedupe.company_key(record.get("legal_name")) if record["kind"] == "company" else None
+        extra = (item.row, item.note, dedupe.company_key(link) if link else None, link, self_key)
+        return (*((record["_ord"],) if with_ord else ()), *extra, *(record.get(c) for c in COLUMNS))
+
+    bulk.copy_rows(session, "import_stage", columns, (row(i) for i in items), arrays=("roles",))
+
+
+def _link_companies(session: Session, result: StreamPlan, dup: Duplicates, update_links: list, actor: Principal,
+                    now: datetime, batch_id: str | None) -> None:
     """Each person's company_name becomes a company_id: a company row of the file, a company the importer can
-    see, or a new company created by this import."""
-    in_file = {dedupe.company_key(i.record.get("legal_name")): i.record["id"] for i in result.items
-               if i.action in ("create", "update") and i.record.get("kind") == "company"}
-    names = {dedupe.company_key(n) for _, n in people} - {None}
-    known = _companies_by_name(session, names - set(in_file), actor)
-    for item, name in people:
-        key = dedupe.company_key(name)
-        if not key:
-            continue
-        company_id = in_file.get(key) or known.get(key)
-        if company_id is None:
-            company = Item(0, "create", _new_record({"kind": "company", "legal_name": name.strip()}, actor, now,
-                                                    batch_id), note=f"company of row {item.row}")
-            result.items.append(company)
-            company_id = in_file[key] = company.record["id"]
-        item.record["company_id"] = company_id
-        if item.action == "create" and company_id not in known.values():
-            item.note = item.note or "with its company from this import"
+    see, or a new company created by this import (import_links, then one UPDATE of import_stage)."""
+    session.execute(text(
+        "INSERT INTO import_links (key, company_id) SELECT DISTINCT ON (self_key) self_key, id FROM import_stage "
+        "WHERE self_key IS NOT NULL ORDER BY self_key, ord DESC"))
+    in_memory = [(dedupe.company_key(i.record.get("legal_name")), i.record["id"]) for i in dup.updates.values()
+                 if i.record.get("kind") == "company"]
+    bulk_links = [(k, i) for k, i in in_memory if k]
+    if bulk_links:
+        session.execute(text("INSERT INTO import_links (key, company_id) VALUES (:k, :i) ON CONFLICT DO NOTHING"),
+                        [{"k": k, "i": i} for k, i in bulk_links])
+    linked_updates = [(i, dedupe.company_key(n), n) for i, n in update_links if dedupe.company_key(n)]
+    # companies the importer can see, for the names no row of the file gives
+    pending = "NOT EXISTS (SELECT 1 FROM import_links l WHERE l.key = s.link_key)"
+    after = ""
+    while True:
+        names = list(session.execute(text(
+            f"SELECT DISTINCT link_key FROM import_stage s WHERE link_key > :after AND {pending} "
+            "ORDER BY link_key LIMIT :n"), {"after": after, "n": PLAN_CHUNK}).scalars())
+        if not names:
+            break
+        after = names[-1]
+        _add_links(session, _companies_by_name(session, set(names), actor))
+    _add_links(session, _companies_by_name(session, {k for _, k, _ in linked_updates if not _link_of(session, k)},
+                                           actor))
+    # the others: a new company each, named as the first person who gives the name writes it
+    while True:
+        new = session.execute(text(
+            f"SELECT DISTINCT ON (link_key) link_key, link_name, row FROM import_stage s WHERE link_key IS NOT NULL "
+            f"AND {pending} ORDER BY link_key, row, ord LIMIT :n"), {"n": PLAN_CHUNK}).all()
+        if not new:
+            break
+        _new_companies(session, new, actor, now, batch_id)
+    for item, key, name in linked_updates:
+        if not _link_of(session, key):
+            _new_companies(session, [(key, name, item.row)], actor, now, batch_id)
+    session.execute(text(
+        "UPDATE import_stage s SET company_id = l.company_id, note = CASE WHEN l.known THEN s.note "
+        f"ELSE coalesce(s.note, '{NEW_COMPANY_NOTE}') END FROM import_links l WHERE s.link_key = l.key"))
+    for item, key, _ in linked_updates:
+        item.record["company_id"] = _link_of(session, key)
+
+
+def _link_of(session: Session, key: str) -> str | None:
+    return session.execute(text("SELECT company_id FROM import_links WHERE key = :k"), {"k": key}).scalar()
+
+
+def _add_links(session: Session, known: dict[str, str]) -> None:
+    if known:
+        session.execute(text("INSERT INTO import_links (key, company_id, known) VALUES (:k, :i, true) "
+                             "ON CONFLICT DO NOTHING"), [{"k": k, "i": i} for k, i in known.items()])
+
+
+def _new_companies(session: Session, new: list, actor: Principal, now: datetime, batch_id: str | None) -> None:
+    """(company key, name, row of the first person) -> a company created by the import, staged and linked."""
+    companies = [Item(0, "create", _new_record({"kind": "company", "legal_name": name.strip()}, actor, now,
+                                               batch_id), note=f"company of row {row}") for _, name, row in new]
+    _stage(session, companies)
+    bulk.copy_rows(session, "import_links", ["key", "company_id"],
+                   ((key, c.record["id"]) for (key, _, _), c in zip(new, companies, strict=True)))
 
 
 # -- writing -------------------------------------------------------------------------------------------------
 
-def write(session: Session, result: Plan, batch_id: str, actor: Principal, progress) -> None:
-    """Companies first (people point at them), then people, then updates: batched statements, events, audit."""
-    creates = sorted((i for i in result.items if i.action == "create"), key=lambda i: i.record["kind"] != "company")
-    done = sum(1 for i in result.items if i.action in ("skip", "unchanged")) + len({e["row"] for e in result.errors})
-    for part in bulk.chunks(creates):
-        records = [_full(i.record) for i in part]
-        bulk.insert_rows(session, PARTIES, records)
-        parties = [SimpleNamespace(**r) for r in records]  # what party_state reads, without ORM instrumentation
-        bulk.add_events(session, [party_event("created", p, actor) for p in parties], "party")
-        bulk.add_audit(session, [bulk.audit_row(actor, "import", "party", p.id, None, party_state(p))
-                                 for p in parties])
-        done += sum(1 for i in part if i.row)
-        progress(min(done, result.rows))
+def write(session: Session, result: StreamPlan, batch_id: str, actor: Principal, progress) -> None:
+    """The staged parties in one INSERT ... SELECT (companies first: people point at them), then their events and
+    audit rows read back a chunk at a time; then the updates in batched statements."""
+    done = result.skipped + sum(1 for i in result.updates if i.action == "unchanged") + result.error_rows
+    names = ", ".join(COLUMNS)
+    session.execute(text(f"INSERT INTO parties ({names}) SELECT {names} FROM import_stage "
+                         "ORDER BY kind <> 'company', ord"))
+    for companies in (True, False):
+        last = 0
+        while True:
+            kind = STAGE.c.kind == "company" if companies else STAGE.c.kind != "company"
+            rows = session.execute(select(STAGE).where(kind, STAGE.c.ord > last)
+                                   .order_by(STAGE.c.ord).limit(bulk.CHUNK)).mappings().all()
+            if not rows:
+                break
+            last = rows[-1]["ord"]
+            states = [party_state(SimpleNamespace(**r)) for r in rows]
+            bulk.copy_events(session, "crm.party.created", "party", [(s["id"], s, s["version"]) for s in states],
+                             actor)
+            bulk.copy_audit(session, [bulk.audit_row(actor, "import", "party", s["id"], None, None,
+                                                     bulk.created_changes(s)) for s in states])
+            done += sum(1 for r in rows if r["row"])
+            progress(min(done, result.rows))
     now = datetime.now(UTC)
-    updates = [i for i in result.items if i.action == "update"]
+    updates = [i for i in result.updates if i.action == "update"]
     for part in bulk.chunks(updates):
         for i in part:
             i.record.update(version=i.before["version"] + 1, updated_at=now)

@@ -5,10 +5,12 @@ RFC 6350 says what each property means. Row numbers are what a user sees: the he
 first card is card 1.
 """
 
+import codecs
 import csv
 import io
 import warnings
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -27,10 +29,15 @@ class Table:
     rows: list[tuple[int, dict]]  # (row number, {column or field: value})
     warnings: list[dict] = field(default_factory=list)
     total: int = -1  # the data rows in the file; more than len(rows) when read with `keep`
+    source: Callable[[], Iterator[tuple[int, dict]]] | None = None  # read_file(stream=True): the rows, read anew
 
     def __post_init__(self):
         if self.total < 0:
             self.total = len(self.rows)
+
+    def each(self) -> Iterator[tuple[int, dict]]:
+        """Every row: from the file again when streamed (nothing kept), else the rows kept (read once per call)."""
+        return self.source() if self.source is not None else iter(self.rows)
 
 
 def detect_format(file_name: str, data: bytes) -> str:
@@ -44,13 +51,46 @@ def detect_format(file_name: str, data: bytes) -> str:
     return "csv"
 
 
-def _decode(data: bytes) -> str:
+SLICE = 1 << 20  # bytes a streamed file is read by
+
+
+def _encoding(slices: Iterable[bytes]) -> str:
+    """The first of UTF-8, Windows-1252 and Latin-1 that decodes the whole file (checked slice by slice)."""
     for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding)
+            for part in slices:
+                decoder.decode(part)
+            decoder.decode(b"", final=True)
+            return encoding
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+    return "latin-1"
+
+
+def _decode(data: bytes) -> str:
+    return data.decode(_encoding([data]))
+
+
+def _lines(slices: Iterable[bytes], encoding: str) -> Iterator[str]:
+    """The file's lines with their ends, decoded one slice at a time (csv.reader joins quoted multi-line cells)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    pending = ""
+    for part in slices:
+        text = pending + decoder.decode(part)
+        start = 0
+        while (i := text.find("\n", start)) >= 0:
+            yield text[start:i + 1]
+            start = i + 1
+        pending = text[start:]
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def byte_slices(data: bytes) -> Callable[[], Iterator[bytes]]:
+    """A file in memory as the slice source read_file streams from."""
+    return lambda: (data[i:i + SLICE] for i in range(0, len(data), SLICE))
 
 
 def _headers(raw: list) -> list[str]:
@@ -95,15 +135,33 @@ def _rows(records, max_rows: int, keep: int) -> tuple[list[str], list[tuple[int,
     return columns, rows, total
 
 
-def read_csv(data: bytes, max_rows: int, keep: int) -> Table:
-    text = _decode(data)
+def _stream(records: Iterator) -> Iterator[tuple[int, dict]]:
+    """The data rows of records (the header skipped), as _rows keeps them, one at a time."""
+    columns = None
+    for number, record in enumerate(records, start=1):
+        cells = ["" if v is None else v for v in record]
+        if not any(str(c).strip() for c in cells):
+            continue
+        if columns is None:
+            columns = _headers(cells)
+            continue
+        yield number, {c: _unescaped(str(v).strip()) for c, v in zip(columns, cells, strict=False) if str(v).strip()}
+
+
+def read_csv(slices: Callable[[], Iterator[bytes]], max_rows: int, keep: int, stream: bool = False) -> Table:
+    """`slices()` gives the file's bytes anew at each call: the file is read once for its encoding, once to count
+    its rows (keeping `keep`), and, with `stream`, again at each Table.each()."""
+    encoding = _encoding(slices())
+    head = "".join(line for line, _ in zip(_lines(slices(), encoding), range(200), strict=False))[:8192]
     try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(head, delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    columns, rows, total = _rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), max_rows, keep)
-    return Table("csv", columns, rows, total=total)
+    columns, rows, total = _rows(csv.reader(_lines(slices(), encoding), delimiter=delimiter), max_rows,
+                                 0 if stream else keep)
+    source = (lambda: _stream(csv.reader(_lines(slices(), encoding), delimiter=delimiter))) if stream else None
+    return Table("csv", columns, rows, total=total, source=source)
 
 
 def _cell(value):
@@ -114,20 +172,32 @@ def _cell(value):
     return value
 
 
-def read_xlsx(data: bytes, max_rows: int, keep: int) -> Table:
+def _workbook(data: bytes):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's notes on styles it does not know say nothing about data
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise field_error("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
+
+
+def _sheet_rows(data: bytes) -> Iterator[tuple[int, dict]]:
+    workbook = _workbook(data)
+    try:
+        yield from _stream([_cell(v) for v in r] for r in workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def read_xlsx(data: bytes, max_rows: int, keep: int, stream: bool = False) -> Table:
+    workbook = _workbook(data)
     try:
         sheet = workbook.worksheets[0]
         columns, rows, total = _rows(([_cell(v) for v in r] for r in sheet.iter_rows(values_only=True)), max_rows,
-                                     keep)
+                                     0 if stream else keep)
     finally:
         workbook.close()
-    return Table("xlsx", columns, rows, total=total)
+    return Table("xlsx", columns, rows, total=total, source=(lambda: _sheet_rows(data)) if stream else None)
 
 
 # -- vCard (RFC 6350; versions 3.0 and 4.0 read the same here) -------------------------------------------------
@@ -209,13 +279,19 @@ def read_vcards(data: bytes, max_rows: int, keep: int) -> Table:
     return Table("vcf", [], rows, notes, total)
 
 
-def read_file(file_name: str, data: bytes, max_rows: int, keep: int | None = None) -> Table:
+def read_file(file_name: str, data: bytes | Callable[[], Iterator[bytes]], max_rows: int, keep: int | None = None,
+              stream: bool = False) -> Table:
     """The file's rows, refused (413) above max_rows; with `keep`, only the first `keep` rows are kept (the others
-    are counted: Table.total)."""
+    are counted: Table.total). With `stream`, no row is kept: Table.each() reads them from the file again, one at a
+    time. `data`: the bytes, or a function giving them in slices (a CSV is then never whole in memory; an XLSX or
+    vCard file is joined: a zip is read from its end, and cards are few and small)."""
     keep = max_rows if keep is None else keep
-    fmt = detect_format(file_name, data)
+    slices = byte_slices(data) if isinstance(data, bytes) else data
+    head = next(iter(slices()), b"")
+    fmt = detect_format(file_name, head)
+    if fmt == "csv":
+        return read_csv(slices, max_rows, keep, stream)
+    whole = data if isinstance(data, bytes) else b"".join(slices())
     if fmt == "xlsx":
-        return read_xlsx(data, max_rows, keep)
-    if fmt == "vcf":
-        return read_vcards(data, max_rows, keep)
-    return read_csv(data, max_rows, keep)
+        return read_xlsx(whole, max_rows, keep, stream)
+    return read_vcards(whole, max_rows, keep)

@@ -1,10 +1,12 @@
 """Use cases of imports: preview a file, import it as one batch, follow its progress, revert it.
 
 A file of up to SYNC_ROWS rows (10,000) is imported inside the request: every row is validated first, then the
-records, their outbox events and audit rows are written with multi-row INSERTs of bulk.CHUNK rows, all in one
-transaction (a failure leaves nothing behind but the batch marked failed). A larger file (up to MAX_ROWS), or one
-sent with background=true, is checked (format, columns, mapping) and queued with its bytes in import_files; the
-CRM worker's ImportRunner (runner.py) takes it and runs the same code. While an import runs, processed_rows and
+records, their outbox events and audit rows are written in bulk (parties: staged in a temporary table and inserted
+with one INSERT ... SELECT; events and audit rows by COPY), all in one transaction (a failure leaves nothing behind
+but the batch marked failed). A larger file (up to MAX_ROWS), or one sent with background=true, is checked (format,
+columns, mapping) and queued with its bytes in import_files; the CRM worker's ImportRunner (runner.py) takes it and
+runs the same code, reading the file from the database in slices and the rows a chunk at a time (party_rows.plan),
+so its memory does not grow with the file. While an import runs, processed_rows and
 progress_at are committed on a second connection after each chunk, so GET /imports/{id} shows the progress, the
 rate and an ETA.
 
@@ -17,8 +19,11 @@ This module takes the session factory rather than a session: a batch needs sever
 import, the progress), which is the point of it.
 """
 
-from collections.abc import Callable
+import io
+import json
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from servicekit.auth.principal import Principal
 from servicekit.db import row_view
@@ -26,13 +31,13 @@ from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from . import lead_rows, party_rows
 from .fields import resolve_mapping
 from .models import ImportBatch, ImportFile
 from .plan import MAX_ERRORS
-from .readers import Table, read_file
+from .readers import SLICE, Table, read_file
 
 SYNC_ROWS = 10_000  # imported inside the request; larger files go to the worker
 MAX_ROWS = 250_000
@@ -75,16 +80,78 @@ def _batch(options: dict, file_name: str, file_format: str, total_rows: int, sta
                        created_at=now, started_at=now if status == "running" else None, attempts=0)
 
 
-def import_file(session_factory: sessionmaker, engine: Engine, file_name: str, data: bytes, options: dict,
+class _BytesAsCopy(io.RawIOBase):
+    """The one line COPY import_files reads, made while it reads it: the file goes to the server as bytea text
+    (\\x and hex) 64 KiB at a time, never as one escaped copy of the whole file in memory."""
+
+    PART = 64 * 1024
+
+    def __init__(self, import_id: str, data: bytes, token_id: str | None, options: dict):
+        self._parts = self._generate(import_id, data, token_id, options)
+        self._part, self._at = b"", 0
+
+    def _generate(self, import_id, data, token_id, options):
+        yield f"{import_id}\t".encode() + b"\\\\x"
+        for part in _parts(data, self.PART):
+            yield part.hex().encode()
+        text = json.dumps(options).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        token = token_id or "\\N"
+        yield f"\t{token}\t{text}\n".encode()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._at >= len(self._part):
+            self._part, self._at = next(self._parts, b""), 0
+        if size < 0:
+            size = len(self._part)
+        out = self._part[self._at:self._at + size]
+        self._at += len(out)
+        return out
+
+
+def _store_file(session: Session, import_id: str, data: bytes, token_id: str | None, options: dict) -> None:
+    """The queued file's row, by COPY in the session's transaction (see _BytesAsCopy)."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.copy_expert("COPY import_files (import_id, data, token_id, options) FROM STDIN",
+                           _BytesAsCopy(import_id, data, token_id, options))
+    finally:
+        cursor.close()
+
+
+def _parts(data: bytes | Callable[[], Iterator[bytes]], size: int) -> Iterator[bytes]:
+    """The file's bytes in parts of at most `size`, from bytes or from a slice source (readers.read_file's)."""
+    for piece in ((data,) if isinstance(data, bytes) else data()):
+        for i in range(0, len(piece), size):
+            yield piece[i:i + size]
+
+
+def upload_slices(stream) -> Callable[[], Iterator[bytes]]:
+    """A seekable upload as a slice source, read again from its start at each call."""
+    def read() -> Iterator[bytes]:
+        stream.seek(0)
+        while part := stream.read(SLICE):
+            yield part
+    return read
+
+
+def import_file(session_factory: sessionmaker, engine: Engine, file_name: str,
+                data: bytes | Callable[[], Iterator[bytes]], options: dict,
                 actor: Principal) -> tuple[dict, ImportBatch | None]:
     """Preview (dry_run), run or queue an import; returns the report (the batch's view when queued) and, unless
     previewed, its batch (status done, or queued)."""
     rows_of = TARGETS[options["target"]]
     rows_of.check_may_import(actor)
-    if len(data) > MAX_BYTES:
+    if (len(data) if isinstance(data, bytes) else sum(len(p) for p in data())) > MAX_BYTES:
         raise Problem(413, "File too large", f"Imports take files up to {MAX_BYTES // (1024 * 1024)} MB.",
                       "import-too-large")
-    table = read_file(file_name, data, MAX_ROWS, keep=SYNC_ROWS)
+    # counted first, nothing kept: a file for the worker is never parsed into rows here
+    table = read_file(file_name, data, MAX_ROWS, keep=SYNC_ROWS, stream=True)
+    if table.source is not None and (options.get("dry_run") or not (table.total > SYNC_ROWS
+                                                                     or options.get("background"))):
+        table.rows, table.source = list(islice(table.each(), SYNC_ROWS)), None
     if table.format != "vcf":
         resolve_mapping(table.columns, options.get("mapping"), options["target"])  # refused before any batch exists
     report_base = {"target": options["target"], "file_name": file_name, "file_format": table.format,
@@ -102,8 +169,7 @@ def import_file(session_factory: sessionmaker, engine: Engine, file_name: str, d
             batch = _batch(options, file_name, table.format, table.total, "queued", actor)
             session.add(batch)
             session.flush()
-            session.add(ImportFile(import_id=batch.id, data=data, token_id=actor.token_id,
-                                   options={k: options.get(k) for k in STORED_OPTIONS}))
+            _store_file(session, batch.id, data, actor.token_id, {k: options.get(k) for k in STORED_OPTIONS})
         return import_view(batch), batch
     with session_factory.begin() as session:
         batch = _batch(options, file_name, table.format, table.total, "running", actor)
@@ -162,6 +228,7 @@ def _claim(session_factory: sessionmaker) -> tuple[ImportBatch, ImportFile] | No
                       and_(ImportBatch.status == "running", ImportBatch.progress_at < now - STALE))
         found = session.execute(
             select(ImportBatch, ImportFile).join(ImportFile, ImportFile.import_id == ImportBatch.id).where(waiting)
+            .options(defer(ImportFile.data))  # read in slices by the run (_slices), never whole
             .order_by(ImportBatch.created_at).limit(1).with_for_update(of=ImportBatch, skip_locked=True)).first()
         if found is None:
             return None
@@ -193,16 +260,35 @@ def run_next(session_factory: sessionmaker, engine: Engine,
         _fail(session_factory, batch.id, "the user who sent the file is no longer active", batch.attempts)
         return True
     try:
-        table = read_file(batch.file_name, file.data, MAX_ROWS)
+        table = read_file(batch.file_name, _slices(engine, batch.id), MAX_ROWS, stream=True)
     except Problem as exc:
         _fail(session_factory, batch.id, _failure(exc), batch.attempts)
         return True
-    file.data = b""  # the rows are read: let the bytes go while they are written
     try:
         _run(session_factory, engine, batch.id, table, file.options, actor, batch.attempts)
     except Problem:
         pass  # a refusal of the file's rows: _run has marked the batch failed and says why
     return True
+
+
+def _slices(engine: Engine, batch_id: str, size: int | None = None) -> Callable[[], Iterator[bytes]]:
+    """The queued file's bytes, SLICE at a time, each read on its own short connection: the worker holds neither
+    the file nor its rows, however large (the run reads the file three or four times: encoding, count, then each
+    pass of the plan). The row stays until the import's own transaction deletes it, so every read sees it."""
+    table = ImportFile.__table__
+    size = size or SLICE
+
+    def read() -> Iterator[bytes]:
+        start = 1
+        while True:
+            with engine.connect() as conn:
+                part = conn.execute(select(func.substring(table.c.data, start, size))
+                                    .where(table.c.import_id == batch_id)).scalar()
+            if not part:
+                return
+            yield bytes(part)
+            start += size
+    return read
 
 
 def import_view(batch: ImportBatch) -> dict:
