@@ -3,7 +3,7 @@ supplier) is sold, delivered with a serial and invoiced; the CRM ticket for that
 resolves it under warranty with one part and two hours of labour; the ERP issues the part from stock, books the
 cost (balanced: warranty expense, stock, accrued labour, the supplier's receivable), reports it, and the ticket
 shows the claim accepted. Delivering every event of the story again changes nothing, and the CRM's warranty
-replica rebuilt from its topic ends in the same state."""
+replica rebuilt from its topic ends in the same state. Named to run before the fuzzer, which closes the books."""
 
 import subprocess
 import uuid
