@@ -263,6 +263,7 @@ def statistics(session: Session, campaign_id) -> dict:
         n(r.bounce == "soft").label("bounced_soft"), n(r.opened_at.is_not(None)).label("opened"),
         func.coalesce(func.sum(r.opens), 0).label("opens"), n(r.clicked_at.is_not(None)).label("clicked"),
         n(r.unsubscribed_at.is_not(None)).label("unsubscribed"),
+        n(r.unsubscribe_scope == "list").label("unsubscribed_from_list"),
         n(r.complained_at.is_not(None)).label("complained")).where(r.campaign_id == c.id)).one()
     clicks = session.execute(select(CampaignClick.url, func.count().label("clicks"),
                                     func.count(func.distinct(CampaignClick.recipient_id)).label("unique_clicks"))

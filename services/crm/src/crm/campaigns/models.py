@@ -95,6 +95,9 @@ class ListMember(Base):
     name: Mapped[str | None] = mapped_column(String(300))
     source: Mapped[str | None] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # left this list only (a list-scoped unsubscribe): the list's campaigns skip it; other sends do not
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribe_method: Mapped[str | None] = mapped_column(String(30))
 
 
 class Segment(Base):
@@ -230,6 +233,7 @@ class CampaignRecipient(Base):
     opens: Mapped[int] = mapped_column(Integer, default=0)
     clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribe_scope: Mapped[str | None] = mapped_column(String(4))  # list (that list only) or all
     bounce: Mapped[str | None] = mapped_column(String(10))  # hard, soft
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     complained_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
