@@ -23,6 +23,7 @@ from .campaigns.api import audiences_blp
 from .campaigns.api import public_blp as campaign_public_blp
 from .campaigns.campaign_api import blp as campaigns_blp
 from .campaigns.campaign_api import public_blp as campaign_mail_blp
+from .campaigns.newsletter_api import blp as newsletters_blp
 from .catalog import api as catalog_api
 from .catalog.api import blp as catalog_blp
 from .company.api import blp as company_blp
@@ -53,7 +54,8 @@ BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads
               pipelines_blp, deals_blp, activities_blp, activity_types_blp, tasks_blp, timeline_blp, billing_blp,
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
               agenda_public_blp, notifications_blp, fulfilment_blp, installation_forms_blp, stage_tasks_blp,
-              audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp, tickets_blp, sla_blp)
+              audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp, tickets_blp, sla_blp,
+              newsletters_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -56,6 +56,7 @@ def campaign_view(session: Session, c: Campaign) -> dict:
                                   .order_by(CampaignAttachment.created_at)).all()
     return {**{f: getattr(c, f) for f in FIELDS}, "id": c.id, "status": c.status, "scheduled_at": c.scheduled_at,
             "started_at": c.started_at, "finished_at": c.finished_at, "owner_id": c.owner_id, "version": c.version,
+            "newsletter_id": c.newsletter_id, "issue_at": c.issue_at,
             "created_at": c.created_at, "updated_at": c.updated_at,
             "attachments": [dict(a._mapping) for a in attachments]}
 

@@ -267,6 +267,8 @@ class CampaignSchema(_CampaignFields):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     owner_id = fields.UUID(allow_none=True)
+    newsletter_id = fields.UUID(allow_none=True, metadata={"description": "The newsletter this is an issue of."})
+    issue_at = fields.DateTime(allow_none=True, metadata={"description": "The newsletter's occurrence it is for."})
     attachments = fields.List(fields.Nested(AttachmentInfoSchema))
     version = fields.Integer()
     created_at = fields.DateTime()

@@ -52,7 +52,7 @@ from ..db import auth
 from ..leads.models import Lead
 from ..parties.models import Party
 from ..timeline.entries import add_entry, remove_entries
-from . import audiences, content, links
+from . import audiences, content, links, newsletters
 from .consent import mailable
 from .models import Campaign, CampaignAttachment, CampaignRecipient, Segment
 from .schemas import SegmentFilterSchema
@@ -273,6 +273,9 @@ class CampaignSender:
     def start_due(self) -> int:
         """Scheduled campaigns whose time has come: their audience, as it is now, becomes the ledger."""
         started = 0
+        if self.campaign_ids is None:  # the worker: newsletters' occurrences that have come become campaigns
+            with Session(self.engine) as session, session.begin():
+                newsletters.issue_due(session)
         with Session(self.engine) as session, session.begin():
             due = session.execute(select(Campaign).where(Campaign.status == "scheduled",
                                                          Campaign.scheduled_at <= func.now(),
