@@ -10,10 +10,11 @@ from email.utils import formatdate
 
 import pytest
 from crm.mailbox import runner as runner_module
+from crm.mailbox.models import ImapPosition
 from crm.mailbox.runner import MailboxRunner
 from crm.timeline.models import TimelineEntry
 from servicekit.secretbox import DEV_KEY, SecretBox
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from tests.support.dovecot import start_dovecot
 from tests.support.smtp import Inbox, start_server
@@ -258,3 +259,34 @@ def test_a_mail_server_on_a_private_address_is_refused_unless_allowed(as_user):
     r = rep.post("/api/v1/mailbox/accounts", json={"email": f"x-{uid()}@northwind.test", "smtp_host": "127.0.0.1",
                                                    "smtp_port": 587, "imap_host": "8.8.8.8"})
     assert r.status_code == 422
+
+
+def test_a_folder_the_server_renumbered_is_read_again_without_storing_a_mail_twice(mailbox, imap, db):
+    tag = uid()
+    for i in range(3):
+        imap.deliver(mailbox.email, mail(f"x-{tag}@customer.test", mailbox.email, f"Note {i}", "text",
+                                         f"<{i}-{tag}@customer.test>"))
+    assert mailbox.runner().fetch_account(mailbox.id) == 3
+    with db.sessions.begin() as s:  # as if the server had given the folder a new UIDVALIDITY since
+        s.execute(update(ImapPosition).where(ImapPosition.account_id == mailbox.id)
+                  .values(uidvalidity=ImapPosition.uidvalidity + 1))
+    assert mailbox.runner().fetch_account(mailbox.id) == 0  # read again from UID 1: all held already
+    imap.deliver(mailbox.email, mail(f"x-{tag}@customer.test", mailbox.email, "Note 3", "text",
+                                     f"<3-{tag}@customer.test>"))
+    assert mailbox.runner().fetch_account(mailbox.id) == 1
+    assert sorted(m["subject"] for m in mailbox.in_folder("Inbox")) == [f"Note {i}" for i in range(4)]
+    with db.sessions() as s:
+        assert s.execute(select(ImapPosition.last_uid).where(ImapPosition.account_id == mailbox.id)).scalar_one() == 4
+
+
+def test_an_account_another_worker_is_fetching_is_left_to_it_until_that_worker_is_gone(mailbox, imap, db):
+    tag = uid()
+    imap.deliver(mailbox.email, mail(f"y-{tag}@customer.test", mailbox.email, "Hello", "text", f"<h-{tag}@c.test>"))
+    other_worker = db.engine.connect()  # holds the account's fetch lock, as a worker in the middle of a fetch does
+    other_worker.execute(text("select pg_advisory_lock(hashtext(:key))"), {"key": f"mailbox-fetch:{mailbox.id}"})
+    other_worker.commit()
+    assert mailbox.runner().fetch_account(mailbox.id) is None
+    other_worker.invalidate()  # that worker dies: its connection (really closed), and the lock with it, are gone
+    other_worker.close()
+    assert mailbox.runner().fetch_account(mailbox.id) == 1
+    assert [m["subject"] for m in mailbox.in_folder("Inbox")] == ["Hello"]

@@ -1,5 +1,7 @@
 """What the newsletter endpoints accept and return."""
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .schemas import _CampaignFields
@@ -11,6 +13,8 @@ _RRULE = fields.String(validate=validate.Length(min=1, max=500), metadata={
 _TIMEZONE = fields.String(validate=validate.Length(min=1, max=64), metadata={
     "description": "A tz database name, e.g. Europe/Paris."})
 _FIRST = fields.AwareDateTime(metadata={"description": "The first occurrence (its local time is every issue's)."})
+_YEARS = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC), max=datetime(2200, 1, 1, tzinfo=UTC),
+                        error="between the years 2000 and 2200")
 
 
 class NewsletterCreateSchema(_CampaignFields):
@@ -21,7 +25,7 @@ class NewsletterCreateSchema(_CampaignFields):
     tracking = fields.Boolean(load_default=True)
     rrule = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata=_RRULE.metadata)
     timezone = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata=_TIMEZONE.metadata)
-    first_issue_at = fields.AwareDateTime(required=True, metadata=_FIRST.metadata)
+    first_issue_at = fields.AwareDateTime(required=True, validate=_YEARS, metadata=_FIRST.metadata)
 
     @validates_schema
     def one_audience(self, data, **kwargs):
@@ -33,7 +37,7 @@ class NewsletterUpdateSchema(_CampaignFields):
     name = fields.String(validate=validate.Length(min=1, max=120))
     rrule = fields.String(validate=validate.Length(min=1, max=500), metadata=_RRULE.metadata)
     timezone = fields.String(validate=validate.Length(min=1, max=64), metadata=_TIMEZONE.metadata)
-    first_issue_at = fields.AwareDateTime(metadata=_FIRST.metadata)
+    first_issue_at = fields.AwareDateTime(validate=_YEARS, metadata=_FIRST.metadata)
 
 
 class NewsletterSchema(_CampaignFields):

@@ -71,6 +71,8 @@ def create_account(session: Session, data: dict, me: Principal, box: SecretBox, 
     if bool(data.get("imap_host")) != bool(data.get("imap_port")):
         raise field_error("imap_port", "give the IMAP host and port together (or neither, to send only)")
     email = data["email"].strip().lower()
+    if not email.isascii():
+        raise field_error("email", "an address with non-ASCII characters (SMTPUTF8) is not supported yet")
     if session.execute(select(MailAccount.id).where(MailAccount.user_id == me.user_id,
                                                     MailAccount.email == email)).first():
         raise Problem(409, "Already linked", "You have linked this address already.", "duplicate",

@@ -192,6 +192,9 @@ def send(session: Session, data: dict, me: Principal, now: datetime | None = Non
     account = own_account(session, data["account_id"], me)
     to = [x.strip().lower() for x in data["to"]]
     cc = [x.strip().lower() for x in data.get("cc") or []]
+    for name, addresses in (("to", to), ("cc", cc)):
+        if not all(a.isascii() for a in addresses):
+            raise field_error(name, "an address with non-ASCII characters (SMTPUTF8) cannot be sent yet")
     party = _record(session, Party, "party_id", data.get("party_id"))
     _record(session, Deal, "deal_id", data.get("deal_id"))
     _record(session, Lead, "lead_id", data.get("lead_id"))

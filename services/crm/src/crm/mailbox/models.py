@@ -54,7 +54,6 @@ class MailAccount(Base):
     imap_username: Mapped[str] = mapped_column(String(254), default="")
     imap_secret: Mapped[str] = mapped_column(Text, default="")
     imap_folders: Mapped[list] = mapped_column(JSONB, default=lambda: ["INBOX"])  # the remote folders fetched
-    fetch_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # one fetcher at a time
     last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(1000))
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -5,7 +5,7 @@ Sending: one queued mail at a time, claimed FOR UPDATE SKIP LOCKED and marked se
 same transaction (the mail outbox's protocol: a worker killed between the 250 and the commit sends it again, with
 the same Message-ID; temporary refusals retried with growing delays, permanent ones failed).
 
-Fetching: an account is leased (fetch_lease_until, set in one UPDATE), so two workers never fetch it at once. For
+Fetching: an account is held by an advisory lock for the fetch, so two workers never fetch it at once. For
 each remote folder the position is its UIDVALIDITY and the last UID stored; new UIDs are fetched in order, each
 stored in one transaction together with the position moving to its UID (the UPDATE only moves forward), so a
 worker stopped at any moment neither fetches a mail twice nor skips one. A changed UIDVALIDITY (the server
@@ -35,7 +35,6 @@ from .parsing import parse
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=10)
 BATCH = 200  # mails per folder per round
 _FETCHED = re.compile(rb"UID (\d+)")
 
@@ -123,31 +122,33 @@ class MailboxRunner:
                 or_(MailAccount.last_fetched_at.is_(None), MailAccount.last_fetched_at < now - self.interval))
                 .order_by(MailAccount.last_fetched_at.nulls_first()).limit(50)).scalars()]
 
-    def _lease(self, account_id: str, now: datetime) -> bool:
-        with self.sessions.begin() as session:
-            return session.execute(update(MailAccount).where(
-                MailAccount.id == account_id,
-                or_(MailAccount.fetch_lease_until.is_(None), MailAccount.fetch_lease_until < now))
-                .values(fetch_lease_until=now + LEASE)).rowcount == 1
-
     def _release(self, account_id: str, error: str | None) -> None:
         with self.sessions.begin() as session:
             session.execute(update(MailAccount).where(MailAccount.id == account_id).values(
-                fetch_lease_until=None, last_fetched_at=datetime.now(UTC), last_error=error))
+                last_fetched_at=datetime.now(UTC), last_error=error))
 
-    def fetch_account(self, account_id: str, now: datetime | None = None) -> int | None:
-        """Fetch the account's new mail; how many were stored (None: another worker holds it)."""
-        if not self._lease(account_id, now or datetime.now(UTC)):
-            return None
-        stored, error = 0, None
-        try:
-            stored = self._fetch(account_id)
-        except (OSError, imaplib.IMAP4.error, HostRefused, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:1000]
-            log.warning("mailbox: fetching account %s failed: %s", account_id, error)
-        finally:
-            self._release(account_id, error)
-        return stored
+    def fetch_account(self, account_id: str) -> int | None:
+        """Fetch the account's new mail; how many were stored (None: another worker is fetching it).
+
+        The account is held by a PostgreSQL advisory lock on a connection of its own for the fetch: a worker
+        killed mid-fetch drops its connection, and with it the lock, so the next one can start at once."""
+        with self.sessions.kw["bind"].connect() as holder:  # one connection, kept for the whole fetch
+            key = {"key": f"mailbox-fetch:{account_id}"}
+            if not holder.execute(text("select pg_try_advisory_lock(hashtext(:key))"), key).scalar_one():
+                holder.commit()
+                return None
+            holder.commit()  # the lock is the connection's, not the transaction's: nothing stays open meanwhile
+            stored, error = 0, None
+            try:
+                stored = self._fetch(account_id)
+            except (OSError, imaplib.IMAP4.error, HostRefused, ValueError) as exc:
+                error = f"{type(exc).__name__}: {exc}"[:1000]
+                log.warning("mailbox: fetching account %s failed: %s", account_id, error)
+            finally:
+                self._release(account_id, error)
+                holder.execute(text("select pg_advisory_unlock(hashtext(:key))"), key)
+                holder.commit()
+            return stored
 
     def _connect(self, account: MailAccount) -> imaplib.IMAP4:
         check_host(account.imap_host, self.allow_private)

@@ -71,7 +71,6 @@ def upgrade() -> None:
     sa.Column('imap_username', sa.String(length=254), nullable=False),
     sa.Column('imap_secret', sa.Text(), nullable=False),
     sa.Column('imap_folders', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('fetch_lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_fetched_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=1000), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
