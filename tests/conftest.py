@@ -167,6 +167,7 @@ def stack(tmp_path_factory):
     smtp_port = str(free_port())  # the mail tests' SMTP server: quotes from the CRM, invoices from the ERP
     env.update(CRM_SMTP_HOST="127.0.0.1", CRM_SMTP_PORT=smtp_port, ERP_SMTP_HOST="127.0.0.1", ERP_SMTP_PORT=smtp_port)
     env["CRM_LMTP_PORT"] = str(free_port())  # the CRM worker's inbound LMTP endpoint (campaign bounces)
+    env.update(CRM_MAILBOX_ALLOW_PRIVATE="true", CRM_MAILBOX_INTERVAL_SECONDS="5")  # a Dovecot on loopback
     log_dir = Path(os.environ.get("LOCAL_DIR", tmp_path_factory.mktemp("it"))) / "it-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     s = Stack(env, log_dir)

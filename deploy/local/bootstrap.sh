@@ -22,6 +22,8 @@ command -v docker-compose >/dev/null || apt_install docker-compose
 command -v hledger >/dev/null || apt_install hledger
 # khal reads the agenda's exported calendar back in the tests: an independent RFC 5545 reader
 command -v khal >/dev/null || apt_install khal
+# a real IMAP server (Dovecot, run unprivileged on a loopback port) for the CRM mailbox's fetch tests
+[[ -x /usr/sbin/dovecot ]] || apt_install dovecot-imapd
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
   || { echo "bootstrap: Python 3.11+ needed" >&2; exit 1; }
 if [[ ! -x "$VENV/bin/python" ]]; then

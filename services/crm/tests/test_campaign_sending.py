@@ -111,7 +111,7 @@ def test_a_campaign_reaches_each_recipient_once_with_list_headers_and_skips_supp
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     https, mailto = [p.strip(" <>") for p in msg["List-Unsubscribe"].split(",")]
     assert https.startswith("http://127.0.0.1:8010/api/v1/public/campaign-mail/unsubscribe/")
-    assert mailto.startswith("mailto:unsubscribe+") and "@bounces.northwind.test" in mailto
+    assert mailto.startswith("mailto:unsubscribe-list+") and "@bounces.northwind.test" in mailto  # a list's
     assert msg["List-Id"].endswith(f"<{lst['id']}.bounces.northwind.test>")
     assert len({m["Message-ID"] for _, m in smtp.messages}) == 11
     assert all(s.startswith("bounces+") and s.endswith("@bounces.northwind.test") for s in smtp.senders)
@@ -463,3 +463,91 @@ def test_a_kept_open_connection_the_server_dropped_is_reopened_without_a_retry(m
         rows = s.execute(select(CampaignRecipient.status, CampaignRecipient.attempts)
                          .where(CampaignRecipient.campaign_id == c["id"])).all()
     assert sorted(rows) == [("sent", 1), ("sent", 1)]
+
+
+# -- per-list unsubscribe ----------------------------------------------------------------------------------------
+
+def test_a_list_campaigns_one_click_leaves_that_list_only_and_the_page_offers_leaving_everything(
+        as_user, marketer, anonymous, sender, smtp, lmtp):
+    tag = uid()
+    news = audience(marketer, 3, tag)
+    offers = ok(marketer.post("/api/v1/campaigns/lists", json={"name": f"Offers {tag}"}), 201)
+    ok(marketer.post(f"/api/v1/campaigns/lists/{offers['id']}/import",
+                     json={"csv": f"email\n{tag}-0@example.com\n{tag}-1@example.com\n", "source": "test"}))
+    c = campaign(marketer, list_id=news["id"])
+    start(marketer, c)
+    assert run(sender(c["id"])) == 3
+    by_rcpt = {r[0]: m for r, m in smtp.messages}
+    one_click = _links(by_rcpt[f"{tag}-0@example.com"])["unsubscribe"]
+
+    # the page of a list campaign's link offers both choices and changes nothing
+    page = anonymous.get(one_click, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.data.count(b'<form method="post"') == 2
+    assert f"Unsubscribe from List {tag} only".encode() in page.data
+    facts = ok(anonymous.get(one_click, headers={"Accept": "application/json"}))
+    assert (facts["scope"], facts["list"], facts["unsubscribed"]) == ("list", f"List {tag}", False)
+
+    # the one-click POST (a real form body) takes -0 off this list only: consent and suppression untouched
+    r = anonymous.post(one_click, data={"List-Unsubscribe": "One-Click"})
+    assert r.status_code == 200 and "Location" not in r.headers and "Set-Cookie" not in r.headers
+    address = ok(marketer.get("/api/v1/campaigns/addresses", query_string={"email": f"{tag}-0@example.com"}))
+    assert address["suppressed_reason"] is None and address["consent"] == "none"
+    assert [(h["change"], h["method"], h["source"]) for h in address["history"]] == [
+        ("unsubscribed_from_list", "one_click", f"list List {tag}")]
+    members = ok(marketer.get(f"/api/v1/campaigns/lists/{news['id']}/members"))["items"]
+    assert [m["email"] for m in members if m["unsubscribed_at"]] == [f"{tag}-0@example.com"]
+    assert ok(marketer.get(f"/api/v1/campaigns/lists/{news['id']}"))["members"] == 2
+    figures = stats(marketer, c)
+    assert (figures["unsubscribed"], figures["unsubscribed_from_list"]) == (1, 1)
+
+    # the next campaign to this list skips -0, the other list still reaches it
+    again, other = campaign(marketer, list_id=news["id"]), campaign(marketer, list_id=offers["id"])
+    start(marketer, again)
+    start(marketer, other)
+    before = len(smtp.messages)
+    assert run(sender(again["id"], other["id"])) == 4
+    assert sorted(r[0] for r, _ in smtp.messages[before:]) == sorted(
+        [f"{tag}-1@example.com", f"{tag}-2@example.com", f"{tag}-0@example.com", f"{tag}-1@example.com"])
+
+    # -1 chooses "every campaign" on the page: the page's second form posts to a link of that scope
+    page = anonymous.get(_links(by_rcpt[f"{tag}-1@example.com"])["unsubscribe"], headers={"Accept": "text/html"})
+    everything = re.search(rb'<form method="post" action="([^"]+)">', page.data).group(1).decode()
+    assert anonymous.post(everything).status_code == 200
+    address = ok(marketer.get("/api/v1/campaigns/addresses", query_string={"email": f"{tag}-1@example.com"}))
+    assert (address["consent"], address["consent_method"], address["suppressed_reason"]) == (
+        "unsubscribed", "page", "unsubscribed")
+    assert address["history"][-1]["source"] == f"campaign {c['name']}"
+
+    # -2 writes to the list campaign's mailto: it leaves the list only; a forged list link is a 404
+    mailto = by_rcpt[f"{tag}-2@example.com"]["List-Unsubscribe"].split(",")[1].strip(" <>")
+    assert mailto.startswith("mailto:unsubscribe-list+")
+    lmtp.deliver(mailto.removeprefix("mailto:").split("?")[0], "Subject: unsubscribe\n\nplease\n")
+    address = ok(marketer.get("/api/v1/campaigns/addresses", query_string={"email": f"{tag}-2@example.com"}))
+    assert address["suppressed_reason"] is None
+    assert [(h["change"], h["method"]) for h in address["history"]] == [("unsubscribed_from_list", "mailto")]
+    assert anonymous.post(one_click[:-3] + "AAA", data={"List-Unsubscribe": "One-Click"}).status_code == 404
+    third = campaign(marketer, list_id=news["id"])
+    start(marketer, third)
+    assert run(sender(third["id"])) == 0
+
+
+def test_a_segment_campaigns_link_unsubscribes_from_everything_and_says_so_on_the_timeline(
+        as_user, marketer, anonymous, sender, smtp, db):
+    rep = as_user("sales_rep")
+    tag = uid()
+    person = ok(rep.post("/api/v1/parties", json={"kind": "person", "first_name": "Ute", "last_name": tag,
+                                                  "emails": [{"value": f"ute-{tag}@example.com"}]}), 201)
+    segment = ok(marketer.post("/api/v1/campaigns/segments", json={"name": f"Rep {tag}",
+                                                                   "filter": {"owner_ids": [rep.user["id"]]}}), 201)
+    c = campaign(marketer, segment_id=segment["id"])
+    start(marketer, c)
+    assert run(sender(c["id"])) == 1
+    (_, msg), = smtp.messages
+    link = _links(msg)["unsubscribe"]
+    page = anonymous.get(link, headers={"Accept": "text/html"})
+    assert page.data.count(b'<form method="post"') == 1 and b"all our campaigns" in page.data
+    assert ok(anonymous.post(link, headers={"Accept": "application/json"}))["unsubscribed_from"] == "all"
+    with db.sessions() as s:
+        entry = s.execute(select(TimelineEntry).where(TimelineEntry.party_id == person["id"],
+                                                      TimelineEntry.kind == "campaign_unsubscribed")).scalar_one()
+    assert entry.data["scope"] == "all" and "every campaign" in entry.title

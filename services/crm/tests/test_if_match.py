@@ -81,5 +81,7 @@ OPTIONAL_IF_MATCH = {
        for m in ("POST", "DELETE")},
     **{("POST", f"/api/v1/campaigns/mailings/<uuid:campaign_id>/{action}"): STATE_CHECKED
        for action in ("schedule", "pause", "resume", "cancel", "resend")},
+    **{("POST", f"/api/v1/campaigns/newsletters/<uuid:newsletter_id>/{action}"): STATE_CHECKED
+       for action in ("pause", "resume")},
     **{("POST", f"/api/v1/tickets/<uuid:ticket_id>/{action}"): STATE_CHECKED for action in ("status", "merge")},
 }

@@ -23,6 +23,7 @@ from .campaigns.api import audiences_blp
 from .campaigns.api import public_blp as campaign_public_blp
 from .campaigns.campaign_api import blp as campaigns_blp
 from .campaigns.campaign_api import public_blp as campaign_mail_blp
+from .campaigns.newsletter_api import blp as newsletters_blp
 from .catalog import api as catalog_api
 from .catalog.api import blp as catalog_blp
 from .company.api import blp as company_blp
@@ -36,6 +37,7 @@ from .fulfilment.api import public_blp as installation_forms_blp
 from .imports import service as imports_service
 from .imports.api import blp as imports_blp
 from .leads.api import forms_blp, leads_blp, public_blp
+from .mailbox.api import blp as mailbox_blp
 from .merge.api import blp as merge_blp
 from .notifications.api import blp as notifications_blp
 from .parties.api import blp as parties_blp
@@ -55,7 +57,7 @@ BLUEPRINTS = (parties_blp, merge_blp, imports_blp, exports_blp, teams_blp, leads
               statistics_blp, catalog_blp, quotes_blp, company_blp, agenda_blp, agenda_sharing_blp,
               agenda_public_blp, notifications_blp, fulfilment_blp, installation_forms_blp, stage_tasks_blp,
               audiences_blp, campaign_public_blp, campaigns_blp, campaign_mail_blp, tickets_blp, sla_blp,
-              ticket_claims_blp)
+              ticket_claims_blp, newsletters_blp, mailbox_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -77,6 +79,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["crm.agenda.mailer"] = Mailer.from_settings(settings)  # iMIP invitations to customer contacts
     app.extensions["crm.secretbox"] = SecretBox(settings.credentials_key or DEV_KEY)  # CalDAV passwords
     app.config["CRM_CALDAV_ALLOW_PRIVATE"] = settings.caldav_allow_private
+    app.config["CRM_MAILBOX_ALLOW_PRIVATE"] = settings.mailbox_allow_private
+    guards.allow_larger_body(app, "mailbox.Messages", 16 * 1024 * 1024)  # attachments: 5 x 2 MiB, base64
     guards.allow_larger_body(app, "installation_forms.InstallationForm", installation_form.MAX_BODY)
     guards.allow_larger_body(app, "tickets.TicketAttachments", settings.ticket_attachment_max_bytes + 64 * 1024)
     catalog_api.init_app(app, api, settings.erp_public_url)

@@ -30,6 +30,8 @@ class Settings:
     credentials_key: str = ""  # encrypts stored passwords (CalDAV links); servicekit.secretbox.DEV_KEY if unset
     caldav_interval_seconds: int = 300  # how often the worker syncs each linked CalDAV calendar
     caldav_allow_private: bool = False  # may a CalDAV link point at a loopback or private address (tests, a LAN)?
+    mailbox_interval_seconds: int = 120  # how often the worker fetches each mailbox account by IMAP
+    mailbox_allow_private: bool = False  # may a mail account's servers be loopback or private addresses?
     # agenda reminders (crm.agenda.reminders): how often the worker looks, how long an alarm the worker missed may
     # still fire (marked late), and after how long past its time an alarm counts as late
     reminder_interval_seconds: float = 5.0
@@ -81,6 +83,8 @@ class Settings:
             credentials_key=env_str("CRM_CREDENTIALS_KEY", ""),
             caldav_interval_seconds=env_int("CRM_CALDAV_INTERVAL_SECONDS", 300, 5, 86400),
             caldav_allow_private=env_bool("CRM_CALDAV_ALLOW_PRIVATE", False),
+            mailbox_interval_seconds=env_int("CRM_MAILBOX_INTERVAL_SECONDS", 120, 5, 86400),
+            mailbox_allow_private=env_bool("CRM_MAILBOX_ALLOW_PRIVATE", False),
             reminder_interval_seconds=env_float("CRM_REMINDER_INTERVAL_SECONDS", 5.0, 0.1),
             reminder_lookback_hours=env_int("CRM_REMINDER_LOOKBACK_HOURS", 24, 1, 24 * 28),
             reminder_late_seconds=env_int("CRM_REMINDER_LATE_SECONDS", 120, 1, 24 * 3600),

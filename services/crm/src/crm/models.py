@@ -26,6 +26,7 @@ from .campaigns.models import (  # noqa: F401
     EmailAddress,
     ListMember,
     MailingList,
+    Newsletter,
     PendingSubscription,
     Segment,
     SubscriptionForm,
@@ -38,6 +39,7 @@ from .deals.models import Deal, DealStageChange, Pipeline, Stage  # noqa: F401
 from .fulfilment.models import FulfilmentReplica  # noqa: F401
 from .imports.models import ImportBatch, ImportChange  # noqa: F401
 from .leads.models import Lead, LeadCaptureHit, LeadForm  # noqa: F401
+from .mailbox.models import ImapPosition, MailAccount, MailFolder, MailLink, MailMessage, MailTemplate  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .parties.models import Party  # noqa: F401
 from .quotes.models import Quote, QuoteLine  # noqa: F401

@@ -30,6 +30,7 @@ from .fulfilment.handlers import HANDLERS as FULFILMENT_HANDLERS
 from .fulfilment.handlers import TOPICS as FULFILMENT_TOPICS
 from .imports.runner import ImportRunner
 from .mail.inbound import InboundMail
+from .mailbox.runner import MailboxRunner
 from .tasks.escalation import EscalationLoop
 from .tickets.escalation import EscalationRunner
 from .tickets.sla import SlaRecomputeRunner
@@ -98,6 +99,9 @@ def main(settings: Settings | None = None) -> None:
                              timedelta(seconds=settings.caldav_interval_seconds),
                              allow_private=settings.caldav_allow_private),
                 campaign_sender(settings, engine), billing_consumer(settings, sessions),
+                MailboxRunner(sessions, SecretBox(settings.credentials_key or DEV_KEY),
+                              timedelta(seconds=settings.mailbox_interval_seconds),
+                              allow_private=settings.mailbox_allow_private),
                 fulfilment_consumer(settings, sessions), warranty_consumer(settings, sessions),
                 EscalationLoop(sessions, settings.escalation_interval_minutes),
                 EscalationRunner(sessions, settings.ticket_warning_minutes), SlaRecomputeRunner(sessions),

@@ -23,6 +23,7 @@ PERMISSIONS = (
     "audit:read",
     "catalog:read",
     "campaigns:read", "campaigns:manage",
+    "mailbox:use",
 )
 
 _SALES_WORK = ("leads:read", "leads:create", "leads:update", "leads:share", "leads:convert",
@@ -31,7 +32,7 @@ _SALES_WORK = ("leads:read", "leads:create", "leads:update", "leads:share", "lea
                "activities:read", "activities:create", "activities:update", "activities:share",
                "tasks:read", "tasks:create", "tasks:update", "tasks:share", "catalog:read", "teams:read",
                "agenda:read", "agenda:create", "agenda:update", "agenda:share",
-               "tickets:read", "tickets:create")
+               "tickets:read", "tickets:create", "mailbox:use")
 
 CATALOG = RoleCatalog("crm", PERMISSIONS, {
     "admin": ("Controls the whole CRM and its users; sees every record.", ("*",)),
@@ -46,9 +47,9 @@ CATALOG = RoleCatalog("crm", PERMISSIONS, {
         "parties:read", "parties:read_all", "parties:update", "activities:read", "activities:create",
         "activities:update", "tasks:read", "tasks:create", "tasks:update", "deals:read", "quotes:read",
         "agenda:read", "agenda:create", "agenda:update",
-        "catalog:read", "teams:read", *(f"tickets:{a}" for a in _RECORDS))),
+        "catalog:read", "teams:read", "mailbox:use", *(f"tickets:{a}" for a in _RECORDS))),
     "marketing": ("Captures and qualifies leads, reads and exports the customer base for campaigns.", (
         "parties:read", "parties:read_all", "parties:export", "leads:read", "leads:read_all", "leads:create",
         "leads:update", "leads:export", "lead_forms:manage", "activities:read", "activities:create",
-        "statistics:read", "catalog:read", "teams:read", "campaigns:read", "campaigns:manage")),
+        "statistics:read", "catalog:read", "teams:read", "campaigns:read", "campaigns:manage", "mailbox:use")),
 })

@@ -103,9 +103,10 @@ def segment_query(subject: str, f: dict, require_consent: bool = False) -> Selec
 
 
 def list_query(list_id: str, require_consent: bool = False) -> Select:
-    """A static list's audience, suppressed ones out."""
+    """A static list's audience: suppressed ones out, and those who left this list (a list-scoped unsubscribe)."""
     q = select(ListMember.email, ListMember.name, cast(None, Party.id.type).label("party_id"),
                cast(None, Lead.id.type).label("lead_id")).where(ListMember.list_id == str(list_id),
+                                                                ListMember.unsubscribed_at.is_(None),
                                                                 mailable(ListMember.email))
     return _consented(q, ListMember.email, require_consent).order_by(ListMember.email)
 

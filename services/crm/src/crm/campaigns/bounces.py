@@ -7,7 +7,8 @@ sent back to, and turned into suppressions.
 - complaint: the recipient marked the message as spam: suppressed;
 - auto-replies (RFC 3834 Auto-Submitted, vacation notices) and anything that is no report: ignored.
 
-Mail to `unsubscribe+<row>-<sig>@` (the List-Unsubscribe mailto:) unsubscribes the row's address."""
+Mail to `unsubscribe+<row>-<sig>@` (the List-Unsubscribe mailto:) unsubscribes the row's address; to
+`unsubscribe-list+<row>-<sig>@` (a list campaign's) takes it off that list only."""
 
 import logging
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..timeline.entries import add_entry
 from . import consent, links
 from .models import Bounce, Campaign, CampaignRecipient
+from .unsubscribe import leave
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,9 @@ def classify(raw: bytes) -> list[Finding]:
 def receive(session: Session, secret: str, rcpt: str, raw: bytes) -> str:
     """Apply one message delivered to one of our inbound addresses; what happened, in a few words."""
     local = rcpt.lower()
-    if local.startswith("unsubscribe+"):
-        rid = links.verp_recipient(secret, "bounces+" + local.removeprefix("unsubscribe+"))
-        return _unsubscribe(session, rid) if rid else "unknown address"
+    if local.startswith(("unsubscribe+", "unsubscribe-list+")):
+        found = links.mailto_recipient(secret, rcpt.partition("@")[0])
+        return _unsubscribe(session, *found) if found else "unknown address"
     rid = links.verp_recipient(secret, rcpt)
     if rid is None:
         return "unknown address"
@@ -138,13 +140,9 @@ def _apply(session: Session, rec: CampaignRecipient, f: Finding) -> None:
                   data={"campaign_id": rec.campaign_id, "email": rec.email, "kind": f.kind, "status": f.status})
 
 
-def _unsubscribe(session: Session, rid: int) -> str:
+def _unsubscribe(session: Session, rid: int, scope: str) -> str:
     rec = session.get(CampaignRecipient, rid, with_for_update=True)
     if rec is None:
         return "unknown recipient"
-    if rec.unsubscribed_at is None:
-        rec.unsubscribed_at = datetime.now(UTC)
-        name = session.get(Campaign, rec.campaign_id).name
-        consent.set_consent(session, rec.email, "unsubscribed", method="mailto", source=f"campaign {name}",
-                            actor=f"recipient of campaign {name}")
-    return "unsubscribed"
+    leave(session, rec, scope, "mailto", None)
+    return "unsubscribed" if scope == "all" else "unsubscribed from the list"

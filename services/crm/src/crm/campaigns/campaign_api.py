@@ -236,6 +236,26 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
+def _unsubscribe_page(facts: dict) -> Response:
+    """The page of an unsubscribe link: what is done, and the buttons (POST forms) for what is not. A list
+    campaign's page offers both: leave this list only (this link's own POST) or every campaign (the other)."""
+    email = html.escape(facts["email"])
+    if facts["unsubscribed_from"] == "all":
+        return _page("Unsubscribed", f"{email} gets no more campaigns.")
+    everything = (f'<form method="post" action="{html.escape(facts["everything_path"])}">'
+                  '<button type="submit">Unsubscribe from all our campaigns</button></form>')
+    if facts["list"] is None:  # a segment's campaign: its own link leaves everything
+        return _page("Unsubscribe", f"Stop sending campaigns such as {html.escape(facts['campaign'])} to {email}?",
+                     '<form method="post"><button type="submit">Unsubscribe from all our campaigns</button></form>')
+    mailing_list = html.escape(facts["list"])
+    if facts["unsubscribed_from"] == "list":
+        return _page("Unsubscribed from the list", f"{email} is off the list {mailing_list}. Other campaigns may "
+                                                   "still reach it.", everything)
+    this_list = (f'<form method="post"><button type="submit">Unsubscribe from {mailing_list} only</button></form>')
+    return _page("Unsubscribe", f"Stop sending {mailing_list} (campaign {html.escape(facts['campaign'])}) to "
+                                f"{email}, or every campaign?", this_list + everything)
+
+
 @public_blp.route("/unsubscribe/<string:rid>/<string:sig>")
 class Unsubscribe(MethodView):
     @public_blp.doc(security=[], responses=_UNSUBSCRIBE_RESPONSES)
@@ -246,17 +266,13 @@ class Unsubscribe(MethodView):
             facts = tracking.unsubscribe_facts(session, settings().campaign_secret, rid, sig)
         if _wants_json():
             return UnsubscribeFactsSchema().dump(facts)
-        if facts["unsubscribed"]:
-            return _page("Unsubscribed", f"{html.escape(facts['email'])} gets no more campaigns.")
-        button = ('<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
-                  '<button type="submit">Unsubscribe</button></form>')
-        return _page("Unsubscribe", f"Stop sending campaigns such as {html.escape(facts['campaign'])} to "
-                                    f"{html.escape(facts['email'])}?", button)
+        return _unsubscribe_page(facts)
 
     @public_blp.doc(security=[], requestBody=_ONE_CLICK_BODY, responses=_UNSUBSCRIBE_RESPONSES)
     @public_blp.alt_response(404, description="The link is unknown; nothing recorded")
     def post(self, rid, sig):
-        """One-click unsubscribe (RFC 8058) and the page's button: answered 200, no redirect, no cookie."""
+        """One-click unsubscribe (RFC 8058) and the page's buttons: answered 200, no redirect, no cookie. A list
+        campaign's own link leaves that list only; the link of the page's other button leaves every campaign."""
         request.max_content_length = 4096
         one_click = request.form.get("List-Unsubscribe") == "One-Click"
         with sessions().begin() as session:
@@ -264,7 +280,7 @@ class Unsubscribe(MethodView):
                                          "one_click" if one_click else "page", (request.remote_addr or "")[:64])
         if _wants_json():
             return UnsubscribeFactsSchema().dump(facts)
-        return _page("Unsubscribed", f"{html.escape(facts['email'])} gets no more campaigns.")
+        return _unsubscribe_page(facts)
 
 
 @public_blp.route("/open/<string:rid>/<string:sig>.gif")

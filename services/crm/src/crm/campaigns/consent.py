@@ -84,6 +84,14 @@ def release(session: Session, email: str, actor) -> EmailAddress:
     return a
 
 
+def left_list(session: Session, email: str, list_name: str, *, method: str, ip: str | None, actor) -> None:
+    """Record in the address's history that it left one list (its consent and suppression stay as they are,
+    so nothing is published: other lists, segments and systems may still mail it)."""
+    a = address(session, email)
+    session.add(ConsentChange(email=a.email, change="unsubscribed_from_list", method=method,
+                              source=f"list {list_name}", ip=ip, actor=actor_label(actor)))
+
+
 def history(session: Session, email: str) -> list[ConsentChange]:
     return list(session.execute(select(ConsentChange).where(ConsentChange.email == normalize(email))
                                 .order_by(ConsentChange.id)).scalars())

@@ -13,6 +13,8 @@ from urllib.parse import quote
 UNSUBSCRIBE = "/api/v1/public/campaign-mail/unsubscribe/{rid}/{sig}"
 OPEN = "/api/v1/public/campaign-mail/open/{rid}/{sig}.gif"
 CLICK = "/api/v1/public/campaign-mail/click/{rid}/{sig}?url={url}"
+_MAILTO = re.compile(r"^(unsubscribe|unsubscribe-list)\+(\d{1,18})-([A-Za-z0-9_-]{10,40})$", re.IGNORECASE)
+UNSUBSCRIBE_ACTION = {"all": "unsubscribe", "list": "unsubscribe-list"}
 _VERP = re.compile(r"^bounces\+(\d{1,18})-([A-Za-z0-9_-]{10,40})@", re.IGNORECASE)
 
 
@@ -26,8 +28,35 @@ def valid(secret: str, sig: str, *parts) -> bool:
     return hmac.compare_digest(sign(secret, *parts).encode(), (sig or "").encode("utf-8", "surrogateescape"))
 
 
-def unsubscribe_path(secret: str, rid: int) -> str:
-    return UNSUBSCRIBE.format(rid=rid, sig=sign(secret, "unsubscribe", rid))
+def unsubscribe_path(secret: str, rid: int, scope: str = "all") -> str:
+    """The unsubscribe link of one recipient: from every campaign (`all`), or from the campaign's list only
+    (`list`); the scope is part of what is signed, so a list link cannot be turned into the other."""
+    return UNSUBSCRIBE.format(rid=rid, sig=sign(secret, UNSUBSCRIBE_ACTION[scope], rid))
+
+
+def unsubscribe_scope(secret: str, rid, sig: str) -> str | None:
+    """What an unsubscribe link's signature allows (`all` or `list`), or None when it is forged."""
+    return next((scope for scope, action in UNSUBSCRIBE_ACTION.items() if valid(secret, sig, action, rid)), None)
+
+
+def unsubscribe_mailto(secret: str, rid: int, domain: str, scope: str = "all") -> str:
+    """The List-Unsubscribe mailto: of one recipient (mail to it arrives through the inbound LMTP endpoint)."""
+    local = "unsubscribe" if scope == "all" else "unsubscribe-list"
+    return f"mailto:{local}+{rid}-{_mailto_sig(secret, rid, scope)}@{domain}?subject=unsubscribe"
+
+
+def _mailto_sig(secret: str, rid, scope: str) -> str:
+    return sign(secret, "verp" if scope == "all" else "unsubscribe-list-mailto", rid)[:12]
+
+
+def mailto_recipient(secret: str, local_part: str) -> tuple[int, str] | None:
+    """(row, scope) of an unsubscribe mailto's local part, or None when it is not one of ours (or forged)."""
+    match = _MAILTO.match(local_part or "")
+    if not match:
+        return None
+    scope = "all" if match.group(1).lower() == "unsubscribe" else "list"
+    expected = _mailto_sig(secret, match.group(2), scope)
+    return (int(match.group(2)), scope) if hmac.compare_digest(expected.encode(), match.group(3).encode()) else None
 
 
 def open_path(secret: str, rid: int) -> str:

@@ -56,6 +56,7 @@ def campaign_view(session: Session, c: Campaign) -> dict:
                                   .order_by(CampaignAttachment.created_at)).all()
     return {**{f: getattr(c, f) for f in FIELDS}, "id": c.id, "status": c.status, "scheduled_at": c.scheduled_at,
             "started_at": c.started_at, "finished_at": c.finished_at, "owner_id": c.owner_id, "version": c.version,
+            "newsletter_id": c.newsletter_id, "issue_at": c.issue_at,
             "created_at": c.created_at, "updated_at": c.updated_at,
             "attachments": [dict(a._mapping) for a in attachments]}
 
@@ -263,6 +264,7 @@ def statistics(session: Session, campaign_id) -> dict:
         n(r.bounce == "soft").label("bounced_soft"), n(r.opened_at.is_not(None)).label("opened"),
         func.coalesce(func.sum(r.opens), 0).label("opens"), n(r.clicked_at.is_not(None)).label("clicked"),
         n(r.unsubscribed_at.is_not(None)).label("unsubscribed"),
+        n(r.unsubscribe_scope == "list").label("unsubscribed_from_list"),
         n(r.complained_at.is_not(None)).label("complained")).where(r.campaign_id == c.id)).one()
     clicks = session.execute(select(CampaignClick.url, func.count().label("clicks"),
                                     func.count(func.distinct(CampaignClick.recipient_id)).label("unique_clicks"))

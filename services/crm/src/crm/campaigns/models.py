@@ -95,6 +95,9 @@ class ListMember(Base):
     name: Mapped[str | None] = mapped_column(String(300))
     source: Mapped[str | None] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # left this list only (a list-scoped unsubscribe): the list's campaigns skip it; other sends do not
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribe_method: Mapped[str | None] = mapped_column(String(30))
 
 
 class Segment(Base):
@@ -153,6 +156,40 @@ class SubscriptionHit(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Newsletter(Base):
+    """A recurring campaign: a template, an audience and a schedule (an RRULE in a time zone). The worker turns
+    each occurrence into one campaign (an issue), exactly once: (newsletter_id, issue_at) is unique."""
+
+    __tablename__ = "newsletters"
+    __table_args__ = (
+        CheckConstraint("status in ('active', 'paused', 'ended')", name="status"),
+        CheckConstraint("(segment_id is null) <> (list_id is null)", name="one_audience"),
+        Index("ix_newsletters_due", "next_issue_at", postgresql_where=text("status = 'active'")),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_new_id)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    html_body: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    from_name: Mapped[str | None] = mapped_column(String(150))
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    segment_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("segments.id"))
+    list_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("mailing_lists.id"))
+    require_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracking: Mapped[bool] = mapped_column(Boolean, default=True)
+    rate_per_second: Mapped[int | None] = mapped_column(Integer)
+    rrule: Mapped[str] = mapped_column(String(500))
+    timezone: Mapped[str] = mapped_column(String(64))
+    first_issue_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_issue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: the rule has ended
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    owner_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "paused", "cancelled", "sent")
 RECIPIENT_STATUSES = ("queued", "sent", "failed", "skipped")
 
@@ -166,6 +203,7 @@ class Campaign(Base):
                         name="status"),
         CheckConstraint("(segment_id is null) <> (list_id is null)", name="one_audience"),
         Index("ix_campaigns_due", "scheduled_at", postgresql_where=text("status = 'scheduled'")),
+        UniqueConstraint("newsletter_id", "issue_at", name="uq_campaigns_newsletter_issue"),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True, default=_new_id)
@@ -185,6 +223,8 @@ class Campaign(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     owner_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("users.id"))
+    newsletter_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("newsletters.id"))
+    issue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the occurrence it was issued for
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -230,6 +270,7 @@ class CampaignRecipient(Base):
     opens: Mapped[int] = mapped_column(Integer, default=0)
     clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribe_scope: Mapped[str | None] = mapped_column(String(4))  # list (that list only) or all
     bounce: Mapped[str | None] = mapped_column(String(10))  # hard, soft
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     complained_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -125,6 +125,8 @@ class ListMemberSchema(Schema):
     added_at = fields.DateTime()
     consent = fields.String()
     suppressed_reason = fields.String(allow_none=True)
+    unsubscribed_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the address left this list only (the list's campaigns skip it)."})
 
 
 ListMemberPageSchema = page_schema(ListMemberSchema, "ListMemberPage")
@@ -265,6 +267,8 @@ class CampaignSchema(_CampaignFields):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     owner_id = fields.UUID(allow_none=True)
+    newsletter_id = fields.UUID(allow_none=True, metadata={"description": "The newsletter this is an issue of."})
+    issue_at = fields.DateTime(allow_none=True, metadata={"description": "The newsletter's occurrence it is for."})
     attachments = fields.List(fields.Nested(AttachmentInfoSchema))
     version = fields.Integer()
     created_at = fields.DateTime()
@@ -333,7 +337,8 @@ class CampaignStatisticsSchema(Schema):
     opened = fields.Integer(metadata={"description": "Unique opens (recipients)."})
     opens = fields.Integer()
     clicked = fields.Integer(metadata={"description": "Unique clickers (recipients)."})
-    unsubscribed = fields.Integer()
+    unsubscribed = fields.Integer(metadata={"description": "Recipients who unsubscribed, from the list or all."})
+    unsubscribed_from_list = fields.Integer(metadata={"description": "Of those, the ones who left the list only."})
     complained = fields.Integer()
     links = fields.List(fields.Nested(LinkClicksSchema))
     leads = fields.Integer(metadata={"description": "Leads whose campaign is this campaign's name."})
@@ -354,6 +359,7 @@ class CampaignRecipientSchema(Schema):
     opened_at = fields.DateTime(allow_none=True)
     clicked_at = fields.DateTime(allow_none=True)
     unsubscribed_at = fields.DateTime(allow_none=True)
+    unsubscribe_scope = fields.String(allow_none=True, metadata={"description": "list (that list only) or all."})
     bounce = fields.String(allow_none=True)
 
 
@@ -367,4 +373,7 @@ CampaignRecipientPageSchema = page_schema(CampaignRecipientSchema, "CampaignReci
 class UnsubscribeFactsSchema(Schema):
     email = fields.String()
     campaign = fields.String()
-    unsubscribed = fields.Boolean()
+    list = fields.String(allow_none=True, metadata={"description": "The list the campaign went to (None: a segment)."})
+    scope = fields.String(metadata={"description": "What this link's POST leaves: list (that list only) or all."})
+    unsubscribed = fields.Boolean(metadata={"description": "Whether this link's POST has been done already."})
+    unsubscribed_from = fields.String(allow_none=True, metadata={"description": "list, all, or None."})

@@ -52,7 +52,7 @@ from ..db import auth
 from ..leads.models import Lead
 from ..parties.models import Party
 from ..timeline.entries import add_entry, remove_entries
-from . import audiences, content, links
+from . import audiences, content, links, newsletters
 from .consent import mailable
 from .models import Campaign, CampaignAttachment, CampaignRecipient, Segment
 from .schemas import SegmentFilterSchema
@@ -273,6 +273,9 @@ class CampaignSender:
     def start_due(self) -> int:
         """Scheduled campaigns whose time has come: their audience, as it is now, becomes the ledger."""
         started = 0
+        if self.campaign_ids is None:  # the worker: newsletters' occurrences that have come become campaigns
+            with Session(self.engine) as session, session.begin():
+                newsletters.issue_due(session)
         with Session(self.engine) as session, session.begin():
             due = session.execute(select(Campaign).where(Campaign.status == "scheduled",
                                                          Campaign.scheduled_at <= func.now(),
@@ -307,7 +310,8 @@ class CampaignSender:
             audience_id = c.list_id or c.segment_id
             self._content = {key: {
                 "name": c.name, "subject": c.subject, "html": c.html_body, "text": c.text_body,
-                "tracking": c.tracking, "rate": c.rate_per_second, "reply_to": c.reply_to,
+                "tracking": c.tracking, "scope": "list" if c.list_id else "all", "rate": c.rate_per_second,
+                "reply_to": c.reply_to,
                 "from": formataddr((content.one_line(c.from_name), parseaddr(self.config.sender)[1])) if c.from_name
                 else self.config.sender,
                 "list_id": f"{c.name.replace('<', '').replace('>', '')} <{audience_id}.{self.config.bounce_domain}>",
@@ -420,7 +424,7 @@ class CampaignSender:
 
     def _message(self, rec: CampaignRecipient, row, c: dict) -> tuple[bytes, str]:
         cfg = self.config
-        unsubscribe_url = cfg.public_url + links.unsubscribe_path(cfg.secret, rec.id)
+        unsubscribe_url = cfg.public_url + links.unsubscribe_path(cfg.secret, rec.id, c["scope"])
         first = row.first_name or (rec.name or "").split(" ")[0] or None
         context = {"recipient": {"email": rec.email, "name": rec.name or rec.email, "first_name": first or "",
                                  "last_name": row.last_name or ""},
@@ -430,8 +434,7 @@ class CampaignSender:
         tracker = content.Tracker(cfg.secret, cfg.public_url, rec.id) if c["tracking"] else None
         rendered = content.render(c["subject"], c["html"], c["text"], context, tracker)
         message_id = f"<campaign.{rec.id}.{rec.campaign_id[:8]}@{cfg.bounce_domain}>"
-        mailto = f"mailto:unsubscribe+{rec.id}-{links.sign(cfg.secret, 'verp', rec.id)[:12]}@{cfg.bounce_domain}" \
-                 "?subject=unsubscribe"
+        mailto = links.unsubscribe_mailto(cfg.secret, rec.id, cfg.bounce_domain, c["scope"])
         msg = content.message(sender=c["from"], to=rec.email, to_name=rec.name, rendered=rendered,
                               message_id=message_id, list_id=c["list_id"], unsubscribe_url=unsubscribe_url,
                               unsubscribe_mailto=mailto, reply_to=c["reply_to"], attachments=c["attachments"])

@@ -100,7 +100,8 @@ def preview_filter(session: Session, subject: str, f: dict) -> dict:
 # -- lists -----------------------------------------------------------------------------------------------------
 
 def list_view(session: Session, m: MailingList) -> dict:
-    members = session.execute(select(func.count()).where(ListMember.list_id == m.id)).scalar_one()
+    members = session.execute(select(func.count()).where(ListMember.list_id == m.id,
+                                                         ListMember.unsubscribed_at.is_(None))).scalar_one()
     return {"id": m.id, "name": m.name, "description": m.description, "members": members, "version": m.version,
             "created_at": m.created_at, "updated_at": m.updated_at}
 
@@ -125,7 +126,7 @@ def get_list(session: Session, list_id) -> dict:
 def list_members(session: Session, list_id, page: int, page_size: int) -> dict:
     _get(session, MailingList, list_id, "mailing list")
     q = (select(ListMember.email, ListMember.name, ListMember.source, ListMember.added_at, EmailAddress.consent,
-                EmailAddress.suppressed_reason)
+                EmailAddress.suppressed_reason, ListMember.unsubscribed_at)
          .join(EmailAddress, EmailAddress.email == ListMember.email)
          .where(ListMember.list_id == str(list_id)).order_by(ListMember.email))
     return paginate(session, q, page, page_size, entities=False)
@@ -173,7 +174,8 @@ def _read(reader: csv.DictReader, rows: list, errors: list) -> None:
 
 def import_members(session: Session, list_id, text: str, already_confirmed: bool, source: str, actor) -> dict:
     """Add a CSV's addresses to the list; with already_confirmed, record their consent as given (method import,
-    with the source named), for subscribers who confirmed elsewhere before."""
+    with the source named), for subscribers who confirmed elsewhere before. An address that left the list stays
+    out (only its own new subscription brings it back)."""
     m = _get(session, MailingList, list_id, "mailing list", lock=True)
     rows = _csv_rows(text)
     added = confirmed = 0

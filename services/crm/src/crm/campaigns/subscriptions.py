@@ -121,7 +121,8 @@ def request_subscription(session: Session, form_key: str, email: str, ip: str, s
     a = consent.address(session, email)
     if a.suppressed_reason is not None and a.suppressed_reason != "unsubscribed":
         return  # bounced, complained or blocked: only a user can release it
-    if a.consent == "subscribed" and session.get(ListMember, (form.list_id, a.email)) is not None:
+    member = session.get(ListMember, (form.list_id, a.email))
+    if a.consent == "subscribed" and member is not None and member.unsubscribed_at is None:
         return
     token = secrets.token_urlsafe(32)
     session.add(PendingSubscription(token_hash=_hash(token), form_id=form.id, email=a.email, ip=ip, created_at=now))
@@ -160,7 +161,7 @@ def confirmation_page(session: Session, token: str) -> dict:
 
 def confirm(session: Session, token: str, ip: str) -> dict:
     """The owner pressed the button: consent given (double opt-in, with the form and both IPs), and the address
-    joins the form's list. Confirming twice changes nothing."""
+    joins the form's list (again, if it had left it). Confirming twice changes nothing."""
     pending = _pending(session, token, lock=True)
     form = session.get(SubscriptionForm, pending.form_id)
     if pending.confirmed_at is None:
@@ -169,5 +170,6 @@ def confirm(session: Session, token: str, ip: str) -> dict:
                             source=f"subscription form {form.name}", ip=ip, actor=f"subscription form {form.name}")
         session.execute(insert(ListMember).values(list_id=form.list_id, email=pending.email,
                                                   source=f"subscription form {form.name}")
-                        .on_conflict_do_nothing(index_elements=["list_id", "email"]))
+                        .on_conflict_do_update(index_elements=["list_id", "email"],
+                                               set_={"unsubscribed_at": None, "unsubscribe_method": None}))
     return {"email": pending.email, "list": session.get(MailingList, form.list_id).name, "confirmed": True}

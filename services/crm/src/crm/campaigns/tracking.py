@@ -8,8 +8,9 @@ from servicekit.problems import Problem
 from sqlalchemy.orm import Session
 
 from ..timeline.entries import add_entry
-from . import consent, links
-from .models import Campaign, CampaignClick, CampaignRecipient
+from . import links
+from .models import Campaign, CampaignClick, CampaignRecipient, MailingList
+from .unsubscribe import leave
 
 # a transparent 1x1 GIF
 PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
@@ -65,20 +66,33 @@ def record_click(session: Session, secret: str, rid: str, sig: str, url: str) ->
     return url
 
 
+def _unsubscribe_link(session: Session, secret: str, rid: str, sig: str, lock: bool = False):
+    """The recipient an unsubscribe link names and the scope its signature allows (a forged one is a 404)."""
+    scope = links.unsubscribe_scope(secret, _row(rid), sig)
+    if scope is None:
+        raise _not_found()
+    return _recipient(session, secret, rid, sig, links.UNSUBSCRIBE_ACTION[scope], _row(rid), lock=lock), scope
+
+
+def _facts(session: Session, secret: str, rec: CampaignRecipient, scope: str) -> dict:
+    campaign = session.get(Campaign, rec.campaign_id)
+    mailing_list = session.get(MailingList, campaign.list_id) if campaign.list_id else None
+    done = rec.unsubscribe_scope in ("all", scope) if mailing_list else rec.unsubscribe_scope is not None
+    return {"email": rec.email, "campaign": campaign.name, "list": mailing_list.name if mailing_list else None,
+            "scope": scope if mailing_list else "all", "unsubscribed": done,
+            "unsubscribed_from": rec.unsubscribe_scope,
+            "everything_path": links.unsubscribe_path(secret, rec.id, "all")}
+
+
 def unsubscribe_facts(session: Session, secret: str, rid: str, sig: str) -> dict:
-    """What the GET page shows: the address and the campaign. It changes nothing."""
-    rec = _recipient(session, secret, rid, sig, "unsubscribe", _row(rid))
-    return {"email": rec.email, "campaign": session.get(Campaign, rec.campaign_id).name,
-            "unsubscribed": rec.unsubscribed_at is not None}
+    """What the GET page shows: the address, the campaign, its list and what this link leaves. It changes nothing."""
+    rec, scope = _unsubscribe_link(session, secret, rid, sig)
+    return _facts(session, secret, rec, scope)
 
 
 def unsubscribe(session: Session, secret: str, rid: str, sig: str, method: str, ip: str | None) -> dict:
-    """Withdraw the address's consent and suppress it (every later send skips it); idempotent."""
-    rec = _recipient(session, secret, rid, sig, "unsubscribe", _row(rid), lock=True)
-    campaign = session.get(Campaign, rec.campaign_id)
-    if rec.unsubscribed_at is None:
-        rec.unsubscribed_at = datetime.now(UTC)
-        consent.set_consent(session, rec.email, "unsubscribed", method=method, source=f"campaign {campaign.name}",
-                            ip=ip, actor=f"recipient of campaign {campaign.name}")
-        _on_timeline(session, rec, "campaign_unsubscribed", f"Unsubscribed from campaign {campaign.name}")
-    return {"email": rec.email, "campaign": campaign.name, "unsubscribed": True}
+    """Leave what the link names: the campaign's list only (a list-scoped link), or every campaign (the address's
+    consent withdrawn and the address suppressed); idempotent."""
+    rec, scope = _unsubscribe_link(session, secret, rid, sig, lock=True)
+    leave(session, rec, scope, method, ip)
+    return _facts(session, secret, rec, scope)
