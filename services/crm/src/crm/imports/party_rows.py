@@ -410,7 +410,7 @@ def _link_companies(session: Session, result: StreamPlan, dup: Duplicates, updat
 
 
 def _link_of(session: Session, key: str) -> str | None:
-    return session.execute(text("SELECT company_id FROM import_links WHERE key = :k"), {"k": key}).scalar()
+    return session.execute(text("SELECT company_id::text FROM import_links WHERE key = :k"), {"k": key}).scalar()
 
 
 def _add_links(session: Session, known: dict[str, str]) -> None:
