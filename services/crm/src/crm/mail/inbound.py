@@ -1,8 +1,8 @@
 """The worker's one inbound mail endpoint: an LMTP server (aiosmtpd) the mail server hands our domains' mail to.
 Each recipient is routed by its address when the mail server names it (RCPT TO):
 
-- `bounces+<row>-<sig>@...` and `unsubscribe+<row>-<sig>@...` (campaign VERP return paths and List-Unsubscribe
-  mailto:) go to campaigns.bounces;
+- `bounces+<row>-<sig>@...`, `unsubscribe+<row>-<sig>@...` and `unsubscribe-list+<row>-<sig>@...` (campaign VERP
+  return paths and List-Unsubscribe mailto:, global or for one list) go to campaigns.bounces;
 - a support address (CRM_SUPPORT_ADDRESSES) goes to ticket mail (tickets.mail_in);
 - anything else is refused at once with 550, so the mail server bounces it to its sender.
 
@@ -23,7 +23,7 @@ from . import message
 
 log = logging.getLogger(__name__)
 
-CAMPAIGN_PREFIXES = ("bounces+", "unsubscribe+")
+CAMPAIGN_PREFIXES = ("bounces+", "unsubscribe+", "unsubscribe-list+")
 
 
 def route(address: str, support_addresses: tuple[str, ...]) -> str | None:
