@@ -54,12 +54,13 @@ def detect_format(file_name: str, data: bytes) -> str:
 SLICE = 1 << 20  # bytes a streamed file is read by
 
 
-def _encoding(slices: Iterable[bytes]) -> str:
-    """The first of UTF-8, Windows-1252 and Latin-1 that decodes the whole file (checked slice by slice)."""
+def _encoding(slices: Callable[[], Iterable[bytes]]) -> str:
+    """The first of UTF-8, Windows-1252 and Latin-1 that decodes the whole file (checked slice by slice: `slices()`
+    gives the file anew for each encoding tried)."""
     for encoding in ("utf-8-sig", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            for part in slices:
+            for part in slices():
                 decoder.decode(part)
             decoder.decode(b"", final=True)
             return encoding
@@ -69,7 +70,7 @@ def _encoding(slices: Iterable[bytes]) -> str:
 
 
 def _decode(data: bytes) -> str:
-    return data.decode(_encoding([data]))
+    return data.decode(_encoding(lambda: [data]))
 
 
 def _lines(slices: Iterable[bytes], encoding: str) -> Iterator[str]:
@@ -151,7 +152,7 @@ def _stream(records: Iterator) -> Iterator[tuple[int, dict]]:
 def read_csv(slices: Callable[[], Iterator[bytes]], max_rows: int, keep: int, stream: bool = False) -> Table:
     """`slices()` gives the file's bytes anew at each call: the file is read once for its encoding, once to count
     its rows (keeping `keep`), and, with `stream`, again at each Table.each()."""
-    encoding = _encoding(slices())
+    encoding = _encoding(slices)
     head = "".join(line for line, _ in zip(_lines(slices(), encoding), range(200), strict=False))[:8192]
     try:
         dialect = csv.Sniffer().sniff(head, delimiters=",;\t|")
