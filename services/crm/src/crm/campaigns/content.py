@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
-from html.parser import HTMLParser
 
 import css_inline
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
@@ -16,6 +15,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from servicekit.problems import Problem
 
+from ..mail import message as received
 from . import links
 
 MAX_ATTACHMENT = 512 * 1024
@@ -52,45 +52,9 @@ def check_template(field: str, source: str, html_mode: bool) -> None:
         raise _problem(field, f"does not render: {type(exc).__name__}: {exc}") from None
 
 
-class _Text(HTMLParser):
-    """HTML to readable plain text: paragraphs and breaks kept, links as 'text (url)', scripts and styles out."""
-
-    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts, self._skip, self._href = [], 0, None
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "head"):
-            self._skip += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-        if tag == "a":
-            self._href = dict(attrs).get("href")
-        if tag == "li":
-            self.parts.append("- ")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "head"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-        if tag == "a" and self._href:
-            self.parts.append(f" ({self._href})")
-            self._href = None
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
 def html_to_text(source: str) -> str:
-    parser = _Text()
-    parser.feed(source)
-    text = "".join(parser.parts)
-    text = "\n".join(line.strip() for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    """The plain-text alternative of an HTML body (crm.mail.message's reading, ending with a line break)."""
+    return received.html_to_text(source) + "\n"
 
 
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"']+)\2""", re.IGNORECASE)

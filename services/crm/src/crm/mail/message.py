@@ -4,7 +4,6 @@ message from a person's (RFC 3834), `strip_quoted` keeps only what the writer ad
 `html_to_text` make an HTML body safe to show and to read."""
 
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -131,38 +130,49 @@ def sanitize_html(markup: str) -> str:
 
 
 class _Text(HTMLParser):
-    BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "pre", "hr", "table"}
+    """HTML to readable plain text: paragraphs and breaks kept, list items as '- ', links as 'text (url)', scripts,
+    styles and the head left out."""
+
+    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote",
+              "pre", "hr"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.skip = 0
+        self._skip, self._href = 0, None
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style", "head"):
-            self.skip += 1
-        elif tag in self.BLOCKS:
+            self._skip += 1
+        elif tag in self._BLOCK:
             self.parts.append("\n")
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+        if tag == "li":
+            self.parts.append("- ")
 
     def handle_endtag(self, tag):
         if tag in ("script", "style", "head"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in self.BLOCKS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCK:
             self.parts.append("\n")
+        if tag == "a" and self._href:
+            self.parts.append(f" ({self._href})")
+            self._href = None
 
     def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
+        if not self._skip:
+            self.parts.append(re.sub(r"\s+", " ", data))
 
 
 def html_to_text(markup: str) -> str:
-    """The readable text of an HTML body (the fallback when a message has no text/plain part)."""
+    """The readable text of an HTML body: a received message's fallback when it has no text/plain part, and the
+    plain-text alternative of a campaign or a mailbox message written in HTML."""
     parser = _Text()
     parser.feed(markup)
     parser.close()
-    text = html.unescape("".join(parser.parts))
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    text = "\n".join(line.strip() for line in "".join(parser.parts).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _decoded(part) -> str:

@@ -1,8 +1,9 @@
 """Just enough reading of a MIME message for the mailbox: who, to whom, when, the thread headers, the subject for
 threading, a plain-text body and the list of attachments. The standard library's `email` does the parsing.
 
-Overlaps crm/mail/message.py (ticket mail: parsing, auto-reply detection, quote stripping, HTML sanitising): the
-two should become one; this one keeps no HTML at all (the text part, or the HTML turned into text)."""
+Unlike crm/mail/message.py's `parse` (mail handed to us by LMTP, refused with a 5xx when unreadable), a mailbox
+never refuses what the user's server holds: what cannot be read is kept empty. HTML is not kept (the text part, or
+the HTML turned into text); auto-replies and HTML are read by crm/mail/message.py's rules."""
 
 import re
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
-from ..campaigns.content import html_to_text
+from ..mail.message import auto_reply_reason, html_to_text
 
 MAX_TEXT = 200_000
 _ID = re.compile(r"<[^<>\s]{1,490}>")
@@ -96,13 +97,6 @@ def _attachments(msg: EmailMessage) -> list[dict]:
     return found
 
 
-def is_auto_reply(msg: EmailMessage) -> bool:
-    """RFC 3834 Auto-Submitted, and the headers vacation responders commonly set instead."""
-    auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
-    return auto not in ("", "no") or msg.get("X-Autoreply") is not None or msg.get("X-Autorespond") is not None \
-        or str(msg.get("Precedence", "")).strip().lower() in ("auto_reply", "junk")
-
-
 def parse(raw: bytes) -> Parsed:
     msg = message_from_bytes(raw, policy=policy.default)
     subject = " ".join(str(msg.get("Subject", "") or "").split())[:1000]
@@ -115,4 +109,4 @@ def parse(raw: bytes) -> Parsed:
                   from_address=sender[0]["address"] if sender else None,
                   from_name=sender[0]["name"] if sender else None,
                   to=_addresses(msg, "To"), cc=_addresses(msg, "Cc"), date=_date(msg), text=text, has_html=has_html,
-                  attachments=_attachments(msg), auto_reply=is_auto_reply(msg))
+                  attachments=_attachments(msg), auto_reply=auto_reply_reason(msg) is not None)
