@@ -595,3 +595,14 @@ def test_a_file_that_is_not_utf8_nor_windows_1252_is_read_as_latin1(sliced):
     source = (lambda: iter([data[:7], data[7:]])) if sliced else data
     table = read_file("people.csv", source, 10)
     assert [row for _, row in table.rows] == [{"name": "Zo\u00e9 \x9d", "city": "Li\u00e8ge"}]
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_lines_may_end_in_lf_crlf_or_a_lone_cr_even_across_slices(eol):
+    """Old Mac and some spreadsheet exports end lines with a lone CR (schemathesis found one as a 500); a quoted
+    cell keeps its own line break, and a CR LF cut by a slice boundary is still one line end."""
+    data = eol.join(["name,city", 'Ada,"Lon', 'don"', "Bob,Paris", ""]).encode()
+    for cut in range(1, len(data)):
+        table = read_file("people.csv", lambda cut=cut: iter([data[:cut], data[cut:]]), 10)
+        assert [row for _, row in table.rows] == [{"name": "Ada", "city": f"Lon{eol}don"},
+                                                  {"name": "Bob", "city": "Paris"}], cut

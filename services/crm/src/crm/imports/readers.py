@@ -8,6 +8,7 @@ first card is card 1.
 import codecs
 import csv
 import io
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -73,20 +74,30 @@ def _decode(data: bytes) -> str:
     return data.decode(_encoding(lambda: [data]))
 
 
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
 def _lines(slices: Iterable[bytes], encoding: str) -> Iterator[str]:
-    """The file's lines with their ends, decoded one slice at a time (csv.reader joins quoted multi-line cells)."""
+    """The file's lines with their ends (CR LF, LF or a lone CR, as spreadsheets write them), decoded one slice at a
+    time; csv.reader joins quoted multi-line cells. A CR at the end of a slice waits for the next one (its LF)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     pending = ""
     for part in slices:
         text = pending + decoder.decode(part)
         start = 0
-        while (i := text.find("\n", start)) >= 0:
-            yield text[start:i + 1]
-            start = i + 1
+        for end in _EOL.finditer(text):
+            if end.group() == "\r" and end.end() == len(text):
+                break
+            yield text[start:end.end()]
+            start = end.end()
         pending = text[start:]
     pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
+    start = 0
+    for end in _EOL.finditer(pending):
+        yield pending[start:end.end()]
+        start = end.end()
+    if pending[start:]:
+        yield pending[start:]
 
 
 def byte_slices(data: bytes) -> Callable[[], Iterator[bytes]]:
@@ -159,8 +170,11 @@ def read_csv(slices: Callable[[], Iterator[bytes]], max_rows: int, keep: int, st
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    columns, rows, total = _rows(csv.reader(_lines(slices(), encoding), delimiter=delimiter), max_rows,
-                                 0 if stream else keep)
+    try:
+        columns, rows, total = _rows(csv.reader(_lines(slices(), encoding), delimiter=delimiter), max_rows,
+                                     0 if stream else keep)
+    except csv.Error as exc:
+        raise field_error("file", f"not a readable CSV file: {exc}") from None
     source = (lambda: _stream(csv.reader(_lines(slices(), encoding), delimiter=delimiter))) if stream else None
     return Table("csv", columns, rows, total=total, source=source)
 
