@@ -11,6 +11,8 @@ INFRA="${INFRA:-$HERE/infra.sh}"  # what starts and stops PostgreSQL and Kafka (
 export LOCAL_DIR="${LOCAL_DIR:-$ROOT/.local/run}"
 export CRM_BIND="${CRM_BIND:-127.0.0.1:8010}" ERP_BIND="${ERP_BIND:-127.0.0.1:8020}"
 export CRM_PUBLIC_URL="${CRM_PUBLIC_URL:-http://$CRM_BIND}" ERP_PUBLIC_URL="${ERP_PUBLIC_URL:-http://$ERP_BIND}"
+# the CRM worker's inbound mail door (ticket mail, campaign bounces): point a mail server's LMTP delivery at it
+export CRM_LMTP_PORT="${CRM_LMTP_PORT:-8025}"
 LOGS="$LOCAL_DIR/logs"
 mkdir -p "$LOGS"
 
@@ -54,6 +56,7 @@ cat <<MSG
   ERP  API  http://$ERP_BIND/api/v1      docs http://$ERP_BIND/docs
   workers   http://127.0.0.1:${CRM_WORKER_HEALTH_PORT:-8011}/readyz  http://127.0.0.1:${ERP_WORKER_HEALTH_PORT:-8021}/readyz
   Kafka     127.0.0.1:${KAFKA_PORT:-19092}    PostgreSQL 127.0.0.1:${PG_PORT:-54329} (databases crm, erp)
+  mail in   LMTP 127.0.0.1:$CRM_LMTP_PORT (support@crm.localhost becomes tickets; docs/crm.md, ticket mail)
   logs      $LOGS
 
   First administrator (once per service; prompts for a password):
