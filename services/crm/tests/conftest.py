@@ -11,6 +11,8 @@ from servicekit.auth import bootstrap
 from servicekit.testing import client_as, user_with_token
 from sqlalchemy import func, select
 
+from tests.support.campaigns import sender, smtp  # noqa: F401 - the campaign tests' SMTP server and sender
+
 
 @pytest.fixture(scope="session")
 def app():

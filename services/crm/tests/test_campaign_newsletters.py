@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from crm.campaigns import newsletters
 from crm.campaigns.models import Campaign, Newsletter
-from crm.campaigns.sender import CampaignSender, SenderConfig, SmtpSession
 from sqlalchemy import func, select, update
 
-from tests.support.smtp import Inbox, start_server
+from tests.support.campaigns import run
 
 pytestmark = pytest.mark.db
 
@@ -27,30 +26,9 @@ def ok(r, status=200):
 
 
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = start_server(inbox)
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
-def send(app, db, smtp):
+def send(sender):
     """Send the given campaigns as the worker does, through the test's SMTP server; how many were sent."""
-    s = app.extensions["servicekit.web"].settings
-    config = SenderConfig(s.campaign_secret, s.crm_public_url, "Northwind News <news@northwind.test>",
-                          "bounces.northwind.test", rate=5000, domain_rate=5000)
-
-    def run(*campaign_ids) -> int:
-        sender = CampaignSender(db.engine, config, SmtpSession("127.0.0.1", smtp.port),
-                                campaign_ids=[str(c) for c in campaign_ids])
-        sender.start_due()
-        sent = sender.send_due(10_000)
-        sender.finish_done()
-        sender.smtp.close()
-        return sent
-    return run
+    return lambda *campaign_ids: run(sender(*campaign_ids))
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from datetime import timedelta
 
 import pytest
 from crm.campaigns.models import CampaignRecipient
-from crm.campaigns.sender import CampaignSender, SenderConfig, SmtpSession
 from crm.mail.inbound import InboundMail
 from crm.timeline.models import TimelineEntry
 from sqlalchemy import select, update
 
-from tests.support.smtp import Inbox, free_port, start_server
+from tests.support.campaigns import run
+from tests.support.smtp import free_port
 
 pytestmark = pytest.mark.db
 
@@ -29,36 +29,6 @@ def uid() -> str:
 def ok(r, status=200):
     assert r.status_code == status, r.json
     return r.json
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = start_server(inbox)
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
-def sender(app, db, smtp):
-    """The worker's campaign sender for the given campaigns, fast throttles, against the test's SMTP server."""
-    s = app.extensions["servicekit.web"].settings
-    config = SenderConfig(s.campaign_secret, s.crm_public_url, "Northwind News <news@northwind.test>",
-                          "bounces.northwind.test", rate=5000, domain_rate=5000)
-
-    def make(*campaign_ids) -> CampaignSender:
-        return CampaignSender(db.engine, config, SmtpSession("127.0.0.1", smtp.port), poll_interval=0.05,
-                              campaign_ids=[str(c) for c in campaign_ids])
-    return make
-
-
-def run(sender) -> int:
-    sender.start_due()
-    sent = sender.send_due(100_000)
-    sender.finish_done()
-    sender.smtp.close()
-    return sent
 
 
 @pytest.fixture
