@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error, linked
@@ -70,7 +71,7 @@ def _select():
 
 
 def _view(activity: Activity, type_label: str | None, party_name: str | None) -> dict:
-    return {**{c.key: getattr(activity, c.key) for c in Activity.__table__.columns},
+    return {**row_view(activity),
             "type_label": type_label, "party_name": party_name}
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from servicekit import audit
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.problems import NotFound, Problem, field_error, linked
 from sqlalchemy import delete, exists, func, or_, select
@@ -66,7 +67,7 @@ def event_view(session: Session, ev: AgendaEvent) -> dict:
     overrides = session.execute(select(AgendaOverride).where(AgendaOverride.event_id == ev.id)
                                 .order_by(AgendaOverride.recurrence_id)).scalars()
     return {
-        **{c.key: getattr(ev, c.key) for c in AgendaEvent.__table__.columns},
+        **row_view(ev),
         "recurring": bool(ev.rrule or ev.rdates),
         "attendees": [{"id": a.AgendaAttendee.id, "user_id": a.AgendaAttendee.user_id,
                        "party_id": a.AgendaAttendee.party_id, "status": a.AgendaAttendee.status,

@@ -4,6 +4,7 @@ read, snoozes it or dismisses it. A user only ever reaches their own: another us
 from datetime import UTC, datetime, timedelta
 
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.pagination import paginate
 from servicekit.problems import NotFound, Problem, field_error
 from sqlalchemy import or_, select
@@ -35,7 +36,7 @@ def _state(note: Notification, now: datetime) -> str:
 
 
 def view(note: Notification, now: datetime) -> dict:
-    return {**{c.key: getattr(note, c.key) for c in Notification.__table__.columns}, "state": _state(note, now)}
+    return {**row_view(note), "state": _state(note, now)}
 
 
 def list_notifications(session: Session, args: dict, actor: Principal, now: datetime | None = None) -> dict:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from servicekit import audit, mail_outbox
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.mail_outbox import Mailer
 from servicekit.pagination import apply_sort, paginate
@@ -419,6 +420,6 @@ def list_quotes(session: Session, args: dict, actor: Principal) -> dict:
         stmt = stmt.where(func.lower(Quote.number).contains(args["q"].strip().lower(), autoescape=True))
     stmt = apply_sort(stmt, args.get("sort"), SORTABLE, [Quote.created_at.desc(), Quote.id])
     page = paginate(session, stmt, args["page"], args["page_size"], entities=False)
-    page["items"] = [{**{c.key: getattr(r["Quote"], c.key) for c in Quote.__table__.columns},
+    page["items"] = [{**row_view(r["Quote"]),
                       "status": status_of(r["Quote"]), "party_name": r["party_name"]} for r in page["items"]]
     return page

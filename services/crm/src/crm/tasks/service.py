@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error, linked
@@ -58,7 +59,7 @@ def _select(tz: str = "UTC"):
 
 
 def _view(task: Task, overdue: bool) -> dict:
-    return {**{c.key: getattr(task, c.key) for c in Task.__table__.columns}, "overdue": bool(overdue)}
+    return {**row_view(task), "overdue": bool(overdue)}
 
 
 def _view_of(session: Session, task: Task) -> dict:

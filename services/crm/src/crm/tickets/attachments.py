@@ -15,6 +15,7 @@ from pathlib import Path
 
 from servicekit import audit
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.problems import NotFound, Problem, field_error
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,7 +59,7 @@ def _store(storage: str, sha: str, data: bytes) -> None:
 
 
 def view(a: TicketAttachment) -> dict:
-    return {c.key: getattr(a, c.key) for c in TicketAttachment.__table__.columns}
+    return row_view(a)
 
 
 class Refused(Exception):

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
 from servicekit.auth.principal import Principal
+from servicekit.db import row_view
 from servicekit.problems import Problem, field_error
 from shared_events.actors import actor_extensions
 from shared_events.envelope import new_event
@@ -33,7 +34,7 @@ CENT = Decimal("0.01")
 def claim_view(c: WarrantyClaim | None) -> dict | None:
     if c is None:
         return None
-    return {k.key: getattr(c, k.key) for k in WarrantyClaim.__table__.columns}
+    return row_view(c)
 
 
 def claim_data(c: WarrantyClaim, ticket: Ticket, resolved_at: datetime) -> dict:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from servicekit import audit
 from servicekit.auth.principal import Principal, forbidden
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error, linked
@@ -352,7 +353,7 @@ def add_note(session: Session, ticket: Ticket, body: str, at: datetime) -> Ticke
 
 
 def message_view(m: TicketMessage) -> dict:
-    return {c.key: getattr(m, c.key) for c in TicketMessage.__table__.columns}
+    return row_view(m)
 
 
 def list_messages(session: Session, ticket_id, actor: Principal) -> list[dict]:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem
 from shared_events.actors import actor_extensions
@@ -208,7 +209,7 @@ def apply_claim(session: Session, data: dict, actor, warehouse_code: str = "") -
 
 
 def claim_view(c: WarrantyClaim) -> dict:
-    return {k.key: getattr(c, k.key) for k in WarrantyClaim.__table__.columns}
+    return row_view(c)
 
 
 def get_claim(session: Session, claim_id) -> dict:

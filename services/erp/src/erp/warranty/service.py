@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from servicekit import audit
+from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, field_error
@@ -222,7 +223,7 @@ def replace_unit(session: Session, faulty: Entitlement, serial: str, on: date, a
 
 
 def entitlement_view(e: Entitlement) -> dict:
-    return {c.key: getattr(e, c.key) for c in Entitlement.__table__.columns}
+    return row_view(e)
 
 
 def get_entitlement(session: Session, entitlement_id) -> dict:
