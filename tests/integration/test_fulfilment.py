@@ -3,15 +3,16 @@ from frames (in stock) and steel sheets (none, bought from a supplier) is won; t
 a work order and a draft purchase order; the purchaser sends it, the clerk receives it; the workshop makes the oven
 (materials consumed, the oven received at their cost, the books balanced); it is delivered; the installation task's
 public form is submitted; the deal shows it installed and the serials reach the ERP. Every event delivered again
-changes nothing."""
+changes nothing, and neither does rebuilding the CRM's fulfilment replica from its topic."""
 
+import subprocess
 import uuid
 from decimal import Decimal
 
 import pytest
 import requests
 
-from .conftest import wait_until
+from .conftest import BIN, wait_until
 from .support import messages_about, ok, republish
 from .test_quote_to_cash import wait_consumed
 
@@ -147,3 +148,14 @@ def test_a_won_deal_is_made_bought_delivered_and_installed(stack, bootstrap, mai
                       timeout=5))["items"] == timeline
     assert ok(crm.get(f"{stack.crm}/api/v1/tasks", params={"record_id": deal["id"]}, timeout=5))["items"] == tasks
     assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}/fulfilment", timeout=5))["stage"] == "installed"
+
+    # the fulfilment replica dropped and rebuilt from erp.fulfilment.v1: the same panel, no second timeline entry
+    fulfilment = ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}/fulfilment", timeout=5))
+    result = subprocess.run([str(BIN / "crm"), "rebuild-replica", "fulfilment"], env=stack.env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "replica rebuilt from" in result.stdout
+    assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}/fulfilment", timeout=5)) == fulfilment
+    assert ok(crm.get(f"{stack.crm}/api/v1/deals/{deal['id']}/timeline", params={"page_size": 100},
+                      timeout=5))["items"] == timeline
+    assert len(ok(crm.get(f"{stack.crm}/api/v1/installations", params={"deal_id": deal["id"]}, timeout=5))) == 1

@@ -1,5 +1,5 @@
 """Operator commands: crm migrate | create-admin | web | worker | ensure-topics | replay-dlq TOPIC |
-rebuild-replica catalog|warranty | makemigration | import FILE (over HTTP, with a progress bar)."""
+rebuild-replica catalog|warranty|fulfilment | makemigration | import FILE (over HTTP, with a progress bar)."""
 
 import sys
 from pathlib import Path
@@ -11,6 +11,7 @@ from .access.roles import CATALOG
 from .catalog.replay import rebuild_catalog_replica
 from .config import Settings
 from .db import audit_log, auth
+from .fulfilment.replay import rebuild_fulfilment_replica
 from .imports import client as import_client
 from .warranty.replay import rebuild_warranty_replica
 from .worker import main as worker_main
@@ -22,7 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def main(argv: list[str] | None = None) -> None:
     parser, sub = cli.parser("crm", "127.0.0.1:8010")
     rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topics")
-    rb.add_argument("replica", choices=["catalog", "warranty"])
+    rb.add_argument("replica", choices=["catalog", "warranty", "fulfilment"])
     import_client.add_parser(sub)
     args = parser.parse_args(argv)
     if args.cmd == "import":  # a client of the HTTP API: no database settings needed
@@ -30,7 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = cli.load_settings("crm", Settings.from_env)
     if args.cmd == "rebuild-replica":
         try:
-            rebuild = rebuild_warranty_replica if args.replica == "warranty" else rebuild_catalog_replica
+            rebuild = {"warranty": rebuild_warranty_replica, "fulfilment": rebuild_fulfilment_replica,
+                       "catalog": rebuild_catalog_replica}[args.replica]
             print(f"replica rebuilt from {rebuild(settings)} events")
         except LookupError as exc:  # checked before anything is dropped: the replica is as it was
             raise SystemExit(f"crm rebuild-replica: {exc} (run `crm ensure-topics`, or start the ERP worker)") from None

@@ -1,5 +1,7 @@
 """Applies erp.fulfilment.v1: the newest state of each work order and purchase need (a redelivered or older state
-changes nothing); each new status goes on the deal's and the customer's timeline once."""
+changes nothing); each new status goes on the deal's and the customer's timeline once, even when the replica is
+rebuilt from the topic (`crm rebuild-replica fulfilment`): an entry is known by its record, status and the event's
+time, so replaying the same event finds it already there."""
 
 from datetime import UTC, date, datetime
 
@@ -7,12 +9,13 @@ from cloudevents.core.v1.event import CloudEvent
 from shared_events.actors import actor_of
 from shared_events.envelope import sequence_of
 from shared_events.replica import upsert_if_newer
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ..deals.models import Deal
 from ..parties.models import Party
 from ..timeline.entries import add_entry
+from ..timeline.models import TimelineEntry
 from .installation import start_installation_when_ready
 from .models import FulfilmentReplica
 
@@ -29,6 +32,13 @@ def _actor(event: CloudEvent) -> dict | str:
     return {"id": who.id, "name": f"ERP: {who.name}"} if who.id else "ERP"
 
 
+def _on_timeline(session: Session, kind: str, ref_id: str, status: str, at: datetime) -> bool:
+    """This status of this record, from the event of this time, is on the timeline already (a replay)."""
+    return session.execute(select(exists().where(
+        TimelineEntry.ref_type == f"erp_{kind}", TimelineEntry.ref_id == ref_id, TimelineEntry.occurred_at == at,
+        TimelineEntry.data["status"].astext == status))).scalar()
+
+
 def _apply(session: Session, event: CloudEvent, kind: str) -> bool:
     s = event.get_data()
     held = session.execute(select(FulfilmentReplica.status).where(FulfilmentReplica.id == s["id"])).scalar()
@@ -43,7 +53,8 @@ def _apply(session: Session, event: CloudEvent, kind: str) -> bool:
         return applied
     deal = session.get(Deal, s["deal_id"]) if s.get("deal_id") else None
     party = session.get(Party, s["party_id"]) if s.get("party_id") else None
-    if deal is not None or party is not None:
+    if (deal is not None or party is not None) and not _on_timeline(session, kind, s["id"], s["status"],
+                                                                    event.get_time()):
         if kind == "work_order":
             title = f"Work order {s['number']} ({s['product_name']} x {s['quantity']}): " \
                     f"{WORK_TITLES.get(s['status'], s['status'])}"
