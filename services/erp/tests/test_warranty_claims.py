@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 from erp.db import processed_events
 from erp.ledger.models import Account, JournalEntry, JournalLine
-from erp.stock.models import StockMove
+from erp.stock.models import StockMove, Warehouse
 from erp.warranty.handlers import CONSUMER, TOPICS, claim_handlers
 from shared_events import envelope
 from shared_events.inbox import InboxConsumer
@@ -191,3 +191,44 @@ def test_the_reports_add_up_claims_by_product_customer_supplier_and_month(world,
     assert [x["entitlement_id"] for x in still["items"]] == [world["entitlement"]["id"]]
     assert still["items"][0]["days_left"] > 700
     assert accountant.get("/api/v1/warranty/reports/costs", query_string={"group_by": "colour"}).status_code == 422
+
+
+def test_warranty_parts_leave_the_warehouse_the_settings_name(world, accountant, sessions, as_user):
+    """A company keeps its spare parts apart from what it sells: once the warranty settings name that warehouse,
+    a claim's parts leave from it and the sales warehouse keeps its stock. A warehouse that does not exist or is
+    inactive is refused naming the field, and the settings stay as they were."""
+    admin = as_user("admin")
+    spares = t.warehouse(sessions)
+    t.stock_up(sessions, world["pump"], spares["id"], 3, unit_cost="25.00")
+
+    def put(body):
+        return admin.put("/api/v1/warranty/settings", json={"replacement_policy": "keep", **body},
+                         headers={"If-Match": admin.get("/api/v1/warranty/settings").headers["ETag"]})
+
+    def spare_pumps():
+        return on_hand(accountant, {"warehouse": spares}, world["pump"])
+
+    try:
+        closed = t.warehouse(sessions)["id"]
+        with sessions.begin() as s:
+            s.get(Warehouse, closed).active = False
+        for wrong in (str(uuid.uuid4()), closed):
+            before = admin.get("/api/v1/warranty/settings").json
+            r = put({"parts_warehouse_id": wrong})
+            assert r.status_code == 422 and r.content_type == "application/problem+json", r.json
+            assert "parts_warehouse_id" in str(r.json), r.json
+            assert admin.get("/api/v1/warranty/settings").json == before
+
+        r = put({"parts_warehouse_id": spares["id"]})
+        assert r.status_code == 200 and r.json["parts_warehouse_id"] == spares["id"], r.json
+        assert admin.get("/api/v1/warranty/settings").json["parts_warehouse_id"] == spares["id"]
+        data = claimed(world)
+        assert send(world, data)[0] == "applied"
+        assert (spare_pumps(), on_hand(accountant, world, world["pump"])) == (2, 5)
+        assert booked(sessions, data["claim_id"])["310000"] == D("-25.00")
+    finally:
+        assert put({"parts_warehouse_id": None}).json["parts_warehouse_id"] is None
+
+    # back to the default: the next claim takes its part from the sales warehouse again
+    assert send(world, claimed(world))[0] == "applied"
+    assert (spare_pumps(), on_hand(accountant, world, world["pump"])) == (2, 4)

@@ -29,6 +29,7 @@ from ..ledger.service import first_open_date, post_entry
 from ..numbering import take_number
 from ..sales.service import sales_warehouse
 from ..stock import service as stock
+from ..stock.models import Warehouse
 from . import service
 from .models import Entitlement, WarrantyClaim
 
@@ -84,12 +85,24 @@ def _valuation_of(session: Session, move) -> Decimal:
     return Decimal(total or 0)
 
 
+def parts_warehouse(session: Session, warehouse_code: str = "") -> Warehouse | None:
+    """Where warranty parts leave from: the warranty settings' parts warehouse while it is active, else the
+    warehouse coded ERP_SALES_WAREHOUSE, else the oldest active one (None when there is none)."""
+    chosen = service.settings_row(session).parts_warehouse_id
+    if chosen:
+        warehouse = session.get(Warehouse, chosen)
+        if warehouse is not None and warehouse.active:
+            return warehouse
+    warehouse = sales_warehouse(session, code=warehouse_code) if warehouse_code else None
+    return warehouse or sales_warehouse(session)
+
+
 def _issue_parts(session: Session, claim_id: str, number: str, party_id: str, wanted: dict[str, Decimal],
                  issued: dict, warehouse_code: str, role: str, actor) -> tuple[dict, Decimal]:
-    """Issue (or take back) the difference between the parts wanted and those issued before, from the default
-    warehouse; returns what is issued now and its booked cost. A part out of stock raises a 409 Problem."""
-    warehouse = sales_warehouse(session, code=warehouse_code) if warehouse_code else None
-    warehouse = warehouse or sales_warehouse(session)
+    """Issue (or take back) the difference between the parts wanted and those issued before, from the warranty parts
+    warehouse (see parts_warehouse); returns what is issued now and its booked cost. A part out of stock raises a
+    409 Problem."""
+    warehouse = parts_warehouse(session, warehouse_code)
     now_issued = {k: dict(v) for k, v in issued.items()}
     for product_id in sorted(set(wanted) | set(issued)):
         before = Decimal(issued.get(product_id, {}).get("quantity", "0"))

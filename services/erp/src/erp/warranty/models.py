@@ -89,13 +89,15 @@ class Entitlement(Base):
 
 class WarrantySettings(Base):
     """The company's warranty policy (one row): whether a unit replaced under warranty keeps what remained of the
-    faulty unit's term or starts a new term on the replacement day."""
+    faulty unit's term or starts a new term on the replacement day, and the warehouse warranty parts leave from."""
 
     __tablename__ = "warranty_settings"
     __table_args__ = (CheckConstraint("replacement_policy in ('keep', 'renew')", name="replacement_policy"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
     replacement_policy: Mapped[str] = mapped_column(String(5), default="keep")
+    # where parts sent under warranty come from; None: ERP_SALES_WAREHOUSE, else the oldest active warehouse
+    parts_warehouse_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), ForeignKey("warehouses.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -73,6 +73,9 @@ EntitlementPageSchema = page_schema(EntitlementSchema, "EntitlementPage")
 
 class SettingsSchema(Schema):
     replacement_policy = fields.String(metadata={"description": "keep | renew"})
+    parts_warehouse_id = fields.String(allow_none=True, metadata={
+        "description": "the warehouse parts sent under warranty leave from; null: ERP_SALES_WAREHOUSE, else the "
+                       "oldest active warehouse"})
     version = fields.Integer()
     updated_at = fields.DateTime()
 
@@ -81,6 +84,9 @@ class SettingsSetSchema(Schema):
     replacement_policy = fields.String(required=True, validate=validate.OneOf(REPLACEMENT_POLICIES), metadata={
         "description": "keep: a unit replaced under warranty keeps what remained of the faulty unit's term; renew: "
                        "its term starts again on the replacement day."})
+    parts_warehouse_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "the active warehouse parts sent under warranty leave from (a claim's parts are issued from "
+                       "it); null or absent: ERP_SALES_WAREHOUSE, else the oldest active warehouse."})
 
 
 class ClaimListArgs(PageArgs):

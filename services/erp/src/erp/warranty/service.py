@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import Product
 from ..db import audit_log, outbox
+from ..stock.service import warehouse_for_stock
 from . import events, serials
 from .models import Entitlement, SerialNumber, WarrantySettings, WarrantyTerm
 
@@ -164,7 +165,8 @@ def settings_row(session: Session, lock: bool = False) -> WarrantySettings:
 
 
 def settings_view(row: WarrantySettings) -> dict:
-    return {"replacement_policy": row.replacement_policy, "version": row.version, "updated_at": row.updated_at}
+    return {"replacement_policy": row.replacement_policy, "parts_warehouse_id": row.parts_warehouse_id,
+            "version": row.version, "updated_at": row.updated_at}
 
 
 def get_settings(session: Session) -> dict:
@@ -173,17 +175,21 @@ def get_settings(session: Session) -> dict:
 
 def set_settings(session: Session, expected_version: int, data: dict, actor) -> dict:
     """Set the replacement policy: keep (the replacement unit keeps what remained of the term) or renew (a new
-    term from the replacement day)."""
+    term from the replacement day); and the warehouse warranty parts leave from (an active one; None: the default)."""
     row = settings_row(session, lock=True)
     check_version(row.version, expected_version)
+    warehouse_id = data.get("parts_warehouse_id")
+    if warehouse_id is not None:
+        warehouse_id = warehouse_for_stock(session, warehouse_id, field="parts_warehouse_id").id
     before = settings_view(row)
     row.replacement_policy = data["replacement_policy"]
+    row.parts_warehouse_id = warehouse_id
     row.version += 1
     row.updated_at = datetime.now(UTC)
     session.flush()
-    audit.record(session, audit_log, actor, "update", "warranty_settings", "1",
-                 {"replacement_policy": before["replacement_policy"]},
-                 {"replacement_policy": row.replacement_policy})
+    keys = ("replacement_policy", "parts_warehouse_id")
+    audit.record(session, audit_log, actor, "update", "warranty_settings", "1", {k: before[k] for k in keys},
+                 {k: getattr(row, k) for k in keys})
     return settings_view(row)
 
 
