@@ -290,3 +290,52 @@ def test_an_account_another_worker_is_fetching_is_left_to_it_until_that_worker_i
     other_worker.close()
     assert mailbox.runner().fetch_account(mailbox.id) == 1
     assert [m["subject"] for m in mailbox.in_folder("Inbox")] == ["Hello"]
+
+
+def sent_copies(imap, user: str) -> list[tuple[str, bool]]:
+    """(Message-ID, \\Seen) of each mail in the user's Sent folder on the IMAP server."""
+    client = imap.client(user)
+    try:
+        assert client.select('"Sent"', readonly=True)[0] == "OK"
+        out = []
+        for num in (client.search(None, "ALL")[1][0] or b"").split():
+            _, fetched = client.fetch(num, "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+            head, body = fetched[0]
+            out.append((body.decode().split(":", 1)[1].strip(), b"\\Seen" in head))
+        return out
+    finally:
+        client.logout()
+
+
+def test_a_mail_sent_from_the_crm_is_copied_to_the_servers_sent_folder_and_not_fetched_back(mailbox, imap, smtp,
+                                                                                              db):
+    """The user's phone and desktop client see what they sent from the CRM: the worker puts the sent mail in the
+    IMAP Sent folder, read; fetching that folder later does not bring it back as a second mail."""
+    tag, rep = uid(), mailbox.user
+    sent = ok(rep.post("/api/v1/mailbox/messages", json={
+        "account_id": mailbox.id, "to": [f"kim-{tag}@customer.test"], "subject": f"Visit {tag}",
+        "text_body": "See you on Monday."}), 201)
+    assert sent_copies(imap, mailbox.email) == []
+    assert mailbox.runner().send_one() is True
+    assert len(smtp.messages) == 1
+    assert sent_copies(imap, mailbox.email) == [(sent["message_id"], True)]
+    got = ok(rep.get(f"/api/v1/mailbox/messages/{sent['id']}"))
+    assert (got["status"], got.get("last_error")) == ("sent", None)
+
+    account = ok(rep.get(f"/api/v1/mailbox/accounts/{mailbox.id}"))
+    ok(rep.patch(f"/api/v1/mailbox/accounts/{mailbox.id}", json={"imap_folders": ["INBOX", "Sent"]},
+                 headers={"If-Match": f'"{account["version"]}"'}))
+    assert mailbox.runner().fetch_account(mailbox.id) == 0
+    assert [m["id"] for m in mailbox.in_folder("Sent")] == [sent["id"]]
+
+    # the IMAP server refuses the login now: the mail still leaves, and the missing copy is said on it
+    with db.sessions.begin() as s:
+        s.execute(text("update mail_accounts set imap_username = 'nobody' where id = :id"), {"id": mailbox.id})
+    second = ok(rep.post("/api/v1/mailbox/messages", json={
+        "account_id": mailbox.id, "to": [f"kim-{tag}@customer.test"], "subject": f"Visit {tag} (2)",
+        "text_body": "Or Tuesday."}), 201)
+    assert mailbox.runner().send_one() is True
+    assert len(smtp.messages) == 2
+    got = ok(rep.get(f"/api/v1/mailbox/messages/{second['id']}"))
+    assert got["status"] == "sent" and "no copy in the IMAP Sent folder" in got["last_error"], got
+    assert [m for m, _ in sent_copies(imap, mailbox.email)] == [sent["message_id"]]

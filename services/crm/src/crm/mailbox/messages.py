@@ -109,10 +109,12 @@ def update_message(session: Session, message_id, expected: int, changes: dict, m
 def store_fetched(session: Session, account: MailAccount, remote_folder: str, uidvalidity: int, uid: int,
                   raw: bytes, parsed: Parsed, seen: bool) -> MailMessage | None:
     """Keep a fetched mail in the CRM folder of its remote folder, threaded and linked; None when the account
-    holds it already (the same Message-ID fetched again after the server renumbered the folder)."""
+    holds it already (the same Message-ID fetched again after the server renumbered the folder, or, outside the
+    inbox, a mail sent from the CRM whose copy the worker put in the server's Sent folder)."""
+    own = [MailMessage.direction == "in"] if remote_folder.upper() == "INBOX" else []
     if parsed.message_id and session.execute(select(MailMessage.id).where(
             MailMessage.account_id == account.id, MailMessage.header_message_id == parsed.message_id,
-            MailMessage.direction == "in")).first():
+            *own)).first():
         return None
     folder = role_folder(session, account.id, "inbox") if remote_folder.upper() == "INBOX" \
         else folder_for(session, account.id, remote_folder[:100])

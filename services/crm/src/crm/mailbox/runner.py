@@ -3,7 +3,10 @@ their IMAP folders by polling.
 
 Sending: one queued mail at a time, claimed FOR UPDATE SKIP LOCKED and marked sent after the server's 250 in the
 same transaction (the mail outbox's protocol: a worker killed between the 250 and the commit sends it again, with
-the same Message-ID; temporary refusals retried with growing delays, permanent ones failed).
+the same Message-ID; temporary refusals retried with growing delays, permanent ones failed). A mail sent from an
+account that also has IMAP is then put in the server's Sent folder (the folder marked \\Sent, RFC 6154, else
+"Sent", created when missing) flagged \\Seen, as a desktop client does, so the user's other clients show it; a
+failed copy never fails the mail, which is sent: it is said in the mail's last_error.
 
 Fetching: an account is held by an advisory lock for the fetch, so two workers never fetch it at once. For
 each remote folder the position is its UIDVALIDITY and the last UID stored; new UIDs are fetched in order, each
@@ -67,6 +70,7 @@ class MailboxRunner:
             try:
                 self._smtp(account, m)
                 m.status, m.sent_at, m.last_error = "sent", now, None
+                m.last_error = self._sent_copy(account, m)
             except PermanentFailure as exc:
                 m.status, m.last_error = "failed", str(exc)[:2000]
             except TemporaryFailure as exc:
@@ -112,6 +116,37 @@ class MailboxRunner:
                 from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+
+    def _sent_copy(self, account: MailAccount, m: MailMessage) -> str | None:
+        """Append the sent mail to the account's IMAP Sent folder, \\Seen; None when done or nothing to do, else
+        what went wrong (the mail itself is sent whatever happens here)."""
+        if not account.imap_host or not m.raw:
+            return None
+        password = self.box.open(account.imap_secret)
+        if password is None:
+            return "sent; no copy in the IMAP Sent folder: the IMAP password cannot be read"
+        try:
+            imap = self._connect(account)
+            try:
+                imap.login(account.imap_username or account.email, password)
+                folder = _quote(_sent_folder(imap))
+                when = imaplib.Time2Internaldate(m.date)
+                typ, data = imap.append(folder, "(\\Seen)", when, m.raw)
+                if typ == "NO" and b"TRYCREATE" in b" ".join(x for x in data if isinstance(x, bytes)):
+                    imap.create(folder)
+                    typ, data = imap.append(folder, "(\\Seen)", when, m.raw)
+                if typ != "OK":
+                    raise imaplib.IMAP4.error(b" ".join(x for x in data if isinstance(x, bytes)).decode(
+                        errors="replace"))
+            finally:
+                try:
+                    imap.logout()
+                except (OSError, imaplib.IMAP4.error):
+                    pass
+        except (OSError, imaplib.IMAP4.error, HostRefused) as exc:
+            log.warning("mailbox: the copy of %s in the Sent folder failed: %s", m.header_message_id, exc)
+            return f"sent; no copy in the IMAP Sent folder: {type(exc).__name__}: {exc}"[:2000]
+        return None
 
     # -- fetching --------------------------------------------------------------------------------------------
 
@@ -238,6 +273,22 @@ class MailboxRunner:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+_LISTED = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
+
+
+def _sent_folder(imap: imaplib.IMAP4) -> str:
+    """The name of the folder the server marks \\Sent (RFC 6154 special use), else "Sent"."""
+    typ, listed = imap.list()
+    for line in listed if typ == "OK" else []:
+        match = _LISTED.match(line) if isinstance(line, bytes) else None
+        if match and b"\\sent" in match.group("flags").lower().split():
+            name = match.group("name").decode("utf-8", errors="replace")
+            if name.startswith('"') and name.endswith('"'):
+                name = re.sub(r'\\(.)', r'\1', name[1:-1])
+            return name
+    return "Sent"
 
 
 def _quote(folder: str) -> str:
