@@ -339,3 +339,21 @@ def test_a_mail_sent_from_the_crm_is_copied_to_the_servers_sent_folder_and_not_f
     got = ok(rep.get(f"/api/v1/mailbox/messages/{second['id']}"))
     assert got["status"] == "sent" and "no copy in the IMAP Sent folder" in got["last_error"], got
     assert [m for m, _ in sent_copies(imap, mailbox.email)] == [sent["message_id"]]
+
+
+def test_a_mail_the_server_refuses_for_good_shows_as_not_sent_on_the_customers_timeline(mailbox, smtp, db):
+    tag, rep = uid(), mailbox.user
+    customer = f"gone-{tag}@customer.test"
+    person = ok(rep.post("/api/v1/parties", json={"kind": "person", "first_name": "Gus", "last_name": tag,
+                                                  "emails": [{"value": customer}]}), 201)
+    queued = ok(rep.post("/api/v1/mailbox/messages", json={
+        "account_id": mailbox.id, "to": [customer], "subject": f"Offer {tag}", "text_body": "Here it is.",
+        "party_id": person["id"]}), 201)
+    assert [e.kind for e in timeline(db, party_id=person["id"])] == ["mail_sent"]
+    smtp.answer = "550 5.1.1 No such user"
+    assert mailbox.runner().send_one() is True
+    got = ok(rep.get(f"/api/v1/mailbox/messages/{queued['id']}"))
+    assert got["status"] == "failed" and "No such user" in got["last_error"]
+    (entry,) = timeline(db, party_id=person["id"])
+    assert (entry.kind, entry.title) == ("mail_failed", f"Mail to {customer} not sent: Offer {tag}")
+    assert entry.data["status"] == "failed" and "No such user" in entry.data["error"]

@@ -30,6 +30,7 @@ from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import sessionmaker
 
+from . import threads
 from .accounts import HostRefused, check_host
 from .messages import store_fetched
 from .models import ImapPosition, MailAccount, MailMessage
@@ -79,6 +80,8 @@ class MailboxRunner:
                     m.status = "failed"
                 else:
                     m.next_attempt_at = now + retry_delay(m.attempts)
+            if m.status == "failed":
+                threads.not_sent(session, m)
             m.version += 1
             log.info("mailbox: mail %s from %s: %s", m.header_message_id, account.email, m.status)
             return True

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..leads.models import Lead
 from ..parties.models import Party
 from ..tickets.models import Ticket
-from ..timeline.entries import add_entry
+from ..timeline.entries import add_entry, update_entries
 from .models import MailLink, MailMessage
 from .parsing import TICKET_NUMBER
 
@@ -108,5 +108,18 @@ def _on_timeline(session: Session, m: MailMessage, kind: str, record_id: str) ->
         title, entry_kind = f"Mail to {who}: {m.subject or '(no subject)'}", "mail_sent"
     add_entry(session, kind=entry_kind, title=title, occurred_at=m.date, summary=(m.text_body or "")[:500] or None,
               ref_type="mail_message", ref_id=m.id, **{f"{kind}_id": record_id},
-              data={"message_id": m.id, "thread_id": m.thread_id, "direction": m.direction,
-                    "from": m.from_address, "to": [x["address"] for x in m.to][:20]})
+              data=_entry_data(m))
+
+
+def _entry_data(m: MailMessage) -> dict:
+    return {"message_id": m.id, "thread_id": m.thread_id, "direction": m.direction, "from": m.from_address,
+            "to": [x["address"] for x in m.to][:20]}
+
+
+def not_sent(session: Session, m: MailMessage) -> None:
+    """A mail the server refused for good: its timeline entries say it was not sent (they said "Mail to ..." from
+    the moment it was queued), so nobody reads a failed mail as one the customer received."""
+    who = ", ".join(x["address"] for x in m.to[:3])
+    update_entries(session, ref_type="mail_message", ref_id=m.id, kind="mail_failed",
+                   title=f"Mail to {who} not sent: {m.subject or '(no subject)'}",
+                   data={**_entry_data(m), "status": "failed", "error": (m.last_error or "")[:300]})

@@ -33,6 +33,7 @@ KINDS = (
     "campaign_bounced", "campaign_complained",
     "ticket_opened", "ticket_resolved", "ticket_closed", "ticket_reopened",  # a support ticket (ref: ticket)
     "mail_received", "mail_sent",  # a mail of a user's CRM mailbox concerning the record (ref: mail_message)
+    "mail_failed",         # a mail_sent whose server refused it for good (ref: mail_message)
 )
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
 
