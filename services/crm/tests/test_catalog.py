@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from crm.catalog.handlers import CONSUMER, HANDLERS, TOPICS
-from crm.catalog.replay import rebuild_catalog_replica
 from crm.config import Settings
 from crm.db import processed_events
+from crm.replay import rebuild
 from kafka.structs import TopicPartition
 from shared_events import envelope, kafka_clients
 from shared_events.inbox import InboxConsumer
@@ -442,7 +442,7 @@ def test_rebuilding_the_catalog_from_the_topics_ends_in_the_same_state(rep, erp,
 
     before = seen()
     monkeypatch.setattr(kafka_clients, "consumer", lambda *args, **kwargs: TopicReader(erp.log))
-    assert rebuild_catalog_replica(Settings.from_env()) == len(erp.log)
+    assert rebuild("catalog", Settings.from_env()) == len(erp.log)
     assert seen() == before
     (shown,) = [p for p in before[0] if p["id"] == ultra["id"]]
     assert shown["availability"]["available"] == "7.0000" and before[2]["unit_price"] == "1100.0000"

@@ -8,12 +8,10 @@ from servicekit import cli
 from servicekit.auth import bootstrap
 
 from .access.roles import CATALOG
-from .catalog.replay import rebuild_catalog_replica
 from .config import Settings
 from .db import audit_log, auth
-from .fulfilment.replay import rebuild_fulfilment_replica
 from .imports import client as import_client
-from .warranty.replay import rebuild_warranty_replica
+from .replay import REPLICAS, rebuild
 from .worker import main as worker_main
 from .worker import replay_inbox
 
@@ -23,7 +21,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def main(argv: list[str] | None = None) -> None:
     parser, sub = cli.parser("crm", "127.0.0.1:8010")
     rb = sub.add_parser("rebuild-replica", help="drop a replica and rebuild it from its topics")
-    rb.add_argument("replica", choices=["catalog", "warranty", "fulfilment"])
+    rb.add_argument("replica", choices=sorted(REPLICAS))
     import_client.add_parser(sub)
     args = parser.parse_args(argv)
     if args.cmd == "import":  # a client of the HTTP API: no database settings needed
@@ -31,9 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = cli.load_settings("crm", Settings.from_env)
     if args.cmd == "rebuild-replica":
         try:
-            rebuild = {"warranty": rebuild_warranty_replica, "fulfilment": rebuild_fulfilment_replica,
-                       "catalog": rebuild_catalog_replica}[args.replica]
-            print(f"replica rebuilt from {rebuild(settings)} events")
+            print(f"replica rebuilt from {rebuild(args.replica, settings)} events")
         except LookupError as exc:  # checked before anything is dropped: the replica is as it was
             raise SystemExit(f"crm rebuild-replica: {exc} (run `crm ensure-topics`, or start the ERP worker)") from None
         return
