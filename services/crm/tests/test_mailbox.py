@@ -357,3 +357,38 @@ def test_a_mail_the_server_refuses_for_good_shows_as_not_sent_on_the_customers_t
     (entry,) = timeline(db, party_id=person["id"])
     assert (entry.kind, entry.title) == ("mail_failed", f"Mail to {customer} not sent: Offer {tag}")
     assert entry.data["status"] == "failed" and "No such user" in entry.data["error"]
+
+
+def seen_on_server(imap, user: str, message_id: str) -> bool:
+    client = imap.client(user)
+    try:
+        client.select("INBOX", readonly=True)
+        (num,) = client.search(None, "HEADER", "Message-ID", message_id)[1][0].split()
+        return b"\\Seen" in client.fetch(num, "(FLAGS)")[1][0]
+    finally:
+        client.logout()
+
+
+def test_reading_a_fetched_mail_in_the_crm_marks_it_read_on_the_server_too(mailbox, imap):
+    """The user reads the customer's mail in the CRM; their phone stops showing it as new (and marking it unread
+    again brings it back), at the worker's next round."""
+    tag, rep = uid(), mailbox.user
+    message_id = f"<flag-{tag}@customer.test>"
+    imap.deliver(mailbox.email, mail(f"pia-{tag}@customer.test", mailbox.email, "Invoice", "Paid.", message_id))
+    assert mailbox.runner().fetch_account(mailbox.id) == 1
+    (m,) = [x for x in mailbox.in_folder("Inbox") if x["message_id"] == message_id]
+    assert not m["is_read"] and not seen_on_server(imap, mailbox.email, message_id)
+
+    def mark(read: bool) -> None:
+        now = ok(rep.get(f"/api/v1/mailbox/messages/{m['id']}"))
+        ok(rep.patch(f"/api/v1/mailbox/messages/{m['id']}", json={"is_read": read},
+                     headers={"If-Match": f'"{now["version"]}"'}))
+
+    mark(True)
+    assert not seen_on_server(imap, mailbox.email, message_id)  # the worker has not been round yet
+    assert mailbox.runner().fetch_account(mailbox.id) == 0
+    assert seen_on_server(imap, mailbox.email, message_id)
+    mark(False)
+    assert mailbox.runner().fetch_account(mailbox.id) == 0
+    assert not seen_on_server(imap, mailbox.email, message_id)
+    assert not ok(rep.get(f"/api/v1/mailbox/messages/{m['id']}"))["is_read"]

@@ -89,7 +89,8 @@ def get_message(session: Session, message_id, me: Principal) -> dict:
 
 
 def update_message(session: Session, message_id, expected: int, changes: dict, me: Principal) -> dict:
-    """Move the mail to another folder of its account, or mark it read or unread."""
+    """Move the mail to another folder of its account, or mark it read or unread (for a fetched mail the worker then
+    sets or clears \\Seen on the server, so the user's other clients agree)."""
     m = _own_message(session, message_id, me, lock=True)
     check_version(m.version, expected)
     if "folder_id" in changes:
@@ -97,8 +98,9 @@ def update_message(session: Session, message_id, expected: int, changes: dict, m
         if folder is None or folder.account_id != m.account_id:
             raise field_error("folder_id", "not a folder of this mail's account")
         m.folder_id = folder.id
-    if "is_read" in changes:
+    if "is_read" in changes and changes["is_read"] != m.is_read:
         m.is_read = changes["is_read"]
+        m.flag_pending = m.remote_uid is not None  # fetched from the server: its \Seen follows
     m.version += 1
     session.flush()
     return message_view(session, m)

@@ -133,6 +133,8 @@ class MailMessage(Base):
     remote_folder: Mapped[str | None] = mapped_column(String(200))
     remote_uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     remote_uid: Mapped[int | None] = mapped_column(BigInteger)
+    # the CRM's read flag changed and the server's \Seen is still to follow (pushed by the worker's next fetch)
+    flag_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     template_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,7 +13,8 @@ each remote folder the position is its UIDVALIDITY and the last UID stored; new 
 stored in one transaction together with the position moving to its UID (the UPDATE only moves forward), so a
 worker stopped at any moment neither fetches a mail twice nor skips one. A changed UIDVALIDITY (the server
 renumbered the folder) starts the folder again from UID 1; mails already held (same Message-ID) are not stored
-twice. BODY.PEEK leaves the server's \\Seen flag as it was; the CRM's read flag starts from it."""
+twice. BODY.PEEK leaves the server's \\Seen flag as it was; the CRM's read flag starts from it, and marking a
+fetched mail read or unread in the CRM sets or clears \\Seen on the server at the account's next fetch."""
 
 import imaplib
 import logging
@@ -210,12 +211,41 @@ class MailboxRunner:
         imap = self._connect(account)
         try:
             imap.login(account.imap_username or account.email, password)
+            self._push_flags(imap, account.id)
             return sum(self._fetch_folder(imap, account, folder) for folder in folders)
         finally:
             try:
                 imap.logout()
             except (OSError, imaplib.IMAP4.error):
                 pass
+
+    def _push_flags(self, imap: imaplib.IMAP4, account_id: str) -> None:
+        """Set or clear \\Seen on the server for the fetched mails the user marked read or unread in the CRM.
+
+        A mail whose folder the server renumbered since (another UIDVALIDITY) is left as the CRM has it. The
+        pending mark is cleared only while the read flag is still the one pushed: a user who toggles it again
+        meanwhile gets it pushed on the next round."""
+        with self.sessions.begin() as session:
+            pending = session.execute(select(MailMessage.id, MailMessage.remote_folder, MailMessage.remote_uidvalidity,
+                                             MailMessage.remote_uid, MailMessage.is_read).where(
+                MailMessage.account_id == account_id, MailMessage.flag_pending,
+                MailMessage.remote_uid.is_not(None)).order_by(MailMessage.remote_folder).limit(BATCH)).all()
+        for folder in sorted({p.remote_folder for p in pending}):
+            typ, _ = imap.select(_quote(folder))
+            if typ != "OK":
+                continue  # the folder is gone on the server: nothing to flag there
+            uidvalidity = int(imap.response("UIDVALIDITY")[1][0])
+            for p in (p for p in pending if p.remote_folder == folder):
+                if p.remote_uidvalidity == uidvalidity:
+                    typ, _ = imap.uid("STORE", str(p.remote_uid), "+FLAGS.SILENT" if p.is_read else "-FLAGS.SILENT",
+                                      "(\\Seen)")
+                    if typ != "OK":
+                        continue
+                with self.sessions.begin() as session:
+                    session.execute(update(MailMessage).where(MailMessage.id == p.id,
+                                                              MailMessage.is_read == p.is_read)
+                                    .values(flag_pending=False))
+            imap.close()
 
     def _fetch_folder(self, imap: imaplib.IMAP4, account: MailAccount, folder: str) -> int:
         typ, _ = imap.select(_quote(folder), readonly=True)
