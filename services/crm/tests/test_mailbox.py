@@ -6,9 +6,11 @@ their SMTP server with the right headers, lands in Sent, and the customer's answ
 import base64
 import uuid
 from datetime import timedelta
+from email.message import EmailMessage
 from email.utils import formatdate
 
 import pytest
+from crm.mailbox import messages as messages_module
 from crm.mailbox import runner as runner_module
 from crm.mailbox.models import ImapPosition
 from crm.mailbox.runner import MailboxRunner
@@ -392,3 +394,39 @@ def test_reading_a_fetched_mail_in_the_crm_marks_it_read_on_the_server_too(mailb
     assert mailbox.runner().fetch_account(mailbox.id) == 0
     assert not seen_on_server(imap, mailbox.email, message_id)
     assert not ok(rep.get(f"/api/v1/mailbox/messages/{m['id']}"))["is_read"]
+
+
+def test_the_attachments_of_a_fetched_mail_can_be_downloaded_and_html_never_runs_in_the_browser(
+        mailbox, imap, as_user, monkeypatch, db):
+    tag, rep = uid(), mailbox.user
+    pdf, page = b"%PDF-1.4 order " + tag.encode(), b"<script>alert(1)</script>"
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = f"ana-{tag}@customer.test", mailbox.email, "Our order"
+    msg["Message-ID"], msg["Date"] = f"<att-{tag}@customer.test>", formatdate()
+    msg.set_content("The order form and our page are attached.")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="order form é.pdf")
+    msg.add_attachment(page, maintype="text", subtype="html", filename="page.html")
+    imap.deliver(mailbox.email, msg.as_bytes())
+    assert mailbox.runner().fetch_account(mailbox.id) == 1
+    (m,) = [x for x in mailbox.in_folder("Inbox") if x["message_id"] == f"<att-{tag}@customer.test>"]
+    assert [(a["filename"], a["content_type"], a["size"]) for a in m["attachments"]] == [
+        ("order form é.pdf", "application/pdf", len(pdf)), ("page.html", "text/html", len(page))]
+
+    r = rep.get(f"/api/v1/mailbox/messages/{m['id']}/attachments/0")
+    assert (r.status_code, r.data, r.mimetype) == (200, pdf, "application/pdf")
+    assert r.headers["Content-Disposition"] == "attachment; filename*=UTF-8''order%20form%20%C3%A9.pdf"
+    r = rep.get(f"/api/v1/mailbox/messages/{m['id']}/attachments/1")
+    assert (r.status_code, r.data, r.mimetype) == (200, page, "application/octet-stream")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert rep.get(f"/api/v1/mailbox/messages/{m['id']}/attachments/2").status_code == 404
+    assert as_user("sales_rep").get(f"/api/v1/mailbox/messages/{m['id']}/attachments/0").status_code == 404
+
+    # a mail over the size kept: listed, and its download says why it is not there
+    monkeypatch.setattr(messages_module, "MAX_RAW", 100)
+    msg.replace_header("Message-ID", f"<big-{tag}@customer.test>")
+    imap.deliver(mailbox.email, msg.as_bytes())
+    assert mailbox.runner().fetch_account(mailbox.id) == 1
+    (big,) = [x for x in mailbox.in_folder("Inbox") if x["message_id"] == f"<big-{tag}@customer.test>"]
+    assert len(big["attachments"]) == 2
+    r = rep.get(f"/api/v1/mailbox/messages/{big['id']}/attachments/0")
+    assert r.status_code == 410 and r.content_type == "application/problem+json"

@@ -4,6 +4,7 @@ and read them by folder, thread or customer record, move them and mark them read
 
 import base64
 import binascii
+import re
 import uuid
 from datetime import UTC, datetime
 from email import policy
@@ -25,7 +26,7 @@ from ..deals.models import Deal
 from ..leads.models import Lead
 from ..parties.models import Party
 from ..tickets.models import Ticket
-from . import threads
+from . import parsing, threads
 from .accounts import folder_for, own_account, role_folder
 from .models import MailAccount, MailFolder, MailLink, MailMessage, MailTemplate
 from .parsing import Parsed, normalize_subject
@@ -64,6 +65,30 @@ def _own_message(session: Session, message_id, me: Principal, lock: bool = False
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
+
+# served as themselves; any other type (HTML, SVG, XML, scripts: what a browser would run) as a plain download
+_SERVED_AS_IS = re.compile(r"^(application/(pdf|zip|octet-stream|msword|vnd\.[a-z0-9.+-]{1,80})"
+                           r"|image/(png|jpeg|gif|webp)|text/(plain|csv|calendar|vcard)"
+                           r"|audio/[a-z0-9.+-]{1,40}|video/[a-z0-9.+-]{1,40})$")
+
+
+def read_attachment(session: Session, message_id, index: int, me: Principal) -> tuple[dict, bytes]:
+    """The `index`-th attachment (0-based, the order of the mail's `attachments`) of one of your mails: its
+    {filename, content_type, size} and bytes. The content type is the mail's own only for types a browser does
+    not run (application/octet-stream otherwise). 404 for no such attachment; 410 when the mail was larger than
+    the CRM keeps (it is listed, not stored: open it in your mail client)."""
+    m = _own_message(session, message_id, me)
+    if not 0 <= index < len(m.attachments or []):
+        raise NotFound("attachment", index)
+    if m.raw is None:
+        raise Problem(410, "Mail not kept", "The mail was larger than the CRM keeps: its attachments are listed, "
+                      "not stored. Open it in your mail client.", "mail-not-kept")
+    for position, (meta, data) in enumerate(parsing.attachment_parts(parsing.read(m.raw))):
+        if position == index:
+            served = meta["content_type"] if _SERVED_AS_IS.match(meta["content_type"]) else "application/octet-stream"
+            return {**meta, "content_type": served}, data
+    raise NotFound("attachment", index)
+
 
 def list_messages(session: Session, me: Principal, args: dict) -> dict:
     """The caller's mail, newest first, in a folder, a thread, about a record, or unread only."""

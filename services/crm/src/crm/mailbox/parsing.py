@@ -6,6 +6,7 @@ never refuses what the user's server holds: what cannot be read is kept empty. H
 the HTML turned into text); auto-replies and HTML are read by crm/mail/message.py's rules."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -84,21 +85,25 @@ def _body(msg: EmailMessage) -> tuple[str, bool]:
     return text[:MAX_TEXT], has_html
 
 
-def _attachments(msg: EmailMessage) -> list[dict]:
-    found = []
+def attachment_parts(msg: EmailMessage) -> Iterator[tuple[dict, bytes]]:
+    """Each attachment of the mail, in order: ({filename, content_type, size}, its decoded bytes). A named inline
+    part (an image in the HTML) counts; an unnamed inline part is the body."""
     for part in msg.walk():
         if part.is_multipart() or part.get_content_disposition() not in ("attachment", "inline"):
             continue
         if part.get_content_disposition() == "inline" and not part.get_filename():
             continue
         payload = part.get_payload(decode=True) or b""
-        found.append({"filename": (part.get_filename() or "attachment")[:200],
-                      "content_type": part.get_content_type()[:100], "size": len(payload)})
-    return found
+        yield ({"filename": (part.get_filename() or "attachment")[:200],
+                "content_type": part.get_content_type()[:100], "size": len(payload)}, payload)
+
+
+def read(raw: bytes) -> EmailMessage:
+    return message_from_bytes(raw, policy=policy.default)
 
 
 def parse(raw: bytes) -> Parsed:
-    msg = message_from_bytes(raw, policy=policy.default)
+    msg = read(raw)
     subject = " ".join(str(msg.get("Subject", "") or "").split())[:1000]
     sender = _addresses(msg, "From")
     text, has_html = _body(msg)
@@ -109,4 +114,5 @@ def parse(raw: bytes) -> Parsed:
                   from_address=sender[0]["address"] if sender else None,
                   from_name=sender[0]["name"] if sender else None,
                   to=_addresses(msg, "To"), cc=_addresses(msg, "Cc"), date=_date(msg), text=text, has_html=has_html,
-                  attachments=_attachments(msg), auto_reply=auto_reply_reason(msg) is not None)
+                  attachments=[meta for meta, _ in attachment_parts(msg)],
+                  auto_reply=auto_reply_reason(msg) is not None)
