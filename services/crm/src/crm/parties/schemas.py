@@ -121,10 +121,22 @@ def precompiled(schema: Schema) -> Schema:
     marshmallow itself, which names the field. The OpenAPI document still reads the schema."""
     fast_load, schema_load = compile_schema(schema), schema.load
     fast_dump, schema_dump = compile_dump(schema), schema.dump
+    # lists of ContactPoint take a plain string for {"value": string}: the compiled loader sees the object form
+    shorthand = tuple(name for name, f in schema.load_fields.items() if isinstance(f, fields.List)
+                      and isinstance(f.inner, ContactPoint) and f.data_key is None)
+
+    def expanded(data):
+        if not isinstance(data, dict):
+            return data
+        for name in shorthand:
+            items = data.get(name)
+            if isinstance(items, list) and any(isinstance(item, str) for item in items):
+                data = {**data, name: [{"value": item} if isinstance(item, str) else item for item in items]}
+        return data
 
     def load(data, *, many=None, partial=None, unknown=None):
         if many is None and partial is None and unknown is None:
-            loaded = fast_load(data)
+            loaded = fast_load(expanded(data))
             if loaded is not None:
                 return loaded
         return schema_load(data, many=many, partial=partial, unknown=unknown)
