@@ -13,16 +13,14 @@ from servicekit.db import row_view
 from servicekit.etag import check_version
 from servicekit.pagination import apply_sort, paginate
 from servicekit.problems import NotFound, Problem, field_error
-from shared_events.outbox import record_event
 from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import service as access
 from ..access.visibility import editable, visible
-from ..db import audit_log, outbox
 from ..timeline.entries import add_entry
 from . import rows
-from .events import party_event, party_state
+from .events import party_state
 from .models import Party
 
 SORTABLE = {
@@ -84,9 +82,9 @@ def _check_company(session: Session, company_id: str | None, actor: Principal, p
 
 def _publish(session: Session, verb: str, party: Party, actor: Principal, before: dict | None, action: str) -> None:
     """The party's new state goes to the outbox and the audit trail, in the caller's transaction."""
-    session.flush()  # ids, defaults and the database's checks before the event is built (no refresh: eager defaults)
-    record_event(session, outbox, party_event(verb, party, actor), "party")
-    audit.record(session, audit_log, actor, action, "party", party.id, before, party_state(party))
+    session.flush()  # the row's change and the database's checks before the event is built
+    state = party_state(party)
+    rows.record_change(session, verb, party.id, party.version, state, actor, action, audit.diff(before, state))
 
 
 def party_view(party: Party) -> dict:
