@@ -184,6 +184,13 @@ def cpu_report(before: dict[str, float], after: dict[str, float], wall: float) -
             f"{busy:.1f}: " + ", ".join(parts) + f", other processes {max(0.0, busy - ours):.1f}")
 
 
+def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+    """CPU ms per request of each process tree (crm-web first: the web's own cost of a create)."""
+    used = {k: (after[k] - before.get(k, after[k])) * 1000 / max(requests, 1) for k in after if k != "machine busy"}
+    order = sorted(used, key=lambda k: (k != "crm-web", -used[k]))
+    return ", ".join(f"{k} {used[k]:.2f}" for k in order)
+
+
 # --- a. create-party throughput -------------------------------------------------------------------
 
 
@@ -482,6 +489,7 @@ def main() -> None:
     t_burst_end = time.perf_counter()
     cpu1 = cpu_snapshot()
     cpu_burst = cpu_report(cpu0, cpu1, t_burst_end - t_burst)
+    cpu_per_create = cpu_per_request(cpu0, cpu1, http["ok"])
     created += http["ok"]
     with crm.cursor() as cur:
         cur.execute("select count(*) from outbox where published_at is null")
@@ -511,7 +519,9 @@ def main() -> None:
 
     say(f"a32. {N // 2} x POST /api/v1/parties with 32 threads, and its raw baseline at C=32 ...")
     wait_replicated(erp, created, 120)  # the a. burst has drained first
+    cpu32 = cpu_snapshot()
     http32 = http_throughput(crm_url, 32, N // 2, tag + "x")
+    cpu_per_create32 = cpu_per_request(cpu32, cpu_snapshot(), http32["ok"])
     created += http32["ok"]
     scratch = connect(scratch_url)
     with scratch.cursor() as cur:
@@ -592,6 +602,8 @@ def main() -> None:
     first = f" (first: {http['first_error']})" if http["errors"] else ""
     first_p = f" (first: {prop['failed'][0]})" if prop["failed"] else ""
     say(f"CPU seconds during the burst of a.: {cpu_burst}")
+    say(f"CPU ms per create over HTTP, by process tree (a., C={C}): {cpu_per_create}")
+    say(f"CPU ms per create over HTTP, by process tree (a32., C=32): {cpu_per_create32}")
     say(f"CPU seconds from the burst's end to a.': {cpu_drain}")
     say(f"errors: {http['errors']} HTTP non-201{first} in a., {len(prop['failed'])} in b.{first_p}, "
         f"{prop['missing']} parties not seen in the ERP within 10 s, {kaf['missing']} Kafka messages lost")

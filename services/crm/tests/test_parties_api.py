@@ -1,6 +1,7 @@
 """A salesperson manages companies and people through the CRM API; every change is announced once."""
 
 import uuid
+from datetime import datetime
 
 import pytest
 from crm.parties.models import Party
@@ -171,3 +172,26 @@ def test_health_readiness_metrics_and_docs(client):
     assert "/api/v1/parties/{party_id}" in spec["paths"]
     with client.get("/docs-assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200
+
+
+def test_a_created_party_answers_as_it_is_stored_published_and_audited(client, outbox_events):
+    """The create answers from the values it wrote (no read-back): a later GET, the event and the audit trail
+    all tell the same party."""
+    made = create(client, legal_name=unique(), roles=["supplier"], emails=["ap@acme.test"],
+                  shipping_address={"city": "Porto", "country": "PT"})
+    got = client.get(f"/api/v1/parties/{made.json['id']}")
+    assert got.status_code == 200 and got.headers["ETag"] == made.headers["ETag"] == '"1"'
+    body, stored = dict(made.json), dict(got.json)
+    for stamp in ("created_at", "updated_at"):  # the same instant, whatever offset the database session shows
+        assert datetime.fromisoformat(body.pop(stamp)) == datetime.fromisoformat(stored.pop(stamp))
+    assert body == stored and body["emails"] == [{"value": "ap@acme.test", "primary": True}]
+    (etype, payload), = outbox_events(made.json["id"])
+    assert etype == "crm.party.created" and payload["data"]["shipping_address"] == {"city": "Porto", "country": "PT"}
+    assert payload["data"]["created_at"] == made.json["created_at"] and payload["data"]["status"] == "active"
+    contracts.validate(etype, payload["data"])
+    trail = client.get("/api/v1/audit", query_string={"entity_type": "party", "entity_id": made.json["id"]}).json
+    (entry,) = trail["items"]
+    assert entry["action"] == "create" and entry["actor_id"]
+    assert entry["changes"]["legal_name"] == {"before": None, "after": made.json["legal_name"]}
+    assert entry["changes"]["roles"] == {"before": None, "after": ["supplier"]}
+    assert "website" not in entry["changes"]  # fields without a value are not listed

@@ -21,8 +21,11 @@ def alembic_config(migrations: Path, url: str) -> Config:
 
 
 def default_web_workers() -> int:
-    """gunicorn sync workers when *_WEB_WORKERS is unset: 3 per core, from 2 to 12."""
-    return max(2, min(12, 3 * (os.cpu_count() or 1)))
+    """gunicorn workers when *_WEB_WORKERS is unset: 2 per core, from 2 to 12 (each serves WEB_THREADS requests)."""
+    return max(2, min(12, 2 * (os.cpu_count() or 1)))
+
+
+DEFAULT_WEB_THREADS = 4  # requests one gunicorn worker serves at once (gthread: keep-alive, no fork per client)
 
 
 def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
@@ -33,8 +36,10 @@ def parser(service: str, default_bind: str) -> tuple[argparse.ArgumentParser, ar
     mk.add_argument("message")
     web = sub.add_parser("web", help="serve the HTTP API with gunicorn")
     web.add_argument("--bind", default=env_str(f"{service.upper()}_BIND", default_bind))
-    # sync workers, 3 per core: a worker waits on PostgreSQL most of a request (measured in bench/README.md)
+    # gthread workers, 2 per core with 4 threads each: a request waits on PostgreSQL most of its time, and kept-alive
+    # connections spare a TCP handshake per request (sync workers close each one; measured in bench/README.md)
     web.add_argument("--workers", default=env_str(f"{service.upper()}_WEB_WORKERS", str(default_web_workers())))
+    web.add_argument("--threads", default=env_str(f"{service.upper()}_WEB_THREADS", str(DEFAULT_WEB_THREADS)))
     sub.add_parser("worker", help="run the outbox relay and the consumers")
     sub.add_parser("ensure-topics", help="create the Kafka topics of the catalogue")
     rp = sub.add_parser("replay-dlq", help="apply a topic's dead letters again (what still fails stays in the "
@@ -96,6 +101,7 @@ def run_common(args, service: str, migrations: Path, database_url: str, kafka_bo
         command.revision(alembic_config(migrations, database_url), message=args.message, autogenerate=True)
     elif args.cmd == "web":
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", args.bind, "--workers", str(args.workers),
+                               "--worker-class", "gthread", "--threads", str(args.threads),
                                "--access-logfile", "-", "--graceful-timeout", "10",
                                "--limit-request-line", "8190",  # the app answers long query strings (414) itself
                                "--config", "python:servicekit.gunicorn_conf",  # gunicorn's own refusals as problems

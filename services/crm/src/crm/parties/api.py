@@ -8,7 +8,7 @@ from servicekit.web import create_once, idempotent, sessions, with_etag
 
 from ..access.routes import OwnedRecord, add_owner_routes
 from . import service
-from .schemas import PartyCreateSchema, PartyListArgs, PartyPageSchema, PartySchema, PartyUpdateSchema
+from .schemas import CREATE, PARTY, PartyListArgs, PartyPageSchema, PartySchema, PartyUpdateSchema
 
 blp = Blueprint("parties", __name__, url_prefix="/api/v1/parties",
                 description="Companies and people: customers, suppliers, prospects, partners. You see the ones "
@@ -27,20 +27,20 @@ class Parties(MethodView):
             return service.list_parties(session, args, current_principal())
 
     @requires("parties:create")
-    @blp.arguments(PartyCreateSchema)
-    @blp.response(201, PartySchema)
+    @blp.arguments(CREATE)
+    @blp.response(201, PARTY)
     @blp.alt_response(422, description="Invalid field (problem+json naming it)")
     @idempotent
     def post(self, data):
         """Create a company or a person. Send Idempotency-Key to make retries safe."""
-        return create_once("POST /parties", PartySchema, lambda session, me: service.create_party(session, data, me),
+        return create_once("POST /parties", PARTY, lambda session, me: service.create_party(session, data, me),
                            lambda body: f"/api/v1/parties/{body['id']}")
 
 
 @blp.route("/<uuid:party_id>")
 class PartyById(MethodView):
     @requires("parties:read")
-    @blp.response(200, PartySchema)
+    @blp.response(200, PARTY)
     def get(self, party_id):
         """Get one party; its ETag is what If-Match needs for changes."""
         with sessions().begin() as session:
@@ -49,7 +49,7 @@ class PartyById(MethodView):
     @requires("parties:update")
     @if_match_required
     @blp.arguments(PartyUpdateSchema)
-    @blp.response(200, PartySchema)
+    @blp.response(200, PARTY)
     @blp.alt_response(412, description="The party changed since the ETag you sent")
     @blp.alt_response(428, description="If-Match is missing")
     def patch(self, changes, party_id):
