@@ -29,6 +29,7 @@ from ..db import audit_log
 from . import hashchain, posting
 from .models import Account, AccountMapping, Journal, JournalEntry, JournalLine, LedgerSettings
 from .posting import PostingLine
+from .prepared import Prepared
 
 PENDING = "erp.ledger.unsealed"
 
@@ -263,7 +264,7 @@ def _write_lines(session: Session, entry: JournalEntry, journal: _Ref, lines: li
 # tell a stale chart from a document posted already. A document already posted for the same purpose (source_type,
 # source_id, purpose) makes it write nothing and return no created_at (a concurrent posting of it waits on the
 # unique index until the first commits or rolls back, no savepoint needed).
-POST_SQL = text("""
+POST_SQL = Prepared("ledger_post_entry", """
 WITH settings AS (SELECT chart_version, currency, lock_date FROM ledger_settings WHERE id = 1 FOR SHARE),
 entry AS (
     INSERT INTO journal_entries (id, journal_id, status, entry_date, reference, memo, source_type, source_id, purpose,
@@ -359,7 +360,7 @@ def _post(session: Session, journal_code: str, entry_date, lines: list[PostingLi
         total = posting.totals(checked)[0]
         rows = _line_rows(None, entry_date, journal.id, checked, accounts, chart.currency)
         entry_id = str(uuid.uuid4())
-        found = session.execute(POST_SQL, {
+        found = POST_SQL(session, {
             "id": entry_id, "journal_id": journal.id, "entry_date": entry_date, "reference": reference.strip(),
             "memo": memo, "source_type": source_type, "source_id": source_id, "purpose": purpose,
             "reversal_of_id": reversal_of_id, "total": total, "who": who, "posted_at": now,

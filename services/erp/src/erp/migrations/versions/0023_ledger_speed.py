@@ -21,6 +21,9 @@ def upgrade() -> None:
     # a sequence, not a counter: numbers never come back, even from a transaction that rolled back, so a version
     # seen once names one state of the chart
     op.execute("CREATE SEQUENCE ledger_chart_version_seq")
+    # started at the clock's microseconds, so a sequence created again (a reinstalled database) does not hand out
+    # the numbers of an earlier one to a process that still remembers them
+    op.execute("SELECT setval('ledger_chart_version_seq', (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)")
     op.add_column('ledger_settings', sa.Column('chart_version', sa.BigInteger(), nullable=False,
                                                server_default=sa.text("nextval('ledger_chart_version_seq')")))
     op.execute("""
