@@ -85,12 +85,13 @@ def _entries(session: Session, where: str, **params) -> Iterator[tuple]:
 
 @dataclass
 class Unsealed:
-    """A posted entry waiting for its number and hash, with its lines as they were written; `transaction` is the
-    session transaction (or savepoint) it was written in, to forget it if that one rolls back."""
+    """A posted entry waiting for its number and hash, with its lines as they were written (tuples in LINE_KEYS
+    order); `transaction` is the session transaction (or savepoint) it was written in, to forget it if that one
+    rolls back."""
 
     entry: JournalEntry
     journal_code: str
-    lines: list[dict]
+    lines: list[tuple]
     transaction: object = None
 
 
@@ -176,7 +177,7 @@ def _seals(pending: list[Unsealed], last_seq: int, previous: str,
                   "number": posting.entry_number(item.journal_code, key[1], numbers[key]), "chain_seq": seq}
         # canonical() reads the entry's seal attributes: these values, before they are set on it
         sealed = _Sealed(entry, values)
-        values["hash"] = previous = chain_hash(previous, canonical(sealed, [line_of(line) for line in item.lines]))
+        values["hash"] = previous = chain_hash(previous, canonical(sealed, item.lines))
         seals.append(values)
     return seals, numbers
 

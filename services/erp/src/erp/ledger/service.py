@@ -73,7 +73,7 @@ def _inside(transaction, outer) -> bool:
     return False
 
 
-def _pending(session: Session, entry: JournalEntry, journal_code: str, lines: list[dict]) -> None:
+def _pending(session: Session, entry: JournalEntry, journal_code: str, lines: list[tuple]) -> None:
     where = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(PENDING, []).append(hashchain.Unsealed(entry, journal_code, lines, where))
 
@@ -255,7 +255,24 @@ def _write_lines(session: Session, entry: JournalEntry, journal: _Ref, lines: li
     written."""
     rows = _line_rows(entry.id, entry.entry_date, entry.journal_id, lines, accounts, currency)
     session.execute(insert(JournalLine.__table__), rows)
-    _pending(session, entry, journal.code, rows)
+    _pending(session, entry, journal.code, [hashchain.line_of(row) for row in rows])
+
+
+def _line_values(entry_date: date, journal_id: str, lines: list[PostingLine], accounts: list[_Ref],
+                 currency: str) -> list[tuple]:
+    """The lines as written and hashed, in hashchain.LINE_KEYS order."""
+    return [(i + 1, account.id, line.debit, line.credit, line.party_id,
+             line.description[:300] if line.description else None, line.due_date,
+             (line.currency or currency).upper(), entry_date, journal_id)
+            for i, (line, account) in enumerate(zip(lines, accounts, strict=True))]
+
+
+def _lines_json(values: list[tuple]) -> str:
+    """The lines as POST_SQL reads them: one JSON array per line, in LINE_KEYS order up to the currency."""
+    return json.dumps([[position, account_id, str(debit), str(credit), party_id, description,
+                        None if due_date is None else due_date.isoformat(), currency]
+                       for position, account_id, debit, credit, party_id, description, due_date, currency, *_
+                       in values])
 
 
 # The entry and its lines in one statement, written only when the settings row (read under a share lock: a lock date
@@ -279,20 +296,13 @@ entry AS (
 lines AS (
     INSERT INTO journal_lines (entry_id, position, account_id, debit, credit, party_id, description, due_date,
                                currency, entry_date, journal_id)
-    SELECT entry.id, v.position, v.account_id, v.debit, v.credit, v.party_id, v.description, v.due_date, v.currency,
-           :entry_date, CAST(:journal_id AS uuid)
-    FROM entry, jsonb_to_recordset(CAST(:lines AS jsonb)) AS v(position smallint, account_id uuid, debit numeric,
-         credit numeric, party_id uuid, description text, due_date date, currency text))
+    SELECT entry.id, (v->>0)::smallint, (v->>1)::uuid, (v->>2)::numeric, (v->>3)::numeric, (v->>4)::uuid, v->>5,
+           (v->>6)::date, v->>7, :entry_date, CAST(:journal_id AS uuid)
+    FROM entry, jsonb_array_elements(CAST(:lines AS jsonb)) AS v)
 SELECT settings.chart_version, settings.currency, settings.lock_date, (SELECT created_at FROM entry) AS created_at
 FROM settings
 """)
 ATTEMPTS = 5  # charts read before a posting gives up under a chart that keeps changing (never seen)
-
-
-def _json_line(row: dict) -> dict:
-    return {k: (str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v)
-            for k, v in row.items() if k in ("position", "account_id", "debit", "credit", "party_id", "description",
-                                             "due_date", "currency")}
 
 
 def _by_source(session: Session, source_type: str, source_id: str, purpose: str) -> JournalEntry | None:
@@ -358,14 +368,14 @@ def _post(session: Session, journal_code: str, entry_date, lines: list[PostingLi
             raise
         now, who = datetime.now(UTC), actor_label(actor, "system")
         total = posting.totals(checked)[0]
-        rows = _line_rows(None, entry_date, journal.id, checked, accounts, chart.currency)
+        values = _line_values(entry_date, journal.id, checked, accounts, chart.currency)
         entry_id = str(uuid.uuid4())
         found = POST_SQL(session, {
             "id": entry_id, "journal_id": journal.id, "entry_date": entry_date, "reference": reference.strip(),
             "memo": memo, "source_type": source_type, "source_id": source_id, "purpose": purpose,
             "reversal_of_id": reversal_of_id, "total": total, "who": who, "posted_at": now,
             "chart_version": chart.version, "currency": chart.currency,
-            "lines": json.dumps([_json_line(row) for row in rows])}).one()
+            "lines": _lines_json(values)}).one()
         if found.created_at is not None:
             break
         if (found.chart_version, found.currency) == (chart.version, chart.currency) \
@@ -384,9 +394,7 @@ def _post(session: Session, journal_code: str, entry_date, lines: list[PostingLi
                          created_at=found.created_at)
     make_transient_to_detached(entry)
     session.add(entry)  # persistent, as if loaded: callers read it and seal_pending numbers it
-    for row in rows:
-        row["entry_id"] = entry_id
-    _pending(session, entry, journal.code, rows)
+    _pending(session, entry, journal.code, values)
     return entry
 
 
