@@ -3,7 +3,6 @@ connection instead of once per posting (psycopg2 sends every statement as text o
 
 import re
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")  # :name, not a ::cast
@@ -20,7 +19,8 @@ class Prepared:
         order = list(dict.fromkeys(_PARAM.findall(sql)))
         self.name = name
         self.prepare = f"PREPARE {name} AS " + _PARAM.sub(lambda m: f"${order.index(m[1]) + 1}", sql)
-        self.run = text(f"EXECUTE {name} (" + ", ".join(f":{p}" for p in order) + ")")
+        # sent as the driver's own text (no SQLAlchemy compilation; statement events still see it)
+        self.run = f"EXECUTE {name} (" + ", ".join(f"%({p})s" for p in order) + ")"
 
     def __call__(self, session: Session, params: dict):
         connection = session.connection()
@@ -28,4 +28,4 @@ class Prepared:
         if self.name not in prepared:
             connection.exec_driver_sql(self.prepare)
             prepared.add(self.name)
-        return connection.execute(self.run, params)
+        return connection.exec_driver_sql(self.run, params)
