@@ -329,9 +329,12 @@ def post_entry(session: Session, *, journal: str, entry_date: date, lines: list[
     date. Nothing is written when it refuses. The entry's number and hash are given when the transaction commits
     (see the module's docstring); `entry.id` is there at once.
 
-    Five statements an entry: one reads the lock date (share lock), the journal and the accounts; one writes the
-    entry and its lines (INSERT ... ON CONFLICT DO NOTHING on the source key, no savepoint); two seal at commit.
-    A repost reads the first entry instead of writing.
+    Two statements an entry, both prepared once per connection: one writes the entry and its lines (INSERT ...
+    ON CONFLICT DO NOTHING on the source key, no savepoint) after checking, under the settings row's share lock,
+    that the chart this process keeps in memory is current and the lock date before the entry's date; one seals
+    at commit when the chain is where this process left it. A stale chart costs one more statement (it is read
+    again), a chain moved by another process one more (sealing takes two then); a repost reads the first entry
+    instead of writing.
     """
     return _post(session, journal, entry_date, lines, reference, source_type, str(source_id), purpose, actor, memo)
 
