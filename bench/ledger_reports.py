@@ -12,6 +12,7 @@ It prints figures and asserts nothing: compare runs on the same, otherwise idle,
 
 import argparse
 import io
+import json
 import os
 import random
 import statistics
@@ -183,11 +184,111 @@ def timed(sessions, label: str, fn, runs: int = 3) -> None:
     say(f"  {label:<50} median {statistics.median(took) * 1000:8.1f} ms   (min {min(took) * 1000:7.1f}{size})")
 
 
+def post_one(session, i: int, as_of: date, customer: str) -> None:
+    """A 5-line invoice entry with the outbox row its document's event adds (a scratch database: never relayed)."""
+    amounts = [Decimal(random.randint(100, 100000)) * CENT for _ in range(4)]
+    lines = [PostingLine("receivable", debit=sum(amounts), party_id=customer)]
+    lines += [PostingLine(code, credit=amount) for code, amount in zip(("707000", "706000", "445710", "758000"),
+                                                                      amounts, strict=True)]
+    entry = post_entry(session, journal="SAL", entry_date=as_of, reference=f"bench {i}", source_type="bench-post",
+                       source_id=str(uuid.uuid4()), actor="bench", lines=lines)
+    session.execute(outbox.insert().values(
+        event_id=str(uuid.uuid4()), aggregatetype="invoice", aggregateid=entry.id, type="erp.invoice.issued",
+        topic="erp.invoice.v1", payload={"entry_id": entry.id, "lines": [str(a) for a in amounts]}))
+
+
+RAW_TABLES = """
+DROP TABLE IF EXISTS raw_journal_lines, raw_journal_entries;
+CREATE TABLE raw_journal_entries (LIKE journal_entries INCLUDING ALL);
+ALTER TABLE raw_journal_entries ADD FOREIGN KEY (journal_id) REFERENCES ledger_journals (id);
+CREATE TABLE raw_journal_lines (LIKE journal_lines INCLUDING ALL);
+ALTER TABLE raw_journal_lines ADD FOREIGN KEY (entry_id) REFERENCES raw_journal_entries (id),
+    ADD FOREIGN KEY (account_id) REFERENCES ledger_accounts (id),
+    ADD FOREIGN KEY (journal_id) REFERENCES ledger_journals (id);
+"""
+
+
+def raw_baseline(url: str, count: int, backends: "Backends") -> None:
+    """The rows a posting leaves (a sealed entry, its 5 lines, an outbox row), written by psycopg2 with values
+    known in advance, one transaction each: no checks, no numbering, no hash. Copies of the two tables with the same
+    indexes and foreign keys (not the immutability triggers)."""
+    conn = psycopg2.connect(libpq(url))
+    cur = conn.cursor()
+    cur.execute(RAW_TABLES)
+    cur.execute("SELECT code, id FROM ledger_accounts WHERE code IN ('411000', '707000', '706000', '445710', '758000')")
+    accounts = dict(cur.fetchall())
+    cur.execute("SELECT id FROM ledger_journals WHERE code = 'SAL'")
+    journal = cur.fetchone()[0]
+    conn.commit()
+    posted_at = datetime.now(UTC)
+    took, cpu, pg_cpu = [], time.process_time(), backends.cpu()
+    for i in range(count):
+        started = time.perf_counter()
+        entry = str(uuid.uuid4())
+        cur.execute("INSERT INTO raw_journal_entries (id, journal_id, status, entry_date, reference, source_type, "
+                    "source_id, purpose, total, fiscal_year, sequence_number, number, chain_seq, hash, created_by, "
+                    "posted_by, posted_at, version) VALUES (%s, %s, 'posted', %s, %s, 'raw', %s, 'main', %s, 2026, %s, "
+                    "%s, %s, %s, 'bench', 'bench', %s, 1)",
+                    (entry, journal, date(2026, 12, 31), f"raw {i}", entry, Decimal("100.00"), i + 1,
+                     f"SAL-2026-{i + 1:06d}", i + 1, "0" * 64, posted_at))
+        cur.execute("INSERT INTO raw_journal_lines (entry_id, position, account_id, debit, credit, party_id, currency, "
+                    "entry_date, journal_id) VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, 'EUR', %s, %s)"] * 5),
+                    [v for n, code in enumerate(accounts) for v in (
+                        entry, n + 1, accounts[code], Decimal("100.00") if code == "411000" else 0,
+                        0 if code == "411000" else Decimal("25.00"), None, date(2026, 12, 31), journal)])
+        cur.execute("INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload) "
+                    "VALUES (%s, 'invoice', %s, 'erp.invoice.issued', 'erp.invoice.v1', %s)",
+                    (str(uuid.uuid4()), entry, json.dumps({"entry_id": entry})))
+        conn.commit()
+        took.append(time.perf_counter() - started)
+    cpu, pg_now = time.process_time() - cpu, backends.cpu()
+    pg_cpu = None if pg_cpu is None or pg_now is None else pg_now - pg_cpu
+    say(f"  {'raw baseline: the same rows by psycopg2, one at a time':<50} median "
+        f"{statistics.median(took) * 1000:8.2f} ms   ({count / sum(took):.0f} entries/s, 3 SQL statements each; "
+        f"CPU per entry: bench process {cpu * 1000 / count:.2f} ms, PostgreSQL {backends.show(pg_cpu, count)})")
+    cur.execute("DROP TABLE raw_journal_lines, raw_journal_entries")
+    conn.commit()
+    conn.close()
+
+
+class Backends:
+    """CPU seconds used by the PostgreSQL backends serving the scratch database, from /proc (a server on this
+    machine; None elsewhere)."""
+
+    def __init__(self, url: str):
+        self.conn = psycopg2.connect(libpq(url))
+        self.conn.autocommit = True
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu(self) -> float | None:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()")
+            pids = [pid for (pid,) in cur.fetchall()]
+        total = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / self.tick
+
+    @staticmethod
+    def show(seconds: float | None, count: int) -> str:
+        return "n/a (not a local server)" if seconds is None else f"{seconds * 1000 / count:.2f} ms"
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=1_000_000, help="journal lines to insert (default 1,000,000)")
     ap.add_argument("--keep", action="store_true", help="reuse the scratch database if it already holds lines")
-    ap.add_argument("--postings", type=int, default=500, help="post_entry calls timed one transaction each")
+    ap.add_argument("--postings", type=int, default=1000, help="post_entry calls timed one transaction each")
+    ap.add_argument("--batch", type=int, default=20, help="entries a transaction for the batch figure (default 20)")
     ap.add_argument("--page", type=int, default=2000, help="the deep general ledger page timed (default 2000)")
     args = ap.parse_args()
     url = os.environ.get("LEDGER_BENCH_DATABASE_URL", DEFAULT_URL)
@@ -241,24 +342,27 @@ def main() -> None:
 
     statements = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    took = []
-    for i in range(args.postings):
-        amounts = [Decimal(random.randint(100, 100000)) * CENT for _ in range(4)]
-        lines = [PostingLine("receivable", debit=sum(amounts), party_id=customer)]
-        lines += [PostingLine(code, credit=amount) for code, amount in zip(("707000", "706000", "445710", "758000"),
-                                                                          amounts, strict=True)]
+    backends = Backends(url)
+    for batch in (1, args.batch):
+        took, count, cpu, pg_cpu = [], 0, time.process_time(), backends.cpu()
         statements.clear()
-        started = time.perf_counter()
-        with sessions.begin() as s:
-            entry = post_entry(s, journal="SAL", entry_date=as_of, reference=f"bench {i}", source_type="bench-post",
-                               source_id=str(uuid.uuid4()), actor="bench", lines=lines)
-            s.execute(outbox.insert().values(  # what a document's event adds (a scratch database: never relayed)
-                event_id=str(uuid.uuid4()), aggregatetype="invoice", aggregateid=entry.id, type="erp.invoice.issued",
-                topic="erp.invoice.v1", payload={"entry_id": entry.id, "lines": [str(a) for a in amounts]}))
-        took.append(time.perf_counter() - started)
-    say(f"  {'post_entry (5 lines) + outbox row + commit, one at a time':<50} median "
-        f"{statistics.median(took) * 1000:8.1f} ms   ({len(took) / sum(took):.0f} entries/s, "
-        f"{len(statements)} SQL statements each, BEGIN and COMMIT not counted)")
+        for i in range(0, args.postings, batch):
+            started = time.perf_counter()
+            with sessions.begin() as s:
+                for j in range(i, min(i + batch, args.postings)):
+                    post_one(s, j, as_of, customer)
+                    count += 1
+            took.append(time.perf_counter() - started)
+        cpu, pg_now = time.process_time() - cpu, backends.cpu()
+        pg_cpu = None if pg_cpu is None or pg_now is None else pg_now - pg_cpu
+        label = ("post_entry (5 lines) + outbox row + commit, one at a time" if batch == 1
+                 else f"the same, {batch} entries a transaction")
+        per = statistics.median(took) * 1000 / batch
+        say(f"  {label:<50} median {per:8.2f} ms   ({count / sum(took):.0f} entries/s, "
+            f"{len(statements) / count:.1f} SQL statements each, BEGIN and COMMIT not counted; CPU per entry: "
+            f"bench process {cpu * 1000 / count:.2f} ms, PostgreSQL {backends.show(pg_cpu, count)})")
+    raw_baseline(url, args.postings, backends)
+    backends.close()
     engine.dispose()
 
 

@@ -17,6 +17,14 @@ from . import posting
 from .models import Account, AccountMapping, Journal, JournalEntry, JournalLine
 from .service import settings
 
+
+def _chart_change(session: Session) -> None:
+    """Lock the settings row before changing the chart: postings hold it (share) before their lines lock the
+    accounts (foreign keys), and the chart's version trigger updates it, so both take the same order and a chart
+    change waits for the postings in flight instead of deadlocking with them."""
+    settings(session, lock="update")
+
+
 ACCOUNT_FIELDS = ("code", "name", "type", "normal_side", "reconcilable", "party_required", "active", "parent_id",
                   "description")
 
@@ -65,6 +73,7 @@ def _parent(session: Session, parent_id, account_id: str | None = None) -> str |
 
 
 def create_account(session: Session, data: dict, actor) -> dict:
+    _chart_change(session)
     values = {k: data[k] for k in ACCOUNT_FIELDS if k in data}
     values["normal_side"] = data.get("normal_side") or posting.NORMAL_SIDE[data["type"]]
     values["parent_id"] = _parent(session, data.get("parent_id"))
@@ -83,6 +92,7 @@ def create_account(session: Session, data: dict, actor) -> dict:
 def update_account(session: Session, account_id, expected_version: int, changes: dict, actor) -> dict:
     """Rename, regroup, flag or deactivate an account. Its code, type and normal side are fixed once it has
     postings (the reports of past periods would change); a mapped account is not deactivated."""
+    _chart_change(session)
     account = _account(session, account_id, lock=True)
     check_version(account.version, expected_version)
     before = {k: getattr(account, k) for k in ACCOUNT_FIELDS}
@@ -116,6 +126,7 @@ def update_account(session: Session, account_id, expected_version: int, changes:
 
 def delete_account(session: Session, account_id, actor) -> None:
     """Only an account nobody used: no postings, no draft line, no role, no sub-account; otherwise deactivate."""
+    _chart_change(session)
     account = _account(session, account_id, lock=True)
     reasons = []
     if _has_postings(session, account.id):
@@ -173,6 +184,7 @@ def get_mapping(session: Session) -> list[dict]:
 
 def update_mapping(session: Session, changes: dict[str, str], actor) -> list[dict]:
     """Point roles at other (active) accounts: {"revenue_goods": "707100", ...}."""
+    _chart_change(session)
     before = {m["role"]: m["account"] for m in get_mapping(session)}
     for role, code in changes.items():
         if role not in posting.ROLES:
@@ -199,6 +211,7 @@ def list_journals(session: Session) -> list[dict]:
 
 
 def create_journal(session: Session, data: dict, actor) -> dict:
+    _chart_change(session)
     journal = Journal(code=data["code"].upper(), name=data["name"], type=data["type"], active=True)
     try:
         with session.begin_nested():

@@ -16,6 +16,7 @@ from sqlalchemy.orm.util import identity_key
 
 from . import posting
 from .models import JournalEntry, LedgerChain
+from .prepared import Prepared
 
 GENESIS = "0" * 64
 # The entries and their lines as `verify` reads them back: ids and amounts as text, each entry's lines as one JSON
@@ -84,12 +85,13 @@ def _entries(session: Session, where: str, **params) -> Iterator[tuple]:
 
 @dataclass
 class Unsealed:
-    """A posted entry waiting for its number and hash, with its lines as they were written; `transaction` is the
-    session transaction (or savepoint) it was written in, to forget it if that one rolls back."""
+    """A posted entry waiting for its number and hash, with its lines as they were written (tuples in LINE_KEYS
+    order); `transaction` is the session transaction (or savepoint) it was written in, to forget it if that one
+    rolls back."""
 
     entry: JournalEntry
     journal_code: str
-    lines: list[dict]
+    lines: list[tuple]
     transaction: object = None
 
 
@@ -118,6 +120,79 @@ FROM jsonb_to_recordset(CAST(:entries AS jsonb))
 WHERE e.id = v.id
 """)
 SEAL_COLUMNS = ("fiscal_year", "sequence_number", "number", "chain_seq", "hash")
+# Seals in one statement when the chain is where this process last left it (_known): the head's row lock first (only
+# if its position and hash are the expected ones), then the journal-year counters' (only if each holds the expected
+# last number), and then, only if all of them matched, the new head, the new counters and the entries' seals. It
+# writes nothing and returns false otherwise (another process sealed since, or a counter this process has not seen),
+# and seal() takes the two statements above instead.
+SEAL_AT_SQL = Prepared("ledger_seal_at", """
+WITH head AS (
+    SELECT id FROM ledger_chain WHERE id = 1 AND last_seq = :expected_seq AND last_hash = :expected_hash FOR UPDATE),
+counters AS (
+    SELECT c.journal_id, c.fiscal_year, v.last_number
+    FROM head, jsonb_to_recordset(CAST(:groups AS jsonb))
+         AS v(journal_id uuid, fiscal_year integer, expected integer, last_number integer)
+    JOIN ledger_journal_sequences c
+      ON c.journal_id = v.journal_id AND c.fiscal_year = v.fiscal_year AND c.last_number = v.expected
+    FOR UPDATE OF c),
+ok AS (SELECT count(*) = :group_count AS ok FROM counters),
+new_head AS (UPDATE ledger_chain SET last_seq = :last_seq, last_hash = :last_hash FROM ok WHERE id = 1 AND ok.ok),
+numbers AS (
+    UPDATE ledger_journal_sequences s SET last_number = c.last_number
+    FROM ok, counters c WHERE ok.ok AND s.journal_id = c.journal_id AND s.fiscal_year = c.fiscal_year),
+seals AS (
+    UPDATE journal_entries AS e
+    SET fiscal_year = v.fiscal_year, sequence_number = v.sequence_number, number = v.number,
+        chain_seq = v.chain_seq, hash = v.hash
+    FROM ok, jsonb_to_recordset(CAST(:entries AS jsonb))
+         AS v(id uuid, fiscal_year integer, sequence_number integer, number text, chain_seq bigint, hash text)
+    WHERE ok.ok AND e.id = v.id)
+SELECT ok FROM ok
+""")
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The chain as this process last sealed it: position, hash, and the journal-year counters it saw then."""
+
+    last_seq: int
+    last_hash: str
+    numbers: dict[tuple[str, int], int]
+
+
+_known: _Head | None = None
+
+
+def _seals(pending: list[Unsealed], last_seq: int, previous: str,
+           numbers: dict[tuple[str, int], int]) -> tuple[list[dict], dict[tuple[str, int], int]]:
+    """The seal of each pending entry after the chain's position `last_seq` with hash `previous` and the counters
+    `numbers` (the last number given per journal and year); and the counters after them."""
+    numbers, seals, seq = dict(numbers), [], last_seq
+    for item in pending:
+        entry = item.entry
+        key = (str(entry.journal_id), posting.fiscal_year(entry.entry_date))
+        numbers[key] += 1
+        seq += 1
+        values = {"id": str(entry.id), "fiscal_year": key[1], "sequence_number": numbers[key],
+                  "number": posting.entry_number(item.journal_code, key[1], numbers[key]), "chain_seq": seq}
+        # canonical() reads the entry's seal attributes: these values, before they are set on it
+        sealed = _Sealed(entry, values)
+        values["hash"] = previous = chain_hash(previous, canonical(sealed, item.lines))
+        seals.append(values)
+    return seals, numbers
+
+
+class _Sealed:
+    """An entry as canonical() reads it, with the seal values it is about to get."""
+
+    __slots__ = ("_entry", "_values")
+
+    def __init__(self, entry, values: dict):
+        self._entry, self._values = entry, values
+
+    def __getattr__(self, name):
+        values = self._values
+        return values[name] if name in values and name != "id" else getattr(self._entry, name)
 
 
 def seal(session: Session, pending: list[Unsealed]) -> None:
@@ -126,40 +201,47 @@ def seal(session: Session, pending: list[Unsealed]) -> None:
     Takes the chain head's row lock first, then each journal-year counter's: concurrent postings are sealed one
     transaction after the other, so numbers have no gap and no duplicate and the chain has one order. Called when
     the transaction commits (service.py), after every other lock the transaction holds, so it cannot deadlock
-    with the callers' own locks; it holds the lock for two statements, whatever the number of entries: one
-    reserves the chain positions and the numbers (RESERVE_SQL), one writes the seals and the new head
+    with the callers' own locks; it holds the lock for one or two statements, whatever the number of entries: when
+    the chain is where this process last sealed it, one statement checks that and seals (SEAL_AT_SQL); otherwise
+    one reserves the chain positions and the numbers (RESERVE_SQL) and one writes the seals and the new head
     (WRITE_SQL). The hash is computed from the values as written (the same values `verify` reads back: the tests
     verify the chain after every kind of posting).
     """
+    global _known
     if not pending:
         return
     groups: dict[tuple[str, int], int] = {}
     for item in pending:
         key = (str(item.entry.journal_id), posting.fiscal_year(item.entry.entry_date))
         groups[key] = groups.get(key, 0) + 1
-    rows = session.execute(RESERVE_SQL, {"count": len(pending), "groups": json.dumps(
-        [{"journal_id": j, "fiscal_year": y, "count": n} for (j, y), n in groups.items()])}).all()
-    last_seq, previous = rows[0].last_seq, rows[0].last_hash
-    seq = last_seq - len(pending)
-    next_number = {(r.journal_id, r.fiscal_year): r.last_number - groups[r.journal_id, r.fiscal_year] for r in rows}
-    seals = []
-    for item in pending:
-        entry = item.entry
-        key = (str(entry.journal_id), posting.fiscal_year(entry.entry_date))
-        next_number[key] += 1
-        seq += 1
-        values = {"fiscal_year": key[1], "sequence_number": next_number[key],
-                  "number": posting.entry_number(item.journal_code, key[1], next_number[key]), "chain_seq": seq}
-        for name, value in values.items():
-            set_committed_value(entry, name, value)
-        values["hash"] = previous = chain_hash(previous, canonical(entry, [line_of(line) for line in item.lines]))
-        set_committed_value(entry, "hash", previous)
-        seals.append({"id": str(entry.id), **values})
-    session.execute(WRITE_SQL, {"last_hash": previous, "entries": json.dumps(seals)})
+    known, seals = _known, None
+    if known is not None and all(key in known.numbers for key in groups):
+        expected = {key: known.numbers[key] for key in groups}
+        seals, numbers = _seals(pending, known.last_seq, known.last_hash, expected)
+        if not SEAL_AT_SQL(session, {
+                "expected_seq": known.last_seq, "expected_hash": known.last_hash, "group_count": len(groups),
+                "groups": json.dumps([{"journal_id": j, "fiscal_year": y, "expected": n, "last_number": numbers[j, y]}
+                                      for (j, y), n in expected.items()]),
+                "last_seq": seals[-1]["chain_seq"], "last_hash": seals[-1]["hash"],
+                "entries": json.dumps(seals)}).scalar():
+            seals = None
+    if seals is None:
+        rows = session.execute(RESERVE_SQL, {"count": len(pending), "groups": json.dumps(
+            [{"journal_id": j, "fiscal_year": y, "count": n} for (j, y), n in groups.items()])}).all()
+        last_seq, previous = rows[0].last_seq - len(pending), rows[0].last_hash
+        seals, numbers = _seals(pending, last_seq, previous, {
+            (r.journal_id, r.fiscal_year): r.last_number - groups[r.journal_id, r.fiscal_year] for r in rows})
+        session.execute(WRITE_SQL, {"last_hash": seals[-1]["hash"], "entries": json.dumps(seals)})
+        known = None
+    # what the next seal of this process expects, if nobody else seals before it (checked by SEAL_AT_SQL)
+    _known = _Head(seals[-1]["chain_seq"], seals[-1]["hash"], {**(known.numbers if known else {}), **numbers})
+    for item, values in zip(pending, seals, strict=True):
+        for name in SEAL_COLUMNS:
+            set_committed_value(item.entry, name, values[name])
     head = session.identity_map.get(identity_key(LedgerChain, (1,)))
     if head is not None:  # a LedgerChain loaded earlier in this session shows the new head
-        set_committed_value(head, "last_seq", seq)
-        set_committed_value(head, "last_hash", previous)
+        set_committed_value(head, "last_seq", seals[-1]["chain_seq"])
+        set_committed_value(head, "last_hash", seals[-1]["hash"])
 
 
 @dataclass

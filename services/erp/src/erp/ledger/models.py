@@ -195,3 +195,6 @@ class LedgerSettings(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by: Mapped[str | None] = mapped_column(String(300))
+    # drawn from a sequence by triggers whenever accounts, role mapping or journals change (migration 0023): the
+    # postings' check that the chart a process keeps in memory is still the current one
+    chart_version: Mapped[int] = mapped_column(BigInteger, server_default=text("nextval('ledger_chart_version_seq')"))

@@ -80,16 +80,23 @@ def _problem(detail: str, errors: list[dict], title: str = "Invalid journal entr
 
 
 def _amount(value, field: str) -> Decimal:
-    if isinstance(value, float):
+    if type(value) is Decimal:  # what callers pass: no round trip through str
+        amount = value
+    elif isinstance(value, float):
         raise _problem(f"{field}: a Decimal, never a float", [{"field": field, "message": "a Decimal, never a float"}])
-    try:
-        amount = Decimal(str(value if value is not None else 0))
-    except InvalidOperation:
-        raise _problem(f"{field}: not a number", [{"field": field, "message": "not a number"}]) from None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT or amount != amount.quantize(CENT):
+    else:
+        try:
+            amount = Decimal(str(value if value is not None else 0))
+        except InvalidOperation:
+            raise _problem(f"{field}: not a number", [{"field": field, "message": "not a number"}]) from None
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        cents = None
+    else:
+        cents = amount.quantize(CENT)
+    if cents is None or cents != amount:
         message = "0 or more, in cents (at most 2 decimal places), below 10^16"
         raise _problem(f"{field}: {message}", [{"field": field, "message": message}])
-    return amount.quantize(CENT)
+    return cents
 
 
 def check_lines(lines: Iterable[PostingLine], field: str = "lines") -> list[PostingLine]:
@@ -108,7 +115,8 @@ def check_lines(lines: Iterable[PostingLine], field: str = "lines") -> list[Post
         if not (line.account or "").strip():
             raise _problem(f"{field}.{i}.account: required", [{"field": f"{field}.{i}.account",
                                                                "message": "required"}])
-        checked.append(replace(line, account=line.account.strip(), debit=debit, credit=credit))
+        checked.append(PostingLine(line.account.strip(), debit, credit, line.party_id, line.description,
+                                   line.due_date, line.currency))
     debits, credits = totals(checked)
     if debits != credits:
         raise _problem(f"The debits ({debits}) and the credits ({credits}) differ by {debits - credits}.",

@@ -29,6 +29,7 @@ from ..db import audit_log
 from . import hashchain, posting
 from .models import Account, AccountMapping, Journal, JournalEntry, JournalLine, LedgerSettings
 from .posting import PostingLine
+from .prepared import Prepared
 
 PENDING = "erp.ledger.unsealed"
 
@@ -72,7 +73,7 @@ def _inside(transaction, outer) -> bool:
     return False
 
 
-def _pending(session: Session, entry: JournalEntry, journal_code: str, lines: list[dict]) -> None:
+def _pending(session: Session, entry: JournalEntry, journal_code: str, lines: list[tuple]) -> None:
     where = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(PENDING, []).append(hashchain.Unsealed(entry, journal_code, lines, where))
 
@@ -157,18 +158,22 @@ def _checked_reference(reference: str | None) -> str:
     return reference
 
 
-# What a posting reads before it writes, in one statement: the settings row under a share lock (a lock date change
-# waits for the postings in flight and the other way round), the journal, and the accounts named by code or role.
-LOOKUP_SQL = text("""
-SELECT s.currency, s.lock_date,
-       (SELECT json_build_array(j.id, j.code, j.active) FROM ledger_journals j WHERE j.code = :journal) AS journal,
+# The chart as a posting needs it, in one statement: the settings (the chart's version, the currency, the lock date),
+# every journal, every account by code and every role's account. A process keeps the last one it read (_chart_cache)
+# and each posting checks, in the statement that writes it, that the chart's version, the currency and the lock
+# date still allow it (POST_SQL's guard, under the settings row's share lock); when they do not, the chart is read
+# again and the posting checked again, so a cached chart never posts to a closed period or an inactive account.
+CHART_SQL = """
+SELECT s.chart_version, s.currency, s.lock_date,
+       (SELECT json_agg(json_build_array(j.code, j.id, j.code, j.active)) FROM ledger_journals j) AS journals,
        (SELECT json_agg(json_build_array(a.code, a.id, a.code, a.active, a.party_required))
-        FROM ledger_accounts a WHERE a.code = ANY(CAST(:codes AS text[]))) AS by_code,
+        FROM ledger_accounts a) AS by_code,
        (SELECT json_agg(json_build_array(m.role, a.id, a.code, a.active, a.party_required))
-        FROM ledger_account_mapping m JOIN ledger_accounts a ON a.id = m.account_id
-        WHERE m.role = ANY(CAST(:roles AS text[]))) AS by_role
-FROM ledger_settings s WHERE s.id = 1 FOR SHARE OF s
-""")
+        FROM ledger_account_mapping m JOIN ledger_accounts a ON a.id = m.account_id) AS by_role
+FROM ledger_settings s WHERE s.id = 1
+"""
+CHART_READ = text(CHART_SQL)
+CHART_SHARE = text(CHART_SQL + "FOR SHARE OF s")  # a draft's posting: a lock date change waits for it
 
 
 @dataclass(frozen=True)
@@ -182,35 +187,46 @@ class _Ref:
 
 
 @dataclass(frozen=True)
-class _Config:
+class _Chart:
+    """The chart at one version: journals by code, accounts by code and by role (a role is never an account
+    code)."""
+
+    version: int
     currency: str
     lock_date: date | None
+    journals: dict[str, _Ref]
+    accounts: dict[str, _Ref]
 
 
-def _validated(session: Session, journal_code: str, entry_date: date, lines: list[PostingLine],
-               reference: str | None, allow_inactive: bool = False
-               ) -> tuple[list[PostingLine], _Ref, list[_Ref], _Config]:
-    """Everything a posting must satisfy, checked before anything is written, in this order: the journal, the
-    reference, the lines, the lock date, the accounts and their parties. One statement."""
-    names = [(line.account or "").strip() for line in lines]
-    roles = sorted({n for n in names if n in posting.ROLES})
-    codes = sorted(set(names) - set(roles) - {""})
-    code = (journal_code or "").strip().upper()
-    found = session.execute(LOOKUP_SQL, {"journal": code, "codes": codes, "roles": roles}).one()
-    if found.journal is None:
+_chart_cache: _Chart | None = None  # the last chart this process read; a posting proves it current (POST_SQL)
+
+
+def _read_chart(session: Session, lock: bool = False) -> _Chart:
+    global _chart_cache
+    found = session.execute(CHART_SHARE if lock else CHART_READ).one()
+    accounts = {name: _Ref(*values) for name, *values in found.by_code or []}
+    accounts.update((name, _Ref(*values)) for name, *values in found.by_role or [])
+    chart = _chart_cache = _Chart(found.chart_version, found.currency, found.lock_date,
+                                  {code: _Ref(*values) for code, *values in found.journals or []}, accounts)
+    return chart
+
+
+def _validated(chart: _Chart, journal_code: str, entry_date: date, lines: list[PostingLine], reference: str | None,
+               allow_inactive: bool = False) -> tuple[list[PostingLine], _Ref, list[_Ref]]:
+    """Everything a posting must satisfy, checked against `chart` before anything is written, in this order: the
+    journal, the reference, the lines, the lock date, the accounts and their parties."""
+    journal = chart.journals.get((journal_code or "").strip().upper())
+    if journal is None:
         raise field_error("journal", f"no journal {journal_code!r}")
-    journal = _Ref(*found.journal)
     if not journal.active and not allow_inactive:
         raise field_error("journal", f"journal {journal.code} is inactive")
     _checked_reference(reference)
     checked = posting.check_lines(lines)
-    config = _Config(found.currency, found.lock_date)
-    if posting.is_locked(entry_date, config.lock_date):
-        raise period_closed(entry_date, config.lock_date)
-    refs = {name: _Ref(*values) for name, *values in (found.by_code or []) + (found.by_role or [])}
+    if posting.is_locked(entry_date, chart.lock_date):
+        raise period_closed(entry_date, chart.lock_date)
     accounts = []
     for i, line in enumerate(checked):
-        account = refs.get(line.account)
+        account = chart.accounts.get(line.account)
         if account is None:
             message = (f"no account is mapped to the role {line.account!r}" if line.account in posting.ROLES
                        else f"no account {line.account!r} in the chart of accounts")
@@ -219,8 +235,9 @@ def _validated(session: Session, journal_code: str, entry_date: date, lines: lis
             raise field_error(f"lines.{i}.account", f"account {account.code} is inactive")
         accounts.append(account)
     checked = [replace(line, party_id=_checked_party(line.party_id, acc, f"lines.{i}"))
+               if line.party_id is not None or acc.party_required else line
                for i, (line, acc) in enumerate(zip(checked, accounts, strict=True))]
-    return checked, journal, accounts, config
+    return checked, journal, accounts
 
 
 def _line_rows(entry_id: str, entry_date: date, journal_id: str, lines: list[PostingLine], accounts: list[_Ref],
@@ -238,35 +255,54 @@ def _write_lines(session: Session, entry: JournalEntry, journal: _Ref, lines: li
     written."""
     rows = _line_rows(entry.id, entry.entry_date, entry.journal_id, lines, accounts, currency)
     session.execute(insert(JournalLine.__table__), rows)
-    _pending(session, entry, journal.code, rows)
+    _pending(session, entry, journal.code, [hashchain.line_of(row) for row in rows])
 
 
-# The entry and its lines in one statement; a document already posted for the same purpose (source_type,
-# source_id, purpose) makes it write nothing and return no row (a concurrent posting of it waits on the unique
-# index until the first commits or rolls back, no savepoint needed).
-POST_SQL = text("""
-WITH entry AS (
+def _line_values(entry_date: date, journal_id: str, lines: list[PostingLine], accounts: list[_Ref],
+                 currency: str) -> list[tuple]:
+    """The lines as written and hashed, in hashchain.LINE_KEYS order."""
+    return [(i + 1, account.id, line.debit, line.credit, line.party_id,
+             line.description[:300] if line.description else None, line.due_date,
+             (line.currency or currency).upper(), entry_date, journal_id)
+            for i, (line, account) in enumerate(zip(lines, accounts, strict=True))]
+
+
+def _lines_json(values: list[tuple]) -> str:
+    """The lines as POST_SQL reads them: one JSON array per line, in LINE_KEYS order up to the currency."""
+    return json.dumps([[position, account_id, str(debit), str(credit), party_id, description,
+                        None if due_date is None else due_date.isoformat(), currency]
+                       for position, account_id, debit, credit, party_id, description, due_date, currency, *_
+                       in values])
+
+
+# The entry and its lines in one statement, written only when the settings row (read under a share lock: a lock date
+# change or a chart change waits for the postings in flight, and the other way round) still has the chart's version
+# and currency the posting was checked with and a lock date before the entry's date; it returns what it found, to
+# tell a stale chart from a document posted already. A document already posted for the same purpose (source_type,
+# source_id, purpose) makes it write nothing and return no created_at (a concurrent posting of it waits on the
+# unique index until the first commits or rolls back, no savepoint needed).
+POST_SQL = Prepared("ledger_post_entry", """
+WITH settings AS (SELECT chart_version, currency, lock_date FROM ledger_settings WHERE id = 1 FOR SHARE),
+entry AS (
     INSERT INTO journal_entries (id, journal_id, status, entry_date, reference, memo, source_type, source_id, purpose,
                                  reversal_of_id, total, created_by, posted_by, posted_at, version)
-    VALUES (CAST(:id AS uuid), CAST(:journal_id AS uuid), 'posted', :entry_date, :reference, :memo, :source_type,
-            :source_id, :purpose, CAST(:reversal_of_id AS uuid), :total, :who, :who, :posted_at, 1)
+    SELECT CAST(:id AS uuid), CAST(:journal_id AS uuid), 'posted', :entry_date, :reference, :memo, :source_type,
+           :source_id, :purpose, CAST(:reversal_of_id AS uuid), :total, :who, :who, :posted_at, 1
+    FROM settings
+    WHERE settings.chart_version = :chart_version AND settings.currency = :currency
+      AND (settings.lock_date IS NULL OR settings.lock_date < :entry_date)
     ON CONFLICT ON CONSTRAINT uq_journal_entries_source DO NOTHING
     RETURNING id, created_at),
 lines AS (
     INSERT INTO journal_lines (entry_id, position, account_id, debit, credit, party_id, description, due_date,
                                currency, entry_date, journal_id)
-    SELECT entry.id, v.position, v.account_id, v.debit, v.credit, v.party_id, v.description, v.due_date, v.currency,
-           :entry_date, CAST(:journal_id AS uuid)
-    FROM entry, jsonb_to_recordset(CAST(:lines AS jsonb)) AS v(position smallint, account_id uuid, debit numeric,
-         credit numeric, party_id uuid, description text, due_date date, currency text))
-SELECT created_at FROM entry
+    SELECT entry.id, (v->>0)::smallint, (v->>1)::uuid, (v->>2)::numeric, (v->>3)::numeric, (v->>4)::uuid, v->>5,
+           (v->>6)::date, v->>7, :entry_date, CAST(:journal_id AS uuid)
+    FROM entry, jsonb_array_elements(CAST(:lines AS jsonb)) AS v)
+SELECT settings.chart_version, settings.currency, settings.lock_date, (SELECT created_at FROM entry) AS created_at
+FROM settings
 """)
-
-
-def _json_line(row: dict) -> dict:
-    return {k: (str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v)
-            for k, v in row.items() if k in ("position", "account_id", "debit", "credit", "party_id", "description",
-                                             "due_date", "currency")}
+ATTEMPTS = 5  # charts read before a posting gives up under a chart that keeps changing (never seen)
 
 
 def _by_source(session: Session, source_type: str, source_id: str, purpose: str) -> JournalEntry | None:
@@ -293,9 +329,12 @@ def post_entry(session: Session, *, journal: str, entry_date: date, lines: list[
     date. Nothing is written when it refuses. The entry's number and hash are given when the transaction commits
     (see the module's docstring); `entry.id` is there at once.
 
-    Five statements an entry: one reads the lock date (share lock), the journal and the accounts; one writes the
-    entry and its lines (INSERT ... ON CONFLICT DO NOTHING on the source key, no savepoint); two seal at commit.
-    A repost reads the first entry instead of writing.
+    Two statements an entry, both prepared once per connection: one writes the entry and its lines (INSERT ...
+    ON CONFLICT DO NOTHING on the source key, no savepoint) after checking, under the settings row's share lock,
+    that the chart this process keeps in memory is current and the lock date before the entry's date; one seals
+    at commit when the chain is where this process left it. A stale chart costs one more statement (it is read
+    again), a chain moved by another process one more (sealing takes two then); a repost reads the first entry
+    instead of writing.
     """
     return _post(session, journal, entry_date, lines, reference, source_type, str(source_id), purpose, actor, memo)
 
@@ -311,35 +350,54 @@ def _day(value) -> date:
 def _post(session: Session, journal_code: str, entry_date, lines: list[PostingLine], reference: str,
           source_type: str, source_id: str, purpose: str, actor, memo: str | None,
           reversal_of_id: str | None = None, allow_inactive: bool = False) -> JournalEntry:
-    """Check, then write the entry and its lines in one statement; the first entry of the same (source_type,
+    """Check against the chart this process holds, then write the entry and its lines in one statement that proves
+    the chart current (the chart is read again when it was not); the first entry of the same (source_type,
     source_id, purpose) is returned instead, even when this posting would now be refused (a closed period)."""
-    try:
-        entry_date = _day(entry_date)
-        checked, journal, accounts, config = _validated(session, journal_code, entry_date, lines, reference,
-                                                        allow_inactive)
-    except Problem:
-        existing = _by_source(session, source_type, source_id, purpose)
-        if existing is not None:
-            return existing
-        raise
-    now, who = datetime.now(UTC), actor_label(actor, "system")
-    entry = JournalEntry(id=str(uuid.uuid4()), journal_id=journal.id, status="posted", entry_date=entry_date,
+    entry_date = _day(entry_date)
+    chart, fresh = _chart_cache, False
+    for _ in range(ATTEMPTS):
+        if chart is None:
+            chart, fresh = _read_chart(session), True
+        try:
+            checked, journal, accounts = _validated(chart, journal_code, entry_date, lines, reference,
+                                                    allow_inactive)
+        except Problem:
+            if not fresh:  # refused by a chart read earlier: ask the current one
+                chart = None
+                continue
+            existing = _by_source(session, source_type, source_id, purpose)
+            if existing is not None:
+                return existing
+            raise
+        now, who = datetime.now(UTC), actor_label(actor, "system")
+        total = posting.totals(checked)[0]
+        values = _line_values(entry_date, journal.id, checked, accounts, chart.currency)
+        entry_id = str(uuid.uuid4())
+        found = POST_SQL(session, {
+            "id": entry_id, "journal_id": journal.id, "entry_date": entry_date, "reference": reference.strip(),
+            "memo": memo, "source_type": source_type, "source_id": source_id, "purpose": purpose,
+            "reversal_of_id": reversal_of_id, "total": total, "who": who, "posted_at": now,
+            "chart_version": chart.version, "currency": chart.currency,
+            "lines": _lines_json(values)}).one()
+        if found.created_at is not None:
+            break
+        if (found.chart_version, found.currency) == (chart.version, chart.currency) \
+                and not posting.is_locked(entry_date, found.lock_date):
+            # posted already (perhaps by a concurrent transaction that just committed)
+            return _by_source(session, source_type, source_id, purpose)
+        chart = None  # the chart or the lock date changed since this process read them
+    else:
+        raise Problem(503, "Chart of accounts changing", "The chart of accounts changed during every attempt to "
+                      "post this entry; try again.", "chart-changing")
+    entry = JournalEntry(id=entry_id, journal_id=journal.id, status="posted", entry_date=entry_date,
                          reference=reference.strip(), memo=memo, source_type=source_type, source_id=source_id,
-                         purpose=purpose, reversal_of_id=reversal_of_id, total=posting.totals(checked)[0],
+                         purpose=purpose, reversal_of_id=reversal_of_id, total=total,
                          draft_lines=None, fiscal_year=None, sequence_number=None, number=None, chain_seq=None,
-                         hash=None, created_by=who, posted_by=who, posted_at=now, version=1)
-    rows = _line_rows(entry.id, entry_date, journal.id, checked, accounts, config.currency)
-    created_at = session.execute(POST_SQL, {
-        "id": entry.id, "journal_id": journal.id, "entry_date": entry_date, "reference": entry.reference,
-        "memo": memo, "source_type": source_type, "source_id": source_id, "purpose": purpose,
-        "reversal_of_id": reversal_of_id, "total": entry.total, "who": who, "posted_at": now,
-        "lines": json.dumps([_json_line(row) for row in rows])}).scalar()
-    if created_at is None:  # posted already (perhaps by a concurrent transaction that just committed)
-        return _by_source(session, source_type, source_id, purpose)
-    entry.created_at = created_at
+                         hash=None, created_by=who, posted_by=who, posted_at=now, version=1,
+                         created_at=found.created_at)
     make_transient_to_detached(entry)
     session.add(entry)  # persistent, as if loaded: callers read it and seal_pending numbers it
-    _pending(session, entry, journal.code, rows)
+    _pending(session, entry, journal.code, values)
     return entry
 
 
@@ -481,15 +539,15 @@ def post_draft(session: Session, entry_id, expected_version: int | None, actor) 
     if expected_version is not None:
         check_version(entry.version, expected_version)
     before = _audit_state(entry)
-    checked, journal, accounts, config = _validated(session, session.get(Journal, entry.journal_id).code,
-                                                    entry.entry_date, _posting_lines(entry.draft_lines),
-                                                    entry.reference)
+    chart = _read_chart(session, lock=True)
+    checked, journal, accounts = _validated(chart, session.get(Journal, entry.journal_id).code, entry.entry_date,
+                                            _posting_lines(entry.draft_lines), entry.reference)
     who = actor_label(actor, "system")
     entry.status, entry.posted_by, entry.posted_at = "posted", who, datetime.now(UTC)
     entry.total, entry.draft_lines = posting.totals(checked)[0], None
     entry.version += 1
     session.flush()
-    _write_lines(session, entry, journal, checked, accounts, config.currency)
+    _write_lines(session, entry, journal, checked, accounts, chart.currency)
     seal_pending(session)
     audit.record(session, audit_log, actor, "post", "journal_entry", entry.id, before, _audit_state(entry))
     return entry_view(session, entry)
