@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 from servicekit.auth.principal import Principal
 from servicekit.problems import Problem
+from shared_events.outbox import NOTIFY_CHANNEL
 from sqlalchemy import BigInteger, Integer, String, and_, bindparam, column, delete, func, insert, select, text
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -430,29 +431,35 @@ def _new_companies(session: Session, new: list, actor: Principal, now: datetime,
 
 # -- writing -------------------------------------------------------------------------------------------------
 
+_UTC_ISO = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'"
+# party_state (parties/events.py) of a staged row, as jsonb: the same keys, the same JSON types
+CREATED_STATE = (
+    "jsonb_build_object('id', id, 'kind', kind, 'display_name', display_name, 'legal_name', legal_name, "
+    "'first_name', first_name, 'last_name', last_name, 'company_id', company_id, 'job_title', job_title, "
+    "'roles', to_jsonb(coalesce(roles, '{}')), 'tax_id', tax_id, 'emails', coalesce(emails, '[]'), "
+    "'phones', coalesce(phones, '[]'), 'website', website, 'billing_address', billing_address, "
+    "'shipping_address', shipping_address, 'owner_id', owner_id, 'status', status, "
+    "'merged_into_id', merged_into_id, 'version', version, "
+    f"'created_at', to_char(created_at AT TIME ZONE 'UTC', {_UTC_ISO}), "
+    f"'updated_at', to_char(updated_at AT TIME ZONE 'UTC', {_UTC_ISO}))")
+
 def write(session: Session, result: StreamPlan, batch_id: str, actor: Principal, progress) -> None:
     """The staged parties in one INSERT ... SELECT (companies first: people point at them), then their events and
-    audit rows read back a chunk at a time; then the updates in batched statements."""
+    audit rows built in SQL from the staged rows (bulk.insert_created), a chunk at a time for the progress; then
+    the updates in batched statements."""
     done = result.skipped + sum(1 for i in result.updates if i.action == "unchanged") + result.error_rows
     names = ", ".join(COLUMNS)
     session.execute(text(f"INSERT INTO parties ({names}) SELECT {names} FROM import_stage "
                          "ORDER BY kind <> 'company', ord"))
     for companies in (True, False):
-        last = 0
-        while True:
-            kind = STAGE.c.kind == "company" if companies else STAGE.c.kind != "company"
-            rows = session.execute(select(STAGE).where(kind, STAGE.c.ord > last)
-                                   .order_by(STAGE.c.ord).limit(bulk.CHUNK)).mappings().all()
-            if not rows:
-                break
-            last = rows[-1]["ord"]
-            states = [party_state(SimpleNamespace(**r)) for r in rows]
-            bulk.copy_events(session, "crm.party.created", "party", [(s["id"], s, s["version"]) for s in states],
-                             actor)
-            bulk.copy_audit(session, [bulk.audit_row(actor, "import", "party", s["id"], None, None,
-                                                     bulk.created_changes(s)) for s in states])
-            done += sum(1 for r in rows if r["row"])
-            progress(min(done, result.rows))
+        last, written = 0, bulk.CHUNK
+        while written == bulk.CHUNK:
+            last, written, rows = bulk.insert_created(session, CREATED_STATE, "party", "crm.party.created", actor,
+                                                      companies, last)
+            done += rows
+            if written:
+                progress(min(done, result.rows))
+    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     now = datetime.now(UTC)
     updates = [i for i in result.updates if i.action == "update"]
     for part in bulk.chunks(updates):
