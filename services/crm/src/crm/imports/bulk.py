@@ -79,46 +79,58 @@ def copy_events(session: Session, type_: str, aggregatetype: str, items: list[tu
 # A chunk of staged creates -> their outbox events and audit rows, in one statement that reads the staged rows
 # once: the event is what envelope.new_record writes (same attributes, the actor extensions only when known,
 # sequence = the version, subject and key = the id) and the audit row what audit_row(..., created_changes(state))
-# writes. The state comes from the caller's SQL (party_rows.CREATED_STATE mirrors parties/events.party_state);
+# writes. The state's fields come from the caller (party_rows.STATE mirrors parties/events.party_state);
 # tests/test_import_events.py checks the events against the contract and against the API's own.
 _CREATED = """
 WITH staged AS (
-    SELECT ord, row, id::text AS subject, {state} AS state FROM import_stage
-    WHERE (kind = 'company') = :companies AND ord > :after ORDER BY ord LIMIT :n
+    SELECT * FROM {stage} WHERE (kind = 'company') = :companies AND ord > :after ORDER BY ord LIMIT :n
 ), events AS (
     INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload)
-    SELECT s.event_id, :aggregatetype, s.subject, :type, :topic, jsonb_build_object(
+    SELECT event_id, :aggregatetype, id::text, :type, :topic, jsonb_build_object(
         'attributes', jsonb_strip_nulls(jsonb_build_object(
-            'id', s.event_id, 'source', :source, 'type', :type, 'subject', s.subject, 'time', :time,
-            'datacontenttype', 'application/json', 'dataschema', :dataschema, 'sequence', s.state->>'version',
+            'id', event_id, 'source', :source, 'type', :type, 'subject', id::text, 'time', :time,
+            'datacontenttype', 'application/json', 'dataschema', :dataschema, 'sequence', version::text,
             'actor', CAST(:actor_id AS text), 'actorname', CAST(:actor_name AS text), 'specversion', '1.0')),
-        'data', s.state)
-    FROM (SELECT gen_random_uuid() AS event_id, * FROM staged ORDER BY ord) s ORDER BY s.ord
+        'data', {state})
+    FROM (SELECT gen_random_uuid() AS event_id, * FROM staged) s ORDER BY ord
 ), audited AS (
     INSERT INTO audit_log (id, actor_id, actor, token_id, action, entity_type, entity_id, changes)
-    SELECT gen_random_uuid(), :audit_actor_id, :audit_actor, CAST(:token_id AS uuid), 'import', :entity_type,
-           s.subject, (SELECT jsonb_object_agg(key, jsonb_build_object('before', NULL, 'after', value))
-                       FROM jsonb_each(s.state) WHERE value <> 'null'::jsonb)
-    FROM staged s
+    SELECT gen_random_uuid(), :audit_actor_id, :audit_actor, CAST(:token_id AS uuid), 'import', :aggregatetype,
+           id::text, {changes}
+    FROM staged
 )
 SELECT max(ord), count(*), count(*) FILTER (WHERE row > 0) FROM staged
 """
 
 
-def insert_created(session: Session, state_sql: str, entity_type: str, type_: str, actor, companies: bool,
-                   after: int, size: int = CHUNK) -> tuple[int | None, int, int]:
-    """The outbox events (`type_`) and audit rows ("import") of the next `size` staged creates after ord `after`
-    (companies or the others); returns (the last ord written, None when none was left; how many; how many of
-    them are rows of the file). The caller NOTIFYs the relay once at the end."""
+def created_sql(fields: tuple[tuple[str, str, bool], ...]) -> tuple[str, str]:
+    """(the state object, its created_changes) as SQL expressions over a staged row, from (key, expression, may
+    be NULL) each: the changes name every key whose value is not null (a JSON null is dropped as None is)."""
+    state = "jsonb_build_object(" + ", ".join(f"'{k}', {e}" for k, e, _ in fields) + ")"
+    changes = ("jsonb_build_object(" + ", ".join(f"'{k}', jsonb_build_object('before', NULL, 'after', {e})"
+                                                 for k, e, _ in fields) + ")")
+    nullable = [f"CASE WHEN {e} IS NULL THEN '{k}' END" for k, e, may in fields if may]
+    if nullable:
+        changes += f" - array_remove(ARRAY[{', '.join(nullable)}]::text[], NULL)"
+    return state, changes
+
+
+def insert_created(session: Session, stage: str, fields: tuple[tuple[str, str, bool], ...], aggregatetype: str,
+                   type_: str, actor, companies: bool, after: int, size: int = CHUNK) -> tuple[int | None, int, int]:
+    """The outbox events (`type_`) and audit rows ("import") of the next `size` creates staged in `stage` after
+    ord `after` (companies or the others), with the state `fields` give (created_sql); returns (the last ord
+    written, None when none was left; how many; how many of them are rows of the file). The caller NOTIFYs the
+    relay once at the end."""
     spec = event_type(type_)
     ext = actor_extensions(actor)
-    return session.execute(text(_CREATED.format(state=state_sql)), {
-        "companies": companies, "after": after, "n": size, "aggregatetype": entity_type, "type": type_,
+    state, changes = created_sql(fields)
+    return session.execute(text(_CREATED.format(stage=stage, state=state, changes=changes)), {
+        "companies": companies, "after": after, "n": size, "aggregatetype": aggregatetype, "type": type_,
         "topic": spec.topic, "source": spec.source, "dataschema": spec.dataschema,
         "time": datetime.now(UTC).isoformat(), "actor_id": ext["actor_id"] or None,
         "actor_name": ext["actor_name"] or None, "audit_actor_id": getattr(actor, "user_id", None),
-        "audit_actor": getattr(actor, "label", None) or "system", "token_id": getattr(actor, "token_id", None),
-        "entity_type": entity_type}).one()
+        "audit_actor": getattr(actor, "label", None) or "system",
+        "token_id": getattr(actor, "token_id", None)}).one()
 
 
 def created_changes(state: dict) -> dict:
