@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from types import SimpleNamespace
 
 from servicekit.auth.principal import Principal
@@ -392,14 +393,18 @@ def _stage_chunk(session: Session, result: StreamPlan, dup: Duplicates, earlier:
     result.items = []
 
 
+# the people of a file name the same companies over and over: their keys are computed once per name (bounded)
+_company_key = lru_cache(maxsize=4096)(dedupe.company_key)
+
+
 def _stage(session: Session, items, with_ord: bool = False) -> None:
     columns = [*(("ord",) if with_ord else ()), *EXTRA, *COLUMNS]
 
     def row(item: Item) -> tuple:
         record = item.record
         link = record.get("_link_name")
-        self_key = dedupe.company_key(record.get("legal_name")) if record["kind"] == "company" else None
-        extra = (item.row, item.note, dedupe.company_key(link) if link else None, link, self_key)
+        self_key = _company_key(record.get("legal_name")) if record["kind"] == "company" else None
+        extra = (item.row, item.note, _company_key(link) if link else None, link, self_key)
         return (*((record["_ord"],) if with_ord else ()), *extra, *(record.get(c) for c in COLUMNS))
 
     bulk.copy_rows(session, "import_stage", columns, (row(i) for i in items), arrays=("roles",))
