@@ -1,5 +1,6 @@
-"""Batched writes for imports: COPY (copy_rows) and multi-row INSERTs of records, their outbox events and their audit
-rows, and UPDATEs over VALUES lists, instead of one ORM flush per row."""
+"""Batched writes for imports: COPY (copy_rows), multi-row INSERTs of records with their outbox events and audit rows,
+UPDATEs over VALUES lists, and the events and audit rows of staged creates built in SQL (insert_created), instead of
+one ORM flush per row."""
 
 import io
 import json
@@ -54,25 +55,6 @@ def add_events(session: Session, events: list[CloudEvent], aggregatetype: str) -
         rows.append({"event_id": event.get_id(), "aggregatetype": aggregatetype, "aggregateid": event.get_subject(),
                      "type": event.get_type(), "topic": topic, "payload": envelope.to_record(event)})
     insert_rows(session, outbox, rows)
-    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-
-
-EVENT_COLUMNS = ["event_id", "aggregatetype", "aggregateid", "type", "topic", "payload"]
-AUDIT_COLUMNS = ["id", "actor_id", "actor", "token_id", "action", "entity_type", "entity_id", "changes"]
-
-
-def copy_events(session: Session, type_: str, aggregatetype: str, items: list[tuple[str, dict, int]],
-                actor) -> None:
-    """Outbox rows of one event type by COPY: (subject, data, sequence) each, validated and shaped as
-    envelope.new_record does (no CloudEvent object); one NOTIFY wakes the relay on commit."""
-    if not items:
-        return
-    topic = event_type(type_).topic
-    ext = actor_extensions(actor)
-    records = ((envelope.new_record(type_, subject, data, sequence, **ext), subject) for subject, data, sequence
-               in items)
-    copy_rows(session, "outbox", EVENT_COLUMNS, ((r["attributes"]["id"], aggregatetype, subject, type_, topic, r)
-                                                 for r, subject in records))
     session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
@@ -141,14 +123,9 @@ def created_changes(state: dict) -> dict:
     return {k: {"before": None, "after": v} for k, v in sorted(state.items()) if v is not None}
 
 
-def copy_audit(session: Session, rows: list[dict]) -> None:
-    """Audit rows (audit_row's shape) by COPY."""
-    copy_rows(session, "audit_log", AUDIT_COLUMNS, (tuple(r[c] for c in AUDIT_COLUMNS) for r in rows))
-
-
 def audit_row(actor, action: str, entity_type: str, entity_id: str, before: dict | None, after: dict | None,
               changes: dict | None = None) -> dict:
-    """The row servicekit.audit.record would write, for insert_rows or copy_audit."""
+    """The row servicekit.audit.record would write, for insert_rows."""
     return {"id": str(uuid.uuid4()), "actor_id": getattr(actor, "user_id", None),
             "actor": getattr(actor, "label", None) or "system", "token_id": getattr(actor, "token_id", None),
             "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
