@@ -1,12 +1,13 @@
-"""Batched writes for imports: COPY (copy_rows) and multi-row INSERTs of records, their outbox events and their audit
-rows, and UPDATEs over VALUES lists, instead of one ORM flush per row."""
+"""Batched writes for imports: COPY (copy_rows), multi-row INSERTs of records with their outbox events and audit rows,
+UPDATEs over VALUES lists, and the events and audit rows of staged creates built in SQL (insert_created), instead of
+one ORM flush per row."""
 
 import io
 import json
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cloudevents.core.v1.event import CloudEvent
 from servicekit import audit
@@ -57,23 +58,63 @@ def add_events(session: Session, events: list[CloudEvent], aggregatetype: str) -
     session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
-EVENT_COLUMNS = ["event_id", "aggregatetype", "aggregateid", "type", "topic", "payload"]
-AUDIT_COLUMNS = ["id", "actor_id", "actor", "token_id", "action", "entity_type", "entity_id", "changes"]
+# A chunk of staged creates -> their outbox events and audit rows, in one statement that reads the staged rows
+# once: the event is what envelope.new_record writes (same attributes, the actor extensions only when known,
+# sequence = the version, subject and key = the id) and the audit row what audit_row(..., created_changes(state))
+# writes. The state's fields come from the caller (party_rows.STATE mirrors parties/events.party_state);
+# tests/test_import_events.py checks the events against the contract and against the API's own.
+_CREATED = """
+WITH staged AS (
+    SELECT * FROM {stage} WHERE (kind = 'company') = :companies AND ord > :after ORDER BY ord LIMIT :n
+), events AS (
+    INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload)
+    SELECT event_id, :aggregatetype, id::text, :type, :topic, CAST('{{"attributes":' || json_strip_nulls(
+        json_build_object('id', event_id, 'source', :source, 'type', :type, 'subject', id::text, 'time', :time,
+                          'datacontenttype', 'application/json', 'dataschema', :dataschema, 'sequence', version::text,
+                          'actor', CAST(:actor_id AS text), 'actorname', CAST(:actor_name AS text),
+                          'specversion', '1.0'))::text || ',"data":' || {state} || '}}' AS jsonb)
+    FROM (SELECT gen_random_uuid() AS event_id, * FROM staged) s ORDER BY ord
+), audited AS (
+    INSERT INTO audit_log (id, actor_id, actor, token_id, action, entity_type, entity_id, changes)
+    SELECT gen_random_uuid(), :audit_actor_id, :audit_actor, CAST(:token_id AS uuid), 'import', :aggregatetype,
+           id::text, {changes}
+    FROM staged
+)
+SELECT max(ord), count(*), count(*) FILTER (WHERE row > 0) FROM staged
+"""
 
 
-def copy_events(session: Session, type_: str, aggregatetype: str, items: list[tuple[str, dict, int]],
-                actor) -> None:
-    """Outbox rows of one event type by COPY: (subject, data, sequence) each, validated and shaped as
-    envelope.new_record does (no CloudEvent object); one NOTIFY wakes the relay on commit."""
-    if not items:
-        return
-    topic = event_type(type_).topic
+def created_sql(fields: tuple[tuple[str, str, bool], ...]) -> tuple[str, str]:
+    """(the state object as JSON text, its created_changes as jsonb) as SQL expressions over a staged row, from
+    (key, expression, may be NULL) each: the changes name every key whose value is not NULL. Both are written as
+    JSON text and parsed once (concat_ws drops the NULL members): building nested jsonb objects costs PostgreSQL
+    about twice as much."""
+    state = "'{' || concat_ws(',', " + ", ".join(
+        f"""'"{k}":' || {f"coalesce(to_json({e})::text, 'null')" if may else f"to_json({e})::text"}"""
+        for k, e, may in fields) + ") || '}'"
+    # (": null" keeps a space: text() would read ":null" as a bound parameter)
+    changes = "('{' || concat_ws(',', " + ", ".join(
+        f"""'"{k}":{{"before": null, "after":' || to_json({e})::text || '}}'""" for k, e, _ in fields
+    ) + ") || '}')::jsonb"
+    return state, changes
+
+
+def insert_created(session: Session, stage: str, fields: tuple[tuple[str, str, bool], ...], aggregatetype: str,
+                   type_: str, actor, companies: bool, after: int, size: int = CHUNK) -> tuple[int | None, int, int]:
+    """The outbox events (`type_`) and audit rows ("import") of the next `size` creates staged in `stage` after
+    ord `after` (companies or the others), with the state `fields` give (created_sql); returns (the last ord
+    written, None when none was left; how many; how many of them are rows of the file). The caller NOTIFYs the
+    relay once at the end."""
+    spec = event_type(type_)
     ext = actor_extensions(actor)
-    records = ((envelope.new_record(type_, subject, data, sequence, **ext), subject) for subject, data, sequence
-               in items)
-    copy_rows(session, "outbox", EVENT_COLUMNS, ((r["attributes"]["id"], aggregatetype, subject, type_, topic, r)
-                                                 for r, subject in records))
-    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    state, changes = created_sql(fields)
+    return session.execute(text(_CREATED.format(stage=stage, state=state, changes=changes)), {
+        "companies": companies, "after": after, "n": size, "aggregatetype": aggregatetype, "type": type_,
+        "topic": spec.topic, "source": spec.source, "dataschema": spec.dataschema,
+        "time": datetime.now(UTC).isoformat(), "actor_id": ext["actor_id"] or None,
+        "actor_name": ext["actor_name"] or None, "audit_actor_id": getattr(actor, "user_id", None),
+        "audit_actor": getattr(actor, "label", None) or "system",
+        "token_id": getattr(actor, "token_id", None)}).one()
 
 
 def created_changes(state: dict) -> dict:
@@ -82,14 +123,9 @@ def created_changes(state: dict) -> dict:
     return {k: {"before": None, "after": v} for k, v in sorted(state.items()) if v is not None}
 
 
-def copy_audit(session: Session, rows: list[dict]) -> None:
-    """Audit rows (audit_row's shape) by COPY."""
-    copy_rows(session, "audit_log", AUDIT_COLUMNS, (tuple(r[c] for c in AUDIT_COLUMNS) for r in rows))
-
-
 def audit_row(actor, action: str, entity_type: str, entity_id: str, before: dict | None, after: dict | None,
               changes: dict | None = None) -> dict:
-    """The row servicekit.audit.record would write, for insert_rows or copy_audit."""
+    """The row servicekit.audit.record would write, for insert_rows."""
     return {"id": str(uuid.uuid4()), "actor_id": getattr(actor, "user_id", None),
             "actor": getattr(actor, "label", None) or "system", "token_id": getattr(actor, "token_id", None),
             "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
@@ -129,11 +165,18 @@ def copy_rows(session: Session, table_name: str, columns: list[str], rows: Itera
               arrays: tuple[str, ...] = ()) -> None:
     """COPY rows (tuples in `columns` order) into a table, in the session's transaction: dicts and lists are
     written as JSON, except the `arrays` columns, written as PostgreSQL arrays of text."""
-    at = {columns.index(c) for c in arrays}
+    at = [columns.index(c) for c in arrays]
     out = io.StringIO()
+    write, join, special, cell = out.write, "\t".join, _SPECIAL.search, _copy_text
     for row in rows:
-        out.write("\t".join(_copy_text(_array(v) if i in at and v is not None else v) for i, v in enumerate(row)))
-        out.write("\n")
+        if at:
+            row = list(row)
+            for i in at:
+                if row[i] is not None:
+                    row[i] = _array(row[i])
+        # most cells are NULL or plain text: written as they are, the others through _copy_text
+        write(join(["\\N" if v is None else v if type(v) is str and not special(v) else cell(v) for v in row]))
+        write("\n")
     if not out.tell():
         return
     out.seek(0)

@@ -9,10 +9,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from types import SimpleNamespace
 
 from servicekit.auth.principal import Principal
 from servicekit.problems import Problem
+from shared_events.outbox import NOTIFY_CHANNEL
 from sqlalchemy import BigInteger, Integer, String, and_, bindparam, column, delete, func, insert, select, text
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -29,7 +31,7 @@ from ..parties.models import Party
 from ..parties.service import _display_name as display_name
 from ..parties.service import _normalize as normalize
 from . import bulk
-from .fields import party_data, party_payload, resolve_mapping, row_fields
+from .fields import party_payload, resolve_mapping, row_fields
 from .models import ImportChange
 from .plan import MAX_ERRORS, PREVIEW_ROWS, Duplicates, Item
 
@@ -108,16 +110,21 @@ def _apply(record: dict, data: dict) -> dict:
     return new
 
 
-# -- planning, streamed --------------------------------------------------------------------------------------
+# -- planning, streamed, in one pass --------------------------------------------------------------------------
 #
-# An import of 100,000 rows must not hold 100,000 records: the file is read twice, a chunk of PLAN_CHUNK rows at
-# a time (Table.each), and what the plan decides goes into temporary tables of the import's own transaction
-# (dropped at its end, commit or rollback), so the worker's memory does not grow with the file:
-#   import_wanted   every match key of the file (first pass), to find the matching parties in one query;
-#   import_existing those matches: (reason, key) -> visible active party, oldest first;
-#   import_keys     the keys of the rows planned so far -> the row's item (the in-file duplicate rule);
+# An import of 100,000 rows must not hold 100,000 records, nor read its file twice: the file is read once, a chunk
+# of PLAN_CHUNK rows at a time (Table.each), each row checked and normalised once and staged as a party to create;
+# what follows is decided in SQL over temporary tables of the import's own transaction (dropped at its end, commit
+# or rollback), so the worker's memory does not grow with the file:
+#   import_rowkeys  every match key of every valid row (row, reason, key);
+#   import_existing the keys' matches: (reason, key) -> visible active party, oldest first (one query);
 #   import_stage    the parties to create, as rows of parties plus the row number, note and company name;
+#   import_replan   the staged rows whose keys match a party or another row of the file: only these are read back
+#                   and planned in Python, in file order, a chunk at a time (the others are creates as they are);
+#   import_keys     the keys of the rows replanned so far -> the row's item (the in-file duplicate rule);
 #   import_links    company key -> the company a person's company_name links to.
+# A row whose keys no party and no other row of the file has is a create whatever the rule, and no other row's
+# decision depends on it: so planning only the others, in file order, gives what planning every row would.
 # Updates of existing parties stay in memory (one item per matched party, with its state before), as do the
 # errors (the first MAX_ERRORS) and the skipped rows shown in the preview.
 
@@ -127,7 +134,8 @@ CREATE TEMP TABLE import_stage (ord bigserial PRIMARY KEY, row integer NOT NULL,
     link_name text, self_key text, LIKE parties) ON COMMIT DROP;
 CREATE INDEX import_stage_id ON import_stage (id);
 CREATE INDEX import_stage_link ON import_stage (link_key) WHERE link_key IS NOT NULL;
-CREATE TEMP TABLE import_wanted (key text) ON COMMIT DROP;
+CREATE INDEX import_stage_kind ON import_stage ((kind = 'company'), ord);
+CREATE TEMP TABLE import_rowkeys (row integer NOT NULL, reason text NOT NULL, key text NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE import_existing (reason text, key text, party_id text, created_at timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE import_keys (reason text, key text, item_id text NOT NULL, row integer NOT NULL,
     PRIMARY KEY (key, reason)) ON COMMIT DROP;
@@ -139,6 +147,23 @@ STAGE = sql_table("import_stage", column("ord", BigInteger), column("row", Integ
                   column("link_key", String), column("link_name", String), column("self_key", String),
                   *(column(c.name, c.type) for c in PARTIES.columns))
 NEW_COMPANY_NOTE = "with its company from this import"
+# the staged rows to plan in Python: a key of theirs matches a visible party or another row of the file
+_REPLAN = """
+ANALYZE import_stage;
+CREATE TEMP TABLE import_replan ON COMMIT DROP AS SELECT * FROM import_stage WHERE row IN (
+    SELECT k.row FROM import_rowkeys k JOIN import_existing e ON e.key = k.key AND e.reason = k.reason
+    UNION
+    SELECT k.row FROM import_rowkeys k JOIN (
+        SELECT reason, key FROM import_rowkeys GROUP BY reason, key HAVING count(DISTINCT row) > 1
+    ) d ON d.key = k.key AND d.reason = k.reason);
+DELETE FROM import_stage WHERE row IN (SELECT row FROM import_replan);
+CREATE INDEX ON import_replan (row);
+ANALYZE import_replan
+"""
+REPLAN = sql_table("import_replan", *(column(c.name, c.type) for c in STAGE.columns))
+# a staged row's values as the row gave them (party_payload, normalised), before _new_record added its own
+DATA_FIELDS = ("kind", "legal_name", "first_name", "last_name", "job_title", "roles", "tax_id", "emails", "phones",
+               "website", "billing_address", "shipping_address")
 
 
 @dataclass
@@ -191,20 +216,24 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
     session.execute(text(_TEMP))
     result = StreamPlan("parties", warnings=list(table.warnings))
     mapping = None if table.format == "vcf" else resolve_mapping(table.columns, options.get("mapping"), "parties")
-    result.rows = _find_existing(session, table, mapping, options.get("kind"), actor)
+    _stage_file(session, table, mapping, options.get("kind"), result, actor, now, batch_id)
+    _find_existing(session, actor)
     dup = Duplicates("party", {}, set(), options.get("on_duplicate", "skip"), result)
     update_links: list[tuple[Item, str]] = []
-    for part in _chunked(table.each(), PLAN_CHUNK):
+    if dup.on_duplicate != "create":  # with "create" every row is a create: nothing to replan
+        session.execute(text(_REPLAN))
+    after = 0
+    while dup.on_duplicate != "create":
+        staged = session.execute(select(REPLAN).where(REPLAN.c.row > after).order_by(REPLAN.c.row)
+                                 .limit(PLAN_CHUNK)).mappings().all()
+        if not staged:
+            break
+        after = staged[-1]["row"]
         rows = []
+        for r in staged:
+            data = {k: r[k] for k in DATA_FIELDS if r[k] is not None and r[k] != []}
+            rows.append((r["row"], data, r["link_name"], _keys(data)))
         errors_before = len(result.errors)
-        for number, values in part:
-            f, columns = row_fields(values, mapping)
-            data, company_name, errors = party_payload(f, columns, number, options.get("kind"))
-            if errors:
-                result.errors += errors
-                continue
-            data = normalize(data)
-            rows.append((number, data, company_name, _keys(data)))
         keys = set().union(*(r[3] for r in rows))
         existing = _existing_in(session, keys)
         dup.current, dup.may_edit = _matched(session, existing, actor, lock)
@@ -232,30 +261,43 @@ def plan(session: Session, table, options: dict, actor: Principal, batch_id: str
     return result
 
 
-def _find_existing(session: Session, table, mapping, kind: str | None, actor: Principal) -> int:
-    """First pass: every key of the file into import_wanted, then the visible active parties with one of them
-    into import_existing, in one query. Keys are taken before the rows are checked: a superset, which is enough.
-    Returns the rows of the file."""
-    count = 0
+def _stage_file(session: Session, table, mapping, kind: str | None, result: StreamPlan, actor: Principal,
+                now: datetime, batch_id: str | None) -> None:
+    """The one pass over the file: each row checked and normalised (the errors kept), staged as a create, its
+    match keys into import_rowkeys."""
     for part in _chunked(table.each(), PLAN_CHUNK):
-        keys = set()
+        result.rows += len(part)
+        items, keys = [], []
+        errors_before = len(result.errors)
         for number, values in part:
             f, columns = row_fields(values, mapping)
-            data, _, _ = party_data(f, columns, number, kind)
-            if data is not None:
-                keys.update(k for _, k in _keys(data))
-        count += len(part)
-        bulk.copy_rows(session, "import_wanted", ["key"], ((k,) for k in keys))
-    session.execute(text("ANALYZE import_wanted"))
+            data, company_name, errors = party_payload(f, columns, number, kind)
+            if errors:
+                result.errors += errors
+                continue
+            data = normalize(data)
+            keys.extend((number, reason, key) for reason, key in _keys(data))
+            record = _new_record(data, actor, now, batch_id)
+            if company_name:
+                record["_link_name"] = company_name
+            items.append(Item(number, "create", record))
+        _stage(session, items)
+        bulk.copy_rows(session, "import_rowkeys", ["row", "reason", "key"], keys)
+        result.error_rows += len({e["row"] for e in result.errors[errors_before:]})
+        del result.errors[MAX_ERRORS:]
+
+
+def _find_existing(session: Session, actor: Principal) -> None:
+    """The visible active parties with one of the file's keys into import_existing, in one query."""
+    session.execute(text("ANALYZE import_rowkeys"))
     rows = key_rows(_visible_active(actor), reasons=MATCH_REASONS)
-    wanted = sql_table("import_wanted", column("key", String))
+    wanted = sql_table("import_rowkeys", column("key", String))
     target = sql_table("import_existing", column("reason"), column("key"), column("party_id"), column("created_at"))
     session.execute(insert(target).from_select(
         ["reason", "key", "party_id", "created_at"],
         select(rows.c.reason, rows.c.key, rows.c.party_id, Party.created_at).join(Party, Party.id == rows.c.party_id)
         .where(rows.c.key.in_(select(wanted.c.key).distinct()))))
     session.execute(text("CREATE INDEX ON import_existing (key); ANALYZE import_existing"))
-    return count
 
 
 def _existing_in(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
@@ -351,14 +393,18 @@ def _stage_chunk(session: Session, result: StreamPlan, dup: Duplicates, earlier:
     result.items = []
 
 
+# the people of a file name the same companies over and over: their keys are computed once per name (bounded)
+_company_key = lru_cache(maxsize=4096)(dedupe.company_key)
+
+
 def _stage(session: Session, items, with_ord: bool = False) -> None:
     columns = [*(("ord",) if with_ord else ()), *EXTRA, *COLUMNS]
 
     def row(item: Item) -> tuple:
         record = item.record
         link = record.get("_link_name")
-        self_key = dedupe.company_key(record.get("legal_name")) if record["kind"] == "company" else None
-        extra = (item.row, item.note, dedupe.company_key(link) if link else None, link, self_key)
+        self_key = _company_key(record.get("legal_name")) if record["kind"] == "company" else None
+        extra = (item.row, item.note, _company_key(link) if link else None, link, self_key)
         return (*((record["_ord"],) if with_ord else ()), *extra, *(record.get(c) for c in COLUMNS))
 
     bulk.copy_rows(session, "import_stage", columns, (row(i) for i in items), arrays=("roles",))
@@ -370,7 +416,7 @@ def _link_companies(session: Session, result: StreamPlan, dup: Duplicates, updat
     see, or a new company created by this import (import_links, then one UPDATE of import_stage)."""
     session.execute(text(
         "INSERT INTO import_links (key, company_id) SELECT DISTINCT ON (self_key) self_key, id FROM import_stage "
-        "WHERE self_key IS NOT NULL ORDER BY self_key, ord DESC"))
+        "WHERE self_key IS NOT NULL ORDER BY self_key, row DESC, ord DESC"))
     in_memory = [(dedupe.company_key(i.record.get("legal_name")), i.record["id"]) for i in dup.updates.values()
                  if i.record.get("kind") == "company"]
     bulk_links = [(k, i) for k, i in in_memory if k]
@@ -430,29 +476,39 @@ def _new_companies(session: Session, new: list, actor: Principal, now: datetime,
 
 # -- writing -------------------------------------------------------------------------------------------------
 
+_UTC_ISO = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'"
+# party_state (parties/events.py) of a staged row in SQL, as (key, expression, may be NULL): the same keys, the
+# same JSON types (test_import_events compares the result with the API's event)
+STATE = (("id", "id", False), ("kind", "kind", False), ("display_name", "display_name", False),
+         ("legal_name", "legal_name", True), ("first_name", "first_name", True), ("last_name", "last_name", True),
+         ("company_id", "company_id", True), ("job_title", "job_title", True),
+         ("roles", "to_jsonb(coalesce(roles, '{}'))", False), ("tax_id", "tax_id", True),
+         ("emails", "coalesce(emails, '[]')", False), ("phones", "coalesce(phones, '[]')", False),
+         ("website", "website", True), ("billing_address", "billing_address", True),
+         ("shipping_address", "shipping_address", True), ("owner_id", "owner_id", True), ("status", "status", False),
+         ("merged_into_id", "merged_into_id", True), ("version", "version", False),
+         ("created_at", f"to_char(created_at AT TIME ZONE 'UTC', {_UTC_ISO})", False),
+         ("updated_at", f"to_char(updated_at AT TIME ZONE 'UTC', {_UTC_ISO})", False))
+
+
 def write(session: Session, result: StreamPlan, batch_id: str, actor: Principal, progress) -> None:
     """The staged parties in one INSERT ... SELECT (companies first: people point at them), then their events and
-    audit rows read back a chunk at a time; then the updates in batched statements."""
+    audit rows built in SQL from the staged rows (bulk.insert_created), a chunk at a time for the progress; then
+    the updates in batched statements."""
     done = result.skipped + sum(1 for i in result.updates if i.action == "unchanged") + result.error_rows
     names = ", ".join(COLUMNS)
     session.execute(text(f"INSERT INTO parties ({names}) SELECT {names} FROM import_stage "
                          "ORDER BY kind <> 'company', ord"))
+    session.execute(text("ANALYZE import_stage"))  # a temporary table has no statistics: the chunks use the index
     for companies in (True, False):
-        last = 0
-        while True:
-            kind = STAGE.c.kind == "company" if companies else STAGE.c.kind != "company"
-            rows = session.execute(select(STAGE).where(kind, STAGE.c.ord > last)
-                                   .order_by(STAGE.c.ord).limit(bulk.CHUNK)).mappings().all()
-            if not rows:
-                break
-            last = rows[-1]["ord"]
-            states = [party_state(SimpleNamespace(**r)) for r in rows]
-            bulk.copy_events(session, "crm.party.created", "party", [(s["id"], s, s["version"]) for s in states],
-                             actor)
-            bulk.copy_audit(session, [bulk.audit_row(actor, "import", "party", s["id"], None, None,
-                                                     bulk.created_changes(s)) for s in states])
-            done += sum(1 for r in rows if r["row"])
-            progress(min(done, result.rows))
+        last, written = 0, bulk.CHUNK
+        while written == bulk.CHUNK:
+            last, written, rows = bulk.insert_created(session, "import_stage", STATE, "party", "crm.party.created",
+                                                      actor, companies, last)
+            done += rows
+            if written:
+                progress(min(done, result.rows))
+    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     now = datetime.now(UTC)
     updates = [i for i in result.updates if i.action == "update"]
     for part in bulk.chunks(updates):

@@ -151,13 +151,18 @@ def _stream(records: Iterator) -> Iterator[tuple[int, dict]]:
     """The data rows of records (the header skipped), as _rows keeps them, one at a time."""
     columns = None
     for number, record in enumerate(records, start=1):
-        cells = ["" if v is None else v for v in record]
-        if not any(str(c).strip() for c in cells):
-            continue
         if columns is None:
-            columns = _headers(cells)
+            cells = ["" if v is None else v for v in record]
+            if any(str(c).strip() for c in cells):
+                columns = _headers(cells)
             continue
-        yield number, {c: _unescaped(str(v).strip()) for c, v in zip(columns, cells, strict=False) if str(v).strip()}
+        row = {}
+        for c, v in zip(columns, record, strict=False):
+            text = v.strip() if type(v) is str else "" if v is None else str(v).strip()
+            if text:
+                row[c] = _unescaped(text) if text[0] == "'" else text
+        if row or any(str(v).strip() for v in record[len(columns):] if v is not None):
+            yield number, row
 
 
 def read_csv(slices: Callable[[], Iterator[bytes]], max_rows: int, keep: int, stream: bool = False) -> Table:

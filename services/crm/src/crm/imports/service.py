@@ -2,13 +2,13 @@
 
 A file of up to SYNC_ROWS rows (10,000) is imported inside the request: every row is validated first, then the
 records, their outbox events and audit rows are written in bulk (parties: staged in a temporary table and inserted
-with one INSERT ... SELECT; events and audit rows by COPY), all in one transaction (a failure leaves nothing behind
-but the batch marked failed). A larger file (up to MAX_ROWS), or one sent with background=true, is checked (format,
-columns, mapping) and queued with its bytes in import_files; the CRM worker's ImportRunner (runner.py) takes it and
-runs the same code, reading the file from the database in slices and the rows a chunk at a time (party_rows.plan),
-so its memory does not grow with the file. While an import runs, processed_rows and
-progress_at are committed on a second connection after each chunk, so GET /imports/{id} shows the progress, the
-rate and an ETA.
+with one INSERT ... SELECT, their events and audit rows built in SQL from the staged rows), all in one transaction
+(a failure leaves nothing behind but the batch marked failed). A larger file (up to MAX_ROWS), or one sent with
+background=true, is checked (format, columns, mapping) and queued with its bytes in import_files; the CRM worker's
+ImportRunner (runner.py) takes it and runs the same code, reading the file from the database in slices, once, a
+chunk of rows at a time (party_rows.plan), so its memory does not grow with the file. While an import writes,
+processed_rows and progress_at are committed on a second connection after each chunk, so GET /imports/{id} shows
+the progress, the rate and an ETA.
 
 A queued import is imported exactly once: the worker marks it running (attempt n) before it starts, and the
 import's own transaction, which writes every record and deletes the file, checks that it is still attempt n. A
