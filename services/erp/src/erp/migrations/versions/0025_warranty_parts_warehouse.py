@@ -1,7 +1,7 @@
 """warranty settings name the warehouse that parts sent under warranty leave from
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0023
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0025'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
