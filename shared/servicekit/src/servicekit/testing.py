@@ -28,7 +28,9 @@ def every_route(app: Flask):
     for rule in app.url_map.iter_rules():
         values = {}
         for name, converter in rule._converters.items():
-            values[name] = str(uuid.uuid4()) if type(converter).__name__ == "UUIDConverter" else "x"
+            kind = type(converter).__name__
+            values[name] = str(uuid.uuid4()) if kind == "UUIDConverter" else "0" if kind in (
+                "IntegerConverter", "FloatConverter") else "x"
         url = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield url, method, rule.endpoint
