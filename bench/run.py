@@ -18,9 +18,10 @@ from datetime import datetime
 
 import psycopg2
 import requests
+from jvm import report as jvm_report
 from kafka.admin import NewTopic
 from kafka.structs import TopicPartition
-from procs import rss_now
+from procs import PeakRss, rss_now, tree_pids
 from shared_events import kafka_clients
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -433,6 +434,15 @@ def kafka_roundtrip(bootstrap: str, count: int) -> dict:
 
 
 def main() -> None:
+    with PeakRss() as peak:
+        measure()
+    say(f"peak RSS of every process during run.py: {peak.report()}")
+    kafka = tree_pids().get("kafka")
+    if kafka:
+        say(f"kafka JVM so far: {jvm_report(kafka[0])}")
+
+
+def measure() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-c", "--concurrency", type=int, default=env_int("BENCH_CONCURRENCY", 8),
                     help="client threads for the throughput figures (BENCH_CONCURRENCY, 8)")

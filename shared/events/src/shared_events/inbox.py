@@ -19,6 +19,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +77,7 @@ class InboxConsumer:
         self.last_error: str | None = None
         self._consumer = None
         self._producer = None
+        self._conn = None  # the consumer's own database connection, held between batches (no pool pre-ping)
         self.stopping = threading.Event()
         self._record_stmt = (insert(processed).on_conflict_do_nothing()
                              .returning(processed.c.event_id))  # built once: the inbox rows of a batch
@@ -165,7 +167,34 @@ class InboxConsumer:
             first[event_id] = i
             rows.append({"consumer": self.name, "event_id": event_id, "type": event.get_type(),
                          "topic": msg.topic, "partition": msg.partition, "offset": msg.offset})
-        with self.session_factory.begin() as session:
+        try:
+            return self._run_handlers(pending, rows, first)
+        except DBAPIError as exc:
+            if _is_transient(exc):
+                self._drop_connection()  # the next attempt connects afresh
+            raise
+
+    def _session(self) -> Session:
+        """A session on the consumer's held connection (it begins and commits its own transaction there, with the
+        session's commit hooks), or from the factory when that is not bound to one engine."""
+        engine = self.session_factory.kw.get("bind")
+        if not isinstance(engine, Engine):
+            return self.session_factory()
+        if self._conn is None:
+            self._conn = engine.connect()
+        return self.session_factory(bind=self._conn)
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection is being thrown away anyway
+                pass
+            self._conn = None
+
+    def _run_handlers(self, pending: list, rows: list[dict], first: dict[str, int]) -> set[int]:
+        with self._session() as session, session.begin():
             new = set(session.execute(self._record_stmt, rows).scalars())
             applied = {first[event_id] for event_id in new}
             run, run_batch = [], None  # consecutive events whose handler takes them together (handler.batch)
@@ -267,3 +296,4 @@ class InboxConsumer:
                 except Exception:  # noqa: BLE001
                     pass
         self._consumer = self._producer = None
+        self._drop_connection()
