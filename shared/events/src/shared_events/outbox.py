@@ -60,7 +60,7 @@ class OutboxRelay:
     """Publishes unpublished rows in id order; a row is marked published only after the broker acknowledged it."""
 
     def __init__(self, engine: Engine, outbox: Table, bootstrap: str, service: str,
-                 batch_size: int = 200, poll_interval: float = 1.0, producer_factory=None,
+                 batch_size: int = 1000, poll_interval: float = 1.0, producer_factory=None,
                  retention: timedelta = timedelta(days=7), purge_every: float = 600):
         self.engine = engine
         self.outbox = outbox
