@@ -77,7 +77,11 @@ class InboxConsumer:
         self.last_error: str | None = None
         self._consumer = None
         self._producer = None
-        self._conn = None  # the consumer's own database connection, held between batches (no pool pre-ping)
+        # while run() loops, the consumer keeps its own database connection between batches (no pool checkout and
+        # pre-ping per batch); run() gives it back when it ends. Called directly (tests, rebuilds), it uses a
+        # pooled session per transaction.
+        self._hold_connection = False
+        self._conn = None
         self.stopping = threading.Event()
         self._record_stmt = (insert(processed).on_conflict_do_nothing()
                              .returning(processed.c.event_id))  # built once: the inbox rows of a batch
@@ -175,10 +179,11 @@ class InboxConsumer:
             raise
 
     def _session(self) -> Session:
-        """A session on the consumer's held connection (it begins and commits its own transaction there, with the
-        session's commit hooks), or from the factory when that is not bound to one engine."""
+        """A session on the consumer's held connection while run() loops (it begins and commits its own transaction
+        there, with the session's commit hooks); otherwise, or when the factory is not bound to one engine, a
+        session of the factory."""
         engine = self.session_factory.kw.get("bind")
-        if not isinstance(engine, Engine):
+        if not self._hold_connection or not isinstance(engine, Engine):
             return self.session_factory()
         if self._conn is None:
             self._conn = engine.connect()
@@ -271,6 +276,7 @@ class InboxConsumer:
 
     def run(self) -> None:
         self._last_progress = time.monotonic()
+        self._hold_connection = True
         while not self.stopping.is_set():
             try:
                 if self.poll_once():
@@ -283,6 +289,7 @@ class InboxConsumer:
                 log.warning("%s: %s; reconnecting", self.name, exc)
                 self.close()
                 self.stopping.wait(1.0)
+        self._hold_connection = False
         self.close()
 
     def stop(self) -> None:
