@@ -18,9 +18,10 @@ from datetime import datetime
 
 import psycopg2
 import requests
+from jvm import report as jvm_report
 from kafka.admin import NewTopic
 from kafka.structs import TopicPartition
-from procs import rss_now
+from procs import PeakRss, rss_now, tree_pids
 from shared_events import kafka_clients
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -367,18 +368,26 @@ def propagation(crm_url: str, erp, crm, count: int, rate: float, tag: str) -> di
             time.sleep(0.002)
     creator.join()
     # Where the time goes, from server timestamps (same host, same clock):
-    # outbox.created_at (CRM transaction start) -> outbox.published_at (relay claimed the row)
-    # -> party_replicas.replicated_at (ERP handler ran).
-    stages = {"claim": [], "deliver": []}
+    # outbox.created_at (CRM transaction start) -> outbox.published_at (the relay's claim: its transaction's start)
+    # -> processed_events.processed_at (the ERP inbox transaction's start: fetched, parsed, first statement sent)
+    # -> party_replicas.replicated_at (the ERP handler ran; the commit follows).
+    stages = {"claim": [], "deliver": [], "fetch": [], "apply": []}
     with crm.cursor() as cur:
-        cur.execute("select aggregateid, created_at, published_at from outbox where aggregateid = any(%s)",
-                    ([p for p, _ in samples],))
-        outbox = {a: (c, p) for a, c, p in cur.fetchall()}
+        cur.execute("select aggregateid, event_id::text, created_at, published_at from outbox"
+                    " where aggregateid = any(%s)", ([p for p, _ in samples],))
+        outbox = {a: (e, c, p) for a, e, c, p in cur.fetchall()}
+    with erp.cursor() as cur:
+        cur.execute("select event_id::text, processed_at from processed_events where consumer = 'erp.parties'"
+                    " and event_id = any(%s::uuid[])", ([e for e, _, _ in outbox.values()],))
+        began = dict(cur.fetchall())
     for pid, replicated_at in samples:
-        created_at, published_at = outbox.get(pid, (None, None))
+        event_id, created_at, published_at = outbox.get(pid, (None, None, None))
         if created_at and published_at:
             stages["claim"].append((published_at - created_at).total_seconds())
             stages["deliver"].append((replicated_at - published_at).total_seconds())
+            if event_id in began:
+                stages["fetch"].append((began[event_id] - published_at).total_seconds())
+                stages["apply"].append((replicated_at - began[event_id]).total_seconds())
     return {"lat": lat, "missing": missing, "failed": failed, "stages": stages}
 
 
@@ -440,6 +449,15 @@ def kafka_roundtrip(bootstrap: str, count: int) -> dict:
 
 
 def main() -> None:
+    with PeakRss() as peak:
+        measure()
+    say(f"peak RSS of every process during run.py: {peak.report()}")
+    kafka = tree_pids().get("kafka")
+    if kafka:
+        say(f"kafka JVM so far: {jvm_report(kafka[0])}")
+
+
+def measure() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-c", "--concurrency", type=int, default=env_int("BENCH_CONCURRENCY", 8),
                     help="client threads for the throughput figures (BENCH_CONCURRENCY, 8)")
@@ -579,9 +597,13 @@ def main() -> None:
     row(f"b. CRM 201 -> visible in ERP (M={len(prop['lat'])}, {args.rate:g}/s)", "", prop["lat"])
     row("   stage: CRM tx start -> relay claims row", "", prop["stages"]["claim"])
     row("   stage: relay claims -> ERP handler ran", "", prop["stages"]["deliver"])
+    row("     of which: claim -> ERP inbox tx began", "", prop["stages"]["fetch"])
+    row("     of which: ERP inbox tx began -> handler", "", prop["stages"]["apply"])
     row(f"   raw: Kafka produce -> consume (n={len(kaf['rtt'])})", "", kaf["rtt"])
     row("   raw: Kafka produce -> ack (acks=all)", "", kaf["ack"])
     row(f"b200. CRM 201 -> visible in ERP (M={len(prop_fast['lat'])}, {fast_rate:g}/s)", "", prop_fast["lat"])
+    row("   stage: CRM tx start -> relay claims row", "", prop_fast["stages"]["claim"])
+    row("   stage: relay claims -> ERP handler ran", "", prop_fast["stages"]["deliver"])
     if kaf["rtt"] and prop["lat"]:
         ratio = pct(prop["lat"], 50) / pct(kaf["rtt"], 50)
         say(f"{'   b. p50 / raw round trip p50':<{w}} {ratio:>12.1f}")

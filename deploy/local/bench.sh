@@ -97,4 +97,6 @@ cd "$ROOT"
 for script in ${BENCH_SCRIPTS:-run backbone imports}; do
   if [ "$script" = run ]; then "$VENV/bin/python" bench/run.py "$@"; else "$VENV/bin/python" "bench/$script.py"; fi
 done
+# the broker over the whole run: peak RSS and GC time (the issue's 300 MB bound applies to it too)
+"$VENV/bin/python" bench/jvm.py "$(cat "$LOCAL_DIR/kafka/kafka.pid")" || true
 echo "service logs: $LOGS"

@@ -19,6 +19,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +77,11 @@ class InboxConsumer:
         self.last_error: str | None = None
         self._consumer = None
         self._producer = None
+        # while run() loops, the consumer keeps its own database connection between batches (no pool checkout and
+        # pre-ping per batch); run() gives it back when it ends. Called directly (tests, rebuilds), it uses a
+        # pooled session per transaction.
+        self._hold_connection = False
+        self._conn = None
         self.stopping = threading.Event()
         self._record_stmt = (insert(processed).on_conflict_do_nothing()
                              .returning(processed.c.event_id))  # built once: the inbox rows of a batch
@@ -165,7 +171,35 @@ class InboxConsumer:
             first[event_id] = i
             rows.append({"consumer": self.name, "event_id": event_id, "type": event.get_type(),
                          "topic": msg.topic, "partition": msg.partition, "offset": msg.offset})
-        with self.session_factory.begin() as session:
+        try:
+            return self._run_handlers(pending, rows, first)
+        except DBAPIError as exc:
+            if _is_transient(exc):
+                self._drop_connection()  # the next attempt connects afresh
+            raise
+
+    def _session(self) -> Session:
+        """A session on the consumer's held connection while run() loops (it begins and commits its own transaction
+        there, with the session's commit hooks); otherwise, or when the factory is not bound to one engine, a
+        session of the factory."""
+        engine = self.session_factory.kw.get("bind")
+        if not self._hold_connection or not isinstance(engine, Engine):
+            return self.session_factory()
+        if self._conn is None:
+            self._conn = engine.connect()
+        return self.session_factory(bind=self._conn)
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection is being thrown away anyway
+                pass
+            self._conn = None
+
+    def _run_handlers(self, pending: list, rows: list[dict], first: dict[str, int]) -> set[int]:
+        with self._session() as session, session.begin():
             new = set(session.execute(self._record_stmt, rows).scalars())
             applied = {first[event_id] for event_id in new}
             run, run_batch = [], None  # consecutive events whose handler takes them together (handler.batch)
@@ -242,6 +276,7 @@ class InboxConsumer:
 
     def run(self) -> None:
         self._last_progress = time.monotonic()
+        self._hold_connection = True
         while not self.stopping.is_set():
             try:
                 if self.poll_once():
@@ -254,6 +289,7 @@ class InboxConsumer:
                 log.warning("%s: %s; reconnecting", self.name, exc)
                 self.close()
                 self.stopping.wait(1.0)
+        self._hold_connection = False
         self.close()
 
     def stop(self) -> None:
@@ -267,3 +303,4 @@ class InboxConsumer:
                 except Exception:  # noqa: BLE001
                     pass
         self._consumer = self._producer = None
+        self._drop_connection()

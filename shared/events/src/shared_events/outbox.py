@@ -10,8 +10,7 @@ from datetime import timedelta
 from cloudevents.core.v1.event import CloudEvent
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import BigInteger, Table, any_, bindparam, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -61,7 +60,7 @@ class OutboxRelay:
     """Publishes unpublished rows in id order; a row is marked published only after the broker acknowledged it."""
 
     def __init__(self, engine: Engine, outbox: Table, bootstrap: str, service: str,
-                 batch_size: int = 200, poll_interval: float = 1.0, producer_factory=None,
+                 batch_size: int = 1000, poll_interval: float = 1.0, producer_factory=None,
                  retention: timedelta = timedelta(days=7), purge_every: float = 600):
         self.engine = engine
         self.outbox = outbox
@@ -77,9 +76,14 @@ class OutboxRelay:
         self.purge_every = purge_every
         self._next_purge = 0.0
         self.stopping = threading.Event()
-        # one SQL text whatever the batch's size (id = ANY(array)), so the server plans it once
-        self._mark_published = (update(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-                                .values(published_at=func.now()))
+        self._conn = None  # the relay's own connection, held between batches (no pool checkout, no pre-ping)
+        # Claim and mark in one statement: the oldest unpublished rows nobody else holds are locked (FOR UPDATE SKIP
+        # LOCKED) and marked published in the relay's transaction, which commits only after the broker acknowledged
+        # every record; a failure rolls the mark back. One SQL text whatever the batch's size: planned once.
+        claimable = (select(outbox.c.id).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id)
+                     .limit(bindparam("n")).with_for_update(skip_locked=True))
+        self._claim = (update(outbox).where(outbox.c.id.in_(claimable.scalar_subquery()))
+                       .values(published_at=func.now()).returning(outbox.c.id, outbox.c.payload))
 
     def _get_producer(self):
         if self._producer is None:
@@ -94,21 +98,31 @@ class OutboxRelay:
                 pass
             self._producer = None
 
+    def _connection(self):
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection is being thrown away anyway
+                pass
+            self._conn = None
+
     def publish_batch(self) -> int:
-        """Claim up to batch_size rows (FOR UPDATE SKIP LOCKED), publish, mark published, commit."""
-        o = self.outbox
+        """Claim up to batch_size rows and mark them published (one statement), publish them in id order, wait for
+        the broker's acknowledgement of every record, commit: two round trips to PostgreSQL per batch."""
         ids: list[int] = []
         try:
-            with self.engine.begin() as conn:
-                rows = conn.execute(
-                    select(o.c.id, o.c.payload)
-                    .where(o.c.published_at.is_(None))
-                    .order_by(o.c.id)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                ).all()
+            conn = self._connection()
+            with conn.begin():
+                rows = conn.execute(self._claim, {"n": self.batch_size}).all()
                 if not rows:
                     return 0
+                rows.sort(key=lambda r: r.id)  # RETURNING has no order; the topic gets them in id order
                 ids = [r.id for r in rows]
                 producer = self._get_producer()
                 futures = []
@@ -118,9 +132,10 @@ class OutboxRelay:
                 producer.flush(timeout=30)
                 for f in futures:
                     f.get(timeout=30)  # raises unless the broker acknowledged (acks=all)
-                conn.execute(self._mark_published, {"ids": ids})
         except Exception as exc:
-            # the rollback released the claim; the rows stay unpublished and are retried
+            # the rollback released the claim and the mark; the rows stay unpublished and are retried
+            if isinstance(exc, DBAPIError):
+                self._drop_connection()
             if ids:
                 self._note_failure(ids, exc)
             raise
@@ -159,6 +174,7 @@ class OutboxRelay:
                 self._wait_for_rows()
         self._drop_producer()
         self._close_listener()
+        self._drop_connection()
 
     def _wait_for_rows(self) -> None:
         """Sleep until a transaction announces outbox rows (LISTEN/NOTIFY) or poll_interval passes.
@@ -208,6 +224,8 @@ class OutboxRelay:
         log.warning("outbox relay (%s): %s; retrying in %.1fs", self.service,
                     state.outcome.exception(), state.upcoming_sleep)
         self._database_down = isinstance(state.outcome.exception(), DBAPIError)
+        if self._database_down:
+            self._drop_connection()
         self._drop_producer()
 
     def _sleep_or_reconnect(self, seconds: float) -> None:
