@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import contracts, envelope, kafka_clients
 from .catalogue import dlq_topic
+from .tables import discard_connection
 
 log = logging.getLogger(__name__)
 
@@ -190,13 +191,7 @@ class InboxConsumer:
         return self.session_factory(bind=self._conn)
 
     def _drop_connection(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.invalidate()
-                self._conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection is being thrown away anyway
-                pass
-            self._conn = None
+        self._conn = discard_connection(self._conn)
 
     def _run_handlers(self, pending: list, rows: list[dict], first: dict[str, int]) -> set[int]:
         with self._session() as session, session.begin():

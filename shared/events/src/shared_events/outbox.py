@@ -18,6 +18,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, wait_exponen
 
 from . import envelope, kafka_clients
 from .catalogue import event_type
+from .tables import discard_connection
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +105,7 @@ class OutboxRelay:
         return self._conn
 
     def _drop_connection(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.invalidate()
-                self._conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection is being thrown away anyway
-                pass
-            self._conn = None
+        self._conn = discard_connection(self._conn)
 
     def publish_batch(self) -> int:
         """Claim up to batch_size rows and mark them published (one statement), publish them in id order, wait for

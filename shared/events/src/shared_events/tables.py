@@ -37,3 +37,14 @@ def processed_events_table(metadata: MetaData) -> Table:
         Column("offset", BigInteger, nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+def discard_connection(conn) -> None:
+    """Throw away a connection a relay or consumer held (invalidated, so the pool never hands it out again); a
+    broken one is being thrown away anyway, so closing it may fail quietly. Returns None, for `x = discard(x)`."""
+    if conn is not None:
+        try:
+            conn.invalidate()
+            conn.close()
+        except Exception:  # noqa: BLE001 - a broken connection is being thrown away anyway
+            pass
