@@ -19,7 +19,6 @@ from servicekit.secretbox import DEV_KEY, SecretBox
 from sqlalchemy import select, text, update
 
 from tests.support.dovecot import start_dovecot
-from tests.support.smtp import Inbox, start_server
 
 pytestmark = pytest.mark.db
 
@@ -43,17 +42,9 @@ def imap():
 
 
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = start_server(inbox)
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
 def mailbox(app, db, monkeypatch, as_user, imap, smtp):
-    """A sales rep with a mail account at the test servers, and the worker's runner for that account only."""
+    """A sales rep with a mail account at the test servers (`smtp`: the shared aiosmtpd fixture of
+    tests/support/campaigns.py), and the worker's runner for that account only."""
     monkeypatch.setitem(app.config, "CRM_MAILBOX_ALLOW_PRIVATE", True)  # the test servers are on 127.0.0.1
     rep = as_user("sales_rep")
     address = f"rep-{uid()}@northwind.test"
